@@ -1,0 +1,297 @@
+//! Settings of the reaching task: geometry, timing, effector, rewards, observations.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::effector::{ArmConfig, PointMassConfig};
+use crate::error::{EnvError, Result};
+
+/// A duration (s) drawn per trial.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum Duration {
+    /// Always the same.
+    Fixed {
+        /// Seconds.
+        s: f64,
+    },
+    /// Uniform on `[lo, hi]`.
+    Uniform {
+        /// Shortest (s).
+        lo: f64,
+        /// Longest (s).
+        hi: f64,
+    },
+}
+
+impl Duration {
+    /// Draws a duration and converts it to whole steps of `dt` (rounded to nearest).
+    pub fn draw_steps<R: Rng + ?Sized>(&self, dt: f64, rng: &mut R) -> u32 {
+        let s = match *self {
+            Duration::Fixed { s } => s,
+            Duration::Uniform { lo, hi } if hi > lo => rng.random_range(lo..=hi),
+            Duration::Uniform { lo, .. } => lo,
+        };
+        (s / dt).round() as u32
+    }
+
+    /// The longest value it can take (s).
+    pub fn max(&self) -> f64 {
+        match *self {
+            Duration::Fixed { s } => s,
+            Duration::Uniform { hi, .. } => hi,
+        }
+    }
+
+    fn validate(&self, key: &str) -> Result<()> {
+        let ok = match *self {
+            Duration::Fixed { s } => s.is_finite() && s >= 0.0,
+            Duration::Uniform { lo, hi } => lo.is_finite() && hi.is_finite() && lo >= 0.0 && hi >= lo,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(EnvError::config(key, format!("{self:?} must be finite, ≥ 0, with lo ≤ hi")))
+        }
+    }
+}
+
+/// Which effector the agent moves.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum EffectorConfig {
+    /// A point mass.
+    PointMass(PointMassConfig),
+    /// A two-link arm.
+    TwoLinkArm(ArmConfig),
+}
+
+impl Default for EffectorConfig {
+    fn default() -> Self {
+        EffectorConfig::PointMass(PointMassConfig::default())
+    }
+}
+
+/// Reward terms, summed each step. Distances are in units of the reach radius and rates are per second
+/// (multiplied by dt), so returns do not depend on the step size.
+///
+/// `r_t = −w_d·(d_t/R)·dt·(hold_weight before the go cue) − w_e·|a_t/a_max|²·dt + bonus·[success now]
+///        − premature_penalty·[premature start now]`
+///
+/// where `d_t` is the hand's distance to the start before the go cue and to the target after it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RewardConfig {
+    /// Weight `w_d` of the dense distance term (0 for a sparse task).
+    pub distance_weight: f64,
+    /// Multiplier of the distance term before the go cue (holding at the start); about 5 cures the drift
+    /// toward the target during the delay that a plain −distance reward produces.
+    pub hold_weight: f64,
+    /// Weight `w_e` of the effort cost.
+    pub effort_weight: f64,
+    /// Sparse bonus when the hand has stayed within `success_radius` of the target for `hold_steps` steps.
+    pub success_bonus: f64,
+    /// Radius of the target zone (m).
+    pub success_radius: f64,
+    /// Consecutive steps inside the target zone that make a success.
+    pub hold_steps: u32,
+    /// End the episode (terminated) at success.
+    pub terminate_on_success: bool,
+}
+
+impl Default for RewardConfig {
+    fn default() -> Self {
+        RewardConfig {
+            distance_weight: 1.0,
+            hold_weight: 5.0,
+            effort_weight: 0.01,
+            success_bonus: 1.0,
+            success_radius: 0.015,
+            hold_steps: 10,
+            terminate_on_success: false,
+        }
+    }
+}
+
+/// Moving before the go cue.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrematureConfig {
+    /// Distance from the start (m) that counts as having moved.
+    pub radius: f64,
+    /// Penalty subtracted once, when it happens.
+    pub penalty: f64,
+    /// End the episode (terminated) when it happens.
+    pub terminate: bool,
+}
+
+impl Default for PrematureConfig {
+    fn default() -> Self {
+        PrematureConfig {
+            radius: 0.01,
+            penalty: 1.0,
+            terminate: false,
+        }
+    }
+}
+
+/// Scaling of the observation (see [`ReachEnv`](crate::reach::ReachEnv) for the order).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ObservationConfig {
+    /// Positions (target, hand) are multiplied by this (1/m); default 1/radius-ish, so targets sit on the unit circle.
+    pub position_scale: f64,
+    /// Velocities are multiplied by this (s/m).
+    pub velocity_scale: f64,
+    /// Append the field-strength input k (one more component).
+    pub field_input: bool,
+    /// k = b·field_input_scale.
+    pub field_input_scale: f64,
+}
+
+impl Default for ObservationConfig {
+    fn default() -> Self {
+        ObservationConfig {
+            position_scale: 10.0,
+            velocity_scale: 2.0,
+            field_input: false,
+            field_input_scale: 0.1,
+        }
+    }
+}
+
+/// The force channel of error-clamp trials.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelConfig {
+    /// Stiffness K (N/m).
+    pub stiffness: f64,
+    /// Damping C (N·s/m). Above 2√(K·m) the channel is overdamped and the perpendicular deviation
+    /// stays below a_max·m/K for any bounded action.
+    pub damping: f64,
+}
+
+impl Default for ChannelConfig {
+    fn default() -> Self {
+        ChannelConfig {
+            stiffness: 2000.0,
+            damping: 100.0,
+        }
+    }
+}
+
+/// Settings of [`ReachEnv`](crate::reach::ReachEnv).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReachConfig {
+    /// Number of targets, evenly spaced on the circle, target 0 at 0° (rightward), counter-clockwise.
+    pub n_targets: usize,
+    /// Reach distance (m).
+    pub radius: f64,
+    /// Step (s).
+    pub dt: f64,
+    /// Steps per trial; the trial is truncated (not terminated) there.
+    pub trial_steps: u32,
+    /// Time from trial start to the target cue.
+    pub cue_time: Duration,
+    /// Time from the target cue to the go cue (the delay).
+    pub delay: Duration,
+    /// Length of the movement epoch after the go cue (s); the rest of the trial is the end (hold) epoch.
+    pub movement_time: f64,
+    /// The effector.
+    pub effector: EffectorConfig,
+    /// Each action component is clipped to `[−action_bound, action_bound]`.
+    pub action_bound: f64,
+    /// Rewards.
+    pub reward: RewardConfig,
+    /// Premature starts.
+    pub premature: PrematureConfig,
+    /// Observation scaling and the k input.
+    pub observation: ObservationConfig,
+    /// Force channel.
+    pub channel: ChannelConfig,
+}
+
+impl Default for ReachConfig {
+    fn default() -> Self {
+        ReachConfig {
+            n_targets: 8,
+            radius: 0.10,
+            dt: 0.01,
+            trial_steps: 150,
+            cue_time: Duration::Uniform { lo: 0.1, hi: 0.3 },
+            delay: Duration::Uniform { lo: 0.2, hi: 0.5 },
+            movement_time: 0.5,
+            effector: EffectorConfig::default(),
+            action_bound: 10.0,
+            reward: RewardConfig::default(),
+            premature: PrematureConfig::default(),
+            observation: ObservationConfig::default(),
+            channel: ChannelConfig::default(),
+        }
+    }
+}
+
+impl ReachConfig {
+    /// Checks every value; the error names the key.
+    pub fn validate(&self) -> Result<()> {
+        let pos = |key: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(EnvError::config(key, format!("must be finite and > 0, got {v}")))
+            }
+        };
+        if self.n_targets == 0 {
+            return Err(EnvError::config("n_targets", "must be ≥ 1"));
+        }
+        pos("radius", self.radius)?;
+        pos("dt", self.dt)?;
+        pos("action_bound", self.action_bound)?;
+        pos("reward.success_radius", self.reward.success_radius)?;
+        pos("premature.radius", self.premature.radius)?;
+        pos("observation.position_scale", self.observation.position_scale)?;
+        pos("observation.velocity_scale", self.observation.velocity_scale)?;
+        self.cue_time.validate("cue_time")?;
+        self.delay.validate("delay")?;
+        if !(self.movement_time.is_finite() && self.movement_time >= 0.0) {
+            return Err(EnvError::config("movement_time", "must be finite and ≥ 0"));
+        }
+        let latest_go = ((self.cue_time.max() + self.delay.max()) / self.dt).round() as u32;
+        if latest_go >= self.trial_steps {
+            return Err(EnvError::config(
+                "trial_steps",
+                format!(
+                    "{} steps end before the latest go cue (step {latest_go}); lengthen the trial or shorten cue_time/delay",
+                    self.trial_steps
+                ),
+            ));
+        }
+        for (key, v) in [
+            ("reward.distance_weight", self.reward.distance_weight),
+            ("reward.hold_weight", self.reward.hold_weight),
+            ("reward.effort_weight", self.reward.effort_weight),
+            ("reward.success_bonus", self.reward.success_bonus),
+            ("premature.penalty", self.premature.penalty),
+            ("channel.stiffness", self.channel.stiffness),
+            ("channel.damping", self.channel.damping),
+            ("observation.field_input_scale", self.observation.field_input_scale),
+        ] {
+            if !v.is_finite() {
+                return Err(EnvError::config(key, format!("must be finite, got {v}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Target `k`'s position relative to the start (m).
+    pub fn target_position(&self, k: usize) -> [f64; 2] {
+        let angle = std::f64::consts::TAU * k as f64 / self.n_targets as f64;
+        [self.radius * angle.cos(), self.radius * angle.sin()]
+    }
+
+    /// Observation length: 7, or 8 with the k input.
+    pub fn obs_dim(&self) -> usize {
+        7 + usize::from(self.observation.field_input)
+    }
+}

@@ -1,0 +1,1 @@
+//! Whole experiments as data (not yet built: see issue 4).

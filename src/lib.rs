@@ -1,0 +1,14 @@
+//! # reachlab
+//!
+//! Train recurrent networks by reinforcement learning to reach and to do cognitive tasks, then take them
+//! apart the way one takes apart a brain. This facade re-exports the member crates:
+//!
+//! - [`envs`]: Gymnasium-style environments (curl-field reaching), vector envs, wrappers.
+//! - [`agents`]: RNN policies and policy-gradient training.
+//! - [`analysis`]: population geometry and dynamics.
+//! - [`scenarios`]: whole experiments as data.
+
+pub use reachlab_agents as agents;
+pub use reachlab_analysis as analysis;
+pub use reachlab_envs as envs;
+pub use reachlab_scenarios as scenarios;
