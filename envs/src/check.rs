@@ -18,6 +18,9 @@ pub enum CheckError {
     Failed(String),
 }
 
+/// One step as the checker records it: observation, reward, terminated, truncated.
+type Record = (Vec<f32>, f64, bool, bool);
+
 /// Runs `steps` random steps twice from `reset(Some(seed))` and checks that: observations lie in the
 /// observation space and have its length; the two runs are identical (determinism under a seed);
 /// `terminated` and `truncated` are never both set; stepping after the end is refused until reset;
@@ -26,7 +29,7 @@ pub fn check_env<E: Env>(env: &mut E, seed: u64, steps: usize) -> Result<(), Che
 where
     E::Info: Serialize,
 {
-    let run = |env: &mut E| -> Result<Vec<(Vec<f32>, f64, bool, bool)>, CheckError> {
+    let run = |env: &mut E| -> Result<Vec<Record>, CheckError> {
         let mut rng = rng_from_seed(seed ^ 0xC4EC);
         let (obs, info) = env.reset(Some(seed), &E::Options::default())?;
         check_obs(env, &obs)?;

@@ -67,12 +67,7 @@ pub trait Env: Send {
     fn action_space(&self) -> &Space;
 
     /// Starts an episode, writing the first observation into `obs` (length `observation_space().flat_dim()`).
-    fn reset_into(
-        &mut self,
-        seed: Option<u64>,
-        options: &Self::Options,
-        obs: &mut [f32],
-    ) -> Result<Self::Info>;
+    fn reset_into(&mut self, seed: Option<u64>, options: &Self::Options, obs: &mut [f32]) -> Result<Self::Info>;
 
     /// Advances one step, writing the next observation into `obs`.
     fn step_into(&mut self, action: &Self::Action, obs: &mut [f32]) -> Result<Transition<Self::Info>>;

@@ -35,8 +35,14 @@ mod tests {
 
     #[test]
     fn same_seed_same_stream_and_derived_streams_differ() {
-        let a: Vec<u32> = (0..4).map(|_| 0).scan(rng_from_seed(7), |r, _: u32| Some(r.random())).collect();
-        let b: Vec<u32> = (0..4).map(|_| 0).scan(rng_from_seed(7), |r, _: u32| Some(r.random())).collect();
+        let a: Vec<u32> = (0..4)
+            .map(|_| 0)
+            .scan(rng_from_seed(7), |r, _: u32| Some(r.random()))
+            .collect();
+        let b: Vec<u32> = (0..4)
+            .map(|_| 0)
+            .scan(rng_from_seed(7), |r, _: u32| Some(r.random()))
+            .collect();
         assert_eq!(a, b);
         assert_ne!(derive_seed(7, 1), derive_seed(7, 2));
         assert_ne!(derive_seed(7, 1), 7);

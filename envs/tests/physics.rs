@@ -1,6 +1,8 @@
 //! Physics checked against analytic solutions: curl-field integration, viscous decay, force channel,
 //! two-link arm kinematics and energy.
 
+#![allow(clippy::needless_range_loop)] // index loops read as the formulas they check
+
 use proptest::prelude::*;
 use reachlab_envs::effector::{
     ArmAction, ArmConfig, ArmParams, ChannelLaw, ForceLaw, Integrator, PointMass, PointMassAction, PointMassConfig,
@@ -80,7 +82,11 @@ fn euler_schemes_match_their_discrete_closed_form_and_inflate_speed() {
             let v_exact = r.powi(k).mul(v0);
             // Σ_{j<k} r^j = (1 − r^k)/(1 − r); semi-implicit sums j = 1..=k, i.e. r times that.
             let geom = C(1.0, 0.0).sub(r.powi(k)).div(one_minus_r);
-            let sum = if integrator == Integrator::ExplicitEuler { geom } else { r.mul(geom) };
+            let sum = if integrator == Integrator::ExplicitEuler {
+                geom
+            } else {
+                r.mul(geom)
+            };
             let p_exact = p0.add(C(DT, 0.0).mul(sum).mul(v0));
             assert!(v.sub(v_exact).abs() < 1e-12, "{integrator:?} v at step {k}");
             assert!(p.sub(p_exact).abs() < 1e-12, "{integrator:?} p at step {k}");
@@ -107,7 +113,10 @@ fn exact_step_conserves_speed_and_traces_the_analytic_circle() {
         assert!((v.abs() - v0.abs()).abs() < 1e-12, "speed at step {k}");
         assert!((p.sub(centre).abs() - radius).abs() < 1e-12, "radius at step {k}");
         let p_exact = p0.add(v0.mul(C(1.0, 0.0).sub(C::exp_i(-w * t))).div(C(0.0, w)));
-        assert!(p.sub(p_exact).abs() < 1e-12, "position at step {k}: {p:?} vs {p_exact:?}");
+        assert!(
+            p.sub(p_exact).abs() < 1e-12,
+            "position at step {k}: {p:?} vs {p_exact:?}"
+        );
     }
 }
 
@@ -151,7 +160,10 @@ fn viscous_field_decays_velocity_as_analytic() {
                 }
                 _ => C(1.0 - a * DT / M, -c * DT / M).powi(k).mul(v0),
             };
-            assert!(v.sub(expected).abs() < 1e-13, "{integrator:?} step {k}: {v:?} vs {expected:?}");
+            assert!(
+                v.sub(expected).abs() < 1e-13,
+                "{integrator:?} step {k}: {v:?} vs {expected:?}"
+            );
         }
     }
 }
@@ -189,7 +201,10 @@ fn symmetric_viscous_field_matches_eigen_solution() {
         }
         let v = pm.hand().vel;
         for i in 0..2 {
-            assert!((v[i] - expected[i]).abs() < 1e-12 * (1.0 + expected[i].abs()), "step {k}");
+            assert!(
+                (v[i] - expected[i]).abs() < 1e-12 * (1.0 + expected[i].abs()),
+                "step {k}"
+            );
         }
     }
 }
@@ -244,7 +259,12 @@ fn conservative_arm_with(action: ArmAction, substeps: u32) -> TwoLinkArm {
 fn arm_jacobian_matches_finite_differences() {
     let arm = conservative_arm(ArmAction::Torque);
     let h = 1e-6;
-    for th in [[0.3, 1.2], [std::f64::consts::FRAC_PI_4, std::f64::consts::FRAC_PI_2], [-0.5, 2.4], [1.9, 0.1]] {
+    for th in [
+        [0.3, 1.2],
+        [std::f64::consts::FRAC_PI_4, std::f64::consts::FRAC_PI_2],
+        [-0.5, 2.4],
+        [1.9, 0.1],
+    ] {
         let j = arm.jacobian(&th);
         for col in 0..2 {
             let mut plus = th;
@@ -254,7 +274,11 @@ fn arm_jacobian_matches_finite_differences() {
             let (xp, xm) = (arm.hand_absolute(&plus), arm.hand_absolute(&minus));
             for row in 0..2 {
                 let fd = (xp[row] - xm[row]) / (2.0 * h);
-                assert!((fd - j[row][col]).abs() < 1e-9, "J[{row}][{col}] at {th:?}: {fd} vs {}", j[row][col]);
+                assert!(
+                    (fd - j[row][col]).abs() < 1e-9,
+                    "J[{row}][{col}] at {th:?}: {fd} vs {}",
+                    j[row][col]
+                );
             }
         }
     }
@@ -279,7 +303,10 @@ fn arm_conserves_energy_without_torque_or_damping() {
             arm.step([0.0; 2], &law);
             worst = worst.max((arm.kinetic_energy() / e0 - 1.0).abs());
         }
-        assert!(worst < tol, "substeps {substeps}, {law:?}: relative energy drift {worst}");
+        assert!(
+            worst < tol,
+            "substeps {substeps}, {law:?}: relative energy drift {worst}"
+        );
     }
 }
 

@@ -6,10 +6,7 @@ pub type Mat2 = [[f64; 2]; 2];
 /// `m · v`.
 #[inline]
 pub fn mat2_vec(m: &Mat2, v: [f64; 2]) -> [f64; 2] {
-    [
-        m[0][0] * v[0] + m[0][1] * v[1],
-        m[1][0] * v[0] + m[1][1] * v[1],
-    ]
+    [m[0][0] * v[0] + m[0][1] * v[1], m[1][0] * v[0] + m[1][1] * v[1]]
 }
 
 /// `a · b` for square matrices.

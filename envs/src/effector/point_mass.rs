@@ -89,6 +89,9 @@ pub struct PointMass {
     config: PointMassConfig,
     dt: f64,
     z: [f64; 4],
+    /// The null-field map (before the go cue, catch trials), built once.
+    null_map: StepMap,
+    /// The last non-null law and its map: trials in the same field reuse it.
     cached_law: ForceLaw,
     cached_map: StepMap,
 }
@@ -97,7 +100,10 @@ impl PointMass {
     /// A point mass at rest at the start, for time step `dt` (s).
     pub fn new(config: PointMassConfig, dt: f64) -> Result<Self> {
         if !(config.mass.is_finite() && config.mass > 0.0) {
-            return Err(EnvError::config("effector.mass", format!("must be > 0, got {}", config.mass)));
+            return Err(EnvError::config(
+                "effector.mass",
+                format!("must be > 0, got {}", config.mass),
+            ));
         }
         if !(dt.is_finite() && dt > 0.0) {
             return Err(EnvError::config("dt", format!("must be > 0, got {dt}")));
@@ -108,6 +114,7 @@ impl PointMass {
             config,
             dt,
             z: [0.0; 4],
+            null_map: map,
             cached_law: law,
             cached_map: map,
         })
@@ -144,12 +151,17 @@ impl PointMass {
     /// Advances one step under `action` and the external force law `law`.
     #[inline]
     pub fn step(&mut self, action: [f64; 2], law: &ForceLaw) {
-        if *law != self.cached_law {
-            self.cached_map = step_map(&self.config, self.dt, law);
-            self.cached_law = *law;
-        }
+        let map = if law.is_null() {
+            &self.null_map
+        } else {
+            if *law != self.cached_law {
+                self.cached_map = step_map(&self.config, self.dt, law);
+                self.cached_law = *law;
+            }
+            &self.cached_map
+        };
         let u = self.action_force(action);
-        let StepMap { a, b } = &self.cached_map;
+        let StepMap { a, b } = map;
         let z = self.z;
         for (i, zi) in self.z.iter_mut().enumerate() {
             *zi = a[i][0] * z[0] + a[i][1] * z[1] + a[i][2] * z[2] + a[i][3] * z[3] + b[i][0] * u[0] + b[i][1] * u[1];
@@ -159,6 +171,7 @@ impl PointMass {
 
 /// The continuous-time matrices of `ż = F·z + G·u` for this law, as 4×4 `f` and the velocity block of
 /// `G` (which is `I/m`).
+#[allow(clippy::needless_range_loop)]
 fn continuous(config: &PointMassConfig, law: &ForceLaw) -> [[f64; 4]; 4] {
     let m = config.mass;
     let mut f = [[0.0; 4]; 4];
@@ -181,6 +194,8 @@ fn continuous(config: &PointMassConfig, law: &ForceLaw) -> [[f64; 4]; 4] {
     f
 }
 
+// Index loops read as the matrix formulas they implement.
+#[allow(clippy::needless_range_loop)]
 fn step_map(config: &PointMassConfig, dt: f64, law: &ForceLaw) -> StepMap {
     let f = continuous(config, law);
     let inv_m = 1.0 / config.mass;

@@ -96,9 +96,17 @@ impl TwoLinkArm {
     /// An arm at rest in its start posture, for env time step `dt` (s).
     pub fn new(config: ArmConfig, dt: f64) -> Result<Self> {
         let p = &config.params;
-        let positive = p.masses.iter().chain(&p.lengths).chain(&p.inertias).all(|v| v.is_finite() && *v > 0.0);
+        let positive = p
+            .masses
+            .iter()
+            .chain(&p.lengths)
+            .chain(&p.inertias)
+            .all(|v| v.is_finite() && *v > 0.0);
         if !positive {
-            return Err(EnvError::config("effector.params", "masses, lengths and inertias must be > 0"));
+            return Err(EnvError::config(
+                "effector.params",
+                "masses, lengths and inertias must be > 0",
+            ));
         }
         if config.substeps == 0 {
             return Err(EnvError::config("effector.substeps", "must be ≥ 1"));

@@ -51,7 +51,10 @@ impl Duration {
         if ok {
             Ok(())
         } else {
-            Err(EnvError::config(key, format!("{self:?} must be finite, ≥ 0, with lo ≤ hi")))
+            Err(EnvError::config(
+                key,
+                format!("{self:?} must be finite, ≥ 0, with lo ≤ hi"),
+            ))
         }
     }
 }

@@ -122,6 +122,8 @@ pub struct ReachOptions {
     pub trial_type: Option<TrialType>,
 }
 
+// Held inline (one per env, stepped in the hot loop); boxing the point mass would add an indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 enum Body {
     PointMass(PointMass),
@@ -163,6 +165,7 @@ struct Trial {
     go_step: u32,
     move_end: u32,
     law: ForceLaw,
+    field_on: bool,
     field_b: f64,
     k_obs: f32,
 }
@@ -261,10 +264,9 @@ impl ReachEnv {
         }
     }
 
-    fn write_obs(&self, obs: &mut [f32]) {
+    fn write_obs(&self, h: &HandState, obs: &mut [f32]) {
         let ps = self.config.observation.position_scale;
         let vs = self.config.observation.velocity_scale;
-        let h = self.body.hand();
         let shown = self.step >= self.trial.cue_step;
         let tp = self.trial.target_pos;
         obs[0] = if shown { (tp[0] * ps) as f32 } else { 0.0 };
@@ -279,16 +281,16 @@ impl ReachEnv {
         }
     }
 
-    fn info(&self, field_force: [f64; 2]) -> ReachInfo {
+    fn info(&self, hand: HandState, field_force: [f64; 2]) -> ReachInfo {
         ReachInfo {
             step: self.step,
             epoch: self.epoch_at(self.step),
             target: self.trial.target,
             target_pos: self.trial.target_pos,
             trial_type: self.trial.trial_type,
-            field_on: !self.trial.law.is_null(),
+            field_on: self.trial.field_on,
             field_b: self.trial.field_b,
-            hand: self.body.hand(),
+            hand,
             field_force,
             cue_step: self.trial.cue_step,
             go_step: self.trial.go_step,
@@ -381,6 +383,7 @@ impl ReachEnv {
             go_step,
             move_end,
             law,
+            field_on: !law.is_null(),
             field_b,
             k_obs,
         })
@@ -412,8 +415,9 @@ impl Env for ReachEnv {
         self.success = false;
         self.premature = false;
         self.needs_reset = false;
-        self.write_obs(obs);
-        Ok(self.info([0.0; 2]))
+        let hand = self.body.hand();
+        self.write_obs(&hand, obs);
+        Ok(self.info(hand, [0.0; 2]))
     }
 
     fn step_into(&mut self, action: &[f32; 2], obs: &mut [f32]) -> Result<Transition<ReachInfo>> {
@@ -450,7 +454,7 @@ impl Env for ReachEnv {
         let mut reward = -rc.effort_weight * (a[0] * a[0] + a[1] * a[1]) / (bound * bound) * dt;
         let mut terminated = false;
         if self.step < self.trial.go_step {
-            let d = hand.pos[0].hypot(hand.pos[1]);
+            let d = (hand.pos[0] * hand.pos[0] + hand.pos[1] * hand.pos[1]).sqrt();
             reward -= rc.distance_weight * rc.hold_weight * d / cfg.radius * dt;
             if d > cfg.premature.radius && !self.premature {
                 self.premature = true;
@@ -459,7 +463,8 @@ impl Env for ReachEnv {
             }
         } else {
             let tp = self.trial.target_pos;
-            let d = (hand.pos[0] - tp[0]).hypot(hand.pos[1] - tp[1]);
+            let (dx, dy) = (hand.pos[0] - tp[0], hand.pos[1] - tp[1]);
+            let d = (dx * dx + dy * dy).sqrt();
             reward -= rc.distance_weight * d / cfg.radius * dt;
             self.in_zone = if d <= rc.success_radius { self.in_zone + 1 } else { 0 };
             if self.in_zone >= rc.hold_steps.max(1) && !self.success {
@@ -470,12 +475,12 @@ impl Env for ReachEnv {
         }
         let truncated = !terminated && self.step >= cfg.trial_steps;
         self.needs_reset = terminated || truncated;
-        self.write_obs(obs);
+        self.write_obs(&hand, obs);
         Ok(Transition {
             reward,
             terminated,
             truncated,
-            info: self.info(field_force),
+            info: self.info(hand, field_force),
         })
     }
 }

@@ -47,7 +47,10 @@ impl FieldSpec {
         if ok {
             Ok(())
         } else {
-            Err(EnvError::config(key, format!("field {self:?} has a non-finite or negative coefficient")))
+            Err(EnvError::config(
+                key,
+                format!("field {self:?} has a non-finite or negative coefficient"),
+            ))
         }
     }
 }
@@ -117,7 +120,10 @@ impl Phase {
             }
         }
         if self.catch_prob + self.channel_prob > 1.0 {
-            return Err(EnvError::config(key("catch_prob"), "catch_prob + channel_prob must be ≤ 1"));
+            return Err(EnvError::config(
+                key("catch_prob"),
+                "catch_prob + channel_prob must be ≤ 1",
+            ));
         }
         if let TargetSet::Only(v) = &self.field_targets {
             if let Some(bad) = v.iter().find(|&&k| k >= n_targets) {

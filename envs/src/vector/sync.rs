@@ -34,14 +34,19 @@ impl<E: Env> SyncVecEnv<E> {
 
     /// A vector env over already-built sub-envs (which must share their spaces).
     pub fn from_envs(envs: Vec<E>, mode: AutoresetMode) -> Result<Self> {
-        let first = envs.first().ok_or_else(|| EnvError::config("num_envs", "must be ≥ 1"))?;
+        let first = envs
+            .first()
+            .ok_or_else(|| EnvError::config("num_envs", "must be ≥ 1"))?;
         let obs_space = first.observation_space().clone();
         let action_space = first.action_space().clone();
         if let Some(i) = envs
             .iter()
             .position(|e| e.observation_space() != &obs_space || e.action_space() != &action_space)
         {
-            return Err(EnvError::config("envs", format!("sub-env {i} has different spaces than sub-env 0")));
+            return Err(EnvError::config(
+                "envs",
+                format!("sub-env {i} has different spaces than sub-env 0"),
+            ));
         }
         Ok(SyncVecEnv {
             pending: vec![true; envs.len()],
@@ -85,13 +90,26 @@ impl<E: Env> VectorEnv for SyncVecEnv<E> {
     fn reset(&mut self, seed: Option<u64>, buf: &mut VecBuffers<E::Info>) -> Result<()> {
         let n = self.envs.len();
         check_sizes(n, self.obs_space.flat_dim(), None, buf)?;
-        reset_slice(&mut self.envs, &mut self.pending, ResetWhich::All(seed), 0, buf.slice(0, n))
+        reset_slice(
+            &mut self.envs,
+            &mut self.pending,
+            ResetWhich::All(seed),
+            0,
+            buf.slice(0, n),
+        )
     }
 
     fn step(&mut self, actions: &[E::Action], buf: &mut VecBuffers<E::Info>) -> Result<()> {
         let n = self.envs.len();
         check_sizes(n, self.obs_space.flat_dim(), Some(actions.len()), buf)?;
-        step_slice(&mut self.envs, &mut self.pending, self.mode, actions, 0, buf.slice(0, n))
+        step_slice(
+            &mut self.envs,
+            &mut self.pending,
+            self.mode,
+            actions,
+            0,
+            buf.slice(0, n),
+        )
     }
 
     fn reset_done(&mut self, buf: &mut VecBuffers<E::Info>) -> Result<()> {

@@ -70,7 +70,7 @@ impl<E: Env> Env for ObservationNoise<E> {
 
     fn reset_into(&mut self, seed: Option<u64>, options: &E::Options, obs: &mut [f32]) -> Result<E::Info> {
         if let Some(s) = seed {
-            self.rng = Some(rng_from_seed(derive_seed(s, 0x0b5_401_5e)));
+            self.rng = Some(rng_from_seed(derive_seed(s, 0x0B54_015E)));
         }
         let info = self.env.reset_into(seed, options, obs)?;
         self.add_noise(obs);

@@ -11,6 +11,7 @@ pub struct TimeLimit<E> {
     env: E,
     max_steps: u32,
     elapsed: u32,
+    ended: bool,
 }
 
 impl<E: Env> TimeLimit<E> {
@@ -23,6 +24,7 @@ impl<E: Env> TimeLimit<E> {
             env,
             max_steps,
             elapsed: 0,
+            ended: true,
         })
     }
 
@@ -51,16 +53,24 @@ impl<E: Env> Env for TimeLimit<E> {
     }
 
     fn reset_into(&mut self, seed: Option<u64>, options: &E::Options, obs: &mut [f32]) -> Result<E::Info> {
+        let info = self.env.reset_into(seed, options, obs)?;
         self.elapsed = 0;
-        self.env.reset_into(seed, options, obs)
+        self.ended = false;
+        Ok(info)
     }
 
     fn step_into(&mut self, action: &E::Action, obs: &mut [f32]) -> Result<Transition<E::Info>> {
+        if self.ended {
+            return Err(EnvError::NeedsReset {
+                why: "the time limit ended the episode",
+            });
+        }
         let mut t = self.env.step_into(action, obs)?;
         self.elapsed += 1;
         if self.elapsed >= self.max_steps && !t.terminated {
             t.truncated = true;
         }
+        self.ended = t.done();
         Ok(t)
     }
 }

@@ -1,0 +1,4 @@
+//! The one integration-test binary of the `reachlab` package (it links every member crate once).
+//! Each module holds the tests of one user-facing feature.
+
+mod custom_agent;
