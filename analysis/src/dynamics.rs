@@ -1,0 +1,280 @@
+//! The [`Dynamics`] trait (one step of a recurrent map and its analytic Jacobian) and the cells that
+//! implement it: a linear map, a leaky vanilla RNN and a GRU with PyTorch's gate conventions.
+//!
+//! Weights are plain row-major `f64` arrays: this crate knows nothing of tensors or training; the code
+//! that owns a trained network copies its weights in.
+
+// Index loops read as the cell equations they implement.
+#![allow(clippy::needless_range_loop)]
+
+use crate::error::{AnalysisError, Result};
+
+/// A discrete-time recurrent map `h' = F(h, u)`.
+pub trait Dynamics {
+    /// Dimension of the state h.
+    fn dim(&self) -> usize;
+    /// Dimension of the input u.
+    fn input_dim(&self) -> usize;
+    /// Writes `F(h, u)` into `out`.
+    fn step(&self, h: &[f64], u: &[f64], out: &mut [f64]);
+    /// Writes the Jacobian ∂F/∂h at (h, u) into `jac`, row-major (`jac[i·dim + j] = ∂F_i/∂h_j`).
+    fn jacobian(&self, h: &[f64], u: &[f64], jac: &mut [f64]);
+}
+
+/// Activation of a [`LeakyRnn`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// tanh.
+    Tanh,
+    /// max(0, x) (derivative 0 at 0).
+    Relu,
+}
+
+impl Activation {
+    fn apply(self, x: f64) -> (f64, f64) {
+        match self {
+            Activation::Tanh => {
+                let t = x.tanh();
+                (t, 1.0 - t * t)
+            }
+            Activation::Relu => {
+                if x > 0.0 {
+                    (x, 1.0)
+                } else {
+                    (0.0, 0.0)
+                }
+            }
+        }
+    }
+}
+
+fn check_len(what: &'static str, got: usize, expected: usize) -> Result<()> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(AnalysisError::Shape {
+            op: "dynamics",
+            expected: format!("{what} of {expected} values"),
+            got: format!("{got}"),
+        })
+    }
+}
+
+/// `y = W·x` for row-major W (rows × cols).
+fn matvec(w: &[f64], x: &[f64], rows: usize, out: &mut [f64]) {
+    let cols = x.len();
+    for (r, o) in out.iter_mut().enumerate().take(rows) {
+        *o = w[r * cols..(r + 1) * cols].iter().zip(x).map(|(a, b)| a * b).sum();
+    }
+}
+
+/// `h' = A·h + B·u + c`.
+#[derive(Debug, Clone)]
+pub struct LinearMap {
+    n: usize,
+    m: usize,
+    a: Vec<f64>,
+    b: Vec<f64>,
+    c: Vec<f64>,
+}
+
+impl LinearMap {
+    /// A (n × n), B (n × m) row-major, c (n).
+    pub fn new(n: usize, m: usize, a: Vec<f64>, b: Vec<f64>, c: Vec<f64>) -> Result<Self> {
+        check_len("A", a.len(), n * n)?;
+        check_len("B", b.len(), n * m)?;
+        check_len("c", c.len(), n)?;
+        Ok(LinearMap { n, m, a, b, c })
+    }
+}
+
+impl Dynamics for LinearMap {
+    fn dim(&self) -> usize {
+        self.n
+    }
+    fn input_dim(&self) -> usize {
+        self.m
+    }
+    fn step(&self, h: &[f64], u: &[f64], out: &mut [f64]) {
+        matvec(&self.a, h, self.n, out);
+        for i in 0..self.n {
+            out[i] += self.c[i] + (0..self.m).map(|j| self.b[i * self.m + j] * u[j]).sum::<f64>();
+        }
+    }
+    fn jacobian(&self, _h: &[f64], _u: &[f64], jac: &mut [f64]) {
+        jac.copy_from_slice(&self.a);
+    }
+}
+
+/// Leaky RNN `h' = (1 − α)·h + α·φ(W·h + W_in·u + b)`, α = dt/τ (the Yang et al. 2019 convention;
+/// α = 1 is a plain vanilla RNN).
+#[derive(Debug, Clone)]
+pub struct LeakyRnn {
+    n: usize,
+    m: usize,
+    w: Vec<f64>,
+    w_in: Vec<f64>,
+    bias: Vec<f64>,
+    alpha: f64,
+    activation: Activation,
+}
+
+impl LeakyRnn {
+    /// W (n × n), W_in (n × m), b (n), row-major.
+    pub fn new(
+        n: usize,
+        m: usize,
+        w: Vec<f64>,
+        w_in: Vec<f64>,
+        bias: Vec<f64>,
+        alpha: f64,
+        activation: Activation,
+    ) -> Result<Self> {
+        check_len("W", w.len(), n * n)?;
+        check_len("W_in", w_in.len(), n * m)?;
+        check_len("b", bias.len(), n)?;
+        if !(alpha > 0.0 && alpha <= 1.0) {
+            return Err(AnalysisError::InvalidParameter {
+                op: "leaky_rnn",
+                name: "alpha",
+                reason: format!("must be in (0, 1], got {alpha}"),
+            });
+        }
+        Ok(LeakyRnn {
+            n,
+            m,
+            w,
+            w_in,
+            bias,
+            alpha,
+            activation,
+        })
+    }
+
+    fn pre(&self, h: &[f64], u: &[f64]) -> Vec<f64> {
+        let mut z = vec![0.0; self.n];
+        matvec(&self.w, h, self.n, &mut z);
+        for (i, zi) in z.iter_mut().enumerate() {
+            *zi += self.bias[i] + (0..self.m).map(|j| self.w_in[i * self.m + j] * u[j]).sum::<f64>();
+        }
+        z
+    }
+}
+
+impl Dynamics for LeakyRnn {
+    fn dim(&self) -> usize {
+        self.n
+    }
+    fn input_dim(&self) -> usize {
+        self.m
+    }
+    fn step(&self, h: &[f64], u: &[f64], out: &mut [f64]) {
+        let z = self.pre(h, u);
+        for i in 0..self.n {
+            out[i] = (1.0 - self.alpha) * h[i] + self.alpha * self.activation.apply(z[i]).0;
+        }
+    }
+    fn jacobian(&self, h: &[f64], u: &[f64], jac: &mut [f64]) {
+        let z = self.pre(h, u);
+        let n = self.n;
+        for i in 0..n {
+            let d = self.alpha * self.activation.apply(z[i]).1;
+            for j in 0..n {
+                jac[i * n + j] = d * self.w[i * n + j] + if i == j { 1.0 - self.alpha } else { 0.0 };
+            }
+        }
+    }
+}
+
+/// GRU with PyTorch's equations and weight layout (`weight_ih` 3n × m, `weight_hh` 3n × n, gate order
+/// r, z, n):
+/// r = σ(W_ir·u + b_ir + W_hr·h + b_hr), z = σ(W_iz·u + b_iz + W_hz·h + b_hz),
+/// ñ = tanh(W_in·u + b_in + r ⊙ (W_hn·h + b_hn)), h' = (1 − z) ⊙ ñ + z ⊙ h.
+#[derive(Debug, Clone)]
+pub struct Gru {
+    n: usize,
+    m: usize,
+    w_ih: Vec<f64>,
+    w_hh: Vec<f64>,
+    b_ih: Vec<f64>,
+    b_hh: Vec<f64>,
+}
+
+struct GruGates {
+    r: Vec<f64>,
+    z: Vec<f64>,
+    cand: Vec<f64>,
+    /// W_hn·h + b_hn.
+    hn: Vec<f64>,
+}
+
+impl Gru {
+    /// Builds a GRU from PyTorch-layout weights.
+    pub fn new(n: usize, m: usize, w_ih: Vec<f64>, w_hh: Vec<f64>, b_ih: Vec<f64>, b_hh: Vec<f64>) -> Result<Self> {
+        check_len("weight_ih", w_ih.len(), 3 * n * m)?;
+        check_len("weight_hh", w_hh.len(), 3 * n * n)?;
+        check_len("bias_ih", b_ih.len(), 3 * n)?;
+        check_len("bias_hh", b_hh.len(), 3 * n)?;
+        Ok(Gru {
+            n,
+            m,
+            w_ih,
+            w_hh,
+            b_ih,
+            b_hh,
+        })
+    }
+
+    fn gates(&self, h: &[f64], u: &[f64]) -> GruGates {
+        let n = self.n;
+        let mut gi = vec![0.0; 3 * n];
+        let mut gh = vec![0.0; 3 * n];
+        matvec(&self.w_ih, u, 3 * n, &mut gi);
+        matvec(&self.w_hh, h, 3 * n, &mut gh);
+        let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+        let r: Vec<f64> = (0..n)
+            .map(|i| sig(gi[i] + self.b_ih[i] + gh[i] + self.b_hh[i]))
+            .collect();
+        let z: Vec<f64> = (0..n)
+            .map(|i| sig(gi[n + i] + self.b_ih[n + i] + gh[n + i] + self.b_hh[n + i]))
+            .collect();
+        let hn: Vec<f64> = (0..n).map(|i| gh[2 * n + i] + self.b_hh[2 * n + i]).collect();
+        let cand: Vec<f64> = (0..n)
+            .map(|i| (gi[2 * n + i] + self.b_ih[2 * n + i] + r[i] * hn[i]).tanh())
+            .collect();
+        GruGates { r, z, cand, hn }
+    }
+}
+
+impl Dynamics for Gru {
+    fn dim(&self) -> usize {
+        self.n
+    }
+    fn input_dim(&self) -> usize {
+        self.m
+    }
+    fn step(&self, h: &[f64], u: &[f64], out: &mut [f64]) {
+        let g = self.gates(h, u);
+        for i in 0..self.n {
+            out[i] = (1.0 - g.z[i]) * g.cand[i] + g.z[i] * h[i];
+        }
+    }
+    fn jacobian(&self, h: &[f64], u: &[f64], jac: &mut [f64]) {
+        let n = self.n;
+        let g = self.gates(h, u);
+        let whr = &self.w_hh[..n * n];
+        let whz = &self.w_hh[n * n..2 * n * n];
+        let whn = &self.w_hh[2 * n * n..];
+        for i in 0..n {
+            let dr = g.r[i] * (1.0 - g.r[i]);
+            let dz = g.z[i] * (1.0 - g.z[i]);
+            let dcand = 1.0 - g.cand[i] * g.cand[i];
+            for j in 0..n {
+                // ∂ñ_i/∂h_j = (1 − ñ²)·(r_i·W_hn[i,j] + hn_i·r_i(1 − r_i)·W_hr[i,j])
+                let dn = dcand * (g.r[i] * whn[i * n + j] + g.hn[i] * dr * whr[i * n + j]);
+                let dzj = dz * whz[i * n + j];
+                jac[i * n + j] = (1.0 - g.z[i]) * dn + (h[i] - g.cand[i]) * dzj + if i == j { g.z[i] } else { 0.0 };
+            }
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Fixed (and slow) points of a recurrent map, their Jacobians and their stability.
+//!
+//! Minimises q(x) = ½‖F(x, u*) − x‖² from many starts (as Golub & Sussillo's FixedPointFinder), each
+//! start optimised on its own with Adam (a mean of q over starts would leave every Adam step far below
+//! its ε), with a per-start plateau decay of the learning rate; then refines each candidate with damped
+//! Newton steps `(J − I)·δ = −(F(x) − x)` in f64, which converge quadratically where Adam crawls. Then
+//! drops outliers (farther than `outlier_factor` × the mean start-to-centroid distance from the starts'
+//! centroid), merges duplicates closer than `unique_tol`, and classifies each point by the moduli of its
+//! Jacobian's eigenvalues (discrete time: stable if all |λ| < 1).
+
+use faer::linalg::solvers::Solve;
+use faer::Mat;
+use serde::Serialize;
+
+use crate::dynamics::Dynamics;
+use crate::error::{AnalysisError, Result};
+
+/// Settings of [`find_fixed_points`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FixedPointConfig {
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Adam iterations per start, at most.
+    pub max_iters: usize,
+    /// Stop a start when q falls below this.
+    pub q_tol: f64,
+    /// Hand a start to Newton refinement once q falls below this.
+    pub newton_threshold: f64,
+    /// Newton iterations at most.
+    pub newton_iters: usize,
+    /// Plateau decay: multiply the rate by `decay_factor` after `patience` iterations without improvement.
+    pub decay_factor: f64,
+    /// See `decay_factor`.
+    pub patience: usize,
+    /// Keep points with q below this that did not reach `q_tol`, as slow points.
+    pub slow_q_tol: f64,
+    /// Points closer than this are one point.
+    pub unique_tol: f64,
+    /// Outlier cut-off, in units of the mean start-to-centroid distance.
+    pub outlier_factor: f64,
+    /// |λ| within this of 1 counts as marginal (line or ring attractor hint).
+    pub marginal_tol: f64,
+}
+
+impl Default for FixedPointConfig {
+    fn default() -> Self {
+        FixedPointConfig {
+            learning_rate: 0.1,
+            max_iters: 5000,
+            q_tol: 1e-12,
+            newton_threshold: 1e-6,
+            newton_iters: 20,
+            decay_factor: 0.95,
+            patience: 5,
+            slow_q_tol: 1e-6,
+            unique_tol: 1e-3,
+            outlier_factor: 10.0,
+            marginal_tol: 0.01,
+        }
+    }
+}
+
+/// Stability of a point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stability {
+    /// All |λ| < 1.
+    Stable,
+    /// Some |λ| > 1: a saddle (or a repeller when all are).
+    Saddle {
+        /// Number of unstable modes.
+        unstable: usize,
+    },
+}
+
+/// One fixed or slow point.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixedPoint {
+    /// The state.
+    pub x: Vec<f64>,
+    /// q(x).
+    pub q: f64,
+    /// True when q < `q_tol` (a fixed point); false for a slow point.
+    pub converged: bool,
+    /// Eigenvalue moduli of the Jacobian, nonincreasing.
+    pub eigen_moduli: Vec<f64>,
+    /// Eigenvalues (re, im), in the order of `eigen_moduli`.
+    pub eigenvalues: Vec<(f64, f64)>,
+    /// Stability class.
+    pub stability: Stability,
+    /// Number of |λ| within `marginal_tol` of 1.
+    pub marginal_modes: usize,
+}
+
+/// The points found and what happened to the starts.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixedPointResult {
+    /// Unique points, fixed before slow, then by q.
+    pub points: Vec<FixedPoint>,
+    /// Starts that converged below `q_tol`.
+    pub n_converged: usize,
+    /// Starts dropped as outliers.
+    pub n_outliers: usize,
+    /// Starts that reached neither tolerance.
+    pub n_failed: usize,
+}
+
+impl FixedPointResult {
+    /// Number of stable fixed points (converged only).
+    pub fn n_stable(&self) -> usize {
+        self.points
+            .iter()
+            .filter(|p| p.converged && p.stability == Stability::Stable)
+            .count()
+    }
+}
+
+fn q_and_residual<D: Dynamics>(d: &D, x: &[f64], u: &[f64], f: &mut [f64], r: &mut [f64]) -> f64 {
+    d.step(x, u, f);
+    let mut q = 0.0;
+    for i in 0..x.len() {
+        r[i] = f[i] - x[i];
+        q += r[i] * r[i];
+    }
+    0.5 * q
+}
+
+/// Minimises q from one start; returns (x, q).
+fn optimise_start<D: Dynamics>(d: &D, u: &[f64], start: &[f64], cfg: &FixedPointConfig) -> (Vec<f64>, f64) {
+    let n = start.len();
+    let mut x = start.to_vec();
+    let (mut f, mut r, mut jac, mut g) = (vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; n]);
+    let (mut m1, mut m2) = (vec![0.0; n], vec![0.0; n]);
+    let (b1, b2, eps): (f64, f64, f64) = (0.9, 0.999, 1e-8);
+    let mut lr = cfg.learning_rate;
+    let mut best = f64::INFINITY;
+    let mut since_best = 0;
+    let mut q = q_and_residual(d, &x, u, &mut f, &mut r);
+    for it in 1..=cfg.max_iters {
+        if q < cfg.newton_threshold || q < cfg.q_tol {
+            break;
+        }
+        // ∇q = (J − I)ᵀ·r
+        d.jacobian(&x, u, &mut jac);
+        for j in 0..n {
+            g[j] = (0..n).map(|i| jac[i * n + j] * r[i]).sum::<f64>() - r[j];
+        }
+        let (c1, c2) = (1.0 - b1.powi(it as i32), 1.0 - b2.powi(it as i32));
+        for j in 0..n {
+            m1[j] = b1 * m1[j] + (1.0 - b1) * g[j];
+            m2[j] = b2 * m2[j] + (1.0 - b2) * g[j] * g[j];
+            x[j] -= lr * (m1[j] / c1) / ((m2[j] / c2).sqrt() + eps);
+        }
+        q = q_and_residual(d, &x, u, &mut f, &mut r);
+        if q < best {
+            best = q;
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best > cfg.patience {
+                lr *= cfg.decay_factor;
+                since_best = 0;
+            }
+        }
+        if !q.is_finite() {
+            return (x, f64::INFINITY);
+        }
+    }
+    newton_refine(d, u, x, q, cfg)
+}
+
+/// Damped Newton on F(x) − x = 0: halves the step until q decreases.
+fn newton_refine<D: Dynamics>(
+    d: &D,
+    u: &[f64],
+    mut x: Vec<f64>,
+    mut q: f64,
+    cfg: &FixedPointConfig,
+) -> (Vec<f64>, f64) {
+    let n = x.len();
+    let (mut f, mut r, mut jac) = (vec![0.0; n], vec![0.0; n], vec![0.0; n * n]);
+    let mut trial = vec![0.0; n];
+    q_and_residual(d, &x, u, &mut f, &mut r);
+    for _ in 0..cfg.newton_iters {
+        if q < cfg.q_tol * 1e-6 {
+            break;
+        }
+        d.jacobian(&x, u, &mut jac);
+        let a = Mat::<f64>::from_fn(n, n, |i, j| jac[i * n + j] - if i == j { 1.0 } else { 0.0 });
+        let rhs = Mat::<f64>::from_fn(n, 1, |i, _| -r[i]);
+        let delta = a.partial_piv_lu().solve(&rhs);
+        if (0..n).any(|i| !delta[(i, 0)].is_finite()) {
+            break;
+        }
+        let mut step = 1.0;
+        let mut improved = false;
+        for _ in 0..20 {
+            for i in 0..n {
+                trial[i] = x[i] + step * delta[(i, 0)];
+            }
+            let qt = q_and_residual(d, &trial, u, &mut f, &mut r);
+            if qt < q {
+                x.copy_from_slice(&trial);
+                q = qt;
+                improved = true;
+                break;
+            }
+            step *= 0.5;
+        }
+        if !improved {
+            break;
+        }
+    }
+    // Leave r consistent with x for the caller (not needed further).
+    (x, q)
+}
+
+fn classify<D: Dynamics>(d: &D, u: &[f64], x: Vec<f64>, q: f64, cfg: &FixedPointConfig) -> Result<FixedPoint> {
+    let n = x.len();
+    let mut jac = vec![0.0; n * n];
+    d.jacobian(&x, u, &mut jac);
+    let j = Mat::<f64>::from_fn(n, n, |a, b| jac[a * n + b]);
+    let eig = j.eigenvalues().map_err(|_| AnalysisError::NoConvergence {
+        op: "fixed_points",
+        what: "eigendecomposition",
+    })?;
+    let mut ev: Vec<(f64, f64)> = eig.iter().map(|c| (c.re, c.im)).collect();
+    ev.sort_by(|a, b| b.0.hypot(b.1).total_cmp(&a.0.hypot(a.1)));
+    let eigen_moduli: Vec<f64> = ev.iter().map(|(re, im)| re.hypot(*im)).collect();
+    let unstable = eigen_moduli.iter().filter(|m| **m > 1.0).count();
+    let marginal_modes = eigen_moduli
+        .iter()
+        .filter(|m| (**m - 1.0).abs() <= cfg.marginal_tol)
+        .count();
+    Ok(FixedPoint {
+        x,
+        q,
+        converged: q < cfg.q_tol,
+        eigen_moduli,
+        eigenvalues: ev,
+        stability: if unstable == 0 {
+            Stability::Stable
+        } else {
+            Stability::Saddle { unstable }
+        },
+        marginal_modes,
+    })
+}
+
+/// Finds the fixed points of `dynamics` under constant input `u` from `starts` (typically states sampled
+/// from trajectories, optionally with noise). Deterministic: starts are processed in order.
+pub fn find_fixed_points<D: Dynamics>(
+    dynamics: &D,
+    u: &[f64],
+    starts: &[Vec<f64>],
+    cfg: &FixedPointConfig,
+) -> Result<FixedPointResult> {
+    const OP: &str = "fixed_points";
+    let n = dynamics.dim();
+    if u.len() != dynamics.input_dim() {
+        return Err(AnalysisError::Shape {
+            op: OP,
+            expected: format!("input of {}", dynamics.input_dim()),
+            got: format!("{}", u.len()),
+        });
+    }
+    if starts.is_empty() {
+        return Err(AnalysisError::TooFewSamples {
+            op: OP,
+            need: 1,
+            got: 0,
+        });
+    }
+    if let Some(s) = starts.iter().find(|s| s.len() != n) {
+        return Err(AnalysisError::Shape {
+            op: OP,
+            expected: format!("starts of {n}"),
+            got: format!("{}", s.len()),
+        });
+    }
+    let centroid: Vec<f64> = (0..n)
+        .map(|i| starts.iter().map(|s| s[i]).sum::<f64>() / starts.len() as f64)
+        .collect();
+    let dist = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
+    let mean_spread = starts.iter().map(|s| dist(s, &centroid)).sum::<f64>() / starts.len() as f64;
+    let cut = cfg.outlier_factor * mean_spread.max(1e-12);
+
+    let (mut n_converged, mut n_outliers, mut n_failed) = (0, 0, 0);
+    let mut kept: Vec<(Vec<f64>, f64)> = Vec::new();
+    for s in starts {
+        let (x, q) = optimise_start(dynamics, u, s, cfg);
+        if q.is_nan() || q >= cfg.slow_q_tol {
+            n_failed += 1;
+            continue;
+        }
+        if dist(&x, &centroid) > cut {
+            n_outliers += 1;
+            continue;
+        }
+        if q < cfg.q_tol {
+            n_converged += 1;
+        }
+        kept.push((x, q));
+    }
+    // Fixed before slow, then by q, so each cluster keeps its best representative.
+    kept.sort_by(|a, b| (a.1 >= cfg.q_tol).cmp(&(b.1 >= cfg.q_tol)).then(a.1.total_cmp(&b.1)));
+    let mut unique: Vec<(Vec<f64>, f64)> = Vec::new();
+    for (x, q) in kept {
+        if unique.iter().all(|(y, _)| dist(&x, y) > cfg.unique_tol) {
+            unique.push((x, q));
+        }
+    }
+    let points = unique
+        .into_iter()
+        .map(|(x, q)| classify(dynamics, u, x, q, cfg))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(FixedPointResult {
+        points,
+        n_converged,
+        n_outliers,
+        n_failed,
+    })
+}
