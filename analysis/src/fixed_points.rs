@@ -48,7 +48,7 @@ impl Default for FixedPointConfig {
             learning_rate: 0.1,
             max_iters: 5000,
             q_tol: 1e-12,
-            newton_threshold: 1e-6,
+            newton_threshold: 1e-3,
             newton_iters: 20,
             decay_factor: 0.95,
             patience: 5,
