@@ -1,9 +1,16 @@
 //! The one bench binary (criterion). Groups print throughput in elements per second, where an element
-//! is one env step: `cargo bench --bench main -- physics`.
+//! is one env step (physics) or one start (fixed points): `cargo bench --bench main -- point_mass`.
 
 use criterion::{criterion_group, criterion_main};
 
+mod fixed_points;
 mod physics;
 
-criterion_group!(benches, physics::point_mass, physics::two_link_arm);
+criterion_group!(
+    benches,
+    physics::point_mass,
+    physics::two_link_arm,
+    physics::threaded,
+    fixed_points::gru_128
+);
 criterion_main!(benches);

@@ -3,7 +3,7 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use reachlab::envs::reach::{EffectorConfig, FieldSpec, Phase, ReachConfig, ReachEnv, ReachOptions};
-use reachlab::envs::{AutoresetMode, Env, SyncVecEnv, VectorEnv};
+use reachlab::envs::{AutoresetMode, Env, SyncVecEnv, ThreadedVecEnv, VectorEnv};
 use std::hint::black_box;
 
 fn env(config: &ReachConfig) -> ReachEnv {
@@ -63,4 +63,31 @@ pub fn two_link_arm(c: &mut Criterion) {
         ..ReachConfig::default()
     };
     bench_effector(c, "two_link_arm", config);
+}
+
+/// The threaded vector env, 1024 sub-envs on 1 and 2 workers: what the per-step hand-off costs for the
+/// cheap point mass and what it buys for the arm.
+pub fn threaded(c: &mut Criterion) {
+    let arm = ReachConfig {
+        effector: EffectorConfig::TwoLinkArm(Default::default()),
+        ..ReachConfig::default()
+    };
+    let mut group = c.benchmark_group("threaded_vec_env_1024");
+    let n = 1024;
+    group.throughput(Throughput::Elements(n as u64));
+    for (name, config) in [("point_mass", ReachConfig::default()), ("two_link_arm", arm)] {
+        for threads in [1usize, 2] {
+            group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &threads| {
+                let mut venv = ThreadedVecEnv::new(n, threads, AutoresetMode::NextStep, |_| Ok(env(&config))).unwrap();
+                let mut buf = venv.buffers();
+                venv.reset(Some(0), &mut buf).unwrap();
+                let actions: Vec<[f32; 2]> = (0..n).map(|i| [(i % 7) as f32 - 3.0, (i % 5) as f32 - 2.0]).collect();
+                b.iter(|| {
+                    venv.step(black_box(&actions), &mut buf).unwrap();
+                    black_box(&buf.obs);
+                })
+            });
+        }
+    }
+    group.finish();
 }

@@ -96,9 +96,11 @@ impl Dynamics for LinearMap {
         self.m
     }
     fn step(&self, h: &[f64], u: &[f64], out: &mut [f64]) {
+        let mut bu = vec![0.0; self.n];
         matvec(&self.a, h, self.n, out);
+        matvec(&self.b, u, self.n, &mut bu);
         for i in 0..self.n {
-            out[i] += self.c[i] + (0..self.m).map(|j| self.b[i * self.m + j] * u[j]).sum::<f64>();
+            out[i] += self.c[i] + bu[i];
         }
     }
     fn jacobian(&self, _h: &[f64], _u: &[f64], jac: &mut [f64]) {
@@ -153,9 +155,11 @@ impl LeakyRnn {
 
     fn pre(&self, h: &[f64], u: &[f64]) -> Vec<f64> {
         let mut z = vec![0.0; self.n];
+        let mut wu = vec![0.0; self.n];
         matvec(&self.w, h, self.n, &mut z);
-        for (i, zi) in z.iter_mut().enumerate() {
-            *zi += self.bias[i] + (0..self.m).map(|j| self.w_in[i * self.m + j] * u[j]).sum::<f64>();
+        matvec(&self.w_in, u, self.n, &mut wu);
+        for i in 0..self.n {
+            z[i] += self.bias[i] + wu[i];
         }
         z
     }
