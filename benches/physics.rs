@@ -1,7 +1,7 @@
 //! Env-steps per second of the reaching env: single env, and a vector env of 64 and 1024 sub-envs
 //! (synchronous, one core), point mass and two-link arm, observation noise off.
 
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::{Bencher, BenchmarkId, Criterion, Throughput};
 use reachlab::envs::reach::{EffectorConfig, FieldSpec, Phase, ReachConfig, ReachEnv, ReachOptions};
 use reachlab::envs::{AutoresetMode, Env, SyncVecEnv, ThreadedVecEnv, VectorEnv};
 use std::hint::black_box;
@@ -16,6 +16,18 @@ fn env(config: &ReachConfig) -> ReachEnv {
     })
     .unwrap();
     e
+}
+
+/// Resets `venv` once, then times one `step` of all its sub-envs with fixed, varied actions.
+fn step_repeatedly<V: VectorEnv<Env = ReachEnv>>(b: &mut Bencher<'_>, mut venv: V) {
+    let mut buf = venv.buffers();
+    venv.reset(Some(0), &mut buf).unwrap();
+    let n = venv.num_envs();
+    let actions: Vec<[f32; 2]> = (0..n).map(|i| [(i % 7) as f32 - 3.0, (i % 5) as f32 - 2.0]).collect();
+    b.iter(|| {
+        venv.step(black_box(&actions), &mut buf).unwrap();
+        black_box(&buf.obs);
+    })
 }
 
 fn bench_effector(c: &mut Criterion, name: &str, config: ReachConfig) {
@@ -40,14 +52,8 @@ fn bench_effector(c: &mut Criterion, name: &str, config: ReachConfig) {
     for n in [64usize, 1024] {
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::new("sync_vec_env_step", n), &n, |b, &n| {
-            let mut venv = SyncVecEnv::new(n, AutoresetMode::NextStep, |_| Ok(env(&config))).unwrap();
-            let mut buf = venv.buffers();
-            venv.reset(Some(0), &mut buf).unwrap();
-            let actions: Vec<[f32; 2]> = (0..n).map(|i| [(i % 7) as f32 - 3.0, (i % 5) as f32 - 2.0]).collect();
-            b.iter(|| {
-                venv.step(black_box(&actions), &mut buf).unwrap();
-                black_box(&buf.obs);
-            })
+            let venv = SyncVecEnv::new(n, AutoresetMode::NextStep, |_| Ok(env(&config))).unwrap();
+            step_repeatedly(b, venv);
         });
     }
     group.finish();
@@ -78,14 +84,8 @@ pub fn threaded(c: &mut Criterion) {
     for (name, config) in [("point_mass", ReachConfig::default()), ("two_link_arm", arm)] {
         for threads in [1usize, 2] {
             group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &threads| {
-                let mut venv = ThreadedVecEnv::new(n, threads, AutoresetMode::NextStep, |_| Ok(env(&config))).unwrap();
-                let mut buf = venv.buffers();
-                venv.reset(Some(0), &mut buf).unwrap();
-                let actions: Vec<[f32; 2]> = (0..n).map(|i| [(i % 7) as f32 - 3.0, (i % 5) as f32 - 2.0]).collect();
-                b.iter(|| {
-                    venv.step(black_box(&actions), &mut buf).unwrap();
-                    black_box(&buf.obs);
-                })
+                let venv = ThreadedVecEnv::new(n, threads, AutoresetMode::NextStep, |_| Ok(env(&config))).unwrap();
+                step_repeatedly(b, venv);
             });
         }
     }
