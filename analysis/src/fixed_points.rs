@@ -166,21 +166,15 @@ fn optimise_start<D: Dynamics>(d: &D, u: &[f64], start: &[f64], cfg: &FixedPoint
             return (x, f64::INFINITY);
         }
     }
-    newton_refine(d, u, x, q, cfg)
+    newton_refine(d, u, x, cfg)
 }
 
 /// Damped Newton on F(x) − x = 0: halves the step until q decreases.
-fn newton_refine<D: Dynamics>(
-    d: &D,
-    u: &[f64],
-    mut x: Vec<f64>,
-    mut q: f64,
-    cfg: &FixedPointConfig,
-) -> (Vec<f64>, f64) {
+fn newton_refine<D: Dynamics>(d: &D, u: &[f64], mut x: Vec<f64>, cfg: &FixedPointConfig) -> (Vec<f64>, f64) {
     let n = x.len();
     let (mut f, mut r, mut jac) = (vec![0.0; n], vec![0.0; n], vec![0.0; n * n]);
     let mut trial = vec![0.0; n];
-    q_and_residual(d, &x, u, &mut f, &mut r);
+    let mut q = q_and_residual(d, &x, u, &mut f, &mut r);
     for _ in 0..cfg.newton_iters {
         if q < cfg.q_tol * 1e-6 {
             break;
@@ -211,7 +205,6 @@ fn newton_refine<D: Dynamics>(
             break;
         }
     }
-    // Leave r consistent with x for the caller (not needed further).
     (x, q)
 }
 
