@@ -22,6 +22,12 @@ pub enum EnvError {
         /// Number of actions in the space.
         n: usize,
     },
+    /// A discrete action given as a float that is not a non-negative integer.
+    #[error("action {value} is not a non-negative integer index")]
+    NotAnIndex {
+        /// The value received.
+        value: f64,
+    },
     /// `step` was called before the first `reset`, or after the episode ended.
     #[error("step called on an env that needs a reset ({why})")]
     NeedsReset {

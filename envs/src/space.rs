@@ -140,6 +140,7 @@ impl SpaceValue for usize {
     fn from_flat(flat: &[f32]) -> Result<Self> {
         match flat {
             [v] if v.is_finite() && *v >= 0.0 && v.fract() == 0.0 => Ok(*v as usize),
+            [v] if v.is_finite() => Err(EnvError::NotAnIndex { value: f64::from(*v) }),
             [v] => Err(EnvError::NonFiniteAction {
                 index: 0,
                 value: f64::from(*v),
@@ -179,7 +180,8 @@ mod tests {
         assert!(2usize.is_in(&space));
         assert!(!3usize.is_in(&space));
         assert_eq!(usize::from_flat(&[2.0]).unwrap(), 2);
-        assert!(usize::from_flat(&[1.5]).is_err());
+        assert!(matches!(usize::from_flat(&[1.5]), Err(EnvError::NotAnIndex { .. })));
+        assert!(matches!(usize::from_flat(&[-1.0]), Err(EnvError::NotAnIndex { .. })));
         assert!(usize::from_flat(&[f32::NAN]).is_err());
     }
 }
