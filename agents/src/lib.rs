@@ -1,1 +1,37 @@
-//! RNN policies and policy-gradient training (not yet built: see issue 3).
+//! Recurrent policies and their training by policy gradient.
+//!
+//! - [`kernels`]: the fused whole-sequence recurrent kernels (vanilla, GRU, LSTM), forward and BPTT
+//!   backward, as a candle `CustomOp3`, and the same cell steps for acting without a graph.
+//! - [`core`]: recurrent cores (vanilla, GRU, LSTM, locality-masked sparse, diagonal autapse) with their
+//!   parameters in candle.
+//! - [`policy`]: the actor-critic (Gaussian or categorical head, value head, shared or separate critic)
+//!   and its graph-free [`PolicySnapshot`] for acting.
+//! - [`rollout`]: whole-episode collection on worker threads, bit-identical for any thread count.
+//! - [`train`]: PPO, A2C and REINFORCE with GAE, whole-episode BPTT and regularisers.
+//! - [`supervised`]: BPTT on tasks with a ground-truth output.
+//! - [`agent`]: the [`Agent`] trait shared by trained policies and hand-written controllers, and
+//!   [`evaluate`].
+//! - [`checkpoint`]: safetensors weights + JSON metadata.
+
+pub mod agent;
+pub mod checkpoint;
+pub mod core;
+pub mod distributions;
+mod error;
+pub mod gae;
+pub mod kernels;
+mod params;
+pub mod policy;
+pub mod rollout;
+pub mod supervised;
+pub mod train;
+
+pub use agent::{evaluate, Agent, Episode, PolicyAgent};
+pub use checkpoint::{load_checkpoint, save_checkpoint, CheckpointMeta};
+pub use core::{locality_mask, CoreConfig, CoreKind, RecurrentCore};
+pub use error::{AgentError, Result};
+pub use kernels::{Activation, CellKind};
+pub use params::Params;
+pub use policy::{HeadKind, Policy, PolicyConfig, PolicySnapshot};
+pub use rollout::{EpisodeOutcome, PolicyAction, Rollout, RolloutConfig, RolloutWorkers};
+pub use train::{Algorithm, RegularizerConfig, TrainConfig, Trainer, TrainerState, UpdateStats};

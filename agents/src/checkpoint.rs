@@ -1,0 +1,67 @@
+//! Checkpoints: the weights as `weights.safetensors` (PyTorch names, f32; `safetensors.numpy.load_file`
+//! reads it) and everything else as `checkpoint.json` (policy config, spaces, trainer state).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AgentError, Result};
+use crate::policy::{HeadKind, Policy, PolicyConfig};
+use crate::train::TrainerState;
+
+/// The JSON half of a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointMeta {
+    pub format: u32,
+    pub policy: PolicyConfig,
+    pub obs_dim: usize,
+    pub head: HeadKind,
+    pub trainer: TrainerState,
+}
+
+const FORMAT: u32 = 1;
+
+/// Writes `dir/weights.safetensors` and `dir/checkpoint.json` (creating `dir`).
+pub fn save_checkpoint(dir: &Path, policy: &Policy, trainer: TrainerState) -> Result<()> {
+    let err = |e: std::io::Error| AgentError::Checkpoint {
+        path: dir.to_owned(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    policy.params().save(&dir.join("weights.safetensors"))?;
+    let meta = CheckpointMeta {
+        format: FORMAT,
+        policy: policy.config().clone(),
+        obs_dim: policy.obs_dim(),
+        head: policy.head_kind(),
+        trainer,
+    };
+    let json = serde_json::to_string_pretty(&meta).expect("checkpoint metadata serialises");
+    // Write then rename, so a killed run never leaves half a file.
+    let tmp = dir.join("checkpoint.json.tmp");
+    std::fs::write(&tmp, json).map_err(err)?;
+    std::fs::rename(&tmp, dir.join("checkpoint.json")).map_err(err)
+}
+
+/// Rebuilds the policy a checkpoint describes and loads its weights; returns the trainer state too.
+pub fn load_checkpoint(dir: &Path) -> Result<(Policy, TrainerState)> {
+    let path = dir.join("checkpoint.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| AgentError::Checkpoint {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    let meta: CheckpointMeta = serde_json::from_str(&text).map_err(|e| AgentError::Checkpoint {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    if meta.format != FORMAT {
+        return Err(AgentError::Checkpoint {
+            path,
+            reason: format!("format {} (this build reads {FORMAT})", meta.format),
+        });
+    }
+    let mut policy = Policy::new(&meta.policy, meta.obs_dim, meta.head)?;
+    policy.params_mut().load(&dir.join("weights.safetensors"))?;
+    Ok((policy, meta.trainer))
+}

@@ -1,0 +1,350 @@
+//! Recurrent cores: parameters in candle, the sequence on the fused kernels.
+
+use candle_core::{DType, Device, Tensor, Var};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AgentError, Result};
+use crate::kernels::{Activation, CellKind, FusedRnn};
+use crate::params::Params;
+
+/// Which recurrent network a policy uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoreKind {
+    /// Leaky vanilla RNN, `h' = (1 − α)h + α·φ(W_in·x + W·h + b + noise)`.
+    Vanilla,
+    Gru,
+    Lstm,
+    /// Leaky vanilla RNN whose recurrent weights are masked by a fixed locality graph: neurons on a
+    /// √n×√n torus, connected when their distance is at most ρ, with ρ set for a target density
+    /// (Khona et al. 2023). Masked weights are zero and stay zero.
+    Sparse,
+    /// Leaky vanilla RNN with a diagonal recurrent matrix (each unit sees only itself): the "autapse"
+    /// control of Khona et al. 2023.
+    Autapse,
+}
+
+/// Settings of a recurrent core (a TOML table in scenario files).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CoreConfig {
+    pub kind: CoreKind,
+    /// Number of recurrent units H.
+    pub hidden: usize,
+    /// Nonlinearity of the vanilla-family cores.
+    pub activation: Activation,
+    /// α = dt/τ of the vanilla-family cores (1 = not leaky).
+    pub alpha: f64,
+    /// Recurrent noise σ_rec of the vanilla-family cores; enters as √(2/α)·σ_rec·ξ inside φ.
+    pub sigma_rec: f64,
+    /// Connection density of the sparse core (fraction of the H² possible connections, self included).
+    pub density: f64,
+    /// Spectral scale of the vanilla-family recurrent initialisation (entries N(0, gain²/fan-in)).
+    pub gain: f64,
+    /// Batch rows per work block inside the fused kernel (results do not depend on the thread count,
+    /// but do depend on this).
+    pub rows_per_chunk: usize,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        CoreConfig {
+            kind: CoreKind::Gru,
+            hidden: 128,
+            activation: Activation::Tanh,
+            alpha: 1.0,
+            sigma_rec: 0.0,
+            density: 0.16,
+            gain: 1.0,
+            rows_per_chunk: 8,
+        }
+    }
+}
+
+impl CoreConfig {
+    /// The cell the kernels run.
+    pub fn cell(&self) -> CellKind {
+        match self.kind {
+            CoreKind::Gru => CellKind::Gru,
+            CoreKind::Lstm => CellKind::Lstm,
+            CoreKind::Vanilla | CoreKind::Sparse | CoreKind::Autapse => CellKind::Vanilla {
+                activation: self.activation,
+                alpha: self.alpha,
+            },
+        }
+    }
+
+    /// Width of the recurrent state (H, or 2H for the LSTM).
+    pub fn state_width(&self) -> usize {
+        self.cell().state_width(self.hidden)
+    }
+
+    /// Standard deviation of the recurrent noise added to the input projection.
+    pub fn noise_std(&self) -> f64 {
+        if matches!(self.cell(), CellKind::Vanilla { .. }) && self.sigma_rec > 0.0 {
+            (2.0 / self.alpha).sqrt() * self.sigma_rec
+        } else {
+            0.0
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.hidden == 0 {
+            return Err(AgentError::config("core.hidden", "must be at least 1"));
+        }
+        if !(self.alpha > 0.0 && self.alpha <= 1.0) {
+            return Err(AgentError::config(
+                "core.alpha",
+                format!("{} is not in (0, 1]", self.alpha),
+            ));
+        }
+        if !(self.sigma_rec >= 0.0 && self.sigma_rec.is_finite()) {
+            return Err(AgentError::config("core.sigma_rec", "must be finite and ≥ 0"));
+        }
+        if self.kind == CoreKind::Sparse && !(self.density > 0.0 && self.density <= 1.0) {
+            return Err(AgentError::config(
+                "core.density",
+                format!("{} is not in (0, 1]", self.density),
+            ));
+        }
+        if self.rows_per_chunk == 0 {
+            return Err(AgentError::config("core.rows_per_chunk", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// The locality mask of the sparse core: unit i sits at (i mod n, i div n) on an n×n torus
+/// (n = ⌈√H⌉); `M_ij = 1` when the torus distance between i and j is at most ρ, with ρ the smallest
+/// distance that reaches the target density. Row-major H×H.
+pub fn locality_mask(hidden: usize, density: f64) -> Vec<f32> {
+    let side = (hidden as f64).sqrt().ceil() as usize;
+    let pos = |i: usize| ((i % side) as f64, (i / side) as f64);
+    let torus = |a: f64, b: f64| {
+        let d = (a - b).abs();
+        d.min(side as f64 - d)
+    };
+    let mut dist = vec![0.0f64; hidden * hidden];
+    for i in 0..hidden {
+        for j in 0..hidden {
+            let (pi, pj) = (pos(i), pos(j));
+            dist[i * hidden + j] = torus(pi.0, pj.0).hypot(torus(pi.1, pj.1));
+        }
+    }
+    let mut sorted = dist.clone();
+    sorted.sort_by(f64::total_cmp);
+    let want = ((density * (hidden * hidden) as f64).round() as usize).clamp(1, hidden * hidden);
+    let rho = sorted[want - 1];
+    dist.iter().map(|&d| if d <= rho + 1e-12 { 1.0 } else { 0.0 }).collect()
+}
+
+/// A recurrent core: `W_ih [G·H, I]`, `b_ih`, `W_hh [G·H, H]` (a vector of H for the autapse core),
+/// `b_hh`, named as in PyTorch (`weight_ih_l0`, …) under a prefix.
+pub struct RecurrentCore {
+    config: CoreConfig,
+    input: usize,
+    w_ih: Var,
+    b_ih: Var,
+    w_hh: Var,
+    b_hh: Var,
+    mask: Option<Tensor>,
+}
+
+impl RecurrentCore {
+    /// A freshly initialised core, its variables registered in `params` under `prefix`.
+    pub fn new(
+        config: &CoreConfig,
+        input: usize,
+        prefix: &str,
+        params: &mut Params,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Self> {
+        config.validate()?;
+        let dtype = params.dtype();
+        let dev = params.device().clone();
+        let h = config.hidden;
+        let g = config.cell().gates() * h;
+        let bound = 1.0 / (h as f64).sqrt();
+        let mut uniform = |n: usize| -> Vec<f64> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
+        let w_ih = uniform(g * input);
+        let b_ih = uniform(g);
+        let b_hh = uniform(g);
+        let mut mask = None;
+        let w_hh: Vec<f64> = match config.kind {
+            CoreKind::Gru | CoreKind::Lstm => uniform(g * h),
+            CoreKind::Autapse => uniform(h),
+            CoreKind::Vanilla | CoreKind::Sparse => {
+                let m = match config.kind {
+                    CoreKind::Sparse => locality_mask(h, config.density),
+                    _ => vec![1.0; h * h],
+                };
+                let fan_in = (m.iter().map(|&v| f64::from(v)).sum::<f64>() / h as f64).max(1.0);
+                let std = config.gain / fan_in.sqrt();
+                let w = m
+                    .iter()
+                    .map(|&mv| {
+                        let x: f64 = StandardNormal.sample(rng);
+                        f64::from(mv) * std * x
+                    })
+                    .collect();
+                if config.kind == CoreKind::Sparse {
+                    mask = Some(Tensor::from_vec(m, (h, h), &dev)?.to_dtype(dtype)?);
+                }
+                w
+            }
+        };
+        let var = |v: Vec<f64>, shape: &[usize]| -> Result<Var> {
+            Ok(Var::from_tensor(&Tensor::from_vec(v, shape, &dev)?.to_dtype(dtype)?)?)
+        };
+        let w_hh_shape: Vec<usize> = if config.kind == CoreKind::Autapse {
+            vec![h]
+        } else {
+            vec![g, h]
+        };
+        let core = RecurrentCore {
+            config: config.clone(),
+            input,
+            w_ih: var(w_ih, &[g, input])?,
+            b_ih: var(b_ih, &[g])?,
+            w_hh: var(w_hh, &w_hh_shape)?,
+            b_hh: var(b_hh, &[g])?,
+            mask,
+        };
+        params.insert(format!("{prefix}.weight_ih_l0"), core.w_ih.clone());
+        params.insert(format!("{prefix}.bias_ih_l0"), core.b_ih.clone());
+        params.insert(format!("{prefix}.weight_hh_l0"), core.w_hh.clone());
+        params.insert(format!("{prefix}.bias_hh_l0"), core.b_hh.clone());
+        if let Some(m) = &core.mask {
+            params.insert_constant(format!("{prefix}.mask"), m.clone());
+        }
+        Ok(core)
+    }
+
+    pub fn config(&self) -> &CoreConfig {
+        &self.config
+    }
+
+    pub fn input_dim(&self) -> usize {
+        self.input
+    }
+
+    /// The recurrent matrix the cell uses, `[G·H, H]`: masked for the sparse core, diagonal for the
+    /// autapse core.
+    pub fn effective_w_hh(&self) -> Result<Tensor> {
+        let w = self.w_hh.as_tensor();
+        Ok(match self.config.kind {
+            CoreKind::Autapse => {
+                let h = self.config.hidden;
+                let eye = Tensor::eye(h, w.dtype(), w.device())?;
+                eye.broadcast_mul(&w.unsqueeze(0)?)?
+            }
+            _ => match &self.mask {
+                Some(m) => w.mul(m)?,
+                None => w.clone(),
+            },
+        })
+    }
+
+    /// Runs the core over a whole sequence: `x [T, B, I]`, `h0 [B, S]`, optional additive noise
+    /// `[T, B, G·H]` on the input projection (recorded during the rollout) → hidden states `[T, B, H]`.
+    pub fn forward(&self, x: &Tensor, h0: &Tensor, noise: Option<&Tensor>) -> Result<Tensor> {
+        let (t, b, i) = x.dims3()?;
+        if i != self.input {
+            return Err(AgentError::Mismatch(format!(
+                "the core expects {} inputs per step, got {i}",
+                self.input
+            )));
+        }
+        let g = self.config.cell().gates() * self.config.hidden;
+        let mut xp = x
+            .reshape((t * b, i))?
+            .matmul(&self.w_ih.as_tensor().t()?)?
+            .broadcast_add(self.b_ih.as_tensor())?
+            .reshape((t, b, g))?;
+        if let Some(n) = noise {
+            xp = (xp + n)?;
+        }
+        let wp = Tensor::cat(&[self.effective_w_hh()?, self.b_hh.as_tensor().unsqueeze(1)?], 1)?;
+        let op = FusedRnn::new(self.config.cell(), self.config.hidden, self.config.rows_per_chunk);
+        Ok(xp.contiguous()?.apply_op3(&h0.contiguous()?, &wp.contiguous()?, op)?)
+    }
+
+    /// A plain-f32 copy of the weights for acting without an autograd graph.
+    pub fn snapshot(&self) -> Result<CoreWeights> {
+        let f = |t: &Tensor| -> Result<Vec<f32>> { Ok(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?) };
+        let wp = Tensor::cat(&[self.effective_w_hh()?, self.b_hh.as_tensor().unsqueeze(1)?], 1)?;
+        Ok(CoreWeights {
+            cell: self.config.cell(),
+            hidden: self.config.hidden,
+            input: self.input,
+            w_ih: f(self.w_ih.as_tensor())?,
+            b_ih: f(self.b_ih.as_tensor())?,
+            wp: f(&wp)?,
+        })
+    }
+
+    /// The zero initial state `[batch, S]`.
+    pub fn zero_state(&self, batch: usize, dtype: DType, device: &Device) -> Result<Tensor> {
+        Ok(Tensor::zeros((batch, self.config.state_width()), dtype, device)?)
+    }
+}
+
+/// The weights of a core as plain f32 arrays, for acting step by step with no graph.
+#[derive(Debug, Clone)]
+pub struct CoreWeights {
+    cell: CellKind,
+    hidden: usize,
+    input: usize,
+    w_ih: Vec<f32>,
+    b_ih: Vec<f32>,
+    wp: Vec<f32>,
+}
+
+impl CoreWeights {
+    pub fn hidden(&self) -> usize {
+        self.hidden
+    }
+
+    pub fn state_width(&self) -> usize {
+        self.cell.state_width(self.hidden)
+    }
+
+    pub fn gate_width(&self) -> usize {
+        self.cell.gates() * self.hidden
+    }
+
+    /// One step for `rows` rows: `x` rows×I, `prev`/`next` rows×S, `noise` rows×G·H (or empty),
+    /// `scratch` at least 2·rows·G·H.
+    pub fn step(&self, rows: usize, x: &[f32], noise: &[f32], prev: &[f32], next: &mut [f32], scratch: &mut [f32]) {
+        let g = self.gate_width();
+        let (xp, gh) = scratch.split_at_mut(rows * g);
+        let gh = &mut gh[..rows * g];
+        for r in 0..rows {
+            xp[r * g..(r + 1) * g].copy_from_slice(&self.b_ih);
+        }
+        crate::kernels::matmul(
+            rows,
+            g,
+            self.input,
+            xp,
+            g,
+            crate::kernels::View::rows(x, self.input),
+            crate::kernels::View::transposed(&self.w_ih, self.input),
+            true,
+        );
+        if !noise.is_empty() {
+            for (a, n) in xp.iter_mut().zip(noise) {
+                *a += *n;
+            }
+        }
+        self.cell.forward(self.hidden, rows, xp, prev, &self.wp, gh, next, None);
+    }
+}
+
+/// A deterministic generator for initialisation from a seed.
+pub(crate) fn init_rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}

@@ -1,0 +1,174 @@
+//! Hand-written recurrent kernels: one cell step forward and backward for the vanilla leaky RNN, the GRU
+//! and the LSTM, over a block of batch rows, on `gemm`.
+//!
+//! Why by hand: composing candle ops per time step costs 2.8–4× PyTorch's fused `nn.GRU`/`nn.LSTM` on
+//! these machines, and slicing a tracked `[T, B, H]` tensor per step makes candle's backward O(T²)
+//! (`../shared/stack-notes.md` §1–2). No maintained crate offers a fused, differentiable RNN for candle on
+//! CPU, so the whole sequence runs here: [`fused`] wraps these steps as a candle `CustomOp3` (forward and
+//! BPTT backward), and the rollout path calls the same steps without any autograd graph.
+//!
+//! Conventions (PyTorch's, so checkpoints load into `torch.nn.GRU`/`LSTM`):
+//! - `xp` is the input projection `x·W_ihᵀ + b_ih` (plus recurrent noise for the vanilla cell), `G·H` wide
+//!   with gates in PyTorch order (GRU: r, z, n; LSTM: i, f, g, o).
+//! - `w` packs the recurrent weights and their bias: `G·H` rows of `H + 1` columns, `[W_hh | b_hh]`.
+//! - The state is `h` (width `H`), or `[h | c]` (width `2H`) for the LSTM; the output is `h`.
+
+pub(crate) mod cell;
+pub(crate) mod fused;
+
+pub use cell::{Activation, CellKind};
+pub use fused::FusedRnn;
+
+use std::fmt::Debug;
+use std::ops::{Add, AddAssign, Div, Mul, Neg, Sub};
+
+/// The two float types the kernels run in: `f32` for training, `f64` for gradient checks.
+pub trait Real:
+    Copy
+    + Send
+    + Sync
+    + 'static
+    + Debug
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+{
+    const ZERO: Self;
+    const ONE: Self;
+    fn from_f64(x: f64) -> Self;
+    fn exp(self) -> Self;
+    fn tanh(self) -> Self;
+}
+
+impl Real for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    fn exp(self) -> Self {
+        f32::exp(self)
+    }
+    fn tanh(self) -> Self {
+        f32::tanh(self)
+    }
+}
+
+impl Real for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    fn exp(self) -> Self {
+        f64::exp(self)
+    }
+    fn tanh(self) -> Self {
+        f64::tanh(self)
+    }
+}
+
+#[inline]
+pub(crate) fn sigmoid<T: Real>(x: T) -> T {
+    T::ONE / (T::ONE + (-x).exp())
+}
+
+/// A strided matrix view: element (i, j) is at `data[i·rs + j·cs]`.
+#[derive(Clone, Copy)]
+pub(crate) struct View<'a, T> {
+    pub data: &'a [T],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl<'a, T> View<'a, T> {
+    /// A row-major matrix with `cols` columns.
+    pub fn rows(data: &'a [T], cols: usize) -> Self {
+        View { data, rs: cols, cs: 1 }
+    }
+    /// The transpose of a row-major matrix with `cols` columns.
+    pub fn transposed(data: &'a [T], cols: usize) -> Self {
+        View { data, rs: 1, cs: cols }
+    }
+}
+
+/// `dst (m×n, row stride dst_rs) = [dst +] a (m×k) · b (k×n)`, single-threaded (threads split work above
+/// this level, in fixed chunks, so results do not depend on the number of threads).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn matmul<T: Real>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [T],
+    dst_rs: usize,
+    a: View<'_, T>,
+    b: View<'_, T>,
+    accumulate: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(dst.len() >= (m - 1) * dst_rs + n, "matmul: destination too short");
+    if k > 0 {
+        assert!(a.data.len() > (m - 1) * a.rs + (k - 1) * a.cs, "matmul: lhs too short");
+        assert!(b.data.len() > (k - 1) * b.rs + (n - 1) * b.cs, "matmul: rhs too short");
+    } else {
+        if !accumulate {
+            for i in 0..m {
+                dst[i * dst_rs..i * dst_rs + n].fill(T::ZERO);
+            }
+        }
+        return;
+    }
+    // SAFETY: the asserts above bound every index gemm touches: dst (i, j) at i·dst_rs + j with i < m,
+    // j < n; lhs (i, p) at i·a.rs + p·a.cs with p < k; rhs (p, j) at p·b.rs + j·b.cs. All strides are
+    // non-negative and the slices do not alias (dst is a unique borrow).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_rs as isize,
+            accumulate,
+            a.data.as_ptr(),
+            a.cs as isize,
+            a.rs as isize,
+            b.data.as_ptr(),
+            b.cs as isize,
+            b.rs as isize,
+            T::ONE,
+            T::ONE,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matmul_matches_naive_with_transposes_and_accumulation() {
+        let (m, n, k) = (5, 7, 3);
+        let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
+        let bt: Vec<f64> = (0..n * k).map(|i| (i as f64 * 0.11).cos()).collect(); // n×k row-major
+        let mut dst = vec![1.0; m * n];
+        matmul(m, n, k, &mut dst, n, View::rows(&a, k), View::transposed(&bt, k), true);
+        for i in 0..m {
+            for j in 0..n {
+                let want = 1.0 + (0..k).map(|p| a[i * k + p] * bt[j * k + p]).sum::<f64>();
+                assert!((dst[i * n + j] - want).abs() < 1e-14);
+            }
+        }
+        assert!((sigmoid(0.3f64) - 1.0 / (1.0 + (-0.3f64).exp())).abs() < 1e-16);
+    }
+}

@@ -1,0 +1,1 @@
+//! Supervised BPTT (to do).
