@@ -2,3 +2,4 @@
 //! Each module holds the tests of one user-facing feature.
 
 mod custom_agent;
+mod ppo_reach;

@@ -119,6 +119,8 @@ pub struct PolicyAgent {
     deterministic: bool,
     head: Vec<f32>,
     value: Vec<f32>,
+    /// The last sample in head units, and in env units.
+    raw: Vec<f32>,
     sample: Vec<f32>,
 }
 
@@ -129,6 +131,7 @@ impl PolicyAgent {
         PolicyAgent {
             head: vec![0.0; hk.out_dim()],
             value: vec![0.0],
+            raw: vec![0.0; hk.action_width()],
             sample: vec![0.0; hk.action_width()],
             state,
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -136,6 +139,11 @@ impl PolicyAgent {
             deterministic,
             snap,
         }
+    }
+
+    /// The head output of the last step (action means or logits).
+    pub fn head(&self) -> &[f32] {
+        &self.head
     }
 
     /// The value estimate of the last step (value-normaliser units).
@@ -162,7 +170,8 @@ impl<A: PolicyAction> Agent<A> for PolicyAgent {
             },
         );
         self.snap
-            .sample(&self.head, &mut self.rng, self.deterministic, &mut self.sample);
+            .sample(&self.head, &mut self.rng, self.deterministic, &mut self.raw);
+        self.snap.to_env(&self.raw, &mut self.sample);
         A::from_sample(&self.sample)
     }
 

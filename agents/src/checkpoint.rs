@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, Result};
-use crate::policy::{HeadKind, Policy, PolicyConfig};
+use crate::policy::{ActionMap, HeadKind, Policy, PolicyConfig};
 use crate::train::TrainerState;
 
 /// The JSON half of a checkpoint.
@@ -17,6 +17,8 @@ pub struct CheckpointMeta {
     pub policy: PolicyConfig,
     pub obs_dim: usize,
     pub head: HeadKind,
+    /// Env action = offset + scale·(head sample), per component.
+    pub action_map: ActionMap,
     pub trainer: TrainerState,
 }
 
@@ -35,6 +37,7 @@ pub fn save_checkpoint(dir: &Path, policy: &Policy, trainer: TrainerState) -> Re
         policy: policy.config().clone(),
         obs_dim: policy.obs_dim(),
         head: policy.head_kind(),
+        action_map: policy.action_map().clone(),
         trainer,
     };
     let json = serde_json::to_string_pretty(&meta).expect("checkpoint metadata serialises");
@@ -63,5 +66,6 @@ pub fn load_checkpoint(dir: &Path) -> Result<(Policy, TrainerState)> {
     }
     let mut policy = Policy::new(&meta.policy, meta.obs_dim, meta.head)?;
     policy.params_mut().load(&dir.join("weights.safetensors"))?;
+    policy.set_action_map(meta.action_map)?;
     Ok((policy, meta.trainer))
 }

@@ -119,7 +119,8 @@ impl CoreConfig {
 
 /// The locality mask of the sparse core: unit i sits at (i mod n, i div n) on an n×n torus
 /// (n = ⌈√H⌉); `M_ij = 1` when the torus distance between i and j is at most ρ, with ρ the smallest
-/// distance that reaches the target density. Row-major H×H.
+/// distance that reaches the target density. Distances come in shells, so the realised density is the
+/// target rounded up to a whole shell. Row-major H×H.
 pub fn locality_mask(hidden: usize, density: f64) -> Vec<f32> {
     let side = (hidden as f64).sqrt().ceil() as usize;
     let pos = |i: usize| ((i % side) as f64, (i / side) as f64);

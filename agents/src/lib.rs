@@ -32,6 +32,6 @@ pub use core::{locality_mask, CoreConfig, CoreKind, RecurrentCore};
 pub use error::{AgentError, Result};
 pub use kernels::{Activation, CellKind};
 pub use params::Params;
-pub use policy::{HeadKind, Policy, PolicyConfig, PolicySnapshot};
+pub use policy::{ActionMap, HeadKind, Policy, PolicyConfig, PolicySnapshot};
 pub use rollout::{EpisodeOutcome, PolicyAction, Rollout, RolloutConfig, RolloutWorkers};
 pub use train::{Algorithm, RegularizerConfig, TrainConfig, Trainer, TrainerState, UpdateStats};

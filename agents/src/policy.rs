@@ -17,7 +17,9 @@ pub struct PolicyConfig {
     pub core: CoreConfig,
     /// Give the value head its own core of the same kind (otherwise actor and critic share one).
     pub separate_critic: bool,
-    /// Initial standard deviation of the Gaussian action head (learned, state-independent, per dim).
+    /// Initial standard deviation of the Gaussian action head (learned, state-independent, per dim), as a
+    /// fraction of the half-range of a bounded Box action space (0.2 × 10 N = 2 N for the reaching env), in
+    /// the env's units when the bounds are infinite or the policy is built with [`Policy::new`].
     pub init_action_std: f64,
     /// Standard deviation of the initial action-mean weights; 0 starts with a zero mean (any constant force
     /// bias on an undamped point mass drifts tens of centimetres).
@@ -26,6 +28,10 @@ pub struct PolicyConfig {
     pub value_init_std: f64,
     /// Seed of the initial weights.
     pub init_seed: u64,
+    /// Let the Gaussian head act in [−1, 1] units mapped onto the action space's bounds (see
+    /// [`ActionMap`], Stable-Baselines3's convention); by default it acts in the env's units, which learned
+    /// the reaching task faster and more steadily (95% success after 35 vs ~80 updates, same seed).
+    pub rescale_actions: bool,
 }
 
 impl Default for PolicyConfig {
@@ -37,6 +43,7 @@ impl Default for PolicyConfig {
             action_mean_init_std: 0.0,
             value_init_std: 0.01,
             init_seed: 0,
+            rescale_actions: false,
         }
     }
 }
@@ -103,9 +110,87 @@ pub struct Policy {
     log_std: Option<Var>,
     w_v: Var,
     b_v: Var,
+    action_map: ActionMap,
+}
+
+/// The affine map from the Gaussian head's units to the env's: `a_env = offset + scale·a`.
+///
+/// Built from a Box space with finite bounds, the head acts in [−1, 1] units (Stable-Baselines3's
+/// convention).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionMap {
+    pub scale: Vec<f32>,
+    pub offset: Vec<f32>,
+}
+
+impl ActionMap {
+    /// The identity on `dim` components.
+    pub fn identity(dim: usize) -> Self {
+        ActionMap {
+            scale: vec![1.0; dim],
+            offset: vec![0.0; dim],
+        }
+    }
+
+    /// `[−1, 1]` onto the bounds of a Box space (identity on components with an infinite bound, and for
+    /// other spaces).
+    pub fn for_space(space: &Space) -> Self {
+        match space {
+            Space::Box(b) => {
+                let finite = |i: usize| b.low[i].is_finite() && b.high[i].is_finite();
+                ActionMap {
+                    scale: (0..b.dim())
+                        .map(|i| if finite(i) { 0.5 * (b.high[i] - b.low[i]) } else { 1.0 })
+                        .collect(),
+                    offset: (0..b.dim())
+                        .map(|i| if finite(i) { 0.5 * (b.high[i] + b.low[i]) } else { 0.0 })
+                        .collect(),
+                }
+            }
+            _ => ActionMap::identity(0),
+        }
+    }
 }
 
 impl Policy {
+    /// A new policy for an env's spaces: head from the action space; with `config.rescale_actions`, the
+    /// Gaussian head acts in [−1, 1] units mapped onto the Box bounds.
+    pub fn for_spaces(config: &PolicyConfig, obs_space: &Space, action_space: &Space) -> Result<Self> {
+        let mut p = Self::new(config, obs_space.flat_dim(), HeadKind::for_space(action_space)?)?;
+        let map = ActionMap::for_space(action_space);
+        if config.rescale_actions {
+            p.action_map = map;
+        } else if let Some(ls) = &p.log_std {
+            // The head acts in env units; σ starts at `init_action_std` half-ranges.
+            let v: Vec<f64> = map
+                .scale
+                .iter()
+                .map(|&s| (config.init_action_std * f64::from(s)).ln())
+                .collect();
+            let dims = ls.dims().to_vec();
+            ls.set(&Tensor::from_vec(v, dims, p.params.device())?.to_dtype(p.params.dtype())?)?;
+        }
+        Ok(p)
+    }
+
+    /// The map from head units to env units.
+    pub fn action_map(&self) -> &ActionMap {
+        &self.action_map
+    }
+
+    /// Replaces the map from head units to env units (as a checkpoint records it).
+    pub fn set_action_map(&mut self, map: ActionMap) -> Result<()> {
+        if let HeadKind::Gaussian { dim } = self.head_kind {
+            if map.scale.len() != dim || map.offset.len() != dim {
+                return Err(AgentError::Mismatch(format!(
+                    "an action map for {dim} dimensions is needed"
+                )));
+            }
+        }
+        self.action_map = map;
+        Ok(())
+    }
+
     /// A new policy for `obs_dim` observations and the given head, in f32 on the CPU.
     pub fn new(config: &PolicyConfig, obs_dim: usize, head_kind: HeadKind) -> Result<Self> {
         Self::with_dtype(config, obs_dim, head_kind, DType::F32)
@@ -171,6 +256,10 @@ impl Policy {
             log_std,
             w_v,
             b_v,
+            action_map: match head_kind {
+                HeadKind::Gaussian { dim } => ActionMap::identity(dim),
+                HeadKind::Categorical { .. } => ActionMap::identity(0),
+            },
         })
     }
 
@@ -260,6 +349,7 @@ impl Policy {
             },
             w_v: f(self.w_v.as_tensor())?,
             b_v: f(self.b_v.as_tensor())?[0],
+            action_map: self.action_map.clone(),
         })
     }
 }
@@ -277,6 +367,7 @@ pub struct PolicySnapshot {
     std: Vec<f32>,
     w_v: Vec<f32>,
     b_v: f32,
+    action_map: ActionMap,
 }
 
 /// Per-row outputs of one acting step.
@@ -414,6 +505,18 @@ impl PolicySnapshot {
         for r in 0..rows {
             let hr = &value_src.0[r * value_src.1..r * value_src.1 + h];
             out.value[r] = self.b_v + hr.iter().zip(&self.w_v).map(|(x, w)| x * w).sum::<f32>();
+        }
+    }
+
+    /// Maps a sample in head units (as [`sample`](Self::sample) writes it) to the env's units.
+    pub fn to_env(&self, sample: &[f32], out: &mut [f32]) {
+        match self.head_kind {
+            HeadKind::Gaussian { dim } => {
+                for d in 0..dim {
+                    out[d] = self.action_map.offset[d] + self.action_map.scale[d] * sample[d];
+                }
+            }
+            HeadKind::Categorical { .. } => out[0] = sample[0],
         }
     }
 

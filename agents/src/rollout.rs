@@ -333,6 +333,7 @@ where
     let mut head_out = vec![0.0f32; rows * out_dim];
     let mut values = vec![0.0f32; rows];
     let mut sample = vec![0.0f32; aw.max(1)];
+    let mut env_action = vec![0.0f32; aw.max(1)];
     let s_w = st.actor.len() / rows.max(1);
     for t in 0..=t_max {
         if !active.iter().chain(&pending).any(|&x| x) {
@@ -377,7 +378,8 @@ where
             if cfg.record_hidden {
                 b.hidden[k * h..(k + 1) * h].copy_from_slice(&st.actor[i * s_w..i * s_w + h]);
             }
-            let action = E::Action::from_sample(&sample[..aw]);
+            snap.to_env(&sample, &mut env_action);
+            let action = E::Action::from_sample(&env_action[..aw]);
             let tr = envs[i].step_into(&action, &mut obs[i * i_dim..(i + 1) * i_dim])?;
             b.rewards[k] = tr.reward as f32;
             b.returns[i] += tr.reward;

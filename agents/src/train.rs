@@ -673,7 +673,9 @@ impl Minibatch {
         let t = eps.iter().map(|&e| ro.lengths[e]).max().unwrap_or(0).max(1);
         let (b, n) = (eps.len(), ro.episodes);
         let dev = candle_core::Device::Cpu;
+        // `[t, b, w]`, or `[t, b]` for per-step scalars (w = 0 means one scalar).
         let take = |src: &[f32], w: usize| -> Result<Tensor> {
+            let (w, scalar) = if w == 0 { (1, true) } else { (w, false) };
             let mut v = Vec::with_capacity(t * b * w);
             for s in 0..t {
                 for &e in eps {
@@ -681,10 +683,10 @@ impl Minibatch {
                     v.extend_from_slice(&src[k * w..(k + 1) * w]);
                 }
             }
-            let shape: Vec<usize> = if w == 1 { vec![t, b] } else { vec![t, b, w] };
+            let shape: Vec<usize> = if scalar { vec![t, b] } else { vec![t, b, w] };
             Ok(Tensor::from_vec(v, shape, &dev)?.to_dtype(dtype)?)
         };
-        let mask = take(&ro.mask, 1)?;
+        let mask = take(&ro.mask, 0)?;
         let count = eps.iter().map(|&e| ro.lengths[e]).sum::<usize>().max(1) as f64;
         let nw = if ro.noise_actor.is_empty() {
             0
@@ -692,18 +694,13 @@ impl Minibatch {
             ro.noise_actor.len() / (ro.steps * n)
         };
         let actions = take(&ro.actions, ro.action_width)?;
-        let actions = if ro.action_width == 1 {
-            actions.unsqueeze(D::Minus1)?
-        } else {
-            actions
-        };
         Ok(Minibatch {
             obs: take(&ro.obs, ro.obs_dim)?,
             actions,
-            old_log_probs: take(&ro.log_probs, 1)?,
-            old_values: take(&ro.values, 1)?,
-            advantages: take(adv, 1)?,
-            targets: take(targets, 1)?,
+            old_log_probs: take(&ro.log_probs, 0)?,
+            old_values: take(&ro.values, 0)?,
+            advantages: take(adv, 0)?,
+            targets: take(targets, 0)?,
             mask,
             count,
             noise_actor: if nw > 0 { Some(take(&ro.noise_actor, nw)?) } else { None },
