@@ -249,6 +249,15 @@ impl RecurrentCore {
         })
     }
 
+    /// Re-imposes the structural zeros (the sparse core's mask) on the raw weights, after an optimiser step
+    /// (a regulariser such as L1, whose subgradient at 0 need not be 0, could otherwise move them).
+    pub fn enforce_structure(&self) -> Result<()> {
+        if let Some(m) = &self.mask {
+            self.w_hh.set(&self.w_hh.as_tensor().mul(m)?)?;
+        }
+        Ok(())
+    }
+
     /// Runs the core over a whole sequence: `x [T, B, I]`, `h0 [B, S]`, optional additive noise
     /// `[T, B, G·H]` on the input projection (recorded during the rollout) → hidden states `[T, B, H]`.
     pub fn forward(&self, x: &Tensor, h0: &Tensor, noise: Option<&Tensor>) -> Result<Tensor> {

@@ -296,6 +296,15 @@ impl Policy {
         self.log_std.as_ref().map(|v| v.as_tensor())
     }
 
+    /// Re-imposes structural zeros on every core (call after each optimiser step).
+    pub fn enforce_structure(&self) -> Result<()> {
+        self.actor.enforce_structure()?;
+        if let Some(c) = &self.critic {
+            c.enforce_structure()?;
+        }
+        Ok(())
+    }
+
     /// The recurrent weight tensors (for weight regularisers): actor and critic `W_hh` (effective).
     pub fn recurrent_weights(&self) -> Result<Vec<Tensor>> {
         let mut out = vec![self.actor.effective_w_hh()?];

@@ -567,6 +567,7 @@ where
             }
         }
         self.opt.step(&grads)?;
+        self.policy.enforce_structure()?;
 
         let approx_kl = scalar(&mmean(&((&ratio - 1.0)? - &log_ratio)?)?)?;
         let clipped = match clip {
