@@ -1,16 +1,19 @@
 //! The one bench binary (criterion). Groups print throughput in elements per second, where an element
-//! is one env step (physics) or one start (fixed points): `cargo bench --bench main -- point_mass`.
+//! is one env step (physics, PPO), one start (fixed points) or one sequence step (BPTT): `cargo bench --bench main -- point_mass`.
 
 use criterion::{criterion_group, criterion_main};
 
 mod fixed_points;
 mod physics;
+mod training;
 
 criterion_group!(
     benches,
     physics::point_mass,
     physics::two_link_arm,
     physics::threaded,
-    fixed_points::gru_128
+    fixed_points::gru_128,
+    training::bptt,
+    training::ppo
 );
 criterion_main!(benches);

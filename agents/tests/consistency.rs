@@ -75,3 +75,29 @@ fn acting_and_training_paths_agree_for_every_core() {
     check(CoreKind::Gru, true, 0.0);
     check(CoreKind::Vanilla, true, 0.1);
 }
+
+#[test]
+fn rollouts_are_bit_identical_for_any_thread_count() {
+    let run = |threads: usize| {
+        let mut w = RolloutWorkers::new(10, 3, threads, |_| Ok(ReachEnv::new(ReachConfig::default())?)).unwrap();
+        let env = w.first_env();
+        let cfg = PolicyConfig {
+            core: CoreConfig {
+                kind: CoreKind::Vanilla,
+                hidden: 16,
+                alpha: 0.5,
+                sigma_rec: 0.05,
+                ..CoreConfig::default()
+            },
+            action_mean_init_std: 0.3,
+            ..PolicyConfig::default()
+        };
+        let p = Policy::for_spaces(&cfg, env.observation_space(), env.action_space()).unwrap();
+        let ro = w.collect(&p.snapshot().unwrap(), 9, &RolloutConfig::default()).unwrap();
+        (ro.obs, ro.actions, ro.log_probs, ro.values, ro.noise_actor, ro.lengths)
+    };
+    let one = run(1);
+    for threads in [2, 4] {
+        assert!(one == run(threads), "{threads} threads differ from 1");
+    }
+}

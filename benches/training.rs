@@ -1,0 +1,55 @@
+//! Recurrent training workloads, the same as in `benches/compare/ppo_torch.py`:
+//! - `bptt/gru_128`: one supervised BPTT iteration (I = 16, H = 128, B = 64, T = 100: forward, linear readout
+//!   of 4, MSE, backward, Adam), the stack-notes micro-benchmark (PyTorch `nn.GRU` 39 ms there, 2 threads);
+//! - `ppo/rollout` and `ppo/update`: one PPO iteration of the reaching task with a GRU-128 policy, 64 episodes
+//!   × 150 steps, then 4 epochs × 4 minibatches of whole-episode BPTT.
+
+use candle_core::DType;
+use criterion::{Criterion, Throughput};
+use rand::{Rng, SeedableRng};
+use reachlab::agents::supervised::{SupervisedBatch, SupervisedConfig, SupervisedTrainer};
+use reachlab::agents::{HeadKind, Policy, PolicyConfig, RolloutWorkers, TrainConfig, Trainer};
+use reachlab::envs::reach::{ReachConfig, ReachEnv};
+use reachlab::envs::Env;
+
+pub fn bptt(c: &mut Criterion) {
+    let (t, b, i, o) = (100, 64, 16, 4);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let mut v = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-1.0..1.0)).collect() };
+    let batch = SupervisedBatch::from_vecs(t, b, v(t * b * i), v(t * b * o), vec![1.0; t * b * o], DType::F32).unwrap();
+    let policy = Policy::new(&PolicyConfig::default(), i, HeadKind::Gaussian { dim: o }).unwrap();
+    let mut trainer = SupervisedTrainer::new(policy, SupervisedConfig::default()).unwrap();
+    let mut group = c.benchmark_group("bptt");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements((t * b) as u64));
+    group.bench_function("gru_128", |bch| bch.iter(|| trainer.step(&batch).unwrap()));
+    group.finish();
+}
+
+pub fn ppo(c: &mut Criterion) {
+    let config = TrainConfig::default();
+    let workers = RolloutWorkers::new(
+        config.episodes_per_update,
+        config.envs_per_block,
+        config.threads,
+        |_| Ok(ReachEnv::new(ReachConfig::default())?),
+    )
+    .unwrap();
+    let env = workers.first_env();
+    let policy = Policy::for_spaces(&PolicyConfig::default(), env.observation_space(), env.action_space()).unwrap();
+    let rollout_cfg = config.rollout.clone();
+    let mut trainer = Trainer::new(policy, config, workers).unwrap();
+    let mut group = c.benchmark_group("ppo");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(64 * 150));
+    let mut seed = 0;
+    group.bench_function("rollout", |bch| {
+        bch.iter(|| {
+            seed += 1;
+            trainer.rollout(&rollout_cfg, seed).unwrap()
+        })
+    });
+    let ro = trainer.rollout(&rollout_cfg, 0).unwrap();
+    group.bench_function("update", |bch| bch.iter(|| trainer.learn(&ro, 0).unwrap()));
+    group.finish();
+}
