@@ -13,6 +13,7 @@ use reachlab::envs::reach::{ReachConfig, ReachEnv};
 use reachlab::envs::Env;
 
 pub fn bptt(c: &mut Criterion) {
+    reachlab::agents::tune_allocator();
     let (t, b, i, o) = (100, 64, 16, 4);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let mut v = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-1.0..1.0)).collect() };

@@ -44,8 +44,8 @@ pub struct CoreConfig {
     pub density: f64,
     /// Spectral scale of the vanilla-family recurrent initialisation (entries N(0, gain²/fan-in)).
     pub gain: f64,
-    /// Batch rows per work block inside the fused kernel (results do not depend on the thread count,
-    /// but do depend on this).
+    /// Batch rows per work block inside the fused kernel; 0 = half the batch, clamped to 8..=32. Results
+    /// do not depend on the thread count, but do depend on the block size.
     pub rows_per_chunk: usize,
 }
 
@@ -59,7 +59,7 @@ impl Default for CoreConfig {
             sigma_rec: 0.0,
             density: 0.16,
             gain: 1.0,
-            rows_per_chunk: 8,
+            rows_per_chunk: 0,
         }
     }
 }
@@ -109,9 +109,6 @@ impl CoreConfig {
                 "core.density",
                 format!("{} is not in (0, 1]", self.density),
             ));
-        }
-        if self.rows_per_chunk == 0 {
-            return Err(AgentError::config("core.rows_per_chunk", "must be at least 1"));
         }
         Ok(())
     }

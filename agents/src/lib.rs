@@ -12,8 +12,10 @@
 //! - [`agent`]: the [`Agent`] trait shared by trained policies and hand-written controllers, and
 //!   [`evaluate`].
 //! - [`checkpoint`]: safetensors weights + JSON metadata.
+//! - [`tune_allocator`]: glibc settings that training binaries call once.
 
 pub mod agent;
+mod alloc;
 pub mod checkpoint;
 pub mod core;
 pub mod distributions;
@@ -27,6 +29,7 @@ pub mod supervised;
 pub mod train;
 
 pub use agent::{evaluate, Agent, Episode, PolicyAgent};
+pub use alloc::tune_allocator;
 pub use checkpoint::{load_checkpoint, save_checkpoint, CheckpointMeta};
 pub use core::{locality_mask, CoreConfig, CoreKind, RecurrentCore};
 pub use error::{AgentError, Result};

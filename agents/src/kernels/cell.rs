@@ -93,10 +93,11 @@ impl CellKind {
             let a = &gh[i * g..(i + 1) * g];
             let p = &prev[i * s..(i + 1) * s];
             let nx = &mut next[i * s..(i + 1) * s];
-            let mut tr = trace.as_deref_mut().map(|t| &mut t[i * k..(i + 1) * k]);
+            // Written as zips over equal-length slices so that the loops vectorise (no bounds checks).
             match self {
                 CellKind::Vanilla { activation, alpha } => {
                     let alpha = T::from_f64(alpha);
+                    let mut dy_buf = trace.as_deref_mut().map(|t| &mut t[i * k..(i + 1) * k]);
                     for j in 0..h {
                         let pre = x[j] + a[j];
                         let (y, dy) = match activation {
@@ -113,36 +114,57 @@ impl CellKind {
                             }
                         };
                         nx[j] = (T::ONE - alpha) * p[j] + alpha * y;
-                        if let Some(t) = tr.as_deref_mut() {
+                        if let Some(t) = dy_buf.as_deref_mut() {
                             t[j] = dy;
                         }
                     }
                 }
                 CellKind::Gru => {
-                    for j in 0..h {
-                        let r = sigmoid(x[j] + a[j]);
-                        let z = sigmoid(x[h + j] + a[h + j]);
-                        let hn = a[2 * h + j];
-                        let n = (x[2 * h + j] + r * hn).tanh();
-                        nx[j] = (T::ONE - z) * n + z * p[j];
-                        if let Some(t) = tr.as_deref_mut() {
-                            t[j] = r;
-                            t[h + j] = z;
-                            t[2 * h + j] = n;
-                            t[3 * h + j] = hn;
+                    let (xr, rest) = x.split_at(h);
+                    let (xz, xn) = rest.split_at(h);
+                    let (ar, rest) = a.split_at(h);
+                    let (az, an) = rest.split_at(h);
+                    let hp = &p[..h];
+                    let out = &mut nx[..h];
+                    match trace.as_deref_mut() {
+                        Some(t) => {
+                            let (tr, rest) = t[i * k..(i + 1) * k].split_at_mut(h);
+                            let (tz, rest) = rest.split_at_mut(h);
+                            let (tn, thn) = rest.split_at_mut(h);
+                            for j in 0..h {
+                                let r = sigmoid(xr[j] + ar[j]);
+                                let z = sigmoid(xz[j] + az[j]);
+                                let n = (xn[j] + r * an[j]).tanh();
+                                out[j] = (T::ONE - z) * n + z * hp[j];
+                                tr[j] = r;
+                                tz[j] = z;
+                                tn[j] = n;
+                                thn[j] = an[j];
+                            }
+                        }
+                        None => {
+                            for j in 0..h {
+                                let r = sigmoid(xr[j] + ar[j]);
+                                let z = sigmoid(xz[j] + az[j]);
+                                let n = (xn[j] + r * an[j]).tanh();
+                                out[j] = (T::ONE - z) * n + z * hp[j];
+                            }
                         }
                     }
                 }
                 CellKind::Lstm => {
+                    let cp = &p[h..];
+                    let (hn, cn) = nx.split_at_mut(h);
+                    let mut tr = trace.as_deref_mut().map(|t| &mut t[i * k..(i + 1) * k]);
                     for j in 0..h {
                         let ig = sigmoid(x[j] + a[j]);
                         let fg = sigmoid(x[h + j] + a[h + j]);
                         let gg = (x[2 * h + j] + a[2 * h + j]).tanh();
                         let og = sigmoid(x[3 * h + j] + a[3 * h + j]);
-                        let c = fg * p[h + j] + ig * gg;
+                        let c = fg * cp[j] + ig * gg;
                         let tc = c.tanh();
-                        nx[j] = og * tc;
-                        nx[h + j] = c;
+                        hn[j] = og * tc;
+                        cn[j] = c;
                         if let Some(t) = tr.as_deref_mut() {
                             t[j] = ig;
                             t[h + j] = fg;

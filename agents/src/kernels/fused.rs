@@ -34,8 +34,19 @@ struct Dims {
     hidden: usize,
 }
 
+/// Rows per block: `rows_per_chunk`, or with 0 half the batch clamped to 8..=32 (two blocks for the usual
+/// batch sizes; larger blocks amortise `gemm`'s packing of the recurrent matrix). Depends on the batch
+/// size only, never on the thread count.
+fn block_rows(batch: usize, rows_per_chunk: usize) -> usize {
+    if rows_per_chunk > 0 {
+        rows_per_chunk
+    } else {
+        batch.div_ceil(2).clamp(16, 32)
+    }
+}
+
 fn blocks(batch: usize, rows_per_chunk: usize) -> Vec<(usize, usize)> {
-    let r = rows_per_chunk.max(1);
+    let r = block_rows(batch, rows_per_chunk);
     (0..batch.div_ceil(r)).map(|c| (c * r, r.min(batch - c * r))).collect()
 }
 
@@ -200,11 +211,12 @@ pub struct FusedRnn {
 }
 
 impl FusedRnn {
+    /// `rows_per_chunk` = 0 chooses the block size from the batch size (see the module docs).
     pub fn new(kind: CellKind, hidden: usize, rows_per_chunk: usize) -> Self {
         FusedRnn {
             kind,
             hidden,
-            rows_per_chunk: rows_per_chunk.max(1),
+            rows_per_chunk,
             saved: Mutex::new(None),
         }
     }
