@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, Result};
 use crate::policy::{ActionMap, HeadKind, Policy, PolicyConfig};
-use crate::train::TrainerState;
+use reachlab_envs::Env;
+
+use crate::rollout::{EpisodeOutcome, PolicyAction};
+use crate::train::{Trainer, TrainerState};
 
 /// The JSON half of a checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,4 +71,47 @@ pub fn load_checkpoint(dir: &Path) -> Result<(Policy, TrainerState)> {
     policy.params_mut().load(&dir.join("weights.safetensors"))?;
     policy.set_action_map(meta.action_map)?;
     Ok((policy, meta.trainer))
+}
+
+/// Saves everything a [`Trainer`] needs to continue exactly: the checkpoint of its policy and state, plus
+/// `optimizer.safetensors` (Adam's moments and step count).
+pub fn save_trainer<E>(dir: &Path, trainer: &Trainer<E>) -> Result<()>
+where
+    E: Env,
+    E::Action: PolicyAction,
+    E::Info: EpisodeOutcome,
+{
+    save_checkpoint(dir, trainer.policy(), trainer.state())?;
+    let path = dir.join("optimizer.safetensors");
+    candle_core::safetensors::save(&trainer.optimizer().state()?, &path).map_err(|e| AgentError::Checkpoint {
+        path,
+        reason: e.to_string(),
+    })
+}
+
+/// Restores a trainer (built with the same configuration) from [`save_trainer`]'s files.
+pub fn restore_trainer<E>(dir: &Path, trainer: &mut Trainer<E>) -> Result<()>
+where
+    E: Env,
+    E::Action: PolicyAction,
+    E::Info: EpisodeOutcome,
+{
+    let (policy, state) = load_checkpoint(dir)?;
+    if policy.config() != trainer.policy().config() {
+        return Err(AgentError::Checkpoint {
+            path: dir.to_owned(),
+            reason: "the checkpoint's policy configuration differs from this run's".into(),
+        });
+    }
+    trainer
+        .policy_mut()
+        .params_mut()
+        .load(&dir.join("weights.safetensors"))?;
+    trainer.set_state(state);
+    let path = dir.join("optimizer.safetensors");
+    let map = candle_core::safetensors::load(&path, &candle_core::Device::Cpu).map_err(|e| AgentError::Checkpoint {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    trainer.optimizer_mut().load_state(&map)
 }

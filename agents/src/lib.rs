@@ -11,7 +11,8 @@
 //! - [`supervised`]: BPTT on tasks with a ground-truth output.
 //! - [`agent`]: the [`Agent`] trait shared by trained policies and hand-written controllers, and
 //!   [`evaluate`].
-//! - [`checkpoint`]: safetensors weights + JSON metadata.
+//! - [`checkpoint`]: safetensors weights + JSON metadata (+ optimiser state for resuming).
+//! - [`optim`]: Adam with a checkpointable state.
 //! - [`tune_allocator`]: glibc settings that training binaries call once.
 
 pub mod agent;
@@ -22,6 +23,7 @@ pub mod distributions;
 mod error;
 pub mod gae;
 pub mod kernels;
+pub mod optim;
 mod params;
 pub mod policy;
 pub mod rollout;
@@ -30,7 +32,7 @@ pub mod train;
 
 pub use agent::{evaluate, Agent, Episode, PolicyAgent};
 pub use alloc::tune_allocator;
-pub use checkpoint::{load_checkpoint, save_checkpoint, CheckpointMeta};
+pub use checkpoint::{load_checkpoint, restore_trainer, save_checkpoint, save_trainer, CheckpointMeta};
 pub use core::{locality_mask, CoreConfig, CoreKind, RecurrentCore};
 pub use error::{AgentError, Result};
 pub use kernels::{Activation, CellKind};

@@ -2,10 +2,10 @@
 //! expose one), with a weighted squared error as in Yang et al. 2019 (cost mask per step and output).
 
 use candle_core::{DType, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, Result};
+use crate::optim::Adam;
 use crate::policy::Policy;
 
 /// Settings of supervised training.
@@ -66,7 +66,7 @@ impl SupervisedBatch {
 pub struct SupervisedTrainer {
     policy: Policy,
     config: SupervisedConfig,
-    opt: AdamW,
+    opt: Adam,
     steps: usize,
 }
 
@@ -75,15 +75,7 @@ impl SupervisedTrainer {
         if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
             return Err(AgentError::config("supervised.learning_rate", "must be finite and > 0"));
         }
-        let vars = policy.params().vars().map(|(_, v)| v.clone()).collect();
-        let opt = AdamW::new(
-            vars,
-            ParamsAdamW {
-                lr: config.learning_rate,
-                weight_decay: 0.0,
-                ..ParamsAdamW::default()
-            },
-        )?;
+        let opt = Adam::new(policy.params(), config.learning_rate, 1e-8)?;
         Ok(SupervisedTrainer {
             policy,
             config,

@@ -10,7 +10,6 @@
 use std::time::Instant;
 
 use candle_core::{DType, Tensor, D};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -23,6 +22,7 @@ use crate::distributions::{
 };
 use crate::error::{AgentError, Result};
 use crate::gae::{gae, RunningMeanStd};
+use crate::optim::Adam;
 use crate::policy::{HeadKind, Policy};
 use crate::rollout::{EpisodeOutcome, PolicyAction, Rollout, RolloutConfig, RolloutWorkers};
 
@@ -242,7 +242,7 @@ pub struct Trainer<E: Env> {
     policy: Policy,
     config: TrainConfig,
     workers: RolloutWorkers<E>,
-    opt: AdamW,
+    opt: Adam,
     state: TrainerState,
 }
 
@@ -268,17 +268,7 @@ where
                 "zeroness, smoothness and jerk apply to Gaussian (Box) action heads only",
             ));
         }
-        let vars = policy.params().vars().map(|(_, v)| v.clone()).collect();
-        let opt = AdamW::new(
-            vars,
-            ParamsAdamW {
-                lr: config.learning_rate,
-                beta1: 0.9,
-                beta2: 0.999,
-                eps: config.adam_eps,
-                weight_decay: 0.0,
-            },
-        )?;
+        let opt = Adam::new(policy.params(), config.learning_rate, config.adam_eps)?;
         Ok(Trainer {
             policy,
             config,
@@ -315,6 +305,15 @@ where
     /// Restores the counters and return statistics of a checkpoint.
     pub fn set_state(&mut self, state: TrainerState) {
         self.state = state;
+    }
+
+    /// The optimiser (its state goes into checkpoints, so a resumed run continues exactly).
+    pub fn optimizer(&self) -> &Adam {
+        &self.opt
+    }
+
+    pub fn optimizer_mut(&mut self) -> &mut Adam {
+        &mut self.opt
     }
 
     /// One rollout with the current policy (no learning), with the trainer's seed stream for this update.
@@ -402,7 +401,7 @@ where
         };
         let targets: Vec<f32> = ret.iter().map(|&r| ((f64::from(r) - mu) / sd) as f32).collect();
         let lr = self.current_lr();
-        self.opt.set_learning_rate(lr);
+        self.opt.lr = lr;
 
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(seed, 1 << 41));
         let mut order: Vec<usize> = (0..n).collect();

@@ -99,3 +99,45 @@ fn python_reproduces_the_actor_from_the_checkpoint() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn a_restored_trainer_continues_exactly_as_the_uninterrupted_one() {
+    use reachlab_agents::{restore_trainer, save_trainer, RolloutConfig, RolloutWorkers, TrainConfig, Trainer};
+    use reachlab_envs::reach::{ReachConfig, ReachEnv};
+    use reachlab_envs::Env;
+    let make = || {
+        let config = TrainConfig {
+            episodes_per_update: 8,
+            minibatches: 2,
+            rollout: RolloutConfig {
+                max_steps: 60,
+                ..RolloutConfig::default()
+            },
+            ..TrainConfig::default()
+        };
+        let workers = RolloutWorkers::new(8, 4, 2, |_| Ok(ReachEnv::new(ReachConfig::default())?)).unwrap();
+        let env = workers.first_env();
+        let pc = PolicyConfig {
+            core: CoreConfig {
+                hidden: 16,
+                ..CoreConfig::default()
+            },
+            ..PolicyConfig::default()
+        };
+        let p = Policy::for_spaces(&pc, env.observation_space(), env.action_space()).unwrap();
+        Trainer::new(p, config, workers).unwrap()
+    };
+    let mut a = make();
+    for _ in 0..3 {
+        a.update().unwrap();
+    }
+    let dir = tmp("resume");
+    save_trainer(&dir, &a).unwrap();
+    let rest_a: Vec<f64> = (0..3).map(|_| a.update().unwrap().policy_loss).collect();
+    let mut b = make();
+    restore_trainer(&dir, &mut b).unwrap();
+    let rest_b: Vec<f64> = (0..3).map(|_| b.update().unwrap().policy_loss).collect();
+    assert_eq!(rest_a, rest_b);
+    assert_eq!(a.state(), b.state());
+    let _ = std::fs::remove_dir_all(&dir);
+}
