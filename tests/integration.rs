@@ -3,3 +3,4 @@
 
 mod custom_agent;
 mod ppo_reach;
+mod train_agent;

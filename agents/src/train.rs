@@ -244,6 +244,7 @@ pub struct Trainer<E: Env> {
     workers: RolloutWorkers<E>,
     opt: Adam,
     state: TrainerState,
+    last: Option<Rollout<E::Info>>,
 }
 
 impl<E> Trainer<E>
@@ -275,6 +276,7 @@ where
             workers,
             opt,
             state: TrainerState::default(),
+            last: None,
         })
     }
 
@@ -316,6 +318,12 @@ where
         &mut self.opt
     }
 
+    /// The rollout the last [`update`](Self::update) learned from (with per-step infos if the rollout
+    /// config records them).
+    pub fn last_rollout(&self) -> Option<&Rollout<E::Info>> {
+        self.last.as_ref()
+    }
+
     /// One rollout with the current policy (no learning), with the trainer's seed stream for this update.
     pub fn rollout(&mut self, cfg: &RolloutConfig, seed: u64) -> Result<Rollout<E::Info>> {
         let snap = self.policy.snapshot()?;
@@ -343,6 +351,7 @@ where
         stats.success_rate = ro.success_rate().unwrap_or(f64::NAN);
         stats.mean_length = ro.env_steps() as f64 / ro.episodes as f64;
         stats.env_steps_per_second = ro.env_steps() as f64 / (rollout_seconds + stats.learn_seconds).max(1e-9);
+        self.last = Some(ro);
         Ok(stats)
     }
 

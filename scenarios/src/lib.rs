@@ -1,1 +1,24 @@
-//! Whole experiments as data (not yet built: see issue 4).
+//! Whole experiments as data.
+//!
+//! - [`config`]: the scenario file (env, policy, training, pretraining, phases, evaluation), parsed with
+//!   errors that name the file, the key, the line and the nearest valid key.
+//! - [`builtin`]: the scenarios that ship with reachlab (`scenarios/builtin/*.toml`).
+//! - [`run`]: running a scenario into an output folder, and resuming a killed run exactly.
+//! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
+//! - [`output`]: CSV logs and the safetensors recordings of hidden states and behaviour.
+//! - [`summary`]: `summary.json` and the end-of-run table.
+//! - [`plots`]: learning curves and hand paths (PNG and SVG).
+
+pub mod builtin;
+pub mod config;
+mod error;
+pub mod metrics;
+pub mod output;
+pub mod plots;
+pub mod run;
+pub mod summary;
+
+pub use config::{EvaluationConfig, Scenario, StageSpec};
+pub use error::{nearest, Result, ScenarioError};
+pub use run::{CurveRow, Observer, Progress, Run, Silent, TrialRow};
+pub use summary::Summary;

@@ -1,0 +1,231 @@
+//! The scenario file: a whole experiment as TOML (serde, unknown keys refused).
+
+use std::path::{Path, PathBuf};
+
+use reachlab_agents::{PolicyConfig, TrainConfig};
+use reachlab_envs::reach::{FieldSpec, Phase, ReachConfig, TargetSet};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{parse_error, Result, ScenarioError};
+
+/// A whole experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    /// One line, shown by `train_agent --list-scenarios`.
+    #[serde(default)]
+    pub description: String,
+    /// Seed of the policy's initial weights, the rollouts and the evaluation trials.
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default)]
+    pub env: ReachConfig,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    #[serde(default)]
+    pub train: TrainConfig,
+    pub pretraining: StageSpec,
+    /// The phases after pretraining, in order (`[[phase]]` tables).
+    #[serde(rename = "phase")]
+    pub phases: Vec<StageSpec>,
+    #[serde(default)]
+    pub evaluation: EvaluationConfig,
+    /// Save a checkpoint every this many updates (and at every stage end); a resumed run restarts there.
+    #[serde(default = "default_checkpoint_every")]
+    pub checkpoint_every: usize,
+}
+
+fn default_checkpoint_every() -> usize {
+    10
+}
+
+/// One stage of training: the field and trial mix the env runs, and how long.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    pub name: String,
+    #[serde(default = "null_field")]
+    pub field: FieldSpec,
+    /// Targets the field acts on (`"all"` or `{ only = [6] }`).
+    #[serde(default)]
+    pub field_targets: TargetSet,
+    #[serde(default)]
+    pub catch_prob: f64,
+    #[serde(default)]
+    pub channel_prob: f64,
+    /// Show the field-strength input k (needs `env.observation.field_input = true`).
+    #[serde(default)]
+    pub show_field_input: bool,
+    /// Updates to run (the maximum, with a stopping criterion).
+    pub updates: usize,
+    /// Stop once the training success rate reaches this for `consecutive` updates in a row (0 = never).
+    #[serde(default)]
+    pub stop_at_success: f64,
+    #[serde(default = "one")]
+    pub consecutive: usize,
+    /// Record hidden states and behaviour at the start and end of the stage (for analysis and figures).
+    #[serde(default = "yes")]
+    pub record: bool,
+}
+
+fn null_field() -> FieldSpec {
+    FieldSpec::Null
+}
+
+fn one() -> usize {
+    1
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl StageSpec {
+    /// The env phase this stage runs.
+    pub fn phase(&self) -> Phase {
+        Phase {
+            name: self.name.clone(),
+            field: self.field.clone(),
+            field_targets: self.field_targets.clone(),
+            catch_prob: self.catch_prob,
+            channel_prob: self.channel_prob,
+            show_field_input: self.show_field_input,
+        }
+    }
+}
+
+/// Evaluation trials: deterministic policy, one env, targets and trial types forced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvaluationConfig {
+    /// The target the learning field acts on (behaviour is reported for it separately).
+    pub trained_target: usize,
+    /// Normal trials per target in each recorded block (stage start and end).
+    pub trials_per_target: usize,
+    /// Force-channel trials per target in each recorded block (peak lateral force: the feedforward
+    /// compensation).
+    pub channel_trials_per_target: usize,
+    /// Catch trials per target in each recorded block (field off: after-effects within a field stage).
+    pub catch_trials_per_target: usize,
+    /// Preparatory window for the analysis: this many steps ending at the go cue.
+    pub prep_window_steps: usize,
+}
+
+impl Default for EvaluationConfig {
+    fn default() -> Self {
+        EvaluationConfig {
+            trained_target: 6,
+            trials_per_target: 4,
+            channel_trials_per_target: 2,
+            catch_trials_per_target: 0,
+            prep_window_steps: 10,
+        }
+    }
+}
+
+impl Scenario {
+    /// Parses a scenario; errors name `file`, the key and the line, with the nearest valid key.
+    pub fn from_toml(text: &str, file: &Path) -> Result<Self> {
+        let s: Scenario = toml::from_str(text).map_err(|e| parse_error(text, file, &e))?;
+        s.validate(file)?;
+        Ok(s)
+    }
+
+    /// Reads and parses a scenario file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
+            path: path.to_owned(),
+            source: e,
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// The resolved TOML (every default written out).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a scenario serialises to TOML")
+    }
+
+    /// Checks values the types cannot (ranges, targets, names).
+    pub fn validate(&self, file: &Path) -> Result<()> {
+        let bad = |key: String, reason: String| ScenarioError::Invalid {
+            file: file.to_owned(),
+            key,
+            reason,
+        };
+        if self.phases.is_empty() {
+            return Err(bad("phase".into(), "at least one [[phase]] is needed".into()));
+        }
+        let n = self.env.n_targets;
+        if self.evaluation.trained_target >= n {
+            return Err(bad(
+                "evaluation.trained_target".into(),
+                format!(
+                    "target {} does not exist (there are {n})",
+                    self.evaluation.trained_target
+                ),
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, st) in std::iter::once(&self.pretraining).chain(&self.phases).enumerate() {
+            let key = if i == 0 {
+                "pretraining".to_string()
+            } else {
+                format!("phase[{}]", i - 1)
+            };
+            if !names.insert(st.name.clone()) {
+                return Err(bad(format!("{key}.name"), format!("`{}` is used twice", st.name)));
+            }
+            if st.name.is_empty()
+                || !st
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(bad(format!("{key}.name"), "use letters, digits, `_` or `-`".into()));
+            }
+            if st.updates == 0 {
+                return Err(bad(format!("{key}.updates"), "must be at least 1".into()));
+            }
+            if st.show_field_input && !self.env.observation.field_input {
+                return Err(bad(
+                    format!("{key}.show_field_input"),
+                    "needs env.observation.field_input = true".into(),
+                ));
+            }
+            st.phase().validate(n).map_err(|e| bad(key.clone(), e.to_string()))?;
+        }
+        reachlab_envs::reach::ReachEnv::new(self.env.clone()).map_err(|e| bad("env".into(), e.to_string()))?;
+        self.policy
+            .core
+            .validate()
+            .map_err(|e| bad("policy".into(), e.to_string()))?;
+        self.train.validate().map_err(|e| bad("train".into(), e.to_string()))?;
+        if self.checkpoint_every == 0 {
+            return Err(bad("checkpoint_every".into(), "must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// The reduced version `--quick` runs: small network and batches, a few updates per stage.
+    pub fn quick(mut self) -> Self {
+        self.policy.core.hidden = self.policy.core.hidden.min(32);
+        self.train.episodes_per_update = 16;
+        self.train.minibatches = 2;
+        self.train.epochs = 2;
+        for st in std::iter::once(&mut self.pretraining).chain(self.phases.iter_mut()) {
+            st.updates = st.updates.min(3);
+        }
+        self.evaluation.trials_per_target = 1;
+        self.evaluation.channel_trials_per_target = 1;
+        self.checkpoint_every = 2;
+        self
+    }
+}
+
+/// Where a scenario named on the command line comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScenarioSource {
+    Builtin(&'static str),
+    File(PathBuf),
+}

@@ -1,0 +1,206 @@
+//! What a run writes: CSV logs that survive a resume, and recordings Python reads with `safetensors`.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use reachlab_agents::Episode;
+use reachlab_envs::reach::{ReachInfo, TrialType};
+use serde::Serialize;
+
+use crate::error::{Result, ScenarioError};
+
+/// A CSV file of `T` rows with a header, appended row by row.
+pub struct CsvLog<T> {
+    path: PathBuf,
+    writer: csv::Writer<File>,
+    rows: usize,
+    _row: PhantomData<T>,
+}
+
+impl<T: Serialize> CsvLog<T> {
+    /// A new file (the header is written with the first row).
+    pub fn create(path: &Path) -> Result<Self> {
+        let file = File::create(path).map_err(|e| ScenarioError::io(path, e))?;
+        Ok(CsvLog {
+            path: path.to_owned(),
+            writer: csv::Writer::from_writer(file),
+            rows: 0,
+            _row: PhantomData,
+        })
+    }
+
+    /// An existing file cut back to its header and first `keep` rows, then appended to.
+    pub fn reopen(path: &Path, keep: usize) -> Result<Self> {
+        let file = File::open(path).map_err(|e| ScenarioError::io(path, e))?;
+        let mut lines = Vec::new();
+        for line in BufReader::new(file).lines() {
+            lines.push(line.map_err(|e| ScenarioError::io(path, e))?);
+        }
+        let have = lines.len().saturating_sub(1);
+        if have < keep {
+            return Err(ScenarioError::Resume {
+                dir: path.to_owned(),
+                reason: format!("the file has {have} rows, the checkpoint expects at least {keep}"),
+            });
+        }
+        let mut out = File::create(path).map_err(|e| ScenarioError::io(path, e))?;
+        for line in lines.iter().take(if keep == 0 { 0 } else { keep + 1 }) {
+            writeln!(out, "{line}").map_err(|e| ScenarioError::io(path, e))?;
+        }
+        let writer = csv::WriterBuilder::new().has_headers(keep == 0).from_writer(out);
+        Ok(CsvLog {
+            path: path.to_owned(),
+            writer,
+            rows: keep,
+            _row: PhantomData,
+        })
+    }
+
+    pub fn write(&mut self, row: &T) -> Result<()> {
+        self.writer
+            .serialize(row)
+            .map_err(|e| ScenarioError::output(&self.path, e))?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> Result<()> {
+        self.writer.flush().map_err(|e| ScenarioError::io(&self.path, e))
+    }
+
+    /// Rows written (without the header).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+}
+
+/// The evaluation trials of a recorded block, as arrays (trials N, steps T, hidden units H).
+///
+/// Saved as safetensors (f32 unless noted): `hidden` [N, T, H] (actor state after each step),
+/// `hand_pos`, `hand_vel`, `field_force` [N, T, 2] (m, m/s, N; start at the origin), `target_pos` [N, 2],
+/// `target` [N] (u32), `trial_type` [N] (u32: 0 normal, 1 catch, 2 channel), `go_step` [N] (u32: the step
+/// count at which the go cue appears, so `hidden[:, go_step]` is the first state that saw it and
+/// `hidden[:, :go_step]` is the hold, cue and delay), `length` [N] (u32: steps run; later entries are 0).
+/// Entry s of `hidden` is the state after the policy's (s+1)-th step; entry s of the hand arrays is the
+/// hand after the env's (s+1)-th step.
+pub struct Recording {
+    n: usize,
+    t: usize,
+    h: usize,
+    hidden: Vec<f32>,
+    hand_pos: Vec<f32>,
+    hand_vel: Vec<f32>,
+    field_force: Vec<f32>,
+    target_pos: Vec<f32>,
+    target: Vec<u32>,
+    trial_type: Vec<u32>,
+    go_step: Vec<u32>,
+    length: Vec<u32>,
+}
+
+impl Recording {
+    pub fn new(n: usize, t: usize, h: usize) -> Self {
+        Recording {
+            n,
+            t,
+            h,
+            hidden: vec![0.0; n * t * h],
+            hand_pos: vec![0.0; n * t * 2],
+            hand_vel: vec![0.0; n * t * 2],
+            field_force: vec![0.0; n * t * 2],
+            target_pos: vec![0.0; n * 2],
+            target: vec![0; n],
+            trial_type: vec![0; n],
+            go_step: vec![0; n],
+            length: vec![0; n],
+        }
+    }
+
+    /// Stores trial `i`.
+    pub fn push(&mut self, i: usize, ep: &Episode<ReachInfo>) {
+        let (t, h) = (self.t, self.h);
+        for (s, info) in ep.infos.iter().enumerate().take(t) {
+            let k = i * t + s;
+            for d in 0..2 {
+                self.hand_pos[k * 2 + d] = info.hand.pos[d] as f32;
+                self.hand_vel[k * 2 + d] = info.hand.vel[d] as f32;
+                self.field_force[k * 2 + d] = info.field_force[d] as f32;
+            }
+            if let Some(hid) = ep.hidden.get(s) {
+                self.hidden[k * h..(k + 1) * h].copy_from_slice(&hid[..h]);
+            }
+        }
+        let last = ep.final_info();
+        self.target_pos[i * 2] = last.target_pos[0] as f32;
+        self.target_pos[i * 2 + 1] = last.target_pos[1] as f32;
+        self.target[i] = last.target as u32;
+        self.trial_type[i] = match last.trial_type {
+            TrialType::Normal => 0,
+            TrialType::Catch => 1,
+            TrialType::Channel => 2,
+        };
+        self.go_step[i] = last.go_step;
+        self.length[i] = ep.infos.len().min(t) as u32;
+    }
+
+    pub fn save(self, path: &Path) -> Result<()> {
+        let dev = Device::Cpu;
+        let (n, t, h) = (self.n, self.t, self.h);
+        let mut map: HashMap<String, Tensor> = HashMap::new();
+        map.insert("hidden".into(), Tensor::from_vec(self.hidden, (n, t, h), &dev)?);
+        map.insert("hand_pos".into(), Tensor::from_vec(self.hand_pos, (n, t, 2), &dev)?);
+        map.insert("hand_vel".into(), Tensor::from_vec(self.hand_vel, (n, t, 2), &dev)?);
+        map.insert(
+            "field_force".into(),
+            Tensor::from_vec(self.field_force, (n, t, 2), &dev)?,
+        );
+        map.insert("target_pos".into(), Tensor::from_vec(self.target_pos, (n, 2), &dev)?);
+        map.insert("target".into(), Tensor::from_vec(self.target, n, &dev)?);
+        map.insert("trial_type".into(), Tensor::from_vec(self.trial_type, n, &dev)?);
+        map.insert("go_step".into(), Tensor::from_vec(self.go_step, n, &dev)?);
+        map.insert("length".into(), Tensor::from_vec(self.length, n, &dev)?);
+        candle_core::safetensors::save(&map, path).map_err(|e| ScenarioError::output(path, e))
+    }
+}
+
+/// The arrays of a saved recording (for the analysis and the figures).
+pub struct LoadedRecording {
+    pub n: usize,
+    pub t: usize,
+    pub h: usize,
+    pub hidden: Vec<f32>,
+    pub hand_pos: Vec<f32>,
+    pub target: Vec<u32>,
+    pub trial_type: Vec<u32>,
+    pub go_step: Vec<u32>,
+    pub field_force: Vec<f32>,
+}
+
+impl LoadedRecording {
+    pub fn load(path: &Path) -> Result<Self> {
+        let map = candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| ScenarioError::output(path, e))?;
+        let get = |k: &str| {
+            map.get(k)
+                .ok_or_else(|| ScenarioError::output(path, format!("no tensor `{k}`")))
+        };
+        let hidden = get("hidden")?;
+        let (n, t, h) = hidden.dims3()?;
+        let f = |k: &str| -> Result<Vec<f32>> { Ok(get(k)?.flatten_all()?.to_vec1::<f32>()?) };
+        let u = |k: &str| -> Result<Vec<u32>> { Ok(get(k)?.to_vec1::<u32>()?) };
+        Ok(LoadedRecording {
+            n,
+            t,
+            h,
+            hidden: f("hidden")?,
+            hand_pos: f("hand_pos")?,
+            target: u("target")?,
+            trial_type: u("trial_type")?,
+            go_step: u("go_step")?,
+            field_force: f("field_force")?,
+        })
+    }
+}

@@ -1,0 +1,186 @@
+//! `train_agent --quick` end to end, and a killed run resumed with no CSV row lost or doubled.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use reachlab::scenarios::{builtin, CurveRow, Observer, Run, ScenarioError};
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("reachlab-run-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn header(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines().next().unwrap().split(',').map(String::from).collect()
+}
+
+#[test]
+fn quick_run_writes_every_output() {
+    let dir = tmp("quick");
+    let out = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+        .args(["--scenario", "curl_field", "--quick", "--quiet", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("relearning") && text.contains("savings"), "{text}");
+    for f in [
+        "scenario.toml",
+        "learning_curve.csv",
+        "trials.csv",
+        "summary.json",
+        "progress.json",
+        "figures/learning_curve.png",
+        "figures/learning_curve.svg",
+        "figures/hand_paths.png",
+        "figures/hand_paths.svg",
+        "recordings/baseline_late.safetensors",
+        "recordings/washout_early.safetensors",
+        "checkpoints/relearning/weights.safetensors",
+        "checkpoints/latest/optimizer.safetensors",
+    ] {
+        assert!(dir.join(f).is_file(), "missing {f}");
+    }
+    let h = header(&dir.join("learning_curve.csv"));
+    for col in [
+        "stage",
+        "update",
+        "env_steps",
+        "wall_seconds",
+        "mean_return",
+        "success_rate",
+        "mpd_trained",
+        "approx_kl",
+    ] {
+        assert!(h.iter().any(|c| c == col), "learning_curve.csv lacks {col}: {h:?}");
+    }
+    let curve = std::fs::read_to_string(dir.join("learning_curve.csv")).unwrap();
+    assert_eq!(curve.lines().count(), 1 + 5 * 3, "3 updates in each of 5 stages");
+    let h = header(&dir.join("trials.csv"));
+    for col in [
+        "stage",
+        "block",
+        "target",
+        "trial_type",
+        "mpd",
+        "curvature",
+        "reach_time",
+        "peak_force",
+    ] {
+        assert!(h.iter().any(|c| c == col), "trials.csv lacks {col}: {h:?}");
+    }
+    // 4 recorded stages × 2 blocks × 8 targets × (1 normal + 1 channel).
+    let trials = std::fs::read_to_string(dir.join("trials.csv")).unwrap();
+    assert_eq!(trials.lines().count(), 1 + 4 * 2 * 8 * 2);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["stages"].as_array().unwrap().len(), 5);
+    // The recordings hold [N, T, H] hidden states.
+    let rec = std::fs::read(dir.join("recordings/learning_late.safetensors")).unwrap();
+    let n = u64::from_le_bytes(rec[..8].try_into().unwrap()) as usize;
+    let meta: serde_json::Value = serde_json::from_slice(&rec[8..8 + n]).unwrap();
+    assert_eq!(meta["hidden"]["shape"], serde_json::json!([16, 150, 32]));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Stops the run after a number of updates, as a kill would.
+struct StopAfter(usize);
+
+impl Observer for StopAfter {
+    fn updated(&mut self, _row: &CurveRow) {
+        self.0 = self.0.saturating_sub(1);
+    }
+    fn interrupt(&mut self) -> bool {
+        self.0 == 0
+    }
+}
+
+fn curve_without_timing(dir: &Path) -> Vec<String> {
+    let mut r = csv_rows(&dir.join("learning_curve.csv"));
+    let h = r.remove(0);
+    let skip: Vec<usize> = h
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.contains("seconds") || c.contains("per_second"))
+        .map(|(i, _)| i)
+        .collect();
+    r.into_iter()
+        .map(|row| {
+            row.into_iter()
+                .enumerate()
+                .filter(|(i, _)| !skip.contains(i))
+                .map(|(_, v)| v)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
+}
+
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect()
+}
+
+#[test]
+fn a_killed_run_resumes_without_losing_or_doubling_rows() {
+    let scenario = builtin::resolve("curl_field").unwrap().quick();
+    let whole = tmp("whole");
+    Run::create(scenario.clone(), &whole, &mut reachlab::scenarios::Silent)
+        .unwrap()
+        .run()
+        .unwrap();
+    let killed = tmp("killed");
+    // Stop after 8 updates (the last checkpoint was after update 2 of the third stage).
+    let err = Run::create(scenario, &killed, &mut StopAfter(8))
+        .unwrap()
+        .run()
+        .unwrap_err();
+    assert!(matches!(err, ScenarioError::Interrupted { .. }), "{err}");
+    let rows_at_kill = std::fs::read_to_string(killed.join("learning_curve.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert_eq!(rows_at_kill, 8);
+    Run::resume(&killed, &mut reachlab::scenarios::Silent)
+        .unwrap()
+        .run()
+        .unwrap();
+    assert_eq!(curve_without_timing(&whole), curve_without_timing(&killed));
+    assert_eq!(
+        std::fs::read_to_string(whole.join("trials.csv")).unwrap(),
+        std::fs::read_to_string(killed.join("trials.csv")).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&whole);
+    let _ = std::fs::remove_dir_all(&killed);
+}
+
+#[test]
+fn a_scenario_typo_names_the_key_the_line_and_a_suggestion() {
+    let text = builtin::text("curl_field")
+        .unwrap()
+        .replace("stop_at_success", "stop_at_sucess");
+    let err = reachlab::scenarios::Scenario::from_toml(&text, Path::new("my.toml")).unwrap_err();
+    let msg = err.to_string();
+    let line = text.lines().position(|l| l.contains("stop_at_sucess")).unwrap() + 1;
+    assert!(msg.starts_with(&format!("my.toml:{line}:")), "{msg}");
+    assert!(
+        msg.contains("stop_at_sucess") && msg.contains("did you mean `stop_at_success`"),
+        "{msg}"
+    );
+    let text = builtin::text("curl_field")
+        .unwrap()
+        .replace("kind = \"curl\"", "kind = \"crul\"");
+    let msg = reachlab::scenarios::Scenario::from_toml(&text, Path::new("my.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("did you mean `curl`"), "{msg}");
+    let err = builtin::resolve("curl_feild").unwrap_err().to_string();
+    assert!(err.contains("did you mean `curl_field`"), "{err}");
+}
