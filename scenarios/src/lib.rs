@@ -2,6 +2,7 @@
 //!
 //! - [`config`]: the scenario file (env, policy, training, pretraining, phases, evaluation), parsed with
 //!   errors that name the file, the key, the line and the nearest valid key.
+//! - [`analysis`]: preparatory subspaces, TDR, shifts and θ_LW from a run's recordings.
 //! - [`builtin`]: the scenarios that ship with reachlab (`scenarios/builtin/*.toml`).
 //! - [`run`]: running a scenario into an output folder, and resuming a killed run exactly.
 //! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
@@ -9,6 +10,7 @@
 //! - [`summary`]: `summary.json` and the end-of-run table.
 //! - [`plots`]: learning curves and hand paths (PNG and SVG).
 
+pub mod analysis;
 pub mod builtin;
 pub mod config;
 mod error;

@@ -174,6 +174,7 @@ pub struct LoadedRecording {
     pub h: usize,
     pub hidden: Vec<f32>,
     pub hand_pos: Vec<f32>,
+    pub hand_vel: Vec<f32>,
     pub target: Vec<u32>,
     pub trial_type: Vec<u32>,
     pub go_step: Vec<u32>,
@@ -181,6 +182,11 @@ pub struct LoadedRecording {
 }
 
 impl LoadedRecording {
+    /// Component `d` of the hand velocity of trial `i` after step `s`.
+    pub fn hand_vel_at(&self, i: usize, s: usize, d: usize) -> f32 {
+        self.hand_vel[(i * self.t + s) * 2 + d]
+    }
+
     pub fn load(path: &Path) -> Result<Self> {
         let map = candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| ScenarioError::output(path, e))?;
         let get = |k: &str| {
@@ -197,6 +203,7 @@ impl LoadedRecording {
             h,
             hidden: f("hidden")?,
             hand_pos: f("hand_pos")?,
+            hand_vel: f("hand_vel")?,
             target: u("target")?,
             trial_type: u("trial_type")?,
             go_step: u("go_step")?,

@@ -249,6 +249,12 @@ impl<'o> Run<'o> {
         }
         self.progress.finished = true;
         self.checkpoint(None)?;
+        // The analysis is not worth losing the run over: its failure is reported and written down.
+        if let Err(e) = crate::analysis::analyze(&self.scenario, &self.dir) {
+            self.observer.message(&format!("analysis failed: {e}"));
+            let path = self.dir.join("analysis.json");
+            let _ = std::fs::write(&path, serde_json::json!({ "error": e.to_string() }).to_string());
+        }
         let summary = crate::summary::summarize(&self.scenario, &self.dir)?;
         crate::plots::draw_all(&self.scenario, &self.dir)?;
         Ok(summary)

@@ -45,6 +45,8 @@ pub struct Summary {
     pub after_effect_cm: f64,
     /// 1 − (relearning's mean |MPD| over its first 10 updates) / (learning's): > 0 means savings.
     pub savings: f64,
+    /// θ_LW (degrees) between the learning and washout shifts of the preparatory states (analysis.json).
+    pub theta_lw_deg: f64,
     pub wall_seconds: f64,
 }
 
@@ -117,7 +119,13 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
         (Some(l), Some(r)) => 1.0 - r.mpd_trained_first10_cm / l.mpd_trained_first10_cm,
         _ => f64::NAN,
     };
+    let theta_lw_deg = std::fs::read_to_string(dir.join("analysis.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["shifts"]["theta_lw_deg"].as_f64())
+        .unwrap_or(f64::NAN);
     let summary = Summary {
+        theta_lw_deg,
         scenario: s.name.clone(),
         stages,
         onset_jump_cm,
@@ -159,8 +167,8 @@ impl Summary {
             );
         }
         out += &format!(
-            "onset jump {:+.2} cm, after-effect {:+.2} cm, savings {:.2}, {:.0} s\n",
-            self.onset_jump_cm, self.after_effect_cm, self.savings, self.wall_seconds
+            "onset jump {:+.2} cm, after-effect {:+.2} cm, savings {:.2}, θ_LW {:.0}°, {:.0} s\n",
+            self.onset_jump_cm, self.after_effect_cm, self.savings, self.theta_lw_deg, self.wall_seconds
         );
         out
     }

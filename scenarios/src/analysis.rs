@@ -1,0 +1,179 @@
+//! The analysis of a curl-field run from its recordings (`analysis.json`): preparatory states per target
+//! and stage, the force-predictive (TDR) subspace, the learning and washout shifts and θ_LW, the uniform
+//! shift along its axis against the distance from the trained target.
+
+use std::path::Path;
+
+use reachlab_analysis::faer::Mat;
+use reachlab_analysis::{
+    centroid, principal_angles, shift_angles, uniform_shift_axis, uniform_shift_vs_distance, LinearDecoder, Pca,
+    ShiftAngles, Tdr, UniformShiftTest,
+};
+use serde::Serialize;
+
+use crate::config::Scenario;
+use crate::error::{Result, ScenarioError};
+use crate::output::LoadedRecording;
+
+/// Condition averages of one recorded block: a row per target.
+struct Conditions {
+    /// Mean hidden state over the preparatory window (targets × H).
+    prep: Mat<f64>,
+    /// Initial force estimate: mean hand acceleration × mass over the first 100 ms after the go cue
+    /// (targets × 2).
+    force: Mat<f64>,
+}
+
+fn conditions(rec: &LoadedRecording, n_targets: usize, window: usize, dt: f64, mass: f64) -> Option<Conditions> {
+    let (t, h) = (rec.t, rec.h);
+    let mut prep = Mat::<f64>::zeros(n_targets, h);
+    let mut force = Mat::<f64>::zeros(n_targets, 2);
+    let lead = (0.1 / dt).round().max(1.0) as usize;
+    for k in 0..n_targets {
+        let trials: Vec<usize> = (0..rec.n)
+            .filter(|&i| rec.trial_type[i] == 0 && rec.target[i] as usize == k)
+            .collect();
+        if trials.is_empty() {
+            return None;
+        }
+        for &i in &trials {
+            let go = rec.go_step[i] as usize;
+            let (a, b) = (go.saturating_sub(window), go.max(1).min(t));
+            for s in a..b {
+                for j in 0..h {
+                    prep[(k, j)] += f64::from(rec.hidden[(i * t + s) * h + j]) / ((b - a) * trials.len()) as f64;
+                }
+            }
+            let v = |s: usize, d: usize| f64::from(rec.hand_vel_at(i, s.min(t - 1), d));
+            for d in 0..2 {
+                let acc = (v(go + lead - 1, d) - v(go.saturating_sub(1), d)) / (lead as f64 * dt);
+                force[(k, d)] += mass * acc / trials.len() as f64;
+            }
+        }
+    }
+    Some(Conditions { prep, force })
+}
+
+/// What `analysis.json` holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    /// Stages whose recordings were used (late blocks).
+    pub stages: Vec<String>,
+    /// Variance explained by the top principal components of all preparatory states.
+    pub prep_pca_variance_ratio: Vec<f64>,
+    /// Force decoder fit on the baseline's preparatory states (their top principal components): R² on
+    /// baseline, and on each later stage.
+    pub force_decoder_r2: Vec<(String, f64)>,
+    /// Principal angles (degrees) between the baseline's TDR plane and each later stage's.
+    pub tdr_angles_deg: Vec<(String, Vec<f64>)>,
+    /// Δ_L, Δ_W and θ_LW of the centroids of the preparatory states.
+    pub shifts: Option<ShiftAngles>,
+    /// The learning shift of each target along the uniform axis (orthogonal to the TDR plane) against its
+    /// distance from the trained target.
+    pub uniform_shift: Option<UniformShiftTest>,
+    /// Fraction of the learning shift's squared norm inside the TDR plane.
+    pub learning_shift_in_tdr: f64,
+}
+
+/// Runs the analysis on the late recordings of `baseline`, `learning` and `washout` (and any other
+/// recorded phase) and writes `analysis.json`.
+pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
+    let n_targets = s.env.n_targets;
+    let window = s.evaluation.prep_window_steps.max(1);
+    let mass = match &s.env.effector {
+        reachlab_envs::reach::EffectorConfig::PointMass(p) => p.mass,
+        _ => 1.0,
+    };
+    let mut conds: Vec<(String, Conditions)> = Vec::new();
+    for st in s.phases.iter().filter(|p| p.record) {
+        let path = dir.join("recordings").join(format!("{}_late.safetensors", st.name));
+        if !path.exists() {
+            continue;
+        }
+        let rec = LoadedRecording::load(&path)?;
+        if let Some(c) = conditions(&rec, n_targets, window, s.env.dt, mass) {
+            conds.push((st.name.clone(), c));
+        }
+    }
+    let bad = |e: reachlab_analysis::AnalysisError| ScenarioError::output(&dir.join("analysis.json"), e);
+    let get = |name: &str| conds.iter().find(|(n, _)| n == name).map(|(_, c)| c);
+    let mut all = Mat::<f64>::zeros(0, 0);
+    if let Some((_, first)) = conds.first() {
+        let h = first.prep.ncols();
+        all = Mat::from_fn(conds.len() * n_targets, h, |i, j| {
+            conds[i / n_targets].1.prep[(i % n_targets, j)]
+        });
+    }
+    // The force decoder reads the top principal components of the preparatory states (8 condition
+    // averages cannot fit a decoder on every unit).
+    let k = n_targets.saturating_sub(3).clamp(1, 5);
+    let pca = if all.nrows() > k + 1 {
+        Some(Pca::fit(all.as_ref(), k).map_err(bad)?)
+    } else {
+        None
+    };
+    let mut out = Analysis {
+        stages: conds.iter().map(|(n, _)| n.clone()).collect(),
+        prep_pca_variance_ratio: pca.as_ref().map_or(vec![], |p| p.explained_variance_ratio.clone()),
+        force_decoder_r2: vec![],
+        tdr_angles_deg: vec![],
+        shifts: None,
+        uniform_shift: None,
+        learning_shift_in_tdr: f64::NAN,
+    };
+    if let Some(base) = get("baseline") {
+        let tdr = Tdr::fit(base.prep.as_ref(), base.force.as_ref()).map_err(bad)?;
+        let pcs = |m: &Mat<f64>| -> Result<Mat<f64>> {
+            match &pca {
+                Some(p) => p.transform(m.as_ref()).map_err(bad),
+                None => Ok(m.clone()),
+            }
+        };
+        let dec = LinearDecoder::fit(pcs(&base.prep)?.as_ref(), base.force.as_ref()).map_err(bad)?;
+        for (name, c) in &conds {
+            let score = dec.score(pcs(&c.prep)?.as_ref(), c.force.as_ref()).map_err(bad)?;
+            out.force_decoder_r2.push((name.clone(), score.r2));
+            if name != "baseline" {
+                if let Ok(other) = Tdr::fit(c.prep.as_ref(), c.force.as_ref()) {
+                    let ang = principal_angles(tdr.axes.as_ref(), other.axes.as_ref()).map_err(bad)?;
+                    out.tdr_angles_deg
+                        .push((name.clone(), ang.iter().map(|a| a.to_degrees()).collect()));
+                }
+            }
+        }
+        if let (Some(learn), Some(wash)) = (get("learning"), get("washout")) {
+            let (cb, cl, cw) = (
+                centroid(base.prep.as_ref()),
+                centroid(learn.prep.as_ref()),
+                centroid(wash.prep.as_ref()),
+            );
+            let sh = shift_angles(&cb, &cl, &cw).map_err(bad)?;
+            let dl = &sh.learning_shift;
+            let in_plane: f64 = (0..tdr.axes.ncols())
+                .map(|j| {
+                    let c: f64 = (0..dl.len()).map(|i| tdr.axes[(i, j)] * dl[i]).sum();
+                    c * c
+                })
+                .sum();
+            out.learning_shift_in_tdr = in_plane / sh.learning_norm.powi(2).max(1e-300);
+            out.shifts = Some(sh);
+            if let Ok(axis) = uniform_shift_axis(base.prep.as_ref(), learn.prep.as_ref(), Some(tdr.axes.as_ref())) {
+                out.uniform_shift = Some(
+                    uniform_shift_vs_distance(
+                        base.prep.as_ref(),
+                        learn.prep.as_ref(),
+                        &axis,
+                        s.evaluation.trained_target,
+                        10_000,
+                        s.seed,
+                    )
+                    .map_err(bad)?,
+                );
+            }
+        }
+    }
+    let path = dir.join("analysis.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&out).expect("analysis serialises"))
+        .map_err(|e| ScenarioError::io(&path, e))?;
+    Ok(out)
+}
