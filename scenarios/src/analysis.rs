@@ -73,6 +73,34 @@ pub struct Analysis {
     pub uniform_shift: Option<UniformShiftTest>,
     /// Fraction of the learning shift's squared norm inside the TDR plane.
     pub learning_shift_in_tdr: f64,
+    /// Of the learning shift along the uniform axis (mean over targets), the fraction still there at the
+    /// end of washout: (washout − baseline)·û / (learning − baseline)·û. Sun et al.: the uniform shift
+    /// persists through washout (≈ 1).
+    pub uniform_shift_retained_after_washout: f64,
+    /// The same inside the TDR plane (norm of the centroid shift projected on it): the force-subspace
+    /// states revert (≈ 0).
+    pub tdr_shift_retained_after_washout: f64,
+}
+
+/// Mean over targets of (after − before)·axis.
+fn mean_projection(before: &Mat<f64>, after: &Mat<f64>, axis: &[f64]) -> f64 {
+    let k = before.nrows();
+    (0..k)
+        .map(|t| (0..axis.len()).map(|i| (after[(t, i)] - before[(t, i)]) * axis[i]).sum::<f64>())
+        .sum::<f64>()
+        / k as f64
+}
+
+/// Norm of the centroid shift (after − before) projected on the orthonormal columns of `q`.
+fn projected_centroid_shift(before: &Mat<f64>, after: &Mat<f64>, q: &Mat<f64>) -> f64 {
+    let (cb, ca) = (centroid(before.as_ref()), centroid(after.as_ref()));
+    (0..q.ncols())
+        .map(|j| {
+            let c: f64 = (0..cb.len()).map(|i| q[(i, j)] * (ca[i] - cb[i])).sum();
+            c * c
+        })
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// Runs the analysis on the late recordings of `baseline`, `learning` and `washout` (and any other
@@ -120,6 +148,8 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
         shifts: None,
         uniform_shift: None,
         learning_shift_in_tdr: f64::NAN,
+        uniform_shift_retained_after_washout: f64::NAN,
+        tdr_shift_retained_after_washout: f64::NAN,
     };
     if let Some(base) = get("baseline") {
         let tdr = Tdr::fit(base.prep.as_ref(), base.force.as_ref()).map_err(bad)?;
@@ -157,7 +187,11 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
                 .sum();
             out.learning_shift_in_tdr = in_plane / sh.learning_norm.powi(2).max(1e-300);
             out.shifts = Some(sh);
+            out.tdr_shift_retained_after_washout = projected_centroid_shift(&base.prep, &wash.prep, &tdr.axes)
+                / projected_centroid_shift(&base.prep, &learn.prep, &tdr.axes);
             if let Ok(axis) = uniform_shift_axis(base.prep.as_ref(), learn.prep.as_ref(), Some(tdr.axes.as_ref())) {
+                out.uniform_shift_retained_after_washout = mean_projection(&base.prep, &wash.prep, &axis)
+                    / mean_projection(&base.prep, &learn.prep, &axis);
                 out.uniform_shift = Some(
                     uniform_shift_vs_distance(
                         base.prep.as_ref(),

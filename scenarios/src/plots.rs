@@ -132,7 +132,8 @@ fn curve<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, rows: &[CurveRow], s:
                 chart
                     .draw_series(std::iter::once(Text::new(
                         name.clone(),
-                        (*x0 + 0.5, yhi - 0.05 * (yhi - ylo)),
+                        // Alternate heights so that the names of short stages do not overlap.
+                        (*x0 + 0.5, yhi - (0.05 + 0.07 * (i % 2) as f64) * (yhi - ylo)),
                         ("sans-serif", 14),
                     )))
                     .map_err(e)?;
