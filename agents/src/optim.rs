@@ -9,6 +9,27 @@ use candle_core::{DType, Tensor, Var};
 use crate::error::{AgentError, Result};
 use crate::params::Params;
 
+/// The global L2 norm of the gradients of `params`; when `max_norm > 0` and the norm exceeds it, every
+/// gradient is scaled by `max_norm / norm`. Returns the norm before clipping.
+pub fn clip_grad_norm(params: &Params, grads: &mut GradStore, max_norm: f64) -> Result<f64> {
+    let vars: Vec<Var> = params.vars().map(|(_, v)| v.clone()).collect();
+    let mut sq = 0.0f64;
+    for v in &vars {
+        if let Some(g) = grads.get(v.as_tensor()) {
+            sq += g.sqr()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        }
+    }
+    let norm = sq.sqrt();
+    if max_norm > 0.0 && norm > max_norm {
+        for v in &vars {
+            if let Some(g) = grads.remove(v.as_tensor()) {
+                grads.insert(v.as_tensor(), (g * (max_norm / norm))?);
+            }
+        }
+    }
+    Ok(norm)
+}
+
 /// Adam over the variables of a [`Params`], moments keyed by the variables' names.
 pub struct Adam {
     vars: Vec<(String, Var, Var, Var)>,

@@ -5,7 +5,7 @@ use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, Result};
-use crate::optim::Adam;
+use crate::optim::{clip_grad_norm, Adam};
 use crate::policy::Policy;
 
 /// Settings of supervised training.
@@ -110,23 +110,7 @@ impl SupervisedTrainer {
             loss = (loss + (out.hidden.sqr()?.mean_all()? * self.config.activity_l2)?)?;
         }
         let mut grads = loss.backward()?;
-        let vars: Vec<_> = self.policy.params().vars().map(|(_, v)| v.clone()).collect();
-        if self.config.max_grad_norm > 0.0 {
-            let mut sq = 0.0;
-            for v in &vars {
-                if let Some(g) = grads.get(v.as_tensor()) {
-                    sq += g.sqr()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-                }
-            }
-            let norm = sq.sqrt();
-            if norm > self.config.max_grad_norm {
-                for v in &vars {
-                    if let Some(g) = grads.remove(v.as_tensor()) {
-                        grads.insert(v.as_tensor(), (g * (self.config.max_grad_norm / norm))?);
-                    }
-                }
-            }
-        }
+        clip_grad_norm(self.policy.params(), &mut grads, self.config.max_grad_norm)?;
         self.opt.step(&grads)?;
         self.policy.enforce_structure()?;
         self.steps += 1;

@@ -86,7 +86,11 @@ pub struct Analysis {
 fn mean_projection(before: &Mat<f64>, after: &Mat<f64>, axis: &[f64]) -> f64 {
     let k = before.nrows();
     (0..k)
-        .map(|t| (0..axis.len()).map(|i| (after[(t, i)] - before[(t, i)]) * axis[i]).sum::<f64>())
+        .map(|t| {
+            (0..axis.len())
+                .map(|i| (after[(t, i)] - before[(t, i)]) * axis[i])
+                .sum::<f64>()
+        })
         .sum::<f64>()
         / k as f64
 }
@@ -190,8 +194,8 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
             out.tdr_shift_retained_after_washout = projected_centroid_shift(&base.prep, &wash.prep, &tdr.axes)
                 / projected_centroid_shift(&base.prep, &learn.prep, &tdr.axes);
             if let Ok(axis) = uniform_shift_axis(base.prep.as_ref(), learn.prep.as_ref(), Some(tdr.axes.as_ref())) {
-                out.uniform_shift_retained_after_washout = mean_projection(&base.prep, &wash.prep, &axis)
-                    / mean_projection(&base.prep, &learn.prep, &axis);
+                out.uniform_shift_retained_after_washout =
+                    mean_projection(&base.prep, &wash.prep, &axis) / mean_projection(&base.prep, &learn.prep, &axis);
                 out.uniform_shift = Some(
                     uniform_shift_vs_distance(
                         base.prep.as_ref(),
