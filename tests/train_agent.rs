@@ -184,3 +184,32 @@ fn a_scenario_typo_names_the_key_the_line_and_a_suggestion() {
     let err = builtin::resolve("curl_feild").unwrap_err().to_string();
     assert!(err.contains("did you mean `curl_field`"), "{err}");
 }
+
+#[test]
+fn the_comparison_scenario_runs_every_arm_and_seed() {
+    let scenario = builtin::resolve("curl_field_compare").unwrap().quick();
+    let dir = tmp("compare");
+    let rows = reachlab::scenarios::compare::run_compare(&scenario, &dir, &mut reachlab::scenarios::Silent).unwrap();
+    // 4 arms × 5 measures, each over 2 seeds (quick keeps the first two).
+    assert_eq!(rows.len(), 20);
+    assert!(rows.iter().all(|r| r.values.len() == 2));
+    for arm in ["naive", "pretrained", "experience_only", "k_input_only"] {
+        for seed in [0, 1] {
+            assert!(dir
+                .join(arm)
+                .join(format!("seed-{seed}"))
+                .join("summary.json")
+                .is_file());
+        }
+    }
+    // The pretrained arms see k (8 observations), the naive one does not (7).
+    let meta = |arm: &str| -> serde_json::Value {
+        let p = dir.join(arm).join("seed-0/checkpoints/latest/checkpoint.json");
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    assert_eq!(meta("naive")["obs_dim"], 7);
+    assert_eq!(meta("pretrained")["obs_dim"], 8);
+    let csv = std::fs::read_to_string(dir.join("comparison.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 21);
+    let _ = std::fs::remove_dir_all(&dir);
+}

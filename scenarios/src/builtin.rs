@@ -6,7 +6,10 @@ use crate::config::Scenario;
 use crate::error::{nearest, Result, ScenarioError};
 
 /// (name, TOML text) of every built-in scenario.
-pub const BUILTIN: &[(&str, &str)] = &[("curl_field", include_str!("../builtin/curl_field.toml"))];
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("curl_field", include_str!("../builtin/curl_field.toml")),
+    ("curl_field_compare", include_str!("../builtin/curl_field_compare.toml")),
+];
 
 /// The names of the built-in scenarios.
 pub fn names() -> Vec<&'static str> {

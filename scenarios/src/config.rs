@@ -34,6 +34,9 @@ pub struct Scenario {
     /// Save a checkpoint every this many updates (and at every stage end); a resumed run restarts there.
     #[serde(default = "default_checkpoint_every")]
     pub checkpoint_every: usize,
+    /// Run these phases for several arms and seeds and compare them (see [`crate::compare`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<crate::compare::CompareSpec>,
 }
 
 fn default_checkpoint_every() -> usize {
@@ -204,6 +207,33 @@ impl Scenario {
         if self.checkpoint_every == 0 {
             return Err(bad("checkpoint_every".into(), "must be at least 1".into()));
         }
+        if let Some(c) = &self.compare {
+            if c.seeds.is_empty() || c.arms.is_empty() {
+                return Err(bad(
+                    "compare".into(),
+                    "needs at least one seed and one [[compare.arm]]".into(),
+                ));
+            }
+            let mut names = std::collections::HashSet::new();
+            for (i, arm) in c.arms.iter().enumerate() {
+                let ok = !arm.name.is_empty()
+                    && arm
+                        .name
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
+                if !ok || !names.insert(arm.name.clone()) {
+                    return Err(bad(
+                        format!("compare.arm[{i}].name"),
+                        "must be unique and use letters, digits, `_` or `-`".into(),
+                    ));
+                }
+                let mut probe = arm.scenario(self, c.seeds[0]);
+                probe.compare = None;
+                probe
+                    .validate(file)
+                    .map_err(|e| bad(format!("compare.arm[{i}]"), e.to_string()))?;
+            }
+        }
         Ok(())
     }
 
@@ -219,6 +249,9 @@ impl Scenario {
         self.evaluation.trials_per_target = 1;
         self.evaluation.channel_trials_per_target = 1;
         self.checkpoint_every = 2;
+        if let Some(c) = &mut self.compare {
+            c.seeds.truncate(2);
+        }
         self
     }
 }

@@ -4,6 +4,7 @@
 //!   errors that name the file, the key, the line and the nearest valid key.
 //! - [`analysis`]: preparatory subspaces, TDR, shifts and θ_LW from a run's recordings.
 //! - [`builtin`]: the scenarios that ship with reachlab (`scenarios/builtin/*.toml`).
+//! - [`compare`]: several arms (pretraining variants) × seeds through the same phases, compared.
 //! - [`run`]: running a scenario into an output folder, and resuming a killed run exactly.
 //! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
 //! - [`output`]: CSV logs and the safetensors recordings of hidden states and behaviour.
@@ -12,6 +13,7 @@
 
 pub mod analysis;
 pub mod builtin;
+pub mod compare;
 pub mod config;
 mod error;
 pub mod metrics;

@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use reachlab::scenarios::{builtin, CurveRow, Observer, Run, Scenario, StageSpec};
+use reachlab::scenarios::{builtin, compare, CurveRow, Observer, Run, Scenario, StageSpec};
 
 #[derive(Parser)]
 #[command(
@@ -121,6 +121,18 @@ fn main() -> anyhow::Result<()> {
         json: args.json_logs,
         bar: None,
     };
+    // A comparison scenario runs every arm × seed (resuming finished and unfinished ones alike).
+    let resumed = match &args.resume {
+        Some(dir) => Some(Scenario::load(&dir.join("scenario.toml"))?),
+        None => None,
+    };
+    if let (Some(dir), Some(s)) = (&args.resume, &resumed) {
+        if s.compare.is_some() {
+            let rows = compare::run_compare(s, dir, &mut progress)?;
+            println!("{}", compare::table(&rows));
+            return Ok(());
+        }
+    }
     let run = if let Some(dir) = &args.resume {
         Run::resume(dir, &mut progress)?
     } else {
@@ -138,6 +150,12 @@ fn main() -> anyhow::Result<()> {
             let t = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
             PathBuf::from("runs").join(format!("{}-{t}", scenario.name))
         });
+        if scenario.compare.is_some() {
+            let rows = compare::run_compare(&scenario, &out, &mut progress)?;
+            println!("{}", compare::table(&rows));
+            println!("results in {}", out.display());
+            return Ok(());
+        }
         Run::create(scenario, &out, &mut progress).with_context(|| format!("starting a run in {}", out.display()))?
     };
     let dir = run.dir().to_owned();
