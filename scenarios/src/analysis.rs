@@ -6,8 +6,8 @@ use std::path::Path;
 
 use reachlab_analysis::faer::Mat;
 use reachlab_analysis::{
-    centroid, principal_angles, shift_angles, uniform_shift_axis, uniform_shift_vs_distance, LinearDecoder, Pca,
-    ShiftAngles, Tdr, UniformShiftTest,
+    centroid, find_fixed_points, principal_angles, shift_angles, uniform_shift_axis, uniform_shift_vs_distance,
+    FixedPointConfig, Gru, LinearDecoder, Pca, ShiftAngles, Tdr, UniformShiftTest,
 };
 use serde::Serialize;
 
@@ -80,6 +80,119 @@ pub struct Analysis {
     /// The same inside the TDR plane (norm of the centroid shift projected on it): the force-subspace
     /// states revert (≈ 0).
     pub tdr_shift_retained_after_washout: f64,
+    /// Fixed points of the trained GRU under each target's delay-period input, per stage (GRU policies).
+    pub preparatory_fixed_points: Vec<PrepFixedPoints>,
+}
+
+/// Fixed points of the policy's GRU with the input it receives during the delay (target shown, no go cue,
+/// hand at rest), started from the recorded delay-period states.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrepFixedPoints {
+    pub stage: String,
+    pub target: usize,
+    /// Unique fixed points (q below tolerance) and how many are stable.
+    pub n_fixed: usize,
+    pub n_stable: usize,
+    /// Largest eigenvalue modulus of the Jacobian at the fixed point nearest the preparatory state.
+    pub max_eigen_modulus: f64,
+    /// Distance from that fixed point to the trial-averaged preparatory state, relative to the spread of
+    /// the preparatory states across targets.
+    pub relative_distance: f64,
+}
+
+/// The GRU of a run's checkpoint at the end of `stage`, as an analysis dynamics.
+fn checkpoint_gru(dir: &Path, stage: &str) -> Result<Option<(Gru, usize)>> {
+    let ck = dir.join("checkpoints").join(stage);
+    if !ck.join("weights.safetensors").exists() {
+        return Ok(None);
+    }
+    let (policy, _) = reachlab_agents::load_checkpoint(&ck)?;
+    if policy.config().core.kind != reachlab_agents::CoreKind::Gru {
+        return Ok(None);
+    }
+    let p = policy.params();
+    let get = |k: &str| -> Result<Vec<f64>> {
+        let v = p
+            .get(k)
+            .ok_or_else(|| ScenarioError::output(&ck, format!("no `{k}`")))?;
+        Ok(v.as_tensor()
+            .to_dtype(candle_core::DType::F64)?
+            .flatten_all()?
+            .to_vec1::<f64>()?)
+    };
+    let (n, m) = (policy.hidden(), policy.obs_dim());
+    let gru = Gru::new(
+        n,
+        m,
+        get("actor.weight_ih_l0")?,
+        get("actor.weight_hh_l0")?,
+        get("actor.bias_ih_l0")?,
+        get("actor.bias_hh_l0")?,
+    )
+    .map_err(|e| ScenarioError::output(&ck, e))?;
+    Ok(Some((gru, m)))
+}
+
+fn prep_fixed_points(
+    s: &Scenario,
+    dir: &Path,
+    stage: &str,
+    rec: &LoadedRecording,
+    prep: &Mat<f64>,
+) -> Result<Vec<PrepFixedPoints>> {
+    let Some((gru, m)) = checkpoint_gru(dir, stage)? else {
+        return Ok(vec![]);
+    };
+    let n_targets = s.env.n_targets;
+    let spread = {
+        let c = centroid(prep.as_ref());
+        let v: f64 = (0..prep.nrows())
+            .map(|k| (0..c.len()).map(|j| (prep[(k, j)] - c[j]).powi(2)).sum::<f64>())
+            .sum::<f64>()
+            / prep.nrows() as f64;
+        v.sqrt().max(1e-12)
+    };
+    let cfg = FixedPointConfig::default();
+    let mut out = Vec::new();
+    for k in 0..n_targets {
+        let a = 2.0 * std::f64::consts::PI * k as f64 / n_targets as f64;
+        let scale = s.env.observation.position_scale;
+        let mut u = vec![0.0; m];
+        u[0] = scale * s.env.radius * a.cos();
+        u[1] = scale * s.env.radius * a.sin();
+        // Starts: this target's recorded delay-period states, every other step.
+        let mut starts = Vec::new();
+        for i in (0..rec.n).filter(|&i| rec.trial_type[i] == 0 && rec.target[i] as usize == k) {
+            let go = rec.go_step[i] as usize;
+            for t in (go.saturating_sub(s.evaluation.prep_window_steps.max(1) * 2)..go).step_by(2) {
+                let h = &rec.hidden[(i * rec.t + t) * rec.h..(i * rec.t + t + 1) * rec.h];
+                starts.push(h.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>());
+            }
+        }
+        if starts.is_empty() {
+            continue;
+        }
+        let res = find_fixed_points(&gru, &u, &starts, &cfg).map_err(|e| ScenarioError::output(dir, e))?;
+        let fixed: Vec<_> = res.points.iter().filter(|p| p.converged).collect();
+        let target_prep: Vec<f64> = (0..prep.ncols()).map(|j| prep[(k, j)]).collect();
+        let dist = |x: &[f64]| {
+            x.iter()
+                .zip(&target_prep)
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        };
+        let nearest = fixed.iter().min_by(|a, b| dist(&a.x).total_cmp(&dist(&b.x)));
+        out.push(PrepFixedPoints {
+            stage: stage.to_string(),
+            target: k,
+            n_fixed: fixed.len(),
+            n_stable: res.n_stable(),
+            max_eigen_modulus: nearest.map_or(f64::NAN, |p| p.eigen_moduli.first().copied().unwrap_or(f64::NAN)),
+            relative_distance: nearest.map_or(f64::NAN, |p| dist(&p.x) / spread),
+        });
+    }
+    Ok(out)
 }
 
 /// Mean over targets of (after − before)·axis.
@@ -154,7 +267,13 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
         learning_shift_in_tdr: f64::NAN,
         uniform_shift_retained_after_washout: f64::NAN,
         tdr_shift_retained_after_washout: f64::NAN,
+        preparatory_fixed_points: vec![],
     };
+    for (name, c) in &conds {
+        let rec = LoadedRecording::load(&dir.join("recordings").join(format!("{name}_late.safetensors")))?;
+        out.preparatory_fixed_points
+            .extend(prep_fixed_points(s, dir, name, &rec, &c.prep)?);
+    }
     if let Some(base) = get("baseline") {
         let tdr = Tdr::fit(base.prep.as_ref(), base.force.as_ref()).map_err(bad)?;
         let pcs = |m: &Mat<f64>| -> Result<Mat<f64>> {
