@@ -253,6 +253,53 @@ impl FusedRnn {
     }
 }
 
+/// The three gradients of one call as tensors, `(dxp, dh0, dw)`.
+type OpGrads = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+
+impl FusedRnn {
+    /// The forward pass on the (contiguous) storage slices of the three inputs.
+    fn forward_slices<T: Real>(
+        &self,
+        d: Dims,
+        x: (&[T], &Layout),
+        h0: (&[T], &Layout),
+        w: (&[T], &Layout),
+    ) -> candle_core::Result<(Vec<T>, Vec<BlockTrace<T>>)> {
+        Ok(seq_forward(
+            self.kind,
+            d,
+            self.rows_per_chunk,
+            contiguous(x.0, x.1)?,
+            contiguous(h0.0, h0.1)?,
+            contiguous(w.0, w.1)?,
+        ))
+    }
+
+    /// The backward pass from the saved traces, as tensors on `w`'s device.
+    fn backward_tensors<T: Real + candle_core::WithDType>(
+        &self,
+        d: Dims,
+        traces: &[BlockTrace<T>],
+        w: &Tensor,
+        grad_res: &Tensor,
+    ) -> candle_core::Result<OpGrads> {
+        let (s, g) = (self.kind.state_width(d.hidden), self.kind.gates() * d.hidden);
+        let dev = w.device();
+        let gr = seq_backward(
+            self.kind,
+            d,
+            traces,
+            &w.flatten_all()?.to_vec1::<T>()?,
+            &grad_res.flatten_all()?.to_vec1::<T>()?,
+        );
+        Ok((
+            Some(Tensor::from_vec(gr.dxp, (d.steps, d.batch, g), dev)?),
+            Some(Tensor::from_vec(gr.dh0, (d.batch, s), dev)?),
+            Some(Tensor::from_vec(gr.dw, (g, d.hidden + 1), dev)?),
+        ))
+    }
+}
+
 fn contiguous<'a, T>(data: &'a [T], layout: &Layout) -> candle_core::Result<&'a [T]> {
     match layout.contiguous_offsets() {
         Some((a, b)) => Ok(&data[a..b]),
@@ -278,26 +325,12 @@ impl CustomOp3 for FusedRnn {
         let shape = Shape::from((d.steps, d.batch, d.hidden));
         match (s1, s2, s3) {
             (CpuStorage::F32(x), CpuStorage::F32(h0), CpuStorage::F32(w)) => {
-                let (out, tr) = seq_forward(
-                    self.kind,
-                    d,
-                    self.rows_per_chunk,
-                    contiguous(x, l1)?,
-                    contiguous(h0, l2)?,
-                    contiguous(w, l3)?,
-                );
+                let (out, tr) = self.forward_slices(d, (x, l1), (h0, l2), (w, l3))?;
                 *self.saved.lock().expect("fused_rnn trace lock") = Some(Saved::F32(tr));
                 Ok((CpuStorage::F32(out), shape))
             }
             (CpuStorage::F64(x), CpuStorage::F64(h0), CpuStorage::F64(w)) => {
-                let (out, tr) = seq_forward(
-                    self.kind,
-                    d,
-                    self.rows_per_chunk,
-                    contiguous(x, l1)?,
-                    contiguous(h0, l2)?,
-                    contiguous(w, l3)?,
-                );
+                let (out, tr) = self.forward_slices(d, (x, l1), (h0, l2), (w, l3))?;
                 *self.saved.lock().expect("fused_rnn trace lock") = Some(Saved::F64(tr));
                 Ok((CpuStorage::F64(out), shape))
             }
@@ -314,41 +347,12 @@ impl CustomOp3 for FusedRnn {
         w: &Tensor,
         _res: &Tensor,
         grad_res: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    ) -> candle_core::Result<OpGrads> {
         let d = self.dims(xp.layout(), h0.layout(), w.layout())?;
         let saved = self.saved.lock().expect("fused_rnn trace lock");
-        let dev = xp.device();
-        let (s, g) = (self.kind.state_width(d.hidden), self.kind.gates() * d.hidden);
-        let wrap = |dxp, dh0, dw| -> candle_core::Result<_> { Ok((Some(dxp), Some(dh0), Some(dw))) };
         match (saved.as_ref(), xp.dtype()) {
-            (Some(Saved::F32(tr)), DType::F32) => {
-                let gr = seq_backward(
-                    self.kind,
-                    d,
-                    tr,
-                    &w.flatten_all()?.to_vec1::<f32>()?,
-                    &grad_res.flatten_all()?.to_vec1::<f32>()?,
-                );
-                wrap(
-                    Tensor::from_vec(gr.dxp, (d.steps, d.batch, g), dev)?,
-                    Tensor::from_vec(gr.dh0, (d.batch, s), dev)?,
-                    Tensor::from_vec(gr.dw, (g, d.hidden + 1), dev)?,
-                )
-            }
-            (Some(Saved::F64(tr)), DType::F64) => {
-                let gr = seq_backward(
-                    self.kind,
-                    d,
-                    tr,
-                    &w.flatten_all()?.to_vec1::<f64>()?,
-                    &grad_res.flatten_all()?.to_vec1::<f64>()?,
-                );
-                wrap(
-                    Tensor::from_vec(gr.dxp, (d.steps, d.batch, g), dev)?,
-                    Tensor::from_vec(gr.dh0, (d.batch, s), dev)?,
-                    Tensor::from_vec(gr.dw, (g, d.hidden + 1), dev)?,
-                )
-            }
+            (Some(Saved::F32(tr)), DType::F32) => self.backward_tensors(d, tr, w, grad_res),
+            (Some(Saved::F64(tr)), DType::F64) => self.backward_tensors(d, tr, w, grad_res),
             _ => Err(candle_core::Error::Msg(
                 "fused_rnn: backward without a matching forward trace".into(),
             )),
