@@ -83,6 +83,33 @@ fn quick_run_writes_every_output() {
     let n = u64::from_le_bytes(rec[..8].try_into().unwrap()) as usize;
     let meta: serde_json::Value = serde_json::from_slice(&rec[8..8 + n]).unwrap();
     assert_eq!(meta["hidden"]["shape"], serde_json::json!([16, 150, 32]));
+    let analysis: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("analysis.json")).unwrap()).unwrap();
+    assert_eq!(analysis["stages"].as_array().unwrap().len(), 4, "{analysis}");
+    assert!(analysis["shifts"]["theta_lw_deg"].as_f64().unwrap().is_finite());
+
+    // analyze_run recomputes the same analysis from the files, and tabulates runs.
+    std::fs::remove_file(dir.join("analysis.json")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_analyze_run"))
+        .arg("--run")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("analysis.json")).unwrap()).unwrap();
+    assert_eq!(again, analysis);
+    let out = Command::new(env!("CARGO_BIN_EXE_analyze_run"))
+        .arg("--compare")
+        .arg(&dir)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("theta_lw_deg") && text.contains("mean ± s.e.m."),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

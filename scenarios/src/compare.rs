@@ -70,7 +70,8 @@ pub struct ArmMeasure {
     pub p: f64,
 }
 
-const MEASURES: [&str; 5] = [
+/// The measures compared, in the order [`measures`] returns them.
+pub const MEASURES: [&str; 5] = [
     "savings",
     "after_effect_cm",
     "onset_jump_cm",
@@ -78,7 +79,8 @@ const MEASURES: [&str; 5] = [
     "uniform_shift_slope",
 ];
 
-fn measures(dir: &Path) -> Result<[f64; 5]> {
+/// The compared measures of one finished run (from its `summary.json` and `analysis.json`).
+pub fn measures(dir: &Path) -> Result<[f64; 5]> {
     let read = |name: &str| -> Result<serde_json::Value> {
         let p = dir.join(name);
         let t = std::fs::read_to_string(&p).map_err(|e| ScenarioError::io(&p, e))?;

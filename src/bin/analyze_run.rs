@@ -1,28 +1,65 @@
-//! `analyze_run`: recompute a saved run's analysis (`analysis.json`), summary and figures from its files.
+//! `analyze_run`: recompute a saved run's analysis (`analysis.json`), summary and figures from its files,
+//! or tabulate finished runs side by side.
 //!
 //! ```sh
 //! cargo run --release --bin analyze_run -- --run runs/curl_field-1764150000
+//! cargo run --release --bin analyze_run -- --compare runs/a runs/b runs/c
 //! ```
 
 use std::path::PathBuf;
 
 use clap::Parser;
-use reachlab::scenarios::{analysis, plots, summary, Scenario};
+use reachlab::analysis::stats::mean_sem;
+use reachlab::scenarios::{analysis, compare, plots, summary, Scenario};
 
 #[derive(Parser)]
-#[command(version, about = "Recompute the analysis, summary and figures of a saved run")]
+#[command(
+    version,
+    about = "Recompute the analysis, summary and figures of a saved run, or compare runs"
+)]
 struct Args {
     /// The run's folder (as written by train_agent).
-    #[arg(long)]
-    run: PathBuf,
+    #[arg(long, required_unless_present = "compare")]
+    run: Option<PathBuf>,
+    /// Finished runs (e.g. seeds) to tabulate: each measure per run, then mean ± s.e.m.
+    #[arg(long, num_args = 1.., conflicts_with = "run")]
+    compare: Vec<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let scenario = Scenario::load(&args.run.join("scenario.toml"))?;
-    let a = analysis::analyze(&scenario, &args.run)?;
-    let s = summary::summarize(&scenario, &args.run)?;
-    plots::draw_all(&scenario, &args.run)?;
+    if !args.compare.is_empty() {
+        let rows: Vec<[f64; 5]> = args
+            .compare
+            .iter()
+            .map(|d| compare::measures(d))
+            .collect::<Result<_, _>>()?;
+        print!("{:<40}", "run");
+        for m in compare::MEASURES {
+            print!(" {m:>20}");
+        }
+        println!();
+        for (d, r) in args.compare.iter().zip(&rows) {
+            print!("{:<40}", d.display());
+            for v in r {
+                print!(" {v:>20.3}");
+            }
+            println!();
+        }
+        print!("{:<40}", "mean ± s.e.m.");
+        for m in 0..compare::MEASURES.len() {
+            let col: Vec<f64> = rows.iter().map(|r| r[m]).collect();
+            let ms = mean_sem(&col);
+            print!(" {:>20}", format!("{:.3} ± {:.3}", ms.mean, ms.sem));
+        }
+        println!();
+        return Ok(());
+    }
+    let run = args.run.expect("clap requires --run without --compare");
+    let scenario = Scenario::load(&run.join("scenario.toml"))?;
+    let a = analysis::analyze(&scenario, &run)?;
+    let s = summary::summarize(&scenario, &run)?;
+    plots::draw_all(&scenario, &run)?;
     println!("{}", s.table());
     println!("{}", serde_json::to_string_pretty(&a)?);
     Ok(())
