@@ -3,4 +3,5 @@
 
 mod custom_agent;
 mod ppo_reach;
+mod sweep;
 mod train_agent;

@@ -8,6 +8,7 @@
 //! - [`run`]: running a scenario into an output folder, and resuming a killed run exactly.
 //! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
 //! - [`output`]: CSV logs and the safetensors recordings of hidden states and behaviour.
+//! - [`sweep`]: sweep files (axes over scenario keys), units, the Slurm array script, collection.
 //! - [`summary`]: `summary.json` and the end-of-run table.
 //! - [`plots`]: learning curves and hand paths (PNG and SVG).
 
@@ -21,6 +22,7 @@ pub mod output;
 pub mod plots;
 pub mod run;
 pub mod summary;
+pub mod sweep;
 
 pub use config::{EvaluationConfig, Scenario, StageSpec};
 pub use error::{nearest, Result, ScenarioError};

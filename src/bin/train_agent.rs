@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use reachlab::scenarios::{builtin, compare, CurveRow, Observer, Run, Scenario, StageSpec};
+use reachlab::scenarios::{builtin, compare, sweep, CurveRow, Observer, Run, Scenario, StageSpec};
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +49,30 @@ struct Args {
     /// Print a built-in scenario with every default written out.
     #[arg(long, value_name = "NAME")]
     print_scenario: Option<String>,
+    /// Run a sweep file: every unit (with --backend local), or submit them as a Slurm array.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["scenario", "resume"])]
+    sweep: Option<PathBuf>,
+    /// Where a sweep's units run.
+    #[arg(long, value_enum, default_value = "local")]
+    backend: Backend,
+    /// Units run at once by the local backend (each gets cores/jobs threads).
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// Run (or resume) only this unit of the sweep (what each Slurm array task does).
+    #[arg(long, requires = "sweep")]
+    unit: Option<usize>,
+    /// With --backend slurm: write the manifest and the sbatch script, do not submit.
+    #[arg(long)]
+    dry_run: bool,
+    /// Gather the summaries of a sweep's units in DIR into DIR/collected.csv.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["scenario", "resume", "sweep"])]
+    collect: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Backend {
+    Local,
+    Slurm,
 }
 
 /// Progress bars per stage, or JSON lines, or nothing.
@@ -103,6 +127,124 @@ impl Observer for Progress {
     }
 }
 
+/// `--sweep`: one unit (`--unit`), all units on a local pool, or a Slurm array.
+fn run_sweep(args: &Args, file: &std::path::Path, progress: &mut Progress) -> anyhow::Result<()> {
+    let spec = sweep::SweepSpec::load(file)?;
+    let units = spec.units(file)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs").join(format!("sweep-{}", spec.name)));
+    if let Some(i) = args.unit {
+        let Some(u) = units.iter().find(|u| u.index == i) else {
+            bail!("the sweep has {} units; there is no unit {i}", units.len());
+        };
+        let dir = u.dir(&out);
+        if u.finished(&out) {
+            println!("unit {i} already finished in {}", dir.display());
+            return Ok(());
+        }
+        let run = if dir.join("progress.json").exists() {
+            Run::resume(&dir, progress)?
+        } else {
+            Run::create(u.scenario.clone(), &dir, progress)?
+        };
+        run.run()?;
+        return Ok(());
+    }
+    sweep::write_manifest(&spec, &units, &out)?;
+    let exe = std::env::current_exe()?;
+    let sweep_file = std::fs::canonicalize(file)?;
+    let out_abs = std::fs::canonicalize(&out)?;
+    match args.backend {
+        Backend::Slurm => {
+            let cpus = 2;
+            let script = out.join("sweep.sbatch");
+            std::fs::write(
+                &script,
+                sweep::slurm_script(&exe, &sweep_file, &out_abs, units.len(), cpus),
+            )?;
+            println!("{} units; manifest and {} written", units.len(), script.display());
+            if !args.dry_run {
+                let st = std::process::Command::new("sbatch")
+                    .arg("--parsable")
+                    .arg(&script)
+                    .output()?;
+                if !st.status.success() {
+                    bail!("sbatch failed: {}", String::from_utf8_lossy(&st.stderr));
+                }
+                println!("submitted array job {}", String::from_utf8_lossy(&st.stdout).trim());
+                println!("when it is done: train_agent --collect {}", out.display());
+            }
+        }
+        Backend::Local => {
+            let jobs = args.jobs.max(1);
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let threads = (cores / jobs).max(1);
+            let todo: Vec<usize> = units.iter().filter(|u| !u.finished(&out)).map(|u| u.index).collect();
+            let bar = (!args.quiet).then(|| {
+                let b = ProgressBar::new(units.len() as u64);
+                b.set_style(
+                    ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} units, ETA {eta} {msg}")
+                        .expect("valid template")
+                        .progress_chars("=> "),
+                );
+                b.set_prefix("sweep");
+                b.set_position((units.len() - todo.len()) as u64);
+                b
+            });
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let failed = std::sync::Mutex::new(Vec::new());
+            std::thread::scope(|scope| {
+                for _ in 0..jobs.min(todo.len()) {
+                    scope.spawn(|| loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some(&i) = todo.get(k) else { break };
+                        let log = out.join("logs").join(format!("unit-{i}.log"));
+                        let ok = std::fs::File::create(&log)
+                            .and_then(|f| {
+                                let err = f.try_clone()?;
+                                std::process::Command::new(&exe)
+                                    .args(["--sweep"])
+                                    .arg(&sweep_file)
+                                    .arg("--out")
+                                    .arg(&out_abs)
+                                    .args(["--unit", &i.to_string(), "--quiet"])
+                                    .env("RAYON_NUM_THREADS", threads.to_string())
+                                    .stdout(f)
+                                    .stderr(err)
+                                    .status()
+                            })
+                            .is_ok_and(|s| s.success());
+                        if !ok {
+                            failed.lock().expect("failed list").push((i, log));
+                        }
+                        if let Some(b) = &bar {
+                            b.inc(1);
+                        }
+                    });
+                }
+            });
+            if let Some(b) = bar {
+                b.finish();
+            }
+            let missing = sweep::collect(&out)?;
+            println!(
+                "{} units; summaries in {}",
+                units.len(),
+                out.join("collected.csv").display()
+            );
+            for (i, log) in failed.into_inner().expect("failed list") {
+                println!("unit {i} failed: see {}", log.display());
+            }
+            if !missing.is_empty() {
+                bail!("{} units did not finish", missing.len());
+            }
+        }
+    }
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     reachlab::agents::tune_allocator();
     let args = Args::parse();
@@ -121,6 +263,17 @@ fn main() -> anyhow::Result<()> {
         json: args.json_logs,
         bar: None,
     };
+    if let Some(dir) = &args.collect {
+        let missing = sweep::collect(dir)?;
+        println!("collected into {}", dir.join("collected.csv").display());
+        for (i, log) in &missing {
+            println!("unit {i} has not finished: see {}", log.display());
+        }
+        return Ok(());
+    }
+    if let Some(file) = &args.sweep {
+        return run_sweep(&args, file, &mut progress);
+    }
     // A comparison scenario runs every arm × seed (resuming finished and unfinished ones alike).
     let resumed = match &args.resume {
         Some(dir) => Some(Scenario::load(&dir.join("scenario.toml"))?),

@@ -1,0 +1,267 @@
+//! Sweeps: a base scenario and axes to vary (any scenario key by its dotted path), combined as a grid or
+//! zipped, expanded into units; each unit is one scenario run in its own folder.
+//!
+//! ```toml
+//! name = "architectures"
+//! base = "curl_field"            # a built-in scenario or a scenario file
+//! combine = "grid"               # or "zip"
+//! [[axis]]
+//! key = "policy.core.kind"
+//! values = ["gru", "lstm", "vanilla"]
+//! [[axis]]
+//! key = "seed"
+//! values = [0, 1, 2]
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Scenario;
+use crate::error::{parse_error, Result, ScenarioError};
+use crate::run::Progress;
+
+/// How the axes combine into units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Combine {
+    /// Every combination (the Cartesian product), the last axis varying fastest.
+    #[default]
+    Grid,
+    /// The i-th value of every axis together (all axes the same length).
+    Zip,
+}
+
+/// One axis: a dotted scenario key and its values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<toml::Value>,
+}
+
+/// A sweep file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    pub name: String,
+    /// A built-in scenario's name or a scenario file (relative to the sweep file).
+    pub base: String,
+    #[serde(default)]
+    pub combine: Combine,
+    #[serde(rename = "axis")]
+    pub axes: Vec<Axis>,
+    /// Run each unit's `--quick` version (for smoke tests).
+    #[serde(default)]
+    pub quick: bool,
+}
+
+/// One unit of a sweep: its index, the values it sets, and its scenario.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub index: usize,
+    pub settings: Vec<(String, toml::Value)>,
+    pub scenario: Scenario,
+}
+
+impl Unit {
+    /// The unit's run folder under the sweep's output folder.
+    pub fn dir(&self, out: &Path) -> PathBuf {
+        out.join(format!("unit-{:04}", self.index))
+    }
+
+    /// Whether the unit's run in `out` has finished.
+    pub fn finished(&self, out: &Path) -> bool {
+        std::fs::read_to_string(self.dir(out).join("progress.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Progress>(&t).ok())
+            .is_some_and(|p| p.finished)
+    }
+}
+
+impl SweepSpec {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(path, e))?;
+        toml::from_str(&text).map_err(|e| parse_error(&text, path, &e))
+    }
+
+    /// Expands the sweep into its units; a bad key or value names the axis.
+    pub fn units(&self, file: &Path) -> Result<Vec<Unit>> {
+        let bad = |key: String, reason: String| ScenarioError::Invalid {
+            file: file.to_owned(),
+            key,
+            reason,
+        };
+        let base_path = file.parent().unwrap_or(Path::new(".")).join(&self.base);
+        let base = if crate::builtin::text(&self.base).is_some() || !base_path.exists() {
+            crate::builtin::resolve(&self.base)?
+        } else {
+            Scenario::load(&base_path)?
+        };
+        if self.axes.is_empty() || self.axes.iter().any(|a| a.values.is_empty()) {
+            return Err(bad("axis".into(), "needs at least one axis, each with values".into()));
+        }
+        let combos: Vec<Vec<usize>> = match self.combine {
+            Combine::Grid => self.axes.iter().fold(vec![vec![]], |acc, a| {
+                acc.iter()
+                    .flat_map(|c| {
+                        (0..a.values.len()).map(move |i| {
+                            let mut c = c.clone();
+                            c.push(i);
+                            c
+                        })
+                    })
+                    .collect()
+            }),
+            Combine::Zip => {
+                let n = self.axes[0].values.len();
+                if self.axes.iter().any(|a| a.values.len() != n) {
+                    return Err(bad("combine".into(), "zip needs axes of equal length".into()));
+                }
+                (0..n).map(|i| vec![i; self.axes.len()]).collect()
+            }
+        };
+        let base_value = toml::Value::try_from(&base).map_err(|e| bad("base".into(), e.to_string()))?;
+        combos
+            .into_iter()
+            .enumerate()
+            .map(|(index, combo)| {
+                let mut v = base_value.clone();
+                let mut settings = Vec::new();
+                for (a, &i) in self.axes.iter().zip(&combo) {
+                    set_dotted(&mut v, &a.key, a.values[i].clone())
+                        .map_err(|reason| bad(format!("axis `{}`", a.key), reason))?;
+                    settings.push((a.key.clone(), a.values[i].clone()));
+                }
+                let mut scenario: Scenario = v
+                    .try_into()
+                    .map_err(|e: toml::de::Error| bad("axis".into(), format!("unit {index}: {}", e.message())))?;
+                scenario.name = format!("{}-unit{index:04}", self.name);
+                if self.quick {
+                    scenario = scenario.quick();
+                }
+                scenario.validate(file)?;
+                Ok(Unit {
+                    index,
+                    settings,
+                    scenario,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Sets `key` (`a.b.c`) in a TOML table; every table on the way must exist (so a typo is an error, not a
+/// new key).
+fn set_dotted(root: &mut toml::Value, key: &str, value: toml::Value) -> std::result::Result<(), String> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let mut cur = root;
+    for (i, p) in parts.iter().enumerate() {
+        let table = cur
+            .as_table_mut()
+            .ok_or_else(|| format!("`{}` is not a table", parts[..i].join(".")))?;
+        if i + 1 == parts.len() {
+            if !table.contains_key(*p) {
+                let known: Vec<&str> = table.keys().map(String::as_str).collect();
+                let hint =
+                    crate::error::nearest(p, &known).map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
+                return Err(format!("no key `{p}` here{hint}"));
+            }
+            table.insert((*p).to_string(), value);
+            return Ok(());
+        }
+        let known: Vec<String> = table.keys().cloned().collect();
+        cur = table.get_mut(*p).ok_or_else(|| {
+            let k: Vec<&str> = known.iter().map(String::as_str).collect();
+            let hint = crate::error::nearest(p, &k).map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
+            format!("no table `{p}`{hint}")
+        })?;
+    }
+    Ok(())
+}
+
+/// The manifest written next to the units: what each unit sets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub sweep: String,
+    pub units: Vec<ManifestUnit>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManifestUnit {
+    pub index: usize,
+    pub dir: PathBuf,
+    pub settings: Vec<(String, String)>,
+}
+
+/// Writes `manifest.json` for `units` under `out`.
+pub fn write_manifest(spec: &SweepSpec, units: &[Unit], out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out.join("logs")).map_err(|e| ScenarioError::io(out, e))?;
+    let m = Manifest {
+        sweep: spec.name.clone(),
+        units: units
+            .iter()
+            .map(|u| ManifestUnit {
+                index: u.index,
+                dir: u.dir(out),
+                settings: u.settings.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
+            })
+            .collect(),
+    };
+    let p = out.join("manifest.json");
+    std::fs::write(&p, serde_json::to_string_pretty(&m).expect("manifest serialises"))
+        .map_err(|e| ScenarioError::io(&p, e))
+}
+
+/// The `sbatch --array` script: task i runs unit i through the same CLI.
+pub fn slurm_script(exe: &Path, sweep_file: &Path, out: &Path, n_units: usize, cpus: usize) -> String {
+    format!(
+        "#!/bin/bash\n\
+         #SBATCH --job-name=reachlab-sweep\n\
+         #SBATCH --array=0-{last}\n\
+         #SBATCH --cpus-per-task={cpus}\n\
+         #SBATCH --output={logs}/unit-%a.log\n\
+         # One array task = one unit; a finished unit is skipped, an interrupted one resumes.\n\
+         export RAYON_NUM_THREADS={cpus}\n\
+         exec {exe} --sweep {sweep} --out {out} --unit \"$SLURM_ARRAY_TASK_ID\" --quiet\n",
+        last = n_units.saturating_sub(1),
+        logs = out.join("logs").display(),
+        exe = exe.display(),
+        sweep = sweep_file.display(),
+        out = out.display(),
+    )
+}
+
+/// Gathers every unit's measures (listed in `out/manifest.json`) into `out/collected.csv`; returns the
+/// units that have not finished, with their log files.
+pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
+    let mpath = out.join("manifest.json");
+    let text = std::fs::read_to_string(&mpath).map_err(|e| ScenarioError::io(&mpath, e))?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ScenarioError::output(&mpath, e))?;
+    let path = out.join("collected.csv");
+    let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
+    let mut header = vec!["unit".to_string()];
+    if let Some(u) = manifest.units.first() {
+        header.extend(u.settings.iter().map(|(k, _)| k.clone()));
+    }
+    header.extend(crate::compare::MEASURES.iter().map(|m| m.to_string()));
+    w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
+    let mut missing = Vec::new();
+    for u in &manifest.units {
+        let done = std::fs::read_to_string(u.dir.join("progress.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Progress>(&t).ok())
+            .is_some_and(|p| p.finished);
+        if !done {
+            missing.push((u.index, out.join("logs").join(format!("unit-{}.log", u.index))));
+            continue;
+        }
+        let m = crate::compare::measures(&u.dir)?;
+        let mut rec = vec![u.index.to_string()];
+        rec.extend(u.settings.iter().map(|(_, v)| v.clone()));
+        rec.extend(m.iter().map(|x| x.to_string()));
+        w.write_record(&rec).map_err(|e| ScenarioError::output(&path, e))?;
+    }
+    w.flush().map_err(|e| ScenarioError::io(&path, e))?;
+    Ok(missing)
+}

@@ -1,0 +1,124 @@
+//! Sweeps: units expand from axes, run on the local backend, re-runs skip finished units, the Slurm
+//! script is written, and a unit run alone gives the same numbers as in the sweep.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use reachlab::scenarios::sweep::SweepSpec;
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("reachlab-sweep-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const SWEEP: &str = r#"
+name = "tiny"
+base = "curl_field"
+combine = "grid"
+quick = true
+[[axis]]
+key = "policy.core.kind"
+values = ["gru", "lstm"]
+[[axis]]
+key = "seed"
+values = [0, 1]
+"#;
+
+fn train_agent(args: &[&str], extra: &[&Path]) -> String {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_train_agent"));
+    c.args(args);
+    for p in extra {
+        c.arg(p);
+    }
+    let out = c.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?}: {text}");
+    text
+}
+
+#[test]
+fn a_local_sweep_runs_every_unit_once_and_matches_a_lone_unit() {
+    let dir = tmp("local");
+    let file = dir.join("tiny.toml");
+    std::fs::write(&file, SWEEP).unwrap();
+    let units = SweepSpec::load(&file).unwrap().units(&file).unwrap();
+    assert_eq!(units.len(), 4);
+    assert_eq!(units[1].settings[1].1, toml::Value::Integer(1));
+    assert_eq!(units[2].scenario.policy.core.kind, reachlab::agents::CoreKind::Lstm);
+
+    let out = dir.join("out");
+    let mut args = vec!["--backend", "local", "--jobs", "2", "--quiet", "--sweep"];
+    let text = train_agent(&args, &[&file, Path::new("--out"), &out]);
+    assert!(text.contains("4 units"), "{text}");
+    let collected = std::fs::read_to_string(out.join("collected.csv")).unwrap();
+    assert_eq!(collected.lines().count(), 5, "{collected}");
+    assert!(collected.lines().next().unwrap().contains("policy.core.kind"));
+
+    // Re-running skips every finished unit (their folders are untouched).
+    let stamp = std::fs::metadata(out.join("unit-0003/summary.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    train_agent(&args, &[&file, Path::new("--out"), &out]);
+    assert_eq!(
+        std::fs::metadata(out.join("unit-0003/summary.json"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        stamp
+    );
+
+    // Unit 3 alone, elsewhere: the same learning curve (timing columns aside).
+    let alone = dir.join("alone");
+    args = vec!["--unit", "3", "--quiet", "--sweep"];
+    train_agent(&args, &[&file, Path::new("--out"), &alone]);
+    let strip = |p: &Path| -> Vec<String> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                // Drop wall_seconds (column 4) and env_steps_per_second (the last).
+                f.iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != 4 && *i != f.len() - 1)
+                    .map(|(_, v)| *v)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect()
+    };
+    assert_eq!(
+        strip(&out.join("unit-0003/learning_curve.csv")),
+        strip(&alone.join("unit-0003/learning_curve.csv"))
+    );
+
+    // The Slurm backend writes an array script over the same units.
+    let slurm_out = dir.join("slurm");
+    let text = train_agent(
+        &["--backend", "slurm", "--dry-run", "--quiet", "--sweep"],
+        &[&file, Path::new("--out"), &slurm_out],
+    );
+    assert!(text.contains("4 units"), "{text}");
+    let script = std::fs::read_to_string(slurm_out.join("sweep.sbatch")).unwrap();
+    assert!(
+        script.contains("#SBATCH --array=0-3") && script.contains("--unit \"$SLURM_ARRAY_TASK_ID\""),
+        "{script}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_sweep_axis_with_a_typo_is_refused_with_a_suggestion() {
+    let dir = tmp("typo");
+    let file = dir.join("bad.toml");
+    std::fs::write(&file, SWEEP.replace("policy.core.kind", "policy.core.knd")).unwrap();
+    let err = SweepSpec::load(&file).unwrap().units(&file).unwrap_err().to_string();
+    assert!(
+        err.contains("policy.core.knd") && err.contains("did you mean `kind`"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
