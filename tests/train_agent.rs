@@ -240,3 +240,21 @@ fn the_comparison_scenario_runs_every_arm_and_seed() {
     assert_eq!(csv.lines().count(), 21);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn printed_scenarios_parse_back_to_the_same_scenario() {
+    for name in builtin::names() {
+        let s = builtin::resolve(name).unwrap();
+        let again = reachlab::scenarios::Scenario::from_toml(&s.to_toml(), Path::new("printed.toml")).unwrap();
+        assert_eq!(s, again, "{name}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+        .arg("--list-scenarios")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("curl_field ") && text.contains("curl_field_compare"),
+        "{text}"
+    );
+}
