@@ -55,6 +55,24 @@ fn a_local_sweep_runs_every_unit_once_and_matches_a_lone_unit() {
     let collected = std::fs::read_to_string(out.join("collected.csv")).unwrap();
     assert_eq!(collected.lines().count(), 5, "{collected}");
     assert!(collected.lines().next().unwrap().contains("policy.core.kind"));
+    assert!(collected.lines().next().unwrap().contains("stable_prep_fixed_points"));
+    // The SVCCA distance matrix between the 4 networks: zero diagonal, symmetric, in [0, 1].
+    let svcca = std::fs::read_to_string(out.join("svcca_distance.csv")).unwrap();
+    let m: Vec<Vec<f64>> = svcca
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(m.len(), 4);
+    for i in 0..4 {
+        assert!(m[i][i].abs() < 1e-9, "{svcca}");
+        for j in 0..4 {
+            assert!(
+                (m[i][j] - m[j][i]).abs() < 1e-9 && (0.0..=1.0).contains(&m[i][j]),
+                "{svcca}"
+            );
+        }
+    }
 
     // Re-running skips every finished unit (their folders are untouched).
     let stamp = std::fs::metadata(out.join("unit-0003/summary.json"))

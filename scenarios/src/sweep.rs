@@ -232,8 +232,9 @@ pub fn slurm_script(exe: &Path, sweep_file: &Path, out: &Path, n_units: usize, c
     )
 }
 
-/// Gathers every unit's measures (listed in `out/manifest.json`) into `out/collected.csv`; returns the
-/// units that have not finished, with their log files.
+/// Gathers every unit's measures (listed in `out/manifest.json`) into `out/collected.csv` and the SVCCA
+/// distances between the units' networks into `out/svcca_distance.csv`; returns the units that have not
+/// finished, with their log files.
 pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
     let mpath = out.join("manifest.json");
     let text = std::fs::read_to_string(&mpath).map_err(|e| ScenarioError::io(&mpath, e))?;
@@ -245,6 +246,7 @@ pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
         header.extend(u.settings.iter().map(|(k, _)| k.clone()));
     }
     header.extend(crate::compare::MEASURES.iter().map(|m| m.to_string()));
+    header.push("stable_prep_fixed_points".into());
     w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
     let mut missing = Vec::new();
     for u in &manifest.units {
@@ -260,8 +262,84 @@ pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
         let mut rec = vec![u.index.to_string()];
         rec.extend(u.settings.iter().map(|(_, v)| v.clone()));
         rec.extend(m.iter().map(|x| x.to_string()));
+        // Stable fixed points under the delay inputs, summed over targets and recorded stages.
+        let stable: u64 = std::fs::read_to_string(u.dir.join("analysis.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| {
+                v["preparatory_fixed_points"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|p| p["n_stable"].as_u64()).sum())
+            })
+            .unwrap_or(0);
+        rec.push(stable.to_string());
         w.write_record(&rec).map_err(|e| ScenarioError::output(&path, e))?;
     }
     w.flush().map_err(|e| ScenarioError::io(&path, e))?;
+    let done: Vec<&ManifestUnit> = manifest
+        .units
+        .iter()
+        .filter(|u| !missing.iter().any(|(i, _)| *i == u.index))
+        .collect();
+    svcca_matrix(&done, out)?;
     Ok(missing)
+}
+
+/// Condition-averaged hidden trajectories of a unit's last recorded stage (targets × steps rows, H
+/// columns): the same conditions in every unit, whatever its seed or size.
+fn trajectories(dir: &Path) -> Result<Option<reachlab_analysis::faer::Mat<f64>>> {
+    let Ok(text) = std::fs::read_to_string(dir.join("scenario.toml")) else {
+        return Ok(None);
+    };
+    let s = Scenario::from_toml(&text, &dir.join("scenario.toml"))?;
+    let Some(stage) = s.phases.iter().rev().find(|p| p.record) else {
+        return Ok(None);
+    };
+    let path = dir.join("recordings").join(format!("{}_late.safetensors", stage.name));
+    if !path.exists() {
+        return Ok(None);
+    }
+    let rec = crate::output::LoadedRecording::load(&path)?;
+    let k = s.env.n_targets;
+    let (t, h) = (rec.t, rec.h);
+    let mut m = reachlab_analysis::faer::Mat::<f64>::zeros(k * t, h);
+    for target in 0..k {
+        let trials: Vec<usize> = (0..rec.n)
+            .filter(|&i| rec.trial_type[i] == 0 && rec.target[i] as usize == target)
+            .collect();
+        for &i in &trials {
+            for step in 0..t {
+                for j in 0..h {
+                    m[(target * t + step, j)] += f64::from(rec.hidden[(i * t + step) * h + j]) / trials.len() as f64;
+                }
+            }
+        }
+    }
+    Ok(Some(m))
+}
+
+/// `svcca_distance.csv`: SVCCA distance (1 − mean canonical correlation of the top 10 SVD directions)
+/// between the condition-averaged trajectories of every pair of finished units.
+fn svcca_matrix(units: &[&ManifestUnit], out: &Path) -> Result<()> {
+    let mut mats = Vec::new();
+    for u in units {
+        if let Some(m) = trajectories(&u.dir)? {
+            mats.push((u.index, m));
+        }
+    }
+    let path = out.join("svcca_distance.csv");
+    let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
+    let mut header = vec!["unit".to_string()];
+    header.extend(mats.iter().map(|(i, _)| i.to_string()));
+    w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
+    for (i, a) in &mats {
+        let mut rec = vec![i.to_string()];
+        for (_, b) in &mats {
+            let k = 10.min(a.ncols()).min(b.ncols());
+            let d = reachlab_analysis::svcca(a.as_ref(), b.as_ref(), k).map_or(f64::NAN, |r| r.distance);
+            rec.push(format!("{d:.6}"));
+        }
+        w.write_record(&rec).map_err(|e| ScenarioError::output(&path, e))?;
+    }
+    w.flush().map_err(|e| ScenarioError::io(&path, e))
 }
