@@ -64,13 +64,10 @@ fn a_local_sweep_runs_every_unit_once_and_matches_a_lone_unit() {
         .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
         .collect();
     assert_eq!(m.len(), 4);
-    for i in 0..4 {
-        assert!(m[i][i].abs() < 1e-9, "{svcca}");
-        for j in 0..4 {
-            assert!(
-                (m[i][j] - m[j][i]).abs() < 1e-9 && (0.0..=1.0).contains(&m[i][j]),
-                "{svcca}"
-            );
+    for (i, row) in m.iter().enumerate() {
+        assert!(row[i].abs() < 1e-9, "{svcca}");
+        for (j, &d) in row.iter().enumerate() {
+            assert!((d - m[j][i]).abs() < 1e-9 && (0.0..=1.0).contains(&d), "{svcca}");
         }
     }
 
