@@ -37,6 +37,8 @@ fn quick_run_writes_every_output() {
         "figures/learning_curve.svg",
         "figures/hand_paths.png",
         "figures/hand_paths.svg",
+        "figures/analysis.png",
+        "figures/analysis.svg",
         "recordings/baseline_late.safetensors",
         "recordings/washout_early.safetensors",
         "checkpoints/relearning/weights.safetensors",

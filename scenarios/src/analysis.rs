@@ -82,6 +82,23 @@ pub struct Analysis {
     pub tdr_shift_retained_after_washout: f64,
     /// Fixed points of the trained GRU under each target's delay-period input, per stage (GRU policies).
     pub preparatory_fixed_points: Vec<PrepFixedPoints>,
+    /// Preparatory states (one point per target, in target order) in the baseline's TDR plane, per stage.
+    pub tdr_plane: Vec<StagePoints>,
+    /// The same on the first two principal components of all preparatory states.
+    pub pc_plane: Vec<StagePoints>,
+}
+
+/// One 2-D point per target for one stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct StagePoints {
+    pub stage: String,
+    pub points: Vec<[f64; 2]>,
+}
+
+fn plane(m: &Mat<f64>) -> Vec<[f64; 2]> {
+    (0..m.nrows())
+        .map(|i| [m[(i, 0)], if m.ncols() > 1 { m[(i, 1)] } else { 0.0 }])
+        .collect()
 }
 
 /// Fixed points of the policy's GRU with the input it receives during the delay (target shown, no go cue,
@@ -98,6 +115,10 @@ pub struct PrepFixedPoints {
     /// Distance from that fixed point to the trial-averaged preparatory state, relative to the spread of
     /// the preparatory states across targets.
     pub relative_distance: f64,
+    /// That fixed point on the first two principal components of the preparatory states.
+    pub pc: Option<[f64; 2]>,
+    /// Whether that fixed point is stable.
+    pub stable: bool,
 }
 
 /// The GRU of a run's checkpoint at the end of `stage`, as an analysis dynamics.
@@ -139,6 +160,7 @@ fn prep_fixed_points(
     stage: &str,
     rec: &LoadedRecording,
     prep: &Mat<f64>,
+    pca: Option<&Pca>,
 ) -> Result<Vec<PrepFixedPoints>> {
     let Some((gru, m)) = checkpoint_gru(dir, stage)? else {
         return Ok(vec![]);
@@ -190,6 +212,16 @@ fn prep_fixed_points(
             n_stable: res.n_stable(),
             max_eigen_modulus: nearest.map_or(f64::NAN, |p| p.eigen_moduli.first().copied().unwrap_or(f64::NAN)),
             relative_distance: nearest.map_or(f64::NAN, |p| dist(&p.x) / spread),
+            pc: match (nearest, pca) {
+                (Some(p), Some(pca)) => {
+                    let row = Mat::from_fn(1, p.x.len(), |_, j| p.x[j]);
+                    pca.transform(row.as_ref())
+                        .ok()
+                        .map(|t| [t[(0, 0)], if t.ncols() > 1 { t[(0, 1)] } else { 0.0 }])
+                }
+                _ => None,
+            },
+            stable: nearest.is_some_and(|p| p.stability == reachlab_analysis::Stability::Stable),
         });
     }
     Ok(out)
@@ -268,11 +300,21 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
         uniform_shift_retained_after_washout: f64::NAN,
         tdr_shift_retained_after_washout: f64::NAN,
         preparatory_fixed_points: vec![],
+        tdr_plane: vec![],
+        pc_plane: vec![],
     };
+    if let Some(p) = &pca {
+        for (name, c) in &conds {
+            out.pc_plane.push(StagePoints {
+                stage: name.clone(),
+                points: plane(&p.transform(c.prep.as_ref()).map_err(bad)?),
+            });
+        }
+    }
     for (name, c) in &conds {
         let rec = LoadedRecording::load(&dir.join("recordings").join(format!("{name}_late.safetensors")))?;
         out.preparatory_fixed_points
-            .extend(prep_fixed_points(s, dir, name, &rec, &c.prep)?);
+            .extend(prep_fixed_points(s, dir, name, &rec, &c.prep, pca.as_ref())?);
     }
     if let Some(base) = get("baseline") {
         let tdr = Tdr::fit(base.prep.as_ref(), base.force.as_ref()).map_err(bad)?;
@@ -283,6 +325,12 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
             }
         };
         let dec = LinearDecoder::fit(pcs(&base.prep)?.as_ref(), base.force.as_ref()).map_err(bad)?;
+        for (name, c) in &conds {
+            out.tdr_plane.push(StagePoints {
+                stage: name.clone(),
+                points: plane(&tdr.project(c.prep.as_ref()).map_err(bad)?),
+            });
+        }
         for (name, c) in &conds {
             let score = dec.score(pcs(&c.prep)?.as_ref(), c.force.as_ref()).map_err(bad)?;
             out.force_decoder_r2.push((name.clone(), score.r2));

@@ -31,7 +31,8 @@ const STAGE_COLOURS: [RGBColor; 5] = [
     RGBColor(230, 190, 90),
 ];
 
-/// Draws `figures/learning_curve.{png,svg}` and `figures/hand_paths.{png,svg}`.
+/// Draws `figures/learning_curve.{png,svg}`, `figures/hand_paths.{png,svg}` and, when `analysis.json`
+/// has them, `figures/analysis.{png,svg}`.
 pub fn draw_all(s: &Scenario, dir: &Path) -> Result<()> {
     register();
     let curve_path = dir.join("learning_curve.csv");
@@ -56,6 +57,18 @@ pub fn draw_all(s: &Scenario, dir: &Path) -> Result<()> {
                 panels.push((format!("{} ({block})", st.name), LoadedRecording::load(&p)?));
             }
         }
+    }
+    if let Some(a) = std::fs::read_to_string(dir.join("analysis.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .filter(|a| a["tdr_plane"].as_array().is_some_and(|v| !v.is_empty()))
+    {
+        let png = figs.join("analysis.png");
+        analysis(BitMapBackend::new(&png, (1500, 500)).into_drawing_area(), &a, s)
+            .map_err(|e| ScenarioError::output(&png, e))?;
+        let svg = figs.join("analysis.svg");
+        analysis(SVGBackend::new(&svg, (1500, 500)).into_drawing_area(), &a, s)
+            .map_err(|e| ScenarioError::output(&svg, e))?;
     }
     if !panels.is_empty() {
         let cols = 4.min(panels.len());
@@ -219,6 +232,192 @@ fn paths<DB: DrawingBackend>(
             chart
                 .draw_series(std::iter::once(PathElement::new(pts, colour.mix(0.7))))
                 .map_err(e)?;
+        }
+    }
+    root.present().map_err(e)
+}
+
+/// (stage, points) from an `analysis.json` array of `StagePoints`.
+fn stage_points(v: &serde_json::Value) -> Vec<(String, Vec<(f64, f64)>)> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|sp| {
+                    let pts = sp["points"]
+                        .as_array()
+                        .map(|p| {
+                            p.iter()
+                                .map(|xy| (xy[0].as_f64().unwrap_or(f64::NAN), xy[1].as_f64().unwrap_or(f64::NAN)))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (sp["stage"].as_str().unwrap_or("").to_string(), pts)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn bounds(pts: impl Iterator<Item = (f64, f64)>) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    for (x, y) in pts.filter(|p| p.0.is_finite() && p.1.is_finite()) {
+        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+    }
+    if !x0.is_finite() {
+        return (-1.0..1.0, -1.0..1.0);
+    }
+    let (px, py) = (0.1 * (x1 - x0).max(1e-6), 0.1 * (y1 - y0).max(1e-6));
+    ((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))
+}
+
+/// Three panels: preparatory states in the TDR plane per stage; the uniform shift against distance from
+/// the trained target; preparatory states and the nearest fixed points on PC1–PC2.
+fn analysis<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, a: &serde_json::Value, s: &Scenario) -> Draw {
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let panels = root.split_evenly((1, 3));
+    let trained = s.evaluation.trained_target;
+    for (which, area) in panels.iter().enumerate() {
+        match which {
+            0 | 2 => {
+                let key = if which == 0 { "tdr_plane" } else { "pc_plane" };
+                let sets = stage_points(&a[key]);
+                let fps: Vec<(String, (f64, f64), bool)> = if which == 2 {
+                    a["preparatory_fixed_points"]
+                        .as_array()
+                        .map(|v| {
+                            v.iter()
+                                .filter_map(|p| {
+                                    let pc = p["pc"].as_array()?;
+                                    Some((
+                                        p["stage"].as_str()?.to_string(),
+                                        (pc[0].as_f64()?, pc[1].as_f64()?),
+                                        p["stable"].as_bool().unwrap_or(false),
+                                    ))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                } else {
+                    vec![]
+                };
+                let (xr, yr) = bounds(
+                    sets.iter()
+                        .flat_map(|(_, p)| p.iter().copied())
+                        .chain(fps.iter().map(|f| f.1)),
+                );
+                let title = if which == 0 {
+                    "preparatory states, baseline TDR plane"
+                } else {
+                    "preparatory states (o), nearest fixed points (x; black: unstable), PC1-2"
+                };
+                let mut chart = ChartBuilder::on(area)
+                    .margin(10)
+                    .caption(title, ("sans-serif", 14))
+                    .x_label_area_size(28)
+                    .y_label_area_size(44)
+                    .build_cartesian_2d(xr, yr)
+                    .map_err(e)?;
+                chart
+                    .configure_mesh()
+                    .disable_mesh()
+                    .x_desc(if which == 0 { "force x axis" } else { "PC1" })
+                    .y_desc(if which == 0 { "force y axis" } else { "PC2" })
+                    .draw()
+                    .map_err(e)?;
+                for (i, (stage, pts)) in sets.iter().enumerate() {
+                    let c = STAGE_COLOURS[(i + 1) % STAGE_COLOURS.len()];
+                    let mut ring = pts.clone();
+                    if let Some(f) = pts.first() {
+                        ring.push(*f);
+                    }
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(ring, c.stroke_width(2))))
+                        .map_err(e)?
+                        .label(stage.clone())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
+                    chart
+                        .draw_series(pts.iter().enumerate().map(|(k, p)| {
+                            let fill = if k == trained { BLACK.filled() } else { c.filled() };
+                            Circle::new(*p, 4, fill)
+                        }))
+                        .map_err(e)?;
+                    // Stable fixed points as crosses in the stage's colour, unstable ones in black.
+                    chart
+                        .draw_series(fps.iter().filter(|f| &f.0 == stage).map(|(_, p, stable)| {
+                            let style = if *stable {
+                                c.stroke_width(2)
+                            } else {
+                                BLACK.stroke_width(1)
+                            };
+                            EmptyElement::at(*p) + Cross::new((0, 0), 5, style)
+                        }))
+                        .map_err(e)?;
+                }
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperRight)
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(BLACK)
+                    .label_font(("sans-serif", 12))
+                    .draw()
+                    .map_err(e)?;
+            }
+            _ => {
+                let u = &a["uniform_shift"];
+                let xs: Vec<f64> = u["distances_deg"]
+                    .as_array()
+                    .map(|v| v.iter().filter_map(|x| x.as_f64()).collect())
+                    .unwrap_or_default();
+                let ys: Vec<f64> = u["shifts"]
+                    .as_array()
+                    .map(|v| v.iter().filter_map(|x| x.as_f64()).collect())
+                    .unwrap_or_default();
+                let (_, yr) = bounds(
+                    xs.iter()
+                        .zip(&ys)
+                        .map(|(x, y)| (*x, *y))
+                        .chain(std::iter::once((0.0, 0.0))),
+                );
+                let mut chart = ChartBuilder::on(area)
+                    .margin(10)
+                    .caption(
+                        format!(
+                            "uniform shift vs distance (slope p = {:.2}), θ_LW = {:.0}°",
+                            u["fit"]["p_value"].as_f64().unwrap_or(f64::NAN),
+                            a["shifts"]["theta_lw_deg"].as_f64().unwrap_or(f64::NAN)
+                        ),
+                        ("sans-serif", 14),
+                    )
+                    .x_label_area_size(28)
+                    .y_label_area_size(44)
+                    .build_cartesian_2d(-10.0..190.0, yr)
+                    .map_err(e)?;
+                chart
+                    .configure_mesh()
+                    .disable_mesh()
+                    .x_desc("distance from the trained target (deg)")
+                    .y_desc("shift along the uniform axis")
+                    .draw()
+                    .map_err(e)?;
+                chart
+                    .draw_series(xs.iter().zip(&ys).map(|(x, y)| Circle::new((*x, *y), 5, BLUE.filled())))
+                    .map_err(e)?;
+                if let (Some(m), Some(c)) = (u["fit"]["slope"].as_f64(), u["fit"]["intercept"].as_f64()) {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(
+                            vec![(0.0, c), (180.0, c + 180.0 * m)],
+                            RED.stroke_width(2),
+                        )))
+                        .map_err(e)?;
+                }
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(-10.0, 0.0), (190.0, 0.0)],
+                        BLACK.mix(0.4),
+                    )))
+                    .map_err(e)?;
+            }
         }
     }
     root.present().map_err(e)
