@@ -137,10 +137,7 @@ impl Scenario {
 
     /// Reads and parses a scenario file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
-            path: path.to_owned(),
-            source: e,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(path, e))?;
         Self::from_toml(&text, path)
     }
 

@@ -26,12 +26,10 @@ pub enum ScenarioError {
         known: String,
         suggestion: Option<String>,
     },
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be read or written (the OS error is part of the message, not a separate source,
+    /// so `{:#}` prints it once).
+    #[error("{}: {err}", path.display())]
+    Io { path: PathBuf, err: std::io::Error },
     #[error("{}: {reason}", path.display())]
     Output { path: PathBuf, reason: String },
     /// A run cannot be resumed from this folder.
@@ -54,7 +52,7 @@ impl ScenarioError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
         ScenarioError::Io {
             path: path.to_owned(),
-            source,
+            err: source,
         }
     }
 

@@ -26,7 +26,18 @@ struct Args {
     compare: Vec<PathBuf>,
 }
 
-fn main() -> anyhow::Result<()> {
+/// Exit status 1 with the error chain (`{:#}`) on one line, without a backtrace.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let args = Args::parse();
     if !args.compare.is_empty() {
         let rows: Vec<[f64; 5]> = args

@@ -245,7 +245,18 @@ fn run_sweep(args: &Args, file: &std::path::Path, progress: &mut Progress) -> an
     Ok(())
 }
 
-fn main() -> anyhow::Result<()> {
+/// Exit status 1 with the error chain (`{:#}`) on one line, without a backtrace.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     reachlab::agents::tune_allocator();
     let args = Args::parse();
     if args.list_scenarios {
