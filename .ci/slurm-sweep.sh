@@ -33,8 +33,11 @@ EOF
 mkdir -p "$work/state" "$work/spool" /run/munge
 chown munge:munge /run/munge
 [ -s /etc/munge/munge.key ] || { mungekey --create 2>/dev/null || dd if=/dev/urandom of=/etc/munge/munge.key bs=1k count=1; chown munge:munge /etc/munge/munge.key; chmod 400 /etc/munge/munge.key; }
-# munged runs as munge, so its pid file lives in its own directory.
-runuser -u munge -- /usr/sbin/munged --pid-file=/run/munge/reachlab-munged.pid
+# munged runs as munge, so its pid file lives in its own directory. A munged that already answers (the
+# package's service, say) is used as it is.
+if ! (munge -n | unmunge) >/dev/null 2>&1; then
+  runuser -u munge -- /usr/sbin/munged --pid-file=/run/munge/reachlab-munged.pid
+fi
 stop() {
   for f in "$work/slurmd.pid" "$work/slurmctld.pid" /run/munge/reachlab-munged.pid; do
     [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
