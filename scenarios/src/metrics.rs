@@ -8,7 +8,8 @@ use serde::Serialize;
 pub struct TrialMetrics {
     /// Signed maximum perpendicular deviation (m) from the start→target line between the go cue and the
     /// first entry into the target zone (or the trial's end): positive to the left of the reach direction
-    /// (counter-clockwise), so a curl field's deviation and its after-effect have opposite signs.
+    /// (counter-clockwise), so a curl field's deviation and its after-effect have opposite signs. NaN when
+    /// the trial ended before the go cue.
     pub mpd: f64,
     /// Path length over straight-line distance in the same window (1 = straight; NaN if the hand did not
     /// move).
@@ -48,7 +49,9 @@ pub fn trial_metrics(infos: &[ReachInfo], success_radius: f64, dt: f64) -> Trial
     let mut prev: Option<[f64; 2]> = None;
     let mut reach_step = None;
     let mut peak: f64 = 0.0;
+    let mut moved = false;
     for info in infos.iter().filter(|i| i.step as usize >= go) {
+        moved = true;
         let p = info.hand.pos;
         let perp = u[0] * p[1] - u[1] * p[0];
         if perp.abs() > mpd.abs() {
@@ -72,7 +75,8 @@ pub fn trial_metrics(infos: &[ReachInfo], success_radius: f64, dt: f64) -> Trial
     let end = prev.unwrap_or(start);
     let straight = (end[0] - start[0]).hypot(end[1] - start[1]);
     TrialMetrics {
-        mpd,
+        // A trial that ended before the go cue (a premature start) has no movement to measure.
+        mpd: if moved { mpd } else { nan },
         curvature: if straight > 1e-6 { path / straight } else { nan },
         reach_time: reach_step.map_or(nan, |s| (f64::from(s) - go as f64) * dt),
         peak_force: if last.trial_type == TrialType::Channel || peak > 0.0 {
@@ -98,6 +102,13 @@ mod tests {
             hand: HandState { pos, vel: [0.0; 2] },
             ..ReachInfo::default()
         }
+    }
+
+    #[test]
+    fn a_trial_ended_before_the_go_cue_has_no_mpd() {
+        let infos: Vec<ReachInfo> = (1..=5).map(|s| info(s, [0.02, 0.0], 20)).collect();
+        let m = trial_metrics(&infos, 0.015, 0.01);
+        assert!(m.mpd.is_nan() && m.reach_time.is_nan());
     }
 
     #[test]
