@@ -22,9 +22,11 @@ struct Conditions {
     /// Initial force estimate: mean hand acceleration × mass over the first 100 ms after the go cue
     /// (targets × 2).
     force: Mat<f64>,
+    /// The recording they were computed from (the fixed-point search starts from its delay states).
+    rec: LoadedRecording,
 }
 
-fn conditions(rec: &LoadedRecording, n_targets: usize, window: usize, dt: f64, mass: f64) -> Option<Conditions> {
+fn conditions(rec: LoadedRecording, n_targets: usize, window: usize, dt: f64, mass: f64) -> Option<Conditions> {
     let (t, h) = (rec.t, rec.h);
     let mut prep = Mat::<f64>::zeros(n_targets, h);
     let mut force = Mat::<f64>::zeros(n_targets, 2);
@@ -51,7 +53,7 @@ fn conditions(rec: &LoadedRecording, n_targets: usize, window: usize, dt: f64, m
             }
         }
     }
-    Some(Conditions { prep, force })
+    Some(Conditions { prep, force, rec })
 }
 
 /// What `analysis.json` holds.
@@ -268,7 +270,7 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
             continue;
         }
         let rec = LoadedRecording::load(&path)?;
-        if let Some(c) = conditions(&rec, n_targets, window, s.env.dt, mass) {
+        if let Some(c) = conditions(rec, n_targets, window, s.env.dt, mass) {
             conds.push((st.name.clone(), c));
         }
     }
@@ -312,9 +314,8 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
         }
     }
     for (name, c) in &conds {
-        let rec = LoadedRecording::load(&dir.join("recordings").join(format!("{name}_late.safetensors")))?;
         out.preparatory_fixed_points
-            .extend(prep_fixed_points(s, dir, name, &rec, &c.prep, pca.as_ref())?);
+            .extend(prep_fixed_points(s, dir, name, &c.rec, &c.prep, pca.as_ref())?);
     }
     if let Some(base) = get("baseline") {
         let tdr = Tdr::fit(base.prep.as_ref(), base.force.as_ref()).map_err(bad)?;

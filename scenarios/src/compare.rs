@@ -118,11 +118,7 @@ pub fn run_compare(base: &Scenario, dir: &Path, observer: &mut dyn Observer) -> 
             let sub = dir.join(&arm.name).join(format!("seed-{seed}"));
             observer.message(&format!("arm `{}`, seed {seed}: {}", arm.name, sub.display()));
             let progress = sub.join("progress.json");
-            let done = std::fs::read_to_string(&progress)
-                .ok()
-                .and_then(|t| serde_json::from_str::<Progress>(&t).ok())
-                .is_some_and(|p| p.finished);
-            if !done {
+            if !Progress::finished_in(&sub) {
                 let run = if progress.exists() {
                     Run::resume(&sub, observer)?
                 } else {

@@ -176,12 +176,7 @@ impl Scenario {
             if !names.insert(st.name.clone()) {
                 return Err(bad(format!("{key}.name"), format!("`{}` is used twice", st.name)));
             }
-            if st.name.is_empty()
-                || !st
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
+            if !is_folder_name(&st.name) {
                 return Err(bad(format!("{key}.name"), "use letters, digits, `_` or `-`".into()));
             }
             if st.updates == 0 {
@@ -213,12 +208,7 @@ impl Scenario {
             }
             let mut names = std::collections::HashSet::new();
             for (i, arm) in c.arms.iter().enumerate() {
-                let ok = !arm.name.is_empty()
-                    && arm
-                        .name
-                        .chars()
-                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
-                if !ok || !names.insert(arm.name.clone()) {
+                if !is_folder_name(&arm.name) || !names.insert(arm.name.clone()) {
                     return Err(bad(
                         format!("compare.arm[{i}].name"),
                         "must be unique and use letters, digits, `_` or `-`".into(),
@@ -251,6 +241,11 @@ impl Scenario {
         }
         self
     }
+}
+
+/// Stage and arm names become file and folder names: non-empty, letters, digits, `_` or `-`.
+fn is_folder_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Where a scenario named on the command line comes from.

@@ -99,6 +99,16 @@ pub struct Progress {
     pub finished: bool,
 }
 
+impl Progress {
+    /// Whether the run in `dir` has finished (false when it has no readable `progress.json`).
+    pub fn finished_in(dir: &Path) -> bool {
+        std::fs::read_to_string(dir.join("progress.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Progress>(&t).ok())
+            .is_some_and(|p| p.finished)
+    }
+}
+
 /// A scenario being run into an output folder.
 pub struct Run<'o> {
     scenario: Scenario,

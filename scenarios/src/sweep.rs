@@ -72,10 +72,7 @@ impl Unit {
 
     /// Whether the unit's run in `out` has finished.
     pub fn finished(&self, out: &Path) -> bool {
-        std::fs::read_to_string(self.dir(out).join("progress.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str::<Progress>(&t).ok())
-            .is_some_and(|p| p.finished)
+        Progress::finished_in(&self.dir(out))
     }
 }
 
@@ -250,11 +247,7 @@ pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
     w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
     let mut missing = Vec::new();
     for u in &manifest.units {
-        let done = std::fs::read_to_string(u.dir.join("progress.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str::<Progress>(&t).ok())
-            .is_some_and(|p| p.finished);
-        if !done {
+        if !Progress::finished_in(&u.dir) {
             missing.push((u.index, out.join("logs").join(format!("unit-{}.log", u.index))));
             continue;
         }
