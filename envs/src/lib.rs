@@ -35,6 +35,7 @@
 //! ```
 
 mod check;
+pub mod cognitive;
 pub mod effector;
 mod env;
 mod error;
