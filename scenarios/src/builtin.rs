@@ -4,12 +4,81 @@ use std::path::Path;
 
 use crate::config::Scenario;
 use crate::error::{nearest, Result, ScenarioError};
+use crate::tasks::TaskScenario;
 
 /// (name, TOML text) of every built-in scenario.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("curl_field", include_str!("../builtin/curl_field.toml")),
     ("curl_field_compare", include_str!("../builtin/curl_field_compare.toml")),
+    ("flipflop", include_str!("../builtin/flipflop.toml")),
+    ("yang20", include_str!("../builtin/yang20.toml")),
+    ("modcog", include_str!("../builtin/modcog.toml")),
+    ("lmrnn_sparsity", include_str!("../builtin/lmrnn_sparsity.toml")),
 ];
+
+/// A scenario of either kind: reaching (phases of a force field) or cognitive tasks (a `[tasks]` table).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyScenario {
+    Reaching(Scenario),
+    Tasks(TaskScenario),
+}
+
+impl AnyScenario {
+    /// Parses either kind: a file with a top-level `[tasks]` table is a task scenario.
+    pub fn from_toml(text: &str, file: &Path) -> Result<Self> {
+        let is_tasks = text
+            .parse::<toml::Table>()
+            .is_ok_and(|t| t.contains_key("tasks"));
+        if is_tasks {
+            Ok(AnyScenario::Tasks(TaskScenario::from_toml(text, file)?))
+        } else {
+            Ok(AnyScenario::Reaching(Scenario::from_toml(text, file)?))
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(path, e))?;
+        Self::from_toml(&text, path)
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            AnyScenario::Reaching(s) => &s.name,
+            AnyScenario::Tasks(s) => &s.name,
+        }
+    }
+
+    pub fn description(&self) -> &str {
+        match self {
+            AnyScenario::Reaching(s) => &s.description,
+            AnyScenario::Tasks(s) => &s.description,
+        }
+    }
+
+    pub fn to_toml(&self) -> String {
+        match self {
+            AnyScenario::Reaching(s) => s.to_toml(),
+            AnyScenario::Tasks(s) => s.to_toml(),
+        }
+    }
+}
+
+/// A built-in scenario of either kind by name, or a scenario file by path.
+pub fn resolve_any(name_or_path: &str) -> Result<AnyScenario> {
+    if let Some(t) = text(name_or_path) {
+        return AnyScenario::from_toml(t, Path::new(&format!("<built-in {name_or_path}>")));
+    }
+    let path = Path::new(name_or_path);
+    if path.exists() {
+        return AnyScenario::load(path);
+    }
+    let known = names();
+    Err(ScenarioError::UnknownScenario {
+        name: name_or_path.to_string(),
+        known: known.join(", "),
+        suggestion: nearest(name_or_path, &known),
+    })
+}
 
 /// The names of the built-in scenarios.
 pub fn names() -> Vec<&'static str> {
@@ -21,7 +90,7 @@ pub fn text(name: &str) -> Option<&'static str> {
     BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
-/// A built-in scenario by name, or a scenario file by path.
+/// A built-in reaching scenario by name, or a reaching scenario file by path.
 pub fn resolve(name_or_path: &str) -> Result<Scenario> {
     if let Some(t) = text(name_or_path) {
         return Scenario::from_toml(t, Path::new(&format!("<built-in {name_or_path}>")));
@@ -43,7 +112,8 @@ pub fn list() -> Vec<(String, String)> {
     BUILTIN
         .iter()
         .map(|(n, t)| {
-            let d = Scenario::from_toml(t, Path::new(n)).map_or_else(|e| format!("(invalid: {e})"), |s| s.description);
+            let d = AnyScenario::from_toml(t, Path::new(n))
+                .map_or_else(|e| format!("(invalid: {e})"), |s| s.description().to_string());
             (n.to_string(), d)
         })
         .collect()

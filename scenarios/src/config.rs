@@ -244,7 +244,7 @@ impl Scenario {
 }
 
 /// Stage and arm names become file and folder names: non-empty, letters, digits, `_` or `-`.
-fn is_folder_name(name: &str) -> bool {
+pub(crate) fn is_folder_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 

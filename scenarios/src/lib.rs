@@ -23,6 +23,7 @@ pub mod plots;
 pub mod run;
 pub mod summary;
 pub mod sweep;
+pub mod tasks;
 
 pub use config::{EvaluationConfig, Scenario, StageSpec};
 pub use error::{nearest, Result, ScenarioError};

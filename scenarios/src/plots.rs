@@ -16,7 +16,7 @@ use crate::run::CurveRow;
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
 
-fn register() {
+pub(crate) fn register() {
     REGISTER.call_once(|| {
         // The bundled font parses; a failure here would only lose the text, not the figure.
         let _ = register_font("sans-serif", FontStyle::Normal, FONT);

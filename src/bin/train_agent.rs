@@ -14,6 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
+use reachlab::scenarios::builtin::AnyScenario;
+use reachlab::scenarios::tasks::{self, TaskCurveRow, TaskObserver, TaskScenario};
 use reachlab::scenarios::{builtin, compare, sweep, CurveRow, Observer, Run, Scenario, StageSpec};
 
 #[derive(Parser)]
@@ -125,6 +127,55 @@ impl Observer for Progress {
             None => {}
         }
     }
+}
+
+impl TaskObserver for Progress {
+    fn evaluated(&mut self, unit: &str, rows: &[TaskCurveRow], of_updates: usize) {
+        let Some(last) = rows.last() else { return };
+        if self.json {
+            for r in rows {
+                println!(
+                    "{}",
+                    serde_json::json!({"unit": unit, "update": r.update, "trials": r.trials, "task": r.task, "perf": r.perf, "loss": r.loss})
+                );
+            }
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        let mean = rows.iter().find(|r| r.task == "mean").map_or(f64::NAN, |r| r.perf);
+        if self.bar.as_ref().is_none_or(|b| b.prefix() != unit) {
+            if let Some(b) = self.bar.take() {
+                b.finish();
+            }
+            let bar = ProgressBar::new(of_updates as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{prefix:>16} [{bar:30}] {pos}/{len} steps, ETA {eta} {msg}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            bar.set_prefix(unit.to_string());
+            self.bar = Some(bar);
+        }
+        if let Some(b) = &self.bar {
+            b.set_position(last.update as u64);
+            b.set_message(format!("mean perf {mean:.3}, min {:.3}, loss {:.4}", last.perf, last.loss));
+        }
+    }
+}
+
+/// Trains a cognitive-task scenario into `out` (or resumes it there) and prints its table.
+fn run_task_scenario(s: &TaskScenario, out: &std::path::Path, progress: &mut Progress) -> anyhow::Result<()> {
+    let results = tasks::run_tasks(s, out, progress)?;
+    if let Some(b) = progress.bar.take() {
+        b.finish();
+    }
+    if !progress.json {
+        println!("{}", tasks::report::markdown(s, &results));
+        println!("results in {}", out.display());
+    }
+    Ok(())
 }
 
 /// `--sweep`: one unit (`--unit`), all units on a local pool, or a Slurm array.
@@ -266,7 +317,7 @@ fn run() -> anyhow::Result<()> {
         return Ok(());
     }
     if let Some(name) = &args.print_scenario {
-        print!("{}", builtin::resolve(name)?.to_toml());
+        print!("{}", builtin::resolve_any(name)?.to_toml());
         return Ok(());
     }
     let mut progress = Progress {
@@ -287,7 +338,10 @@ fn run() -> anyhow::Result<()> {
     }
     // A comparison scenario runs every arm × seed (resuming finished and unfinished ones alike).
     let resumed = match &args.resume {
-        Some(dir) => Some(Scenario::load(&dir.join("scenario.toml"))?),
+        Some(dir) => match AnyScenario::load(&dir.join("scenario.toml"))? {
+            AnyScenario::Tasks(s) => return run_task_scenario(&s, dir, &mut progress),
+            AnyScenario::Reaching(s) => Some(s),
+        },
         None => None,
     };
     if let (Some(dir), Some(s)) = (&args.resume, &resumed) {
@@ -303,7 +357,23 @@ fn run() -> anyhow::Result<()> {
         let Some(name) = &args.scenario else {
             bail!("give --scenario NAME|FILE (see --list-scenarios) or --resume DIR");
         };
-        let mut scenario: Scenario = builtin::resolve(name)?;
+        let mut scenario: Scenario = match builtin::resolve_any(name)? {
+            AnyScenario::Reaching(s) => s,
+            AnyScenario::Tasks(mut s) => {
+                if args.quick {
+                    s = s.quick();
+                }
+                if let Some(seed) = args.seed {
+                    s.seed = seed;
+                    s.seeds.clear();
+                }
+                let out = args.out.clone().unwrap_or_else(|| {
+                    let t = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                    PathBuf::from("runs").join(format!("{}-{t}", s.name))
+                });
+                return run_task_scenario(&s, &out, &mut progress);
+            }
+        };
         if args.quick {
             scenario = scenario.quick();
         }

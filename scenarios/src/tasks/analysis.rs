@@ -1,0 +1,175 @@
+//! The analysis of a trained task network: its fixed points under zero input, started from hidden states
+//! the network visits on the evaluation trials, classified by the eigenvalues of their Jacobians, with the
+//! network's readout at each stable point (for the flip-flop: which of the 2³ memories it holds).
+
+use std::path::Path;
+
+use reachlab_agents::supervised::SupervisedTrainer;
+use reachlab_agents::{CellKind, Policy};
+use reachlab_analysis::{find_fixed_points, Dynamics, FixedPointConfig, Gru, LeakyRnn, Stability};
+use reachlab_envs::cognitive::TaskSet;
+use serde::{Deserialize, Serialize};
+
+use super::config::TaskScenario;
+use super::run::eval_batch;
+use crate::error::{Result, ScenarioError};
+
+/// What the analysis of one unit found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnitAnalysis {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_points: Option<FixedPointSummary>,
+}
+
+/// Fixed points of the autonomous network (zero input).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FixedPointSummary {
+    pub starts: usize,
+    /// Distinct points with q below the fixed-point tolerance.
+    pub fixed: usize,
+    pub stable: usize,
+    /// Saddles by number of unstable modes: `saddles[k]` has `k + 1` unstable modes.
+    pub saddles: Vec<usize>,
+    /// Distinct slow points (q below the slow tolerance only).
+    pub slow: usize,
+    /// The readout (network output) at each stable fixed point.
+    pub stable_readouts: Vec<Vec<f64>>,
+    /// Distinct sign patterns of the readouts at the stable points (the flip-flop's memories).
+    pub distinct_readout_signs: usize,
+}
+
+/// A policy's recurrent core as analysis dynamics (vanilla-family and GRU cores; `None` for the LSTM).
+pub enum CoreDynamics {
+    Leaky(LeakyRnn),
+    Gru(Gru),
+}
+
+impl Dynamics for CoreDynamics {
+    fn dim(&self) -> usize {
+        match self {
+            CoreDynamics::Leaky(d) => d.dim(),
+            CoreDynamics::Gru(d) => d.dim(),
+        }
+    }
+    fn input_dim(&self) -> usize {
+        match self {
+            CoreDynamics::Leaky(d) => d.input_dim(),
+            CoreDynamics::Gru(d) => d.input_dim(),
+        }
+    }
+    fn step(&self, h: &[f64], u: &[f64], out: &mut [f64]) {
+        match self {
+            CoreDynamics::Leaky(d) => d.step(h, u, out),
+            CoreDynamics::Gru(d) => d.step(h, u, out),
+        }
+    }
+    fn jacobian(&self, h: &[f64], u: &[f64], jac: &mut [f64]) {
+        match self {
+            CoreDynamics::Leaky(d) => d.jacobian(h, u, jac),
+            CoreDynamics::Gru(d) => d.jacobian(h, u, jac),
+        }
+    }
+}
+
+fn values(policy: &Policy, name: &str) -> Result<Vec<f64>> {
+    let v = policy
+        .params()
+        .get(name)
+        .ok_or_else(|| ScenarioError::output(Path::new(name), "no such parameter"))?;
+    Ok(v.as_tensor().to_dtype(candle_core::DType::F64)?.flatten_all()?.to_vec1::<f64>()?)
+}
+
+/// The actor core of `policy` as [`Dynamics`], in f64.
+pub fn core_dynamics(policy: &Policy) -> Result<Option<CoreDynamics>> {
+    let core = &policy.config().core;
+    let (n, m) = (policy.hidden(), policy.obs_dim());
+    let err = |e: reachlab_analysis::AnalysisError| ScenarioError::output(Path::new("core"), e);
+    let w_ih = values(policy, "actor.weight_ih_l0")?;
+    let b_ih = values(policy, "actor.bias_ih_l0")?;
+    let b_hh = values(policy, "actor.bias_hh_l0")?;
+    Ok(match core.cell() {
+        CellKind::Vanilla { activation, alpha } => {
+            let w: Vec<f64> = policy.actor().effective_w_hh()?.to_dtype(candle_core::DType::F64)?.flatten_all()?.to_vec1()?;
+            let bias = b_ih.iter().zip(&b_hh).map(|(a, b)| a + b).collect();
+            let act = match activation {
+                reachlab_agents::Activation::Tanh => reachlab_analysis::Activation::Tanh,
+                reachlab_agents::Activation::Relu => reachlab_analysis::Activation::Relu,
+            };
+            Some(CoreDynamics::Leaky(
+                LeakyRnn::new(n, m, w, w_ih, bias, alpha, act).map_err(err)?,
+            ))
+        }
+        CellKind::Gru => Some(CoreDynamics::Gru(
+            Gru::new(n, m, w_ih, values(policy, "actor.weight_hh_l0")?, b_ih, b_hh).map_err(err)?,
+        )),
+        CellKind::Lstm => None,
+    })
+}
+
+/// Runs the analysis the scenario asks for on a trained unit.
+pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, trainer: &SupervisedTrainer, dir: &Path) -> Result<UnitAnalysis> {
+    let mut out = UnitAnalysis::default();
+    if !s.analysis.fixed_points {
+        return Ok(out);
+    }
+    let policy = trainer.policy();
+    let Some(dynamics) = core_dynamics(policy)? else {
+        return Ok(out);
+    };
+    // Starts: hidden states of the evaluation trials, evenly spaced over trials and steps.
+    let h = policy.hidden();
+    let mut starts: Vec<Vec<f64>> = Vec::new();
+    let b = eval_batch(set, 0, s.training.eval_trials_per_task)?;
+    let pred = trainer.predict(&super::run::to_supervised(&b)?)?;
+    let total = b.steps * b.batch;
+    let want = s.analysis.fixed_point_starts.max(1);
+    let stride = (total / want).max(1);
+    for i in (0..total).step_by(stride).take(want) {
+        starts.push(pred.hidden[i * h..(i + 1) * h].iter().map(|&x| f64::from(x)).collect());
+    }
+    let u = vec![0.0; policy.obs_dim()];
+    let cfg = FixedPointConfig::default();
+    let res = find_fixed_points(&dynamics, &u, &starts, &cfg).map_err(|e| ScenarioError::output(dir, e))?;
+    let w_pi = values(policy, "pi.weight")?;
+    let b_pi = values(policy, "pi.bias")?;
+    let o = b_pi.len();
+    let readout = |x: &[f64]| -> Vec<f64> {
+        (0..o)
+            .map(|k| b_pi[k] + (0..h).map(|j| w_pi[k * h + j] * x[j]).sum::<f64>())
+            .collect()
+    };
+    let mut saddles = Vec::new();
+    let (mut fixed, mut stable, mut slow) = (0, 0, 0);
+    let mut stable_readouts = Vec::new();
+    for p in &res.points {
+        if !p.converged {
+            slow += 1;
+            continue;
+        }
+        fixed += 1;
+        match p.stability {
+            Stability::Stable => {
+                stable += 1;
+                stable_readouts.push(readout(&p.x));
+            }
+            Stability::Saddle { unstable } => {
+                if saddles.len() < unstable {
+                    saddles.resize(unstable, 0);
+                }
+                saddles[unstable - 1] += 1;
+            }
+        }
+    }
+    let signs: std::collections::BTreeSet<Vec<bool>> =
+        stable_readouts.iter().map(|r| r.iter().map(|&v| v > 0.0).collect()).collect();
+    out.fixed_points = Some(FixedPointSummary {
+        starts: starts.len(),
+        fixed,
+        stable,
+        saddles,
+        slow,
+        distinct_readout_signs: signs.len(),
+        stable_readouts,
+    });
+    Ok(out)
+}

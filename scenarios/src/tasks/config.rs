@@ -1,0 +1,244 @@
+//! The cognitive-task scenario file: a battery, a network, supervised training, evaluation and the
+//! analysis, with optional arms (network variants) × seeds compared in one table.
+
+use std::path::Path;
+
+use reachlab_agents::supervised::OutputActivation;
+use reachlab_agents::{CoreConfig, PolicyConfig};
+use reachlab_envs::cognitive::{ContextIntegration, Conventions, FlipFlop, SineWave, Task, TaskSet};
+use serde::{Deserialize, Serialize};
+
+use crate::config::is_folder_name;
+use crate::error::{parse_error, Result, ScenarioError};
+
+/// A cognitive-task experiment (a scenario file with a `[tasks]` table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskScenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Seed of the initial weights, the training batches and the recurrent noise.
+    #[serde(default)]
+    pub seed: u64,
+    pub tasks: TasksSpec,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    #[serde(default)]
+    pub training: TaskTraining,
+    #[serde(default)]
+    pub analysis: TaskAnalysis,
+    /// Network variants trained side by side on the same tasks (`[[arm]]`); none = one network.
+    #[serde(default, rename = "arm", skip_serializing_if = "Vec::is_empty")]
+    pub arms: Vec<Arm>,
+    /// Seeds each arm runs with (default: the scenario's seed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<u64>,
+}
+
+/// Which tasks, how they are weighted, and their conventions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TasksSpec {
+    /// Task names (`delaygo`, `dm1_seqr`, `flipflop`, …) and batteries (`yang20`, `modcog`, …).
+    pub names: Vec<String>,
+    /// Sampling weights, one per task after batteries are expanded (default: equal).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weights: Vec<f64>,
+    #[serde(default)]
+    pub conventions: Conventions,
+    /// Parameters of the classic tasks, when they are used.
+    #[serde(default)]
+    pub flipflop: FlipFlop,
+    #[serde(default)]
+    pub context_integration: ContextIntegration,
+    #[serde(default)]
+    pub sine_wave: SineWave,
+}
+
+/// Supervised BPTT on the tasks' targets (Yang et al.'s weighted squared error).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TaskTraining {
+    /// Gradient steps at most.
+    pub updates: usize,
+    /// Trials per step (tasks drawn by weight for each trial).
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    pub max_grad_norm: f64,
+    pub activity_l2: f64,
+    pub weight_l2: f64,
+    /// `sigmoid` for the Yang tasks (targets 0.05–0.85), `linear` for the classic ones (±1 targets).
+    pub output: OutputActivation,
+    /// Evaluate (and checkpoint) every this many steps.
+    pub eval_every: usize,
+    /// Evaluation trials per task (a fixed set, the same at every evaluation).
+    pub eval_trials_per_task: usize,
+    /// Performance that counts as learned: steps-to-criterion is the first evaluation where the *minimum*
+    /// over tasks reaches it (for one task, its performance).
+    pub criterion: f64,
+    /// Stop once the criterion is reached (after `extra_evals_after_criterion` more evaluations).
+    pub stop_at_criterion: bool,
+    pub extra_evals_after_criterion: usize,
+}
+
+impl Default for TaskTraining {
+    fn default() -> Self {
+        TaskTraining {
+            updates: 2000,
+            batch_size: 64,
+            learning_rate: 1e-3,
+            max_grad_norm: 1.0,
+            activity_l2: 0.0,
+            weight_l2: 0.0,
+            output: OutputActivation::Linear,
+            eval_every: 50,
+            eval_trials_per_task: 64,
+            criterion: 0.9,
+            stop_at_criterion: false,
+            extra_evals_after_criterion: 0,
+        }
+    }
+}
+
+/// The analysis after training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TaskAnalysis {
+    /// Find the fixed points of the trained network under zero input, started from hidden states of the
+    /// evaluation trials (the flip-flop's 8 stable memories).
+    pub fixed_points: bool,
+    /// Starts for the fixed-point search.
+    pub fixed_point_starts: usize,
+}
+
+impl Default for TaskAnalysis {
+    fn default() -> Self {
+        TaskAnalysis {
+            fixed_points: false,
+            fixed_point_starts: 256,
+        }
+    }
+}
+
+/// One network variant: its name and the core settings that replace `policy.core`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arm {
+    pub name: String,
+    pub core: CoreConfig,
+}
+
+impl TasksSpec {
+    /// The task set this spec names.
+    pub fn task_set(&self) -> reachlab_envs::Result<TaskSet> {
+        let named = TaskSet::from_names(&self.names, self.conventions)?;
+        let tasks: Vec<Task> = named
+            .tasks()
+            .iter()
+            .map(|t| match t {
+                Task::FlipFlop(_) => Task::FlipFlop(self.flipflop.clone()),
+                Task::ContextIntegration(_) => Task::ContextIntegration(self.context_integration.clone()),
+                Task::SineWave(_) => Task::SineWave(self.sine_wave.clone()),
+                other => other.clone(),
+            })
+            .collect();
+        if self.weights.is_empty() {
+            TaskSet::new(tasks, self.conventions)
+        } else {
+            TaskSet::weighted(tasks, &self.weights, self.conventions)
+        }
+    }
+}
+
+impl TaskScenario {
+    /// Parses a task scenario; errors name `file`, the key and the line.
+    pub fn from_toml(text: &str, file: &Path) -> Result<Self> {
+        let s: TaskScenario = toml::from_str(text).map_err(|e| parse_error(text, file, &e))?;
+        s.validate(file)?;
+        Ok(s)
+    }
+
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(path, e))?;
+        Self::from_toml(&text, path)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a task scenario serialises to TOML")
+    }
+
+    /// The arms to run: the `[[arm]]`s, or the scenario's own network as the arm `main`.
+    pub fn arm_list(&self) -> Vec<Arm> {
+        if self.arms.is_empty() {
+            vec![Arm {
+                name: "main".into(),
+                core: self.policy.core.clone(),
+            }]
+        } else {
+            self.arms.clone()
+        }
+    }
+
+    /// The seeds to run.
+    pub fn seed_list(&self) -> Vec<u64> {
+        if self.seeds.is_empty() {
+            vec![self.seed]
+        } else {
+            self.seeds.clone()
+        }
+    }
+
+    /// True when the run has several (arm, seed) units, each in its own folder.
+    pub fn is_comparison(&self) -> bool {
+        self.arm_list().len() * self.seed_list().len() > 1
+    }
+
+    pub fn validate(&self, file: &Path) -> Result<()> {
+        let bad = |key: &str, reason: String| ScenarioError::Invalid {
+            file: file.to_owned(),
+            key: key.to_string(),
+            reason,
+        };
+        self.tasks.task_set().map_err(|e| bad("tasks", e.to_string()))?;
+        let t = &self.training;
+        if t.updates == 0 || t.batch_size == 0 || t.eval_every == 0 || t.eval_trials_per_task == 0 {
+            return Err(bad(
+                "training",
+                "updates, batch_size, eval_every and eval_trials_per_task must be at least 1".into(),
+            ));
+        }
+        if !(t.learning_rate > 0.0 && t.learning_rate.is_finite()) {
+            return Err(bad("training.learning_rate", "must be finite and > 0".into()));
+        }
+        if !(0.0..=1.0).contains(&t.criterion) {
+            return Err(bad("training.criterion", "must be in [0, 1]".into()));
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, arm) in self.arm_list().iter().enumerate() {
+            if !is_folder_name(&arm.name) || !names.insert(arm.name.clone()) {
+                return Err(bad(
+                    &format!("arm[{i}].name"),
+                    "must be unique and use letters, digits, `_` or `-`".into(),
+                ));
+            }
+            arm.core.validate().map_err(|e| bad(&format!("arm[{i}].core"), e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// The reduced version `--quick` runs: a small network, a few steps.
+    pub fn quick(mut self) -> Self {
+        let shrink = |c: &mut CoreConfig| c.hidden = c.hidden.min(32);
+        shrink(&mut self.policy.core);
+        self.arms.iter_mut().for_each(|a| shrink(&mut a.core));
+        self.training.updates = self.training.updates.min(6);
+        self.training.eval_every = 3;
+        self.training.batch_size = self.training.batch_size.min(16);
+        self.training.eval_trials_per_task = self.training.eval_trials_per_task.min(8);
+        self.analysis.fixed_point_starts = self.analysis.fixed_point_starts.min(16);
+        self.seeds.truncate(1);
+        self.arms.truncate(2);
+        self
+    }
+}

@@ -1,0 +1,16 @@
+//! Cognitive-task experiments: a battery of tasks (Yang et al. 2019, Mod-Cog, the classic dynamics
+//! benchmarks), one or several networks trained on it by supervised BPTT, per-task learning curves,
+//! steps to criterion and the fixed points of the trained networks.
+//!
+//! - [`config`]: the scenario file (`[tasks]`, `[training]`, `[analysis]`, `[[arm]]`, `seeds`).
+//! - [`run`]: training every arm × seed into a folder, resumable, with `learning_curve.csv` per unit.
+//! - [`analysis`]: fixed points under zero input, and any core as analysis [`Dynamics`](reachlab_analysis::Dynamics).
+//! - [`report`]: `results.csv`, `results.md` and `figures/task_curves.*`.
+
+pub mod analysis;
+pub mod config;
+pub mod report;
+pub mod run;
+
+pub use config::{Arm, TaskAnalysis, TaskScenario, TaskTraining, TasksSpec};
+pub use run::{run_tasks, QuietTasks, TaskCurveRow, TaskObserver, UnitResult};

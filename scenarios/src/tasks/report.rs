@@ -1,0 +1,215 @@
+//! The end of a task run: `results.csv` (one row per arm × seed), `results.md` (the tables for a paper's
+//! supplement) and `figures/task_curves.{png,svg}`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde::Serialize;
+
+use super::config::TaskScenario;
+use super::run::{unit_dir, TaskCurveRow, UnitResult};
+use crate::error::{Result, ScenarioError};
+
+#[derive(Serialize)]
+struct ResultRow<'a> {
+    arm: &'a str,
+    seed: u64,
+    updates: usize,
+    steps_to_criterion: Option<usize>,
+    trials_to_criterion: Option<u64>,
+    mean_perf: f64,
+    min_perf: f64,
+    wall_seconds: f64,
+    stable_fixed_points: Option<usize>,
+    saddles: Option<usize>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+/// The markdown tables of a finished run.
+pub fn markdown(s: &TaskScenario, results: &[UnitResult]) -> String {
+    let mut md = String::new();
+    let c = s.training.criterion;
+    let _ = writeln!(md, "# {}\n\n{}\n", s.name, s.description);
+    let _ = writeln!(
+        md,
+        "Supervised BPTT, batch {}, lr {}, at most {} steps; evaluation on {} fixed trials per task; criterion: every task ≥ {c}.\n",
+        s.training.batch_size, s.training.learning_rate, s.training.updates, s.training.eval_trials_per_task
+    );
+    let _ = writeln!(md, "| arm | seeds | reached criterion | median steps to criterion | final mean perf | final min perf | median wall (s) |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+    for arm in s.arm_list() {
+        let rs: Vec<&UnitResult> = results.iter().filter(|r| r.arm == arm.name).collect();
+        let reached: Vec<f64> = rs.iter().filter_map(|r| r.steps_to_criterion.map(|u| u as f64)).collect();
+        let mean = rs.iter().map(|r| r.mean_perf).sum::<f64>() / rs.len().max(1) as f64;
+        let min = rs.iter().map(|r| r.min_perf).sum::<f64>() / rs.len().max(1) as f64;
+        let steps = if reached.is_empty() {
+            "—".to_string()
+        } else {
+            format!("{:.0}", median(reached.clone()))
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {}/{} | {steps} | {mean:.3} | {min:.3} | {:.0} |",
+            arm.name,
+            rs.len(),
+            reached.len(),
+            rs.len(),
+            median(rs.iter().map(|r| r.wall_seconds).collect())
+        );
+    }
+    if let Some(first) = results.first() {
+        let _ = writeln!(md, "\n## Final performance per task (mean over seeds)\n");
+        let arms = s.arm_list();
+        let _ = writeln!(md, "| task | {} |", arms.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(" | "));
+        let _ = writeln!(md, "|---|{}", "---|".repeat(arms.len()));
+        for (k, (task, _)) in first.per_task.iter().enumerate() {
+            let cells: Vec<String> = arms
+                .iter()
+                .map(|a| {
+                    let v: Vec<f64> = results.iter().filter(|r| r.arm == a.name).map(|r| r.per_task[k].1).collect();
+                    format!("{:.2}", v.iter().sum::<f64>() / v.len().max(1) as f64)
+                })
+                .collect();
+            let _ = writeln!(md, "| {task} | {} |", cells.join(" | "));
+        }
+    }
+    let fps: Vec<&UnitResult> = results.iter().filter(|r| r.analysis.fixed_points.is_some()).collect();
+    if !fps.is_empty() {
+        let _ = writeln!(md, "\n## Fixed points under zero input\n");
+        let _ = writeln!(md, "| arm | seed | starts | fixed | stable | saddles (1, 2, 3+ unstable modes) | slow | distinct readout signs at stable points |");
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+        for r in fps {
+            let f = r.analysis.fixed_points.as_ref().expect("filtered");
+            let s3: usize = f.saddles.iter().skip(2).sum();
+            let g = |k: usize| f.saddles.get(k).copied().unwrap_or(0);
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {}, {}, {} | {} | {} |",
+                r.arm, r.seed, f.starts, f.fixed, f.stable, g(0), g(1), s3, f.slow, f.distinct_readout_signs
+            );
+        }
+    }
+    md
+}
+
+/// Writes `results.csv`, `results.md` and the learning-curve figure.
+pub fn write_report(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> Result<()> {
+    let path = dir.join("results.csv");
+    let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
+    for r in results {
+        let f = r.analysis.fixed_points.as_ref();
+        w.serialize(ResultRow {
+            arm: &r.arm,
+            seed: r.seed,
+            updates: r.updates,
+            steps_to_criterion: r.steps_to_criterion,
+            trials_to_criterion: r.trials_to_criterion,
+            mean_perf: r.mean_perf,
+            min_perf: r.min_perf,
+            wall_seconds: r.wall_seconds,
+            stable_fixed_points: f.map(|f| f.stable),
+            saddles: f.map(|f| f.saddles.iter().sum()),
+        })
+        .map_err(|e| ScenarioError::output(&path, e))?;
+    }
+    w.flush().map_err(|e| ScenarioError::io(&path, e))?;
+    let md = dir.join("results.md");
+    std::fs::write(&md, markdown(s, results)).map_err(|e| ScenarioError::io(&md, e))?;
+    // Curves: the mean over tasks for every unit.
+    let mut series = Vec::new();
+    for arm in s.arm_list() {
+        for seed in s.seed_list() {
+            let p = unit_dir(s, dir, &arm.name, seed).join("learning_curve.csv");
+            let mut r = csv::Reader::from_path(&p).map_err(|e| ScenarioError::output(&p, e))?;
+            let rows: Vec<TaskCurveRow> = r
+                .deserialize()
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| ScenarioError::output(&p, e))?;
+            let pts: Vec<(f64, f64)> = rows.iter().filter(|r| r.task == "mean").map(|r| (r.trials as f64, r.perf)).collect();
+            series.push((arm.name.clone(), pts));
+        }
+    }
+    crate::plots::register();
+    let figs = dir.join("figures");
+    let png = figs.join("task_curves.png");
+    curves(BitMapBackend::new(&png, (900, 550)).into_drawing_area(), s, &series)
+        .map_err(|e| ScenarioError::output(&png, e))?;
+    let svg = figs.join("task_curves.svg");
+    curves(SVGBackend::new(&svg, (900, 550)).into_drawing_area(), s, &series)
+        .map_err(|e| ScenarioError::output(&svg, e))
+}
+
+const COLOURS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+fn curves<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    s: &TaskScenario,
+    series: &[(String, Vec<(f64, f64)>)],
+) -> std::result::Result<(), String> {
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let xmax = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|q| q.0))
+        .fold(1.0, f64::max);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .caption(format!("{}: mean performance over tasks", s.name), ("sans-serif", 20))
+        .build_cartesian_2d(0.0..xmax, 0.0..1.0)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("training trials")
+        .y_desc("performance")
+        .disable_mesh()
+        .draw()
+        .map_err(e)?;
+    let arms = s.arm_list();
+    let mut labelled = std::collections::HashSet::new();
+    for (name, pts) in series {
+        let i = arms.iter().position(|a| &a.name == name).unwrap_or(0);
+        let c = COLOURS[i % COLOURS.len()];
+        let s = chart.draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2))).map_err(e)?;
+        if labelled.insert(name.clone()) {
+            s.label(name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+        }
+    }
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, s.training.criterion), (xmax, s.training.criterion)],
+            BLACK.mix(0.3),
+        )))
+        .map_err(e)?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()
+        .map_err(e)?;
+    root.present().map_err(e)
+}

@@ -1,0 +1,350 @@
+//! Running a task scenario: supervised BPTT on batches of the battery, a fixed evaluation set scored
+//! per task every `eval_every` steps (the long-format `learning_curve.csv`), checkpoints that resume
+//! exactly, and the analysis at the end.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::DType;
+use reachlab_agents::supervised::{SupervisedBatch, SupervisedConfig, SupervisedTrainer};
+use reachlab_agents::{save_checkpoint, HeadKind, Policy, TrainerState};
+use reachlab_envs::cognitive::{TaskSet, TrialBatch};
+use reachlab_envs::seeding::derive_seed;
+use serde::{Deserialize, Serialize};
+
+use super::analysis::{analyse_unit, UnitAnalysis};
+use super::config::{Arm, TaskScenario};
+use crate::error::{Result, ScenarioError};
+use crate::output::CsvLog;
+
+/// One row of `learning_curve.csv`: the performance of one task (or `mean`/`min` over tasks) at one
+/// evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskCurveRow {
+    pub update: usize,
+    /// Training trials seen so far.
+    pub trials: u64,
+    pub wall_s: f64,
+    /// Mean training loss over the steps since the previous evaluation (NaN at step 0).
+    pub loss: f64,
+    pub task: String,
+    /// Fraction of the evaluation trials scored correct (Yang et al.'s criterion for the ring tasks).
+    pub perf: f64,
+}
+
+/// Where a unit (one arm, one seed) stands; written with every checkpoint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnitProgress {
+    pub update: usize,
+    pub curve_rows: usize,
+    pub wall_seconds: f64,
+    /// First evaluated step at which every task reached the criterion.
+    pub steps_to_criterion: Option<usize>,
+    pub evals_since_criterion: usize,
+    pub last_perf: Vec<f64>,
+    pub finished: bool,
+}
+
+/// What a finished unit reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitResult {
+    pub arm: String,
+    pub seed: u64,
+    pub updates: usize,
+    pub steps_to_criterion: Option<usize>,
+    pub trials_to_criterion: Option<u64>,
+    pub wall_seconds: f64,
+    pub mean_perf: f64,
+    pub min_perf: f64,
+    /// (task, perf) at the last evaluation.
+    pub per_task: Vec<(String, f64)>,
+    pub analysis: UnitAnalysis,
+}
+
+/// Called after each evaluation (for progress bars and JSON logs).
+pub trait TaskObserver {
+    fn evaluated(&mut self, _unit: &str, _rows: &[TaskCurveRow], _of_updates: usize) {}
+}
+
+/// No output.
+pub struct QuietTasks;
+impl TaskObserver for QuietTasks {}
+
+pub(crate) fn to_supervised(b: &TrialBatch) -> Result<SupervisedBatch> {
+    Ok(SupervisedBatch::from_vecs(
+        b.steps,
+        b.batch,
+        b.inputs.clone(),
+        b.targets.clone(),
+        b.mask.clone(),
+        DType::F32,
+    )?)
+}
+
+fn build_trainer(s: &TaskScenario, arm: &Arm, seed: u64, set: &TaskSet) -> Result<SupervisedTrainer> {
+    let mut pc = s.policy.clone();
+    pc.core = arm.core.clone();
+    pc.init_seed = derive_seed(seed, 2);
+    let policy = Policy::new(&pc, set.input_dim(), HeadKind::Gaussian { dim: set.output_dim() })?;
+    let t = &s.training;
+    Ok(SupervisedTrainer::new(
+        policy,
+        SupervisedConfig {
+            learning_rate: t.learning_rate,
+            max_grad_norm: t.max_grad_norm,
+            activity_l2: t.activity_l2,
+            weight_l2: t.weight_l2,
+            output: t.output,
+            noise_seed: derive_seed(seed, 3),
+        },
+    )?)
+}
+
+/// The fixed evaluation trials of task `k`: the same for every arm and seed, so arms are compared on the
+/// same trials.
+pub fn eval_batch(set: &TaskSet, k: usize, trials: usize) -> Result<TrialBatch> {
+    Ok(set.batch_of(k, trials, derive_seed(0xE7A1, k as u64))?)
+}
+
+struct Unit<'a> {
+    s: &'a TaskScenario,
+    arm: Arm,
+    seed: u64,
+    dir: PathBuf,
+    label: String,
+    set: TaskSet,
+    trainer: SupervisedTrainer,
+    curve: CsvLog<TaskCurveRow>,
+    progress: UnitProgress,
+    started: Instant,
+    wall_before: f64,
+}
+
+impl Unit<'_> {
+    fn wall(&self) -> f64 {
+        self.wall_before + self.started.elapsed().as_secs_f64()
+    }
+
+    fn checkpoint(&mut self) -> Result<()> {
+        self.curve.flush()?;
+        let ck = self.dir.join("checkpoints");
+        let tmp = ck.join("latest.tmp");
+        let latest = ck.join("latest");
+        let _ = std::fs::remove_dir_all(&tmp);
+        let state = TrainerState {
+            updates: self.progress.update,
+            ..TrainerState::default()
+        };
+        save_checkpoint(&tmp, self.trainer.policy(), state)?;
+        let opt_path = tmp.join("optimizer.safetensors");
+        candle_core::safetensors::save(&self.trainer.optimizer().state()?, &opt_path)
+            .map_err(|e| ScenarioError::output(&opt_path, e))?;
+        let _ = std::fs::remove_dir_all(&latest);
+        std::fs::rename(&tmp, &latest).map_err(|e| ScenarioError::io(&latest, e))?;
+        self.progress.curve_rows = self.curve.rows();
+        self.progress.wall_seconds = self.wall();
+        write_json(&self.dir.join("progress.json"), &self.progress)
+    }
+
+    fn evaluate(&mut self, loss: f64, observer: &mut dyn TaskObserver) -> Result<()> {
+        let (u, wall) = (self.progress.update, self.wall());
+        let trials = u as u64 * self.s.training.batch_size as u64;
+        let mut rows = Vec::new();
+        let mut perfs = Vec::new();
+        for k in 0..self.set.tasks().len() {
+            let b = eval_batch(&self.set, k, self.s.training.eval_trials_per_task)?;
+            let pred = self.trainer.predict(&to_supervised(&b)?)?;
+            let scores = b.score(&self.set, &pred.outputs)?;
+            let perf = scores.iter().sum::<f64>() / scores.len() as f64;
+            perfs.push(perf);
+            rows.push(TaskCurveRow {
+                update: u,
+                trials,
+                wall_s: wall,
+                loss,
+                task: self.set.tasks()[k].name(),
+                perf,
+            });
+        }
+        let mean = perfs.iter().sum::<f64>() / perfs.len() as f64;
+        let min = perfs.iter().copied().fold(f64::INFINITY, f64::min);
+        for (task, perf) in [("mean", mean), ("min", min)] {
+            rows.push(TaskCurveRow {
+                update: u,
+                trials,
+                wall_s: wall,
+                loss,
+                task: task.into(),
+                perf,
+            });
+        }
+        for r in &rows {
+            self.curve.write(r)?;
+        }
+        if self.progress.steps_to_criterion.is_some() {
+            self.progress.evals_since_criterion += 1;
+        } else if min >= self.s.training.criterion {
+            self.progress.steps_to_criterion = Some(u);
+        }
+        self.progress.last_perf = perfs;
+        observer.evaluated(&self.label, &rows, self.s.training.updates);
+        self.checkpoint()
+    }
+
+    fn done_early(&self) -> bool {
+        self.s.training.stop_at_criterion
+            && self.progress.steps_to_criterion.is_some()
+            && self.progress.evals_since_criterion >= self.s.training.extra_evals_after_criterion
+    }
+
+    fn train(&mut self, observer: &mut dyn TaskObserver) -> Result<()> {
+        let t = self.s.training.clone();
+        if self.progress.update == 0 && self.progress.curve_rows == 0 {
+            self.evaluate(f64::NAN, observer)?;
+        }
+        let (mut loss_sum, mut n) = (0.0, 0usize);
+        while self.progress.update < t.updates && !self.done_early() {
+            let u = self.progress.update;
+            let b = self.set.batch(t.batch_size, derive_seed(self.seed, 1_000_000 + u as u64))?;
+            loss_sum += self.trainer.step(&to_supervised(&b)?)?;
+            n += 1;
+            self.progress.update += 1;
+            if self.progress.update % t.eval_every == 0 || self.progress.update == t.updates {
+                self.evaluate(loss_sum / n.max(1) as f64, observer)?;
+                (loss_sum, n) = (0.0, 0);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<UnitResult> {
+        let analysis = analyse_unit(self.s, &self.set, &self.trainer, &self.dir)?;
+        self.progress.finished = true;
+        self.checkpoint()?;
+        let names: Vec<String> = self.set.tasks().iter().map(|t| t.name()).collect();
+        let perfs = &self.progress.last_perf;
+        let result = UnitResult {
+            arm: self.arm.name.clone(),
+            seed: self.seed,
+            updates: self.progress.update,
+            steps_to_criterion: self.progress.steps_to_criterion,
+            trials_to_criterion: self
+                .progress
+                .steps_to_criterion
+                .map(|u| u as u64 * self.s.training.batch_size as u64),
+            wall_seconds: self.progress.wall_seconds,
+            mean_perf: perfs.iter().sum::<f64>() / perfs.len().max(1) as f64,
+            min_perf: perfs.iter().copied().fold(f64::INFINITY, f64::min),
+            per_task: names.into_iter().zip(perfs.iter().copied()).collect(),
+            analysis,
+        };
+        write_json(&self.dir.join("result.json"), &result)?;
+        Ok(result)
+    }
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(value).expect("serialises"))
+        .map_err(|e| ScenarioError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| ScenarioError::io(path, e))
+}
+
+/// Runs (or resumes) one arm × seed in `dir`; returns its result (read back if it had finished).
+fn run_unit(
+    s: &TaskScenario,
+    arm: &Arm,
+    seed: u64,
+    dir: &Path,
+    observer: &mut dyn TaskObserver,
+) -> Result<UnitResult> {
+    let result_path = dir.join("result.json");
+    if let Ok(text) = std::fs::read_to_string(&result_path) {
+        return serde_json::from_str(&text).map_err(|e| ScenarioError::output(&result_path, e));
+    }
+    let set = s.tasks.task_set()?;
+    let mut trainer = build_trainer(s, arm, seed, &set)?;
+    let ppath = dir.join("progress.json");
+    let label = if s.is_comparison() {
+        format!("{}/seed{seed}", arm.name)
+    } else {
+        s.name.clone()
+    };
+    let (curve, progress, wall_before) = match std::fs::read_to_string(&ppath) {
+        Ok(text) => {
+            let bad = |reason: String| ScenarioError::Resume {
+                dir: dir.to_owned(),
+                reason,
+            };
+            let progress: UnitProgress =
+                serde_json::from_str(&text).map_err(|e| bad(format!("progress.json: {e}")))?;
+            let ck = dir.join("checkpoints").join("latest");
+            trainer
+                .policy_mut()
+                .params_mut()
+                .load(&ck.join("weights.safetensors"))?;
+            let opt = candle_core::safetensors::load(ck.join("optimizer.safetensors"), &candle_core::Device::Cpu)?;
+            trainer.optimizer_mut().load_state(&opt)?;
+            trainer.set_steps(progress.update);
+            let curve = CsvLog::reopen(&dir.join("learning_curve.csv"), progress.curve_rows)?;
+            let w = progress.wall_seconds;
+            (curve, progress, w)
+        }
+        Err(_) => {
+            std::fs::create_dir_all(dir.join("checkpoints")).map_err(|e| ScenarioError::io(dir, e))?;
+            (CsvLog::create(&dir.join("learning_curve.csv"))?, UnitProgress::default(), 0.0)
+        }
+    };
+    let mut unit = Unit {
+        s,
+        arm: arm.clone(),
+        seed,
+        dir: dir.to_owned(),
+        label,
+        set,
+        trainer,
+        curve,
+        progress,
+        started: Instant::now(),
+        wall_before,
+    };
+    unit.train(observer)?;
+    unit.finish()
+}
+
+/// The folder of a unit: the run folder itself for a single network, `units/<arm>/seed<k>` otherwise.
+pub fn unit_dir(s: &TaskScenario, dir: &Path, arm: &str, seed: u64) -> PathBuf {
+    if s.is_comparison() {
+        dir.join("units").join(arm).join(format!("seed{seed}"))
+    } else {
+        dir.to_owned()
+    }
+}
+
+/// Runs every arm × seed of `s` into `dir` (skipping finished units, resuming a killed one), then
+/// writes `results.csv`, `results.md` and the figures. `dir` must be empty or a run of the same scenario.
+pub fn run_tasks(s: &TaskScenario, dir: &Path, observer: &mut dyn TaskObserver) -> Result<Vec<UnitResult>> {
+    std::fs::create_dir_all(dir.join("figures")).map_err(|e| ScenarioError::io(dir, e))?;
+    let spath = dir.join("scenario.toml");
+    match std::fs::read_to_string(&spath) {
+        Ok(text) => {
+            let old = TaskScenario::from_toml(&text, &spath)?;
+            if &old != s {
+                return Err(ScenarioError::Resume {
+                    dir: dir.to_owned(),
+                    reason: "the folder holds a run of a different scenario".into(),
+                });
+            }
+        }
+        Err(_) => std::fs::write(&spath, s.to_toml()).map_err(|e| ScenarioError::io(&spath, e))?,
+    }
+    let mut results = Vec::new();
+    for arm in s.arm_list() {
+        for seed in s.seed_list() {
+            let d = unit_dir(s, dir, &arm.name, seed);
+            results.push(run_unit(s, &arm, seed, &d, observer)?);
+        }
+    }
+    super::report::write_report(s, dir, &results)?;
+    Ok(results)
+}
