@@ -4,4 +4,5 @@
 mod custom_agent;
 mod ppo_reach;
 mod sweep;
+mod tasks;
 mod train_agent;

@@ -246,8 +246,8 @@ fn the_comparison_scenario_runs_every_arm_and_seed() {
 #[test]
 fn printed_scenarios_parse_back_to_the_same_scenario() {
     for name in builtin::names() {
-        let s = builtin::resolve(name).unwrap();
-        let again = reachlab::scenarios::Scenario::from_toml(&s.to_toml(), Path::new("printed.toml")).unwrap();
+        let s = builtin::resolve_any(name).unwrap();
+        let again = builtin::AnyScenario::from_toml(&s.to_toml(), Path::new("printed.toml")).unwrap();
         assert_eq!(s, again, "{name}");
     }
     let out = Command::new(env!("CARGO_BIN_EXE_train_agent"))

@@ -47,6 +47,20 @@ impl EpisodeOutcome for ReachInfo {
 
 impl EpisodeOutcome for () {}
 
+impl EpisodeOutcome for reachlab_envs::cognitive::DecisionInfo {
+    /// Set on the last step of a trial: whether the choice (or the withheld response) was correct.
+    fn success(&self) -> Option<bool> {
+        self.correct
+    }
+}
+
+impl EpisodeOutcome for reachlab_envs::cognitive::OutputInfo {
+    /// A trial whose score reaches 0.5 counts as a success (the flip-flop's score is a fraction).
+    fn success(&self) -> Option<bool> {
+        self.score.map(|s| s >= 0.5)
+    }
+}
+
 /// What a rollout records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -172,7 +172,10 @@ impl SupervisedTrainer {
         let (t, b, _) = batch.inputs.dims3()?;
         let g = core.cell().gates() * core.hidden;
         let normal = Normal::new(0.0f32, sd as f32).map_err(|e| AgentError::config("core.sigma_rec", e.to_string()))?;
-        let mut rng = ChaCha8Rng::seed_from_u64(reachlab_envs::seeding::derive_seed(self.config.noise_seed, self.steps as u64));
+        let mut rng = ChaCha8Rng::seed_from_u64(reachlab_envs::seeding::derive_seed(
+            self.config.noise_seed,
+            self.steps as u64,
+        ));
         let v: Vec<f32> = (0..t * b * g).map(|_| normal.sample(&mut rng)).collect();
         Ok(Some(
             Tensor::from_vec(v, (t, b, g), &candle_core::Device::Cpu)?.to_dtype(batch.inputs.dtype())?,

@@ -19,20 +19,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
 /// A scenario of either kind: reaching (phases of a force field) or cognitive tasks (a `[tasks]` table).
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnyScenario {
-    Reaching(Scenario),
-    Tasks(TaskScenario),
+    Reaching(Box<Scenario>),
+    Tasks(Box<TaskScenario>),
 }
 
 impl AnyScenario {
     /// Parses either kind: a file with a top-level `[tasks]` table is a task scenario.
     pub fn from_toml(text: &str, file: &Path) -> Result<Self> {
-        let is_tasks = text
-            .parse::<toml::Table>()
-            .is_ok_and(|t| t.contains_key("tasks"));
+        let is_tasks = text.parse::<toml::Table>().is_ok_and(|t| t.contains_key("tasks"));
         if is_tasks {
-            Ok(AnyScenario::Tasks(TaskScenario::from_toml(text, file)?))
+            Ok(AnyScenario::Tasks(Box::new(TaskScenario::from_toml(text, file)?)))
         } else {
-            Ok(AnyScenario::Reaching(Scenario::from_toml(text, file)?))
+            Ok(AnyScenario::Reaching(Box::new(Scenario::from_toml(text, file)?)))
         }
     }
 

@@ -160,7 +160,10 @@ impl TaskObserver for Progress {
         }
         if let Some(b) = &self.bar {
             b.set_position(last.update as u64);
-            b.set_message(format!("mean perf {mean:.3}, min {:.3}, loss {:.4}", last.perf, last.loss));
+            b.set_message(format!(
+                "mean perf {mean:.3}, min {:.3}, loss {:.4}",
+                last.perf, last.loss
+            ));
         }
     }
 }
@@ -340,7 +343,7 @@ fn run() -> anyhow::Result<()> {
     let resumed = match &args.resume {
         Some(dir) => match AnyScenario::load(&dir.join("scenario.toml"))? {
             AnyScenario::Tasks(s) => return run_task_scenario(&s, dir, &mut progress),
-            AnyScenario::Reaching(s) => Some(s),
+            AnyScenario::Reaching(s) => Some(*s),
         },
         None => None,
     };
@@ -358,8 +361,9 @@ fn run() -> anyhow::Result<()> {
             bail!("give --scenario NAME|FILE (see --list-scenarios) or --resume DIR");
         };
         let mut scenario: Scenario = match builtin::resolve_any(name)? {
-            AnyScenario::Reaching(s) => s,
-            AnyScenario::Tasks(mut s) => {
+            AnyScenario::Reaching(s) => *s,
+            AnyScenario::Tasks(s) => {
+                let mut s = *s;
                 if args.quick {
                     s = s.quick();
                 }

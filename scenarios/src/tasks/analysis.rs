@@ -76,7 +76,10 @@ fn values(policy: &Policy, name: &str) -> Result<Vec<f64>> {
         .params()
         .get(name)
         .ok_or_else(|| ScenarioError::output(Path::new(name), "no such parameter"))?;
-    Ok(v.as_tensor().to_dtype(candle_core::DType::F64)?.flatten_all()?.to_vec1::<f64>()?)
+    Ok(v.as_tensor()
+        .to_dtype(candle_core::DType::F64)?
+        .flatten_all()?
+        .to_vec1::<f64>()?)
 }
 
 /// The actor core of `policy` as [`Dynamics`], in f64.
@@ -89,7 +92,12 @@ pub fn core_dynamics(policy: &Policy) -> Result<Option<CoreDynamics>> {
     let b_hh = values(policy, "actor.bias_hh_l0")?;
     Ok(match core.cell() {
         CellKind::Vanilla { activation, alpha } => {
-            let w: Vec<f64> = policy.actor().effective_w_hh()?.to_dtype(candle_core::DType::F64)?.flatten_all()?.to_vec1()?;
+            let w: Vec<f64> = policy
+                .actor()
+                .effective_w_hh()?
+                .to_dtype(candle_core::DType::F64)?
+                .flatten_all()?
+                .to_vec1()?;
             let bias = b_ih.iter().zip(&b_hh).map(|(a, b)| a + b).collect();
             let act = match activation {
                 reachlab_agents::Activation::Tanh => reachlab_analysis::Activation::Tanh,
@@ -160,8 +168,10 @@ pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, trainer: &SupervisedTrainer
             }
         }
     }
-    let signs: std::collections::BTreeSet<Vec<bool>> =
-        stable_readouts.iter().map(|r| r.iter().map(|&v| v > 0.0).collect()).collect();
+    let signs: std::collections::BTreeSet<Vec<bool>> = stable_readouts
+        .iter()
+        .map(|r| r.iter().map(|&v| v > 0.0).collect())
+        .collect();
     out.fixed_points = Some(FixedPointSummary {
         starts: starts.len(),
         fixed,

@@ -62,8 +62,11 @@ pub struct TasksSpec {
 pub struct TaskTraining {
     /// Gradient steps at most.
     pub updates: usize,
-    /// Trials per step (tasks drawn by weight for each trial).
+    /// Trials per step.
     pub batch_size: usize,
+    /// `one_task`: each batch holds trials of one task drawn by weight (Yang et al.'s scheme; shorter
+    /// padding); `mixed`: each trial draws its own task.
+    pub batches: BatchMode,
     pub learning_rate: f64,
     pub max_grad_norm: f64,
     pub activity_l2: f64,
@@ -87,6 +90,7 @@ impl Default for TaskTraining {
         TaskTraining {
             updates: 2000,
             batch_size: 64,
+            batches: BatchMode::OneTask,
             learning_rate: 1e-3,
             max_grad_norm: 1.0,
             activity_l2: 0.0,
@@ -99,6 +103,15 @@ impl Default for TaskTraining {
             extra_evals_after_criterion: 0,
         }
     }
+}
+
+/// How the tasks of a training batch are drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchMode {
+    #[default]
+    OneTask,
+    Mixed,
 }
 
 /// The analysis after training.
@@ -222,7 +235,9 @@ impl TaskScenario {
                     "must be unique and use letters, digits, `_` or `-`".into(),
                 ));
             }
-            arm.core.validate().map_err(|e| bad(&format!("arm[{i}].core"), e.to_string()))?;
+            arm.core
+                .validate()
+                .map_err(|e| bad(&format!("arm[{i}].core"), e.to_string()))?;
         }
         Ok(())
     }

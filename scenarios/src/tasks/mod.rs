@@ -12,5 +12,5 @@ pub mod config;
 pub mod report;
 pub mod run;
 
-pub use config::{Arm, TaskAnalysis, TaskScenario, TaskTraining, TasksSpec};
+pub use config::{Arm, BatchMode, TaskAnalysis, TaskScenario, TaskTraining, TasksSpec};
 pub use run::{run_tasks, QuietTasks, TaskCurveRow, TaskObserver, UnitResult};

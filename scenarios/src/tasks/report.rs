@@ -53,7 +53,10 @@ pub fn markdown(s: &TaskScenario, results: &[UnitResult]) -> String {
     let _ = writeln!(md, "|---|---|---|---|---|---|---|");
     for arm in s.arm_list() {
         let rs: Vec<&UnitResult> = results.iter().filter(|r| r.arm == arm.name).collect();
-        let reached: Vec<f64> = rs.iter().filter_map(|r| r.steps_to_criterion.map(|u| u as f64)).collect();
+        let reached: Vec<f64> = rs
+            .iter()
+            .filter_map(|r| r.steps_to_criterion.map(|u| u as f64))
+            .collect();
         let mean = rs.iter().map(|r| r.mean_perf).sum::<f64>() / rs.len().max(1) as f64;
         let min = rs.iter().map(|r| r.min_perf).sum::<f64>() / rs.len().max(1) as f64;
         let steps = if reached.is_empty() {
@@ -74,13 +77,21 @@ pub fn markdown(s: &TaskScenario, results: &[UnitResult]) -> String {
     if let Some(first) = results.first() {
         let _ = writeln!(md, "\n## Final performance per task (mean over seeds)\n");
         let arms = s.arm_list();
-        let _ = writeln!(md, "| task | {} |", arms.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(" | "));
+        let _ = writeln!(
+            md,
+            "| task | {} |",
+            arms.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(" | ")
+        );
         let _ = writeln!(md, "|---|{}", "---|".repeat(arms.len()));
         for (k, (task, _)) in first.per_task.iter().enumerate() {
             let cells: Vec<String> = arms
                 .iter()
                 .map(|a| {
-                    let v: Vec<f64> = results.iter().filter(|r| r.arm == a.name).map(|r| r.per_task[k].1).collect();
+                    let v: Vec<f64> = results
+                        .iter()
+                        .filter(|r| r.arm == a.name)
+                        .map(|r| r.per_task[k].1)
+                        .collect();
                     format!("{:.2}", v.iter().sum::<f64>() / v.len().max(1) as f64)
                 })
                 .collect();
@@ -99,7 +110,16 @@ pub fn markdown(s: &TaskScenario, results: &[UnitResult]) -> String {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {} | {}, {}, {} | {} | {} |",
-                r.arm, r.seed, f.starts, f.fixed, f.stable, g(0), g(1), s3, f.slow, f.distinct_readout_signs
+                r.arm,
+                r.seed,
+                f.starts,
+                f.fixed,
+                f.stable,
+                g(0),
+                g(1),
+                s3,
+                f.slow,
+                f.distinct_readout_signs
             );
         }
     }
@@ -139,7 +159,11 @@ pub fn write_report(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> Res
                 .deserialize()
                 .collect::<std::result::Result<_, _>>()
                 .map_err(|e| ScenarioError::output(&p, e))?;
-            let pts: Vec<(f64, f64)> = rows.iter().filter(|r| r.task == "mean").map(|r| (r.trials as f64, r.perf)).collect();
+            let pts: Vec<(f64, f64)> = rows
+                .iter()
+                .filter(|r| r.task == "mean")
+                .map(|r| (r.trials as f64, r.perf))
+                .collect();
             series.push((arm.name.clone(), pts));
         }
     }
@@ -192,7 +216,9 @@ fn curves<DB: DrawingBackend>(
     for (name, pts) in series {
         let i = arms.iter().position(|a| &a.name == name).unwrap_or(0);
         let c = COLOURS[i % COLOURS.len()];
-        let s = chart.draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2))).map_err(e)?;
+        let s = chart
+            .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+            .map_err(e)?;
         if labelled.insert(name.clone()) {
             s.label(name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));

@@ -13,7 +13,7 @@ use reachlab_envs::seeding::derive_seed;
 use serde::{Deserialize, Serialize};
 
 use super::analysis::{analyse_unit, UnitAnalysis};
-use super::config::{Arm, TaskScenario};
+use super::config::{Arm, BatchMode, TaskScenario};
 use crate::error::{Result, ScenarioError};
 use crate::output::CsvLog;
 
@@ -64,6 +64,11 @@ pub struct UnitResult {
 /// Called after each evaluation (for progress bars and JSON logs).
 pub trait TaskObserver {
     fn evaluated(&mut self, _unit: &str, _rows: &[TaskCurveRow], _of_updates: usize) {}
+    /// Asked after every evaluation and checkpoint; `false` stops the run there with
+    /// [`ScenarioError::Interrupted`] (a later run in the same folder resumes it).
+    fn keep_going(&mut self) -> bool {
+        true
+    }
 }
 
 /// No output.
@@ -111,6 +116,8 @@ struct Unit<'a> {
     arm: Arm,
     seed: u64,
     dir: PathBuf,
+    /// The run's folder (the unit's, or the comparison's above it): what `--resume` takes.
+    root: PathBuf,
     label: String,
     set: TaskSet,
     trainer: SupervisedTrainer,
@@ -205,13 +212,23 @@ impl Unit<'_> {
         let (mut loss_sum, mut n) = (0.0, 0usize);
         while self.progress.update < t.updates && !self.done_early() {
             let u = self.progress.update;
-            let b = self.set.batch(t.batch_size, derive_seed(self.seed, 1_000_000 + u as u64))?;
+            let bseed = derive_seed(self.seed, 1_000_000 + u as u64);
+            let b = match t.batches {
+                BatchMode::Mixed => self.set.batch(t.batch_size, bseed)?,
+                BatchMode::OneTask => {
+                    let k = self.set.sample_task(&mut reachlab_envs::seeding::rng_from_seed(bseed));
+                    self.set.batch_of(k, t.batch_size, derive_seed(bseed, 1))?
+                }
+            };
             loss_sum += self.trainer.step(&to_supervised(&b)?)?;
             n += 1;
             self.progress.update += 1;
             if self.progress.update % t.eval_every == 0 || self.progress.update == t.updates {
                 self.evaluate(loss_sum / n.max(1) as f64, observer)?;
                 (loss_sum, n) = (0.0, 0);
+                if !observer.keep_going() {
+                    return Err(ScenarioError::Interrupted { dir: self.root.clone() });
+                }
             }
         }
         Ok(())
@@ -256,6 +273,7 @@ fn run_unit(
     arm: &Arm,
     seed: u64,
     dir: &Path,
+    root: &Path,
     observer: &mut dyn TaskObserver,
 ) -> Result<UnitResult> {
     let result_path = dir.join("result.json");
@@ -276,8 +294,7 @@ fn run_unit(
                 dir: dir.to_owned(),
                 reason,
             };
-            let progress: UnitProgress =
-                serde_json::from_str(&text).map_err(|e| bad(format!("progress.json: {e}")))?;
+            let progress: UnitProgress = serde_json::from_str(&text).map_err(|e| bad(format!("progress.json: {e}")))?;
             let ck = dir.join("checkpoints").join("latest");
             trainer
                 .policy_mut()
@@ -292,7 +309,11 @@ fn run_unit(
         }
         Err(_) => {
             std::fs::create_dir_all(dir.join("checkpoints")).map_err(|e| ScenarioError::io(dir, e))?;
-            (CsvLog::create(&dir.join("learning_curve.csv"))?, UnitProgress::default(), 0.0)
+            (
+                CsvLog::create(&dir.join("learning_curve.csv"))?,
+                UnitProgress::default(),
+                0.0,
+            )
         }
     };
     let mut unit = Unit {
@@ -300,6 +321,7 @@ fn run_unit(
         arm: arm.clone(),
         seed,
         dir: dir.to_owned(),
+        root: root.to_owned(),
         label,
         set,
         trainer,
@@ -342,7 +364,7 @@ pub fn run_tasks(s: &TaskScenario, dir: &Path, observer: &mut dyn TaskObserver) 
     for arm in s.arm_list() {
         for seed in s.seed_list() {
             let d = unit_dir(s, dir, &arm.name, seed);
-            results.push(run_unit(s, &arm, seed, &d, observer)?);
+            results.push(run_unit(s, &arm, seed, &d, dir, observer)?);
         }
     }
     super::report::write_report(s, dir, &results)?;

@@ -1,0 +1,166 @@
+//! Cognitive-task scenarios end to end: the flip-flop learns and has its 8 stable fixed points, every
+//! built-in task scenario runs from the CLI, a killed run resumes exactly, bad files get clear errors.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use reachlab::scenarios::builtin::{self, AnyScenario};
+use reachlab::scenarios::tasks::{run_tasks, QuietTasks, TaskCurveRow, TaskObserver, TaskScenario};
+use reachlab::scenarios::ScenarioError;
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("reachlab-tasks-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn task_scenario(name: &str) -> TaskScenario {
+    match builtin::resolve_any(name).unwrap() {
+        AnyScenario::Tasks(s) => *s,
+        AnyScenario::Reaching(_) => panic!("{name} is a task scenario"),
+    }
+}
+
+#[test]
+fn flipflop_learns_and_stores_eight_stable_memories() {
+    let dir = tmp("flipflop");
+    let s = task_scenario("flipflop");
+    let results = run_tasks(&s, &dir, &mut QuietTasks).unwrap();
+    let r = &results[0];
+    eprintln!(
+        "flip-flop: criterion at {:?} steps, perf {:.4}, {:.0} s, fixed points {:?}",
+        r.steps_to_criterion, r.mean_perf, r.wall_seconds, r.analysis.fixed_points
+    );
+    // Stated budget: 99% of (step, bit) outputs with the right sign within 2000 steps of batch 64.
+    assert!(
+        r.steps_to_criterion.is_some_and(|u| u <= 2000),
+        "{:?}",
+        r.steps_to_criterion
+    );
+    assert!(r.mean_perf >= 0.99);
+    let fp = r.analysis.fixed_points.as_ref().unwrap();
+    assert_eq!(fp.stable, 8, "{fp:?}");
+    assert_eq!(fp.distinct_readout_signs, 8, "one stable point per memory: {fp:?}");
+    assert!(
+        fp.saddles.iter().sum::<usize>() >= 1,
+        "saddles separate the memories: {fp:?}"
+    );
+    for f in [
+        "results.md",
+        "results.csv",
+        "learning_curve.csv",
+        "result.json",
+        "figures/task_curves.png",
+    ] {
+        assert!(dir.join(f).is_file(), "missing {f}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_builtin_task_scenario_runs_quick_from_the_cli() {
+    for name in ["yang20", "modcog", "lmrnn_sparsity", "flipflop"] {
+        let dir = tmp(&format!("cli-{name}"));
+        let out = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+            .args(["--scenario", name, "--quick", "--quiet", "--out"])
+            .arg(&dir)
+            .env("RAYON_NUM_THREADS", "2")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {text}");
+        assert!(text.contains("final mean perf"), "{name}: {text}");
+        let s = task_scenario(name).quick();
+        let n_tasks = s.tasks.task_set().unwrap().tasks().len();
+        let unit = reachlab::scenarios::tasks::run::unit_dir(&s, &dir, &s.arm_list()[0].name, s.seed_list()[0]);
+        let mut rd = csv::Reader::from_path(unit.join("learning_curve.csv")).unwrap();
+        let rows: Vec<TaskCurveRow> = rd.deserialize().map(Result::unwrap).collect();
+        // Evaluations at steps 0, 3, 6: one row per task plus mean and min.
+        assert_eq!(rows.len(), 3 * (n_tasks + 2), "{name}");
+        assert!(rows.iter().all(|r| (0.0..=1.0).contains(&r.perf)));
+        assert!(dir.join("results.md").is_file() && dir.join("figures/task_curves.svg").is_file());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert_eq!(
+        task_scenario("modcog").tasks.task_set().unwrap().input_dim(),
+        1 + 2 * 32 + 126,
+        "one rule unit per Mod-Cog task"
+    );
+}
+
+struct StopAfter(usize);
+
+impl TaskObserver for StopAfter {
+    fn keep_going(&mut self) -> bool {
+        self.0 = self.0.saturating_sub(1);
+        self.0 > 0
+    }
+}
+
+fn curve(dir: &Path) -> Vec<(usize, String, u64, u64)> {
+    let mut rd = csv::Reader::from_path(dir.join("learning_curve.csv")).unwrap();
+    rd.deserialize::<TaskCurveRow>()
+        .map(|r| {
+            let r = r.unwrap();
+            (r.update, r.task, r.perf.to_bits(), r.loss.to_bits())
+        })
+        .collect()
+}
+
+#[test]
+fn a_killed_task_run_resumes_exactly() {
+    let mut s = task_scenario("flipflop");
+    s.policy.core.hidden = 16;
+    s.training.updates = 12;
+    s.training.eval_every = 3;
+    s.training.batch_size = 16;
+    s.training.stop_at_criterion = false;
+    s.analysis.fixed_points = false;
+    s.policy.core.kind = reachlab::agents::CoreKind::Vanilla;
+    s.policy.core.sigma_rec = 0.1;
+    let (a, b) = (tmp("resume-a"), tmp("resume-b"));
+    run_tasks(&s, &a, &mut QuietTasks).unwrap();
+    let err = run_tasks(&s, &b, &mut StopAfter(2)).unwrap_err();
+    assert!(matches!(err, ScenarioError::Interrupted { .. }), "{err}");
+    assert!(curve(&b).len() < curve(&a).len());
+    run_tasks(&s, &b, &mut QuietTasks).unwrap();
+    assert_eq!(
+        curve(&a),
+        curve(&b),
+        "the resumed run redoes the same steps with the same noise"
+    );
+    let w = |d: &Path| std::fs::read(d.join("checkpoints/latest/weights.safetensors")).unwrap();
+    assert_eq!(w(&a), w(&b));
+    // A different scenario in the same folder is refused.
+    s.training.learning_rate *= 2.0;
+    assert!(run_tasks(&s, &b, &mut QuietTasks).is_err());
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn bad_task_files_name_the_problem() {
+    let file = Path::new("bad.toml");
+    let base = builtin::text("flipflop").unwrap();
+    let e = AnyScenario::from_toml(
+        &base.replace(r#"names = ["flipflop"]"#, r#"names = ["delaygoo"]"#),
+        file,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("delaygoo") && e.contains("tasks"), "{e}");
+    let e = AnyScenario::from_toml(&base.replace("batch_size = 64", "batch_sise = 64"), file)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("bad.toml:20") && e.contains("did you mean `batch_size`"),
+        "{e}"
+    );
+    let e = AnyScenario::from_toml(
+        &base.replace(r#"names = ["flipflop"]"#, r#"names = ["flipflop", "dm1"]"#),
+        file,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("layout"), "{e}");
+}
