@@ -44,6 +44,9 @@ pub struct CoreConfig {
     pub density: f64,
     /// Spectral scale of the vanilla-family recurrent initialisation (entries N(0, gain²/fan-in)).
     pub gain: f64,
+    /// Input weights: 0 = PyTorch's default, uniform in ±1/√H; s > 0 = N(0, s²/inputs), as in Yang et al.
+    /// 2019 (s = 1).
+    pub input_scale: f64,
     /// Batch rows per work block inside the fused kernel; 0 = half the batch, clamped to 8..=32. Results
     /// do not depend on the thread count, but do depend on the block size.
     pub rows_per_chunk: usize,
@@ -59,6 +62,7 @@ impl Default for CoreConfig {
             sigma_rec: 0.0,
             density: 0.16,
             gain: 1.0,
+            input_scale: 0.0,
             rows_per_chunk: 0,
         }
     }
@@ -100,6 +104,9 @@ impl CoreConfig {
                 "core.alpha",
                 format!("{} is not in (0, 1]", self.alpha),
             ));
+        }
+        if !(self.input_scale >= 0.0 && self.input_scale.is_finite()) {
+            return Err(AgentError::config("core.input_scale", "must be finite and ≥ 0"));
         }
         if !(self.sigma_rec >= 0.0 && self.sigma_rec.is_finite()) {
             return Err(AgentError::config("core.sigma_rec", "must be finite and ≥ 0"));
@@ -166,14 +173,24 @@ impl RecurrentCore {
         let h = config.hidden;
         let g = config.cell().gates() * h;
         let bound = 1.0 / (h as f64).sqrt();
-        let mut uniform = |n: usize| -> Vec<f64> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
-        let w_ih = uniform(g * input);
-        let b_ih = uniform(g);
-        let b_hh = uniform(g);
+        let uniform = |rng: &mut ChaCha8Rng, n: usize| -> Vec<f64> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
+        let w_ih = if config.input_scale > 0.0 {
+            let std = config.input_scale / (input.max(1) as f64).sqrt();
+            (0..g * input)
+                .map(|_| {
+                    let x: f64 = StandardNormal.sample(rng);
+                    std * x
+                })
+                .collect()
+        } else {
+            uniform(rng, g * input)
+        };
+        let b_ih = uniform(rng, g);
+        let b_hh = uniform(rng, g);
         let mut mask = None;
         let w_hh: Vec<f64> = match config.kind {
-            CoreKind::Gru | CoreKind::Lstm => uniform(g * h),
-            CoreKind::Autapse => uniform(h),
+            CoreKind::Gru | CoreKind::Lstm => uniform(rng, g * h),
+            CoreKind::Autapse => uniform(rng, h),
             CoreKind::Vanilla | CoreKind::Sparse => {
                 let m = match config.kind {
                     CoreKind::Sparse => locality_mask(h, config.density),
