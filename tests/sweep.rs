@@ -46,7 +46,10 @@ fn a_local_sweep_runs_every_unit_once_and_matches_a_lone_unit() {
     let units = SweepSpec::load(&file).unwrap().units(&file).unwrap();
     assert_eq!(units.len(), 4);
     assert_eq!(units[1].settings[1].1, toml::Value::Integer(1));
-    assert_eq!(units[2].scenario.policy.core.kind, reachlab::agents::CoreKind::Lstm);
+    assert!(matches!(
+        &units[2].scenario,
+        reachlab::scenarios::builtin::AnyScenario::Reaching(s) if s.policy.core.kind == reachlab::agents::CoreKind::Lstm
+    ));
 
     let out = dir.join("out");
     let mut args = vec!["--backend", "local", "--jobs", "2", "--quiet", "--sweep"];
@@ -122,6 +125,55 @@ fn a_local_sweep_runs_every_unit_once_and_matches_a_lone_unit() {
         script.contains("#SBATCH --array=0-3") && script.contains("--unit \"$SLURM_ARRAY_TASK_ID\""),
         "{script}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A sweep over task networks: units are task runs, and `--collect` gathers their fixed points, the SVCCA
+/// matrix and its MDS plot.
+#[test]
+fn a_task_sweep_collects_fixed_points_and_svcca() {
+    let dir = tmp("tasks");
+    let file = dir.join("ff.toml");
+    std::fs::write(
+        &file,
+        r#"
+name = "ff"
+base = "flipflop"
+quick = true
+[[axis]]
+key = "policy.core.kind"
+values = ["vanilla", "lstm"]
+[[axis]]
+key = "seed"
+values = [0, 1]
+"#,
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let text = train_agent(
+        &["--backend", "local", "--quiet", "--sweep"],
+        &[&file, Path::new("--out"), &out],
+    );
+    assert!(text.contains("4 units"), "{text}");
+    let collected = std::fs::read_to_string(out.join("collected.csv")).unwrap();
+    assert_eq!(collected.lines().count(), 5, "{collected}");
+    let header = collected.lines().next().unwrap();
+    assert!(
+        header.contains("stable_fixed_points") && header.contains("mean_perf"),
+        "{header}"
+    );
+    assert!(
+        collected.lines().nth(1).unwrap().starts_with("0,vanilla,0,"),
+        "{collected}"
+    );
+    let md = std::fs::read_to_string(out.join("collected.md")).unwrap();
+    assert!(
+        md.contains("kind=vanilla") && md.contains("kind=lstm") && md.contains("SVCCA"),
+        "{md}"
+    );
+    let svcca = std::fs::read_to_string(out.join("svcca_distance.csv")).unwrap();
+    assert_eq!(svcca.lines().count(), 5, "{svcca}");
+    assert!(out.join("figures/svcca_mds.png").is_file());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -173,7 +173,8 @@ impl RecurrentCore {
         let h = config.hidden;
         let g = config.cell().gates() * h;
         let bound = 1.0 / (h as f64).sqrt();
-        let uniform = |rng: &mut ChaCha8Rng, n: usize| -> Vec<f64> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
+        let uniform =
+            |rng: &mut ChaCha8Rng, n: usize| -> Vec<f64> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
         let w_ih = if config.input_scale > 0.0 {
             let std = config.input_scale / (input.max(1) as f64).sqrt();
             (0..g * input)

@@ -282,3 +282,90 @@ impl Dynamics for Gru {
         }
     }
 }
+
+/// LSTM with PyTorch's equations and weight layout (`weight_ih` 4n × m, `weight_hh` 4n × n, gate order
+/// i, f, g, o); the state is `x = [h | c]` (2n):
+/// i = σ(·), f = σ(·), g = tanh(·), o = σ(·) of `W_i·u + b_i + W_h·h + b_h`; c' = f ⊙ c + i ⊙ g,
+/// h' = o ⊙ tanh(c').
+#[derive(Debug, Clone)]
+pub struct Lstm {
+    n: usize,
+    m: usize,
+    w_ih: Vec<f64>,
+    w_hh: Vec<f64>,
+    bias: Vec<f64>,
+}
+
+impl Lstm {
+    /// Builds an LSTM from PyTorch-layout weights.
+    pub fn new(n: usize, m: usize, w_ih: Vec<f64>, w_hh: Vec<f64>, b_ih: Vec<f64>, b_hh: Vec<f64>) -> Result<Self> {
+        check_len("weight_ih", w_ih.len(), 4 * n * m)?;
+        check_len("weight_hh", w_hh.len(), 4 * n * n)?;
+        check_len("bias_ih", b_ih.len(), 4 * n)?;
+        check_len("bias_hh", b_hh.len(), 4 * n)?;
+        let bias = b_ih.iter().zip(&b_hh).map(|(a, b)| a + b).collect();
+        Ok(Lstm { n, m, w_ih, w_hh, bias })
+    }
+
+    /// Gates (i, f, g, o) at state `x = [h | c]`.
+    fn gates(&self, x: &[f64], u: &[f64]) -> [Vec<f64>; 4] {
+        let n = self.n;
+        let mut a = vec![0.0; 4 * n];
+        let mut ah = vec![0.0; 4 * n];
+        matvec(&self.w_ih, u, 4 * n, &mut a);
+        matvec(&self.w_hh, &x[..n], 4 * n, &mut ah);
+        let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
+        let pre = |k: usize, i: usize| a[k * n + i] + ah[k * n + i] + self.bias[k * n + i];
+        [
+            (0..n).map(|i| sig(pre(0, i))).collect(),
+            (0..n).map(|i| sig(pre(1, i))).collect(),
+            (0..n).map(|i| pre(2, i).tanh()).collect(),
+            (0..n).map(|i| sig(pre(3, i))).collect(),
+        ]
+    }
+}
+
+impl Dynamics for Lstm {
+    fn dim(&self) -> usize {
+        2 * self.n
+    }
+    fn input_dim(&self) -> usize {
+        self.m
+    }
+    fn step(&self, x: &[f64], u: &[f64], out: &mut [f64]) {
+        let n = self.n;
+        let [i, f, g, o] = self.gates(x, u);
+        for k in 0..n {
+            let c = f[k] * x[n + k] + i[k] * g[k];
+            out[n + k] = c;
+            out[k] = o[k] * c.tanh();
+        }
+    }
+    fn jacobian(&self, x: &[f64], u: &[f64], jac: &mut [f64]) {
+        let n = self.n;
+        let d = 2 * n;
+        let [i, f, g, o] = self.gates(x, u);
+        let w = |gate: usize, r: usize, col: usize| self.w_hh[(gate * n + r) * n + col];
+        for r in 0..n {
+            let c_new = f[r] * x[n + r] + i[r] * g[r];
+            let tc = c_new.tanh();
+            let dh_dc = o[r] * (1.0 - tc * tc);
+            let (di, df, dg, dor) = (
+                i[r] * (1.0 - i[r]),
+                f[r] * (1.0 - f[r]),
+                1.0 - g[r] * g[r],
+                o[r] * (1.0 - o[r]),
+            );
+            for col in 0..n {
+                // ∂c'/∂h: through f, i and g.
+                let dc = x[n + r] * df * w(1, r, col) + g[r] * di * w(0, r, col) + i[r] * dg * w(2, r, col);
+                jac[(n + r) * d + col] = dc;
+                jac[r * d + col] = tc * dor * w(3, r, col) + dh_dc * dc;
+                // ∂/∂c: only c_r itself.
+                let same = if col == r { 1.0 } else { 0.0 };
+                jac[(n + r) * d + n + col] = f[r] * same;
+                jac[r * d + n + col] = dh_dc * f[r] * same;
+            }
+        }
+    }
+}

@@ -7,9 +7,9 @@
 //! - Geometry: [`Pca`], [`principal_angles`], the force-predictive [`Tdr`] subspace and a
 //!   [`LinearDecoder`] of force, the learning/washout [`shift_angles`], the [`uniform_shift_axis`] and
 //!   [`uniform_shift_vs_distance`].
-//! - Dynamics: the [`Dynamics`] trait ([`LinearMap`], [`LeakyRnn`], [`Gru`]), [`find_fixed_points`],
+//! - Dynamics: the [`Dynamics`] trait ([`LinearMap`], [`LeakyRnn`], [`Gru`], [`Lstm`]), [`find_fixed_points`],
 //!   [`lyapunov_spectrum`].
-//! - Comparing networks: [`cca`], [`svcca`].
+//! - Comparing networks: [`cca`], [`svcca`], and [`classical_mds`] to embed a distance matrix.
 //! - Statistics: [`stats`] (mean ± s.e.m., line fits, paired t, rank-sum, permutation tests).
 //!
 //! ```
@@ -28,6 +28,7 @@ mod error;
 mod fixed_points;
 mod la;
 mod lyapunov;
+mod mds;
 mod pca;
 mod shifts;
 pub mod stats;
@@ -35,11 +36,12 @@ mod subspace;
 mod tdr;
 
 pub use cca::{cca, svcca, CcaResult};
-pub use dynamics::{Activation, Dynamics, Gru, LeakyRnn, LinearMap};
+pub use dynamics::{Activation, Dynamics, Gru, LeakyRnn, LinearMap, Lstm};
 pub use error::{AnalysisError, Result};
 pub use fixed_points::{find_fixed_points, FixedPoint, FixedPointConfig, FixedPointResult, Stability};
 pub use la::{centred, column_means, mat_from_rows, orthonormal_basis};
 pub use lyapunov::lyapunov_spectrum;
+pub use mds::classical_mds;
 pub use pca::{Pca, PcaSummary};
 pub use shifts::{
     centroid, shift_angles, uniform_shift_axis, uniform_shift_vs_distance, ShiftAngles, UniformShiftTest,

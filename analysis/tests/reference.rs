@@ -345,6 +345,12 @@ fn analytic_jacobians_match_finite_differences() {
     rnn.jacobian(&h, &u, &mut jac);
     let fd = fd_jacobian(&rnn, &h, &u);
     assert!(jac.iter().zip(&fd).all(|(a, b)| (a - b).abs() < 1e-8), "leaky RNN");
+    let lstm = Lstm::new(n, m, v(4 * n * m, 0.5), v(4 * n * n, 0.5), v(4 * n, 0.3), v(4 * n, 0.3)).unwrap();
+    let x = v(2 * n, 0.7);
+    let mut jac = vec![0.0; 4 * n * n];
+    lstm.jacobian(&x, &u, &mut jac);
+    let fd = fd_jacobian(&lstm, &x, &u);
+    assert!(jac.iter().zip(&fd).all(|(a, b)| (a - b).abs() < 1e-8), "LSTM");
 }
 
 /// For a linear map the Lyapunov exponents are log|eigenvalues| (per step), whatever the basis.
@@ -368,4 +374,37 @@ fn lyapunov_spectrum_of_a_linear_map_is_log_abs_eigenvalues() {
     }
     let halved = lyapunov_spectrum(&map, &[0.0; 3], &inputs, 1, 100, 0.5).unwrap();
     assert!((halved[0] - 2.0 * spec[0]).abs() < 1e-12, "divided by dt");
+}
+
+/// Points in the plane are recovered, up to a rigid motion, from their distance matrix.
+#[test]
+fn classical_mds_recovers_planar_distances() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let n = 7;
+    let p: Vec<(f64, f64)> = (0..n)
+        .map(|_| {
+            (
+                rng.sample::<f64, _>(StandardNormal),
+                rng.sample::<f64, _>(StandardNormal),
+            )
+        })
+        .collect();
+    let d: Vec<f64> = (0..n * n)
+        .map(|k| {
+            let (a, b) = (p[k / n], p[k % n]);
+            (a.0 - b.0).hypot(a.1 - b.1)
+        })
+        .collect();
+    let x = classical_mds(&d, n, 3).unwrap();
+    for i in 0..n {
+        for j in 0..n {
+            let e: f64 = (0..3)
+                .map(|k| (x[i * 3 + k] - x[j * 3 + k]).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            assert!((e - d[i * n + j]).abs() < 1e-8, "{i},{j}: {e} vs {}", d[i * n + j]);
+        }
+        assert!(x[i * 3 + 2].abs() < 1e-6, "a planar configuration needs 2 dimensions");
+    }
+    assert!(classical_mds(&d[..5], n, 2).is_err());
 }

@@ -17,9 +17,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::builtin::AnyScenario;
 use crate::config::Scenario;
 use crate::error::{parse_error, Result, ScenarioError};
 use crate::run::Progress;
+use crate::tasks::TaskScenario;
 
 /// How the axes combine into units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -56,12 +58,18 @@ pub struct SweepSpec {
     pub quick: bool,
 }
 
-/// One unit of a sweep: its index, the values it sets, and its scenario.
+/// One unit of a sweep: its index, the values it sets, and its scenario (reaching or tasks).
 #[derive(Debug, Clone)]
 pub struct Unit {
     pub index: usize,
     pub settings: Vec<(String, toml::Value)>,
-    pub scenario: Scenario,
+    pub scenario: AnyScenario,
+}
+
+/// Whether the run in `dir` (of either kind) has finished: a reaching run's progress says so, a task run
+/// has written its `results.csv`.
+pub fn finished_in(dir: &Path) -> bool {
+    Progress::finished_in(dir) || dir.join("results.csv").is_file()
 }
 
 impl Unit {
@@ -72,7 +80,7 @@ impl Unit {
 
     /// Whether the unit's run in `out` has finished.
     pub fn finished(&self, out: &Path) -> bool {
-        Progress::finished_in(&self.dir(out))
+        finished_in(&self.dir(out))
     }
 }
 
@@ -91,9 +99,9 @@ impl SweepSpec {
         };
         let base_path = file.parent().unwrap_or(Path::new(".")).join(&self.base);
         let base = if crate::builtin::text(&self.base).is_some() || !base_path.exists() {
-            crate::builtin::resolve(&self.base)?
+            crate::builtin::resolve_any(&self.base)?
         } else {
-            Scenario::load(&base_path)?
+            AnyScenario::load(&base_path)?
         };
         if self.axes.is_empty() || self.axes.iter().any(|a| a.values.is_empty()) {
             return Err(bad("axis".into(), "needs at least one axis, each with values".into()));
@@ -118,7 +126,11 @@ impl SweepSpec {
                 (0..n).map(|i| vec![i; self.axes.len()]).collect()
             }
         };
-        let base_value = toml::Value::try_from(&base).map_err(|e| bad("base".into(), e.to_string()))?;
+        let base_value = match &base {
+            AnyScenario::Reaching(s) => toml::Value::try_from(s.as_ref()),
+            AnyScenario::Tasks(s) => toml::Value::try_from(s.as_ref()),
+        }
+        .map_err(|e| bad("base".into(), e.to_string()))?;
         combos
             .into_iter()
             .enumerate()
@@ -130,14 +142,34 @@ impl SweepSpec {
                         .map_err(|reason| bad(format!("axis `{}`", a.key), reason))?;
                     settings.push((a.key.clone(), a.values[i].clone()));
                 }
-                let mut scenario: Scenario = v
-                    .try_into()
-                    .map_err(|e: toml::de::Error| bad("axis".into(), format!("unit {index}: {}", e.message())))?;
-                scenario.name = format!("{}-unit{index:04}", self.name);
-                if self.quick {
-                    scenario = scenario.quick();
-                }
-                scenario.validate(file)?;
+                let conv = |e: toml::de::Error| bad("axis".into(), format!("unit {index}: {}", e.message()));
+                let name = format!("{}-unit{index:04}", self.name);
+                let scenario = match &base {
+                    AnyScenario::Reaching(_) => {
+                        let mut s: Scenario = v.try_into().map_err(conv)?;
+                        s.name = name;
+                        if self.quick {
+                            s = s.quick();
+                        }
+                        s.validate(file)?;
+                        AnyScenario::Reaching(Box::new(s))
+                    }
+                    AnyScenario::Tasks(_) => {
+                        let mut s: TaskScenario = v.try_into().map_err(conv)?;
+                        if s.is_comparison() {
+                            return Err(bad(
+                                "base".into(),
+                                "a sweep unit is one network: give the base task scenario no [[arm]] and at most one seed (sweep `policy.core.*` and `seed` instead)".into(),
+                            ));
+                        }
+                        s.name = name;
+                        if self.quick {
+                            s = s.quick();
+                        }
+                        s.validate(file)?;
+                        AnyScenario::Tasks(Box::new(s))
+                    }
+                };
                 Ok(Unit {
                     index,
                     settings,
@@ -181,7 +213,14 @@ fn set_dotted(root: &mut toml::Value, key: &str, value: toml::Value) -> std::res
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     pub sweep: String,
+    /// `reaching` or `tasks`: which measures `collect` gathers.
+    #[serde(default = "reaching")]
+    pub kind: String,
     pub units: Vec<ManifestUnit>,
+}
+
+fn reaching() -> String {
+    "reaching".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -194,14 +233,23 @@ pub struct ManifestUnit {
 /// Writes `manifest.json` for `units` under `out`.
 pub fn write_manifest(spec: &SweepSpec, units: &[Unit], out: &Path) -> Result<()> {
     std::fs::create_dir_all(out.join("logs")).map_err(|e| ScenarioError::io(out, e))?;
+    let kind = match units.first().map(|u| &u.scenario) {
+        Some(AnyScenario::Tasks(_)) => "tasks",
+        _ => "reaching",
+    };
     let m = Manifest {
         sweep: spec.name.clone(),
+        kind: kind.into(),
         units: units
             .iter()
             .map(|u| ManifestUnit {
                 index: u.index,
                 dir: u.dir(out),
-                settings: u.settings.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
+                settings: u
+                    .settings
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), String::from)))
+                    .collect(),
             })
             .collect(),
     };
@@ -236,6 +284,9 @@ pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
     let mpath = out.join("manifest.json");
     let text = std::fs::read_to_string(&mpath).map_err(|e| ScenarioError::io(&mpath, e))?;
     let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ScenarioError::output(&mpath, e))?;
+    if manifest.kind == "tasks" {
+        return crate::tasks::population::collect_tasks(out, &manifest);
+    }
     let path = out.join("collected.csv");
     let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
     let mut header = vec!["unit".to_string()];

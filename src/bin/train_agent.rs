@@ -198,12 +198,19 @@ fn run_sweep(args: &Args, file: &std::path::Path, progress: &mut Progress) -> an
             println!("unit {i} already finished in {}", dir.display());
             return Ok(());
         }
-        let run = if dir.join("progress.json").exists() {
-            Run::resume(&dir, progress)?
-        } else {
-            Run::create(u.scenario.clone(), &dir, progress)?
-        };
-        run.run()?;
+        match &u.scenario {
+            AnyScenario::Tasks(s) => {
+                tasks::run_tasks(s, &dir, progress)?;
+            }
+            AnyScenario::Reaching(s) => {
+                let run = if dir.join("progress.json").exists() {
+                    Run::resume(&dir, progress)?
+                } else {
+                    Run::create(s.as_ref().clone(), &dir, progress)?
+                };
+                run.run()?;
+            }
+        }
         return Ok(());
     }
     sweep::write_manifest(&spec, &units, &out)?;

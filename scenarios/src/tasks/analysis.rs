@@ -4,10 +4,12 @@
 
 use std::path::Path;
 
+use reachlab_agents::policy::ActOut;
 use reachlab_agents::supervised::SupervisedTrainer;
 use reachlab_agents::{CellKind, Policy};
-use reachlab_analysis::{find_fixed_points, Dynamics, FixedPointConfig, Gru, LeakyRnn, Stability};
+use reachlab_analysis::{find_fixed_points, Dynamics, FixedPointConfig, Gru, LeakyRnn, Lstm, Stability};
 use reachlab_envs::cognitive::TaskSet;
+use reachlab_envs::cognitive::TrialBatch;
 use serde::{Deserialize, Serialize};
 
 use super::config::TaskScenario;
@@ -38,10 +40,11 @@ pub struct FixedPointSummary {
     pub distinct_readout_signs: usize,
 }
 
-/// A policy's recurrent core as analysis dynamics (vanilla-family and GRU cores; `None` for the LSTM).
+/// A policy's recurrent core as analysis dynamics (the LSTM's state is `[h | c]`).
 pub enum CoreDynamics {
     Leaky(LeakyRnn),
     Gru(Gru),
+    Lstm(Lstm),
 }
 
 impl Dynamics for CoreDynamics {
@@ -49,24 +52,28 @@ impl Dynamics for CoreDynamics {
         match self {
             CoreDynamics::Leaky(d) => d.dim(),
             CoreDynamics::Gru(d) => d.dim(),
+            CoreDynamics::Lstm(d) => d.dim(),
         }
     }
     fn input_dim(&self) -> usize {
         match self {
             CoreDynamics::Leaky(d) => d.input_dim(),
             CoreDynamics::Gru(d) => d.input_dim(),
+            CoreDynamics::Lstm(d) => d.input_dim(),
         }
     }
     fn step(&self, h: &[f64], u: &[f64], out: &mut [f64]) {
         match self {
             CoreDynamics::Leaky(d) => d.step(h, u, out),
             CoreDynamics::Gru(d) => d.step(h, u, out),
+            CoreDynamics::Lstm(d) => d.step(h, u, out),
         }
     }
     fn jacobian(&self, h: &[f64], u: &[f64], jac: &mut [f64]) {
         match self {
             CoreDynamics::Leaky(d) => d.jacobian(h, u, jac),
             CoreDynamics::Gru(d) => d.jacobian(h, u, jac),
+            CoreDynamics::Lstm(d) => d.jacobian(h, u, jac),
         }
     }
 }
@@ -83,13 +90,14 @@ fn values(policy: &Policy, name: &str) -> Result<Vec<f64>> {
 }
 
 /// The actor core of `policy` as [`Dynamics`], in f64.
-pub fn core_dynamics(policy: &Policy) -> Result<Option<CoreDynamics>> {
+pub fn core_dynamics(policy: &Policy) -> Result<CoreDynamics> {
     let core = &policy.config().core;
     let (n, m) = (policy.hidden(), policy.obs_dim());
     let err = |e: reachlab_analysis::AnalysisError| ScenarioError::output(Path::new("core"), e);
     let w_ih = values(policy, "actor.weight_ih_l0")?;
     let b_ih = values(policy, "actor.bias_ih_l0")?;
     let b_hh = values(policy, "actor.bias_hh_l0")?;
+    let w_hh = || values(policy, "actor.weight_hh_l0");
     Ok(match core.cell() {
         CellKind::Vanilla { activation, alpha } => {
             let w: Vec<f64> = policy
@@ -103,15 +111,39 @@ pub fn core_dynamics(policy: &Policy) -> Result<Option<CoreDynamics>> {
                 reachlab_agents::Activation::Tanh => reachlab_analysis::Activation::Tanh,
                 reachlab_agents::Activation::Relu => reachlab_analysis::Activation::Relu,
             };
-            Some(CoreDynamics::Leaky(
-                LeakyRnn::new(n, m, w, w_ih, bias, alpha, act).map_err(err)?,
-            ))
+            CoreDynamics::Leaky(LeakyRnn::new(n, m, w, w_ih, bias, alpha, act).map_err(err)?)
         }
-        CellKind::Gru => Some(CoreDynamics::Gru(
-            Gru::new(n, m, w_ih, values(policy, "actor.weight_hh_l0")?, b_ih, b_hh).map_err(err)?,
-        )),
-        CellKind::Lstm => None,
+        CellKind::Gru => CoreDynamics::Gru(Gru::new(n, m, w_ih, w_hh()?, b_ih, b_hh).map_err(err)?),
+        CellKind::Lstm => CoreDynamics::Lstm(Lstm::new(n, m, w_ih, w_hh()?, b_ih, b_hh).map_err(err)?),
     })
+}
+
+/// The full recurrent state (`[h | c]` for the LSTM) at every step of every trial of `batch`, time-major
+/// `[T·B × S]`, from the graph-free acting path (recurrent noise, if the core has any, from a fixed stream).
+pub fn states(policy: &Policy, batch: &TrialBatch) -> Result<(Vec<f32>, usize)> {
+    let snap = policy.snapshot()?;
+    let b = batch.batch;
+    let mut st = snap.state(b);
+    let s = st.actor.len() / b.max(1);
+    let mut head = vec![0.0f32; b * policy.head_kind().out_dim()];
+    let mut value = vec![0.0f32; b];
+    let mut rng = reachlab_envs::seeding::rng_from_seed(0);
+    let mut out = Vec::with_capacity(batch.steps * b * s);
+    let i_dim = batch.input_dim;
+    for t in 0..batch.steps {
+        let obs = &batch.inputs[t * b * i_dim..(t + 1) * b * i_dim];
+        snap.step(
+            &mut st,
+            obs,
+            &mut rng,
+            ActOut {
+                head: &mut head,
+                value: &mut value,
+            },
+        );
+        out.extend_from_slice(&st.actor);
+    }
+    Ok((out, s))
 }
 
 /// Runs the analysis the scenario asks for on a trained unit.
@@ -121,19 +153,17 @@ pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, trainer: &SupervisedTrainer
         return Ok(out);
     }
     let policy = trainer.policy();
-    let Some(dynamics) = core_dynamics(policy)? else {
-        return Ok(out);
-    };
-    // Starts: hidden states of the evaluation trials, evenly spaced over trials and steps.
+    let dynamics = core_dynamics(policy)?;
+    // Starts: states of the evaluation trials, evenly spaced over trials and steps.
     let h = policy.hidden();
     let mut starts: Vec<Vec<f64>> = Vec::new();
     let b = eval_batch(set, 0, s.training.eval_trials_per_task)?;
-    let pred = trainer.predict(&super::run::to_supervised(&b)?)?;
+    let (st, sw) = states(policy, &b)?;
     let total = b.steps * b.batch;
     let want = s.analysis.fixed_point_starts.max(1);
     let stride = (total / want).max(1);
     for i in (0..total).step_by(stride).take(want) {
-        starts.push(pred.hidden[i * h..(i + 1) * h].iter().map(|&x| f64::from(x)).collect());
+        starts.push(st[i * sw..(i + 1) * sw].iter().map(|&x| f64::from(x)).collect());
     }
     let u = vec![0.0; policy.obs_dim()];
     let cfg = FixedPointConfig::default();

@@ -9,6 +9,7 @@
 
 pub mod analysis;
 pub mod config;
+pub mod population;
 pub mod report;
 pub mod run;
 
