@@ -74,3 +74,27 @@ for u in "$work"/local/unit-*; do
   diff <(cut -d, -f1-4,6-25 "$u/learning_curve.csv") <(cut -d, -f1-4,6-25 "$work/slurm/$n/learning_curve.csv")
 done
 echo "slurm sweep: $(($(wc -l < "$work/slurm/collected.csv") - 1)) units, identical to the local backend"
+
+# A sweep of task networks (the flip-flop) through Slurm: same fixed points, performance and SVCCA matrix.
+cat > "$work/ff.toml" <<EOF2
+name = "ci-ff"
+base = "flipflop"
+quick = true
+[[axis]]
+key = "policy.core.kind"
+values = ["vanilla", "gru"]
+[[axis]]
+key = "seed"
+values = [0, 1]
+EOF2
+"$exe" --sweep "$work/ff.toml" --backend slurm --out "$work/ff-slurm" --quiet
+for _ in $(seq 600); do
+  [ -z "$(squeue -h)" ] && break
+  sleep 0.5
+done
+"$exe" --collect "$work/ff-slurm"
+"$exe" --sweep "$work/ff.toml" --backend local --jobs 1 --out "$work/ff-local" --quiet
+# Columns: unit, kind, seed, mean_perf, min_perf, steps_to_criterion, wall_seconds (dropped), fixed points.
+diff <(cut -d, -f1-6,8- "$work/ff-slurm/collected.csv") <(cut -d, -f1-6,8- "$work/ff-local/collected.csv")
+diff "$work/ff-slurm/svcca_distance.csv" "$work/ff-local/svcca_distance.csv"
+echo "slurm task sweep: $(($(wc -l < "$work/ff-slurm/collected.csv") - 1)) units, identical to the local backend"
