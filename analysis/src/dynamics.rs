@@ -1,5 +1,6 @@
-//! The [`Dynamics`] trait (one step of a recurrent map and its analytic Jacobian) and the cells that
-//! implement it: a linear map, a leaky vanilla RNN and a GRU with PyTorch's gate conventions.
+//! The [`Dynamics`] trait (one step of a recurrent map, its analytic Jacobian and vector–Jacobian
+//! product) and the cells that implement it: a linear map, a leaky vanilla RNN, and a GRU and an LSTM
+//! with PyTorch's gate conventions.
 //!
 //! Weights are plain row-major `f64` arrays: this crate knows nothing of tensors or training; the code
 //! that owns a trained network copies its weights in.
@@ -19,6 +20,32 @@ pub trait Dynamics {
     fn step(&self, h: &[f64], u: &[f64], out: &mut [f64]);
     /// Writes the Jacobian ∂F/∂h at (h, u) into `jac`, row-major (`jac[i·dim + j] = ∂F_i/∂h_j`).
     fn jacobian(&self, h: &[f64], u: &[f64], jac: &mut [f64]);
+    /// Writes the vector–Jacobian product `Jᵀ·v` at (h, u) into `out` (the gradient of q(h) needs only
+    /// this). The default forms the Jacobian; the cells override it with an O(weights) pass that never
+    /// builds the matrix.
+    fn vjp(&self, h: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
+        let n = self.dim();
+        let mut jac = vec![0.0; n * n];
+        self.jacobian(h, u, &mut jac);
+        out.fill(0.0);
+        for i in 0..n {
+            for j in 0..n {
+                out[j] += jac[i * n + j] * v[i];
+            }
+        }
+    }
+}
+
+/// `out += Wᵀ·v` for row-major W (rows × cols): rows of W scaled by v, accumulated (contiguous access).
+fn add_matvec_t(w: &[f64], v: &[f64], cols: usize, out: &mut [f64]) {
+    for (r, &vr) in v.iter().enumerate() {
+        if vr == 0.0 {
+            continue;
+        }
+        for (o, wv) in out.iter_mut().zip(&w[r * cols..(r + 1) * cols]) {
+            *o += wv * vr;
+        }
+    }
 }
 
 /// Activation of a [`LeakyRnn`].
@@ -188,6 +215,17 @@ impl Dynamics for LeakyRnn {
             }
         }
     }
+    fn vjp(&self, h: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
+        let z = self.pre(h, u);
+        let n = self.n;
+        let dz: Vec<f64> = (0..n)
+            .map(|i| self.alpha * self.activation.apply(z[i]).1 * v[i])
+            .collect();
+        for j in 0..n {
+            out[j] = (1.0 - self.alpha) * v[j];
+        }
+        add_matvec_t(&self.w, &dz, n, out);
+    }
 }
 
 /// GRU with PyTorch's equations and weight layout (`weight_ih` 3n × m, `weight_hh` 3n × n, gate order
@@ -281,6 +319,21 @@ impl Dynamics for Gru {
             }
         }
     }
+    fn vjp(&self, h: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
+        let n = self.n;
+        let g = self.gates(h, u);
+        let (mut dr, mut dz, mut dn) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        for i in 0..n {
+            let dc = v[i] * (1.0 - g.z[i]) * (1.0 - g.cand[i] * g.cand[i]);
+            dz[i] = v[i] * (h[i] - g.cand[i]) * g.z[i] * (1.0 - g.z[i]);
+            dn[i] = dc * g.r[i];
+            dr[i] = dc * g.hn[i] * g.r[i] * (1.0 - g.r[i]);
+            out[i] = v[i] * g.z[i];
+        }
+        add_matvec_t(&self.w_hh[..n * n], &dr, n, out);
+        add_matvec_t(&self.w_hh[n * n..2 * n * n], &dz, n, out);
+        add_matvec_t(&self.w_hh[2 * n * n..], &dn, n, out);
+    }
 }
 
 /// LSTM with PyTorch's equations and weight layout (`weight_ih` 4n × m, `weight_hh` 4n × n, gate order
@@ -367,5 +420,22 @@ impl Dynamics for Lstm {
                 jac[r * d + n + col] = dh_dc * f[r] * same;
             }
         }
+    }
+    fn vjp(&self, x: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
+        let n = self.n;
+        let [i, f, g, o] = self.gates(x, u);
+        let mut dgates = vec![0.0; 4 * n];
+        for r in 0..n {
+            let c_new = f[r] * x[n + r] + i[r] * g[r];
+            let tc = c_new.tanh();
+            let dc = v[n + r] + v[r] * o[r] * (1.0 - tc * tc);
+            dgates[r] = dc * g[r] * i[r] * (1.0 - i[r]);
+            dgates[n + r] = dc * x[n + r] * f[r] * (1.0 - f[r]);
+            dgates[2 * n + r] = dc * i[r] * (1.0 - g[r] * g[r]);
+            dgates[3 * n + r] = v[r] * tc * o[r] * (1.0 - o[r]);
+            out[n + r] = dc * f[r];
+            out[r] = 0.0;
+        }
+        add_matvec_t(&self.w_hh, &dgates, n, &mut out[..n]);
     }
 }

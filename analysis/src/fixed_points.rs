@@ -40,6 +40,9 @@ pub struct FixedPointConfig {
     pub outlier_factor: f64,
     /// |λ| within this of 1 counts as marginal (line or ring attractor hint).
     pub marginal_tol: f64,
+    /// Threads the starts are spread over (0 = one per core). Each start is optimised on its own, so the
+    /// result does not depend on this.
+    pub threads: usize,
 }
 
 impl Default for FixedPointConfig {
@@ -56,6 +59,7 @@ impl Default for FixedPointConfig {
             unique_tol: 1e-3,
             outlier_factor: 10.0,
             marginal_tol: 0.01,
+            threads: 0,
         }
     }
 }
@@ -129,7 +133,7 @@ fn q_and_residual<D: Dynamics>(d: &D, x: &[f64], u: &[f64], f: &mut [f64], r: &m
 fn optimise_start<D: Dynamics>(d: &D, u: &[f64], start: &[f64], cfg: &FixedPointConfig) -> (Vec<f64>, f64) {
     let n = start.len();
     let mut x = start.to_vec();
-    let (mut f, mut r, mut jac, mut g) = (vec![0.0; n], vec![0.0; n], vec![0.0; n * n], vec![0.0; n]);
+    let (mut f, mut r, mut g) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     let (mut m1, mut m2) = (vec![0.0; n], vec![0.0; n]);
     let (b1, b2, eps): (f64, f64, f64) = (0.9, 0.999, 1e-8);
     let mut lr = cfg.learning_rate;
@@ -140,10 +144,10 @@ fn optimise_start<D: Dynamics>(d: &D, u: &[f64], start: &[f64], cfg: &FixedPoint
         if q < cfg.newton_threshold || q < cfg.q_tol {
             break;
         }
-        // ∇q = (J − I)ᵀ·r
-        d.jacobian(&x, u, &mut jac);
+        // ∇q = (J − I)ᵀ·r, by a vector–Jacobian product (no n×n matrix per iteration).
+        d.vjp(&x, u, &r, &mut g);
         for j in 0..n {
-            g[j] = (0..n).map(|i| jac[i * n + j] * r[i]).sum::<f64>() - r[j];
+            g[j] -= r[j];
         }
         let (c1, c2) = (1.0 - b1.powi(it as i32), 1.0 - b2.powi(it as i32));
         for j in 0..n {
@@ -242,7 +246,7 @@ fn classify<D: Dynamics>(d: &D, u: &[f64], x: Vec<f64>, q: f64, cfg: &FixedPoint
 
 /// Finds the fixed points of `dynamics` under constant input `u` from `starts` (typically states sampled
 /// from trajectories, optionally with noise). Deterministic: starts are processed in order.
-pub fn find_fixed_points<D: Dynamics>(
+pub fn find_fixed_points<D: Dynamics + Sync>(
     dynamics: &D,
     u: &[f64],
     starts: &[Vec<f64>],
@@ -278,10 +282,31 @@ pub fn find_fixed_points<D: Dynamics>(
     let mean_spread = starts.iter().map(|s| dist(s, &centroid)).sum::<f64>() / starts.len() as f64;
     let cut = cfg.outlier_factor * mean_spread.max(1e-12);
 
+    let threads = match cfg.threads {
+        0 => std::thread::available_parallelism().map_or(1, |t| t.get()),
+        t => t,
+    }
+    .min(starts.len());
+    let chunk = starts.len().div_ceil(threads);
+    let optimised: Vec<(Vec<f64>, f64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = starts
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|s| optimise_start(dynamics, u, s, cfg))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a fixed-point worker panicked"))
+            .collect()
+    });
     let (mut n_converged, mut n_outliers, mut n_failed) = (0, 0, 0);
     let mut kept: Vec<(Vec<f64>, f64)> = Vec::new();
-    for s in starts {
-        let (x, q) = optimise_start(dynamics, u, s, cfg);
+    for (x, q) in optimised {
         if q.is_nan() || q >= cfg.slow_q_tol {
             n_failed += 1;
             continue;

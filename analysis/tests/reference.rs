@@ -351,6 +351,23 @@ fn analytic_jacobians_match_finite_differences() {
     lstm.jacobian(&x, &u, &mut jac);
     let fd = fd_jacobian(&lstm, &x, &u);
     assert!(jac.iter().zip(&fd).all(|(a, b)| (a - b).abs() < 1e-8), "LSTM");
+    // The vector–Jacobian products equal Jᵀ·v.
+    let check = |d: &dyn Dynamics, x: &[f64], v: &[f64], name: &str| {
+        let k = d.dim();
+        let mut jac = vec![0.0; k * k];
+        d.jacobian(x, &u, &mut jac);
+        let mut out = vec![0.0; k];
+        d.vjp(x, &u, v, &mut out);
+        for j in 0..k {
+            let want: f64 = (0..k).map(|i| jac[i * k + j] * v[i]).sum();
+            assert!((out[j] - want).abs() < 1e-12, "{name} vjp[{j}]: {} vs {want}", out[j]);
+        }
+    };
+    let v1 = v(n, 1.0);
+    let v2 = v(2 * n, 1.0);
+    check(&gru, &h, &v1, "GRU");
+    check(&rnn, &h, &v1, "leaky RNN");
+    check(&lstm, &x, &v2, "LSTM");
 }
 
 /// For a linear map the Lyapunov exponents are log|eigenvalues| (per step), whatever the basis.
