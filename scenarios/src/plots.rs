@@ -307,9 +307,9 @@ fn analysis<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, a: &serde_json::Va
                         .chain(fps.iter().map(|f| f.1)),
                 );
                 let title = if which == 0 {
-                    "preparatory states, baseline TDR plane"
+                    "preparatory states and stage-to-stage shifts (arrows), baseline TDR plane"
                 } else {
-                    "preparatory states (o), nearest fixed points (x; black: unstable), PC1-2"
+                    "prep states (o), shifts (arrows), fixed points (x; black: unstable), PC1-2"
                 };
                 let mut chart = ChartBuilder::on(area)
                     .margin(10)
@@ -352,6 +352,24 @@ fn analysis<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, a: &serde_json::Va
                             };
                             EmptyElement::at(*p) + Cross::new((0, 0), 5, style)
                         }))
+                        .map_err(e)?;
+                }
+                // The shift vectors: stage centroid to stage centroid (baseline → learning is Δ_L,
+                // learning → washout is Δ_W), the tip marked by a triangle.
+                let centroids: Vec<(f64, f64)> = sets
+                    .iter()
+                    .filter(|(_, p)| !p.is_empty())
+                    .map(|(_, p)| {
+                        let n = p.len() as f64;
+                        (p.iter().map(|q| q.0).sum::<f64>() / n, p.iter().map(|q| q.1).sum::<f64>() / n)
+                    })
+                    .collect();
+                for w in centroids.windows(2) {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(vec![w[0], w[1]], BLACK.stroke_width(2))))
+                        .map_err(e)?;
+                    chart
+                        .draw_series(std::iter::once(TriangleMarker::new(w[1], 5, BLACK.filled())))
                         .map_err(e)?;
                 }
                 chart
