@@ -9,7 +9,8 @@
 //!   [`uniform_shift_vs_distance`].
 //! - Dynamics: the [`Dynamics`] trait ([`LinearMap`], [`LeakyRnn`], [`Gru`], [`Lstm`]), [`find_fixed_points`],
 //!   [`lyapunov_spectrum`].
-//! - Comparing networks: [`cca`], [`svcca`], and [`classical_mds`] to embed a distance matrix.
+//! - Comparing networks: [`cca`], [`svcca`], dynamical similarity [`dsa`] (Hankel DMD + orthogonal
+//!   Procrustes over the operators), and [`classical_mds`] to embed a distance matrix.
 //! - Statistics: [`stats`] (mean ± s.e.m., line fits, paired t, rank-sum, permutation tests).
 //!
 //! ```
@@ -23,6 +24,7 @@
 //! ```
 
 mod cca;
+mod dsa;
 mod dynamics;
 mod error;
 mod fixed_points;
@@ -36,6 +38,7 @@ mod subspace;
 mod tdr;
 
 pub use cca::{cca, svcca, CcaResult};
+pub use dsa::{dmd_operator, dsa, procrustes_dynamics, DsaConfig, DsaResult};
 pub use dynamics::{Activation, Dynamics, Gru, LeakyRnn, LinearMap, Lstm};
 pub use error::{AnalysisError, Result};
 pub use fixed_points::{find_fixed_points, FixedPoint, FixedPointConfig, FixedPointResult, Stability};

@@ -425,3 +425,81 @@ fn classical_mds_recovers_planar_distances() {
     }
     assert!(classical_mds(&d[..5], n, 2).is_err());
 }
+
+/// DMD recovers the eigenvalues of a known linear system, and with delays those of a scalar oscillator.
+#[test]
+fn dmd_recovers_linear_dynamics() {
+    let a = mat_from_rows(3, 3, &[0.9, -0.2, 0.0, 0.2, 0.9, 0.0, 0.1, 0.0, 0.5]).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let trajs: Vec<Mat<f64>> = (0..3)
+        .map(|_| {
+            let mut x = randn(&mut rng, 3, 1);
+            let mut rows = Vec::new();
+            for _ in 0..40 {
+                rows.extend((0..3).map(|i| x[(i, 0)]));
+                x = &a * &x;
+            }
+            mat_from_rows(40, 3, &rows).unwrap()
+        })
+        .collect();
+    let refs: Vec<_> = trajs.iter().map(|t| t.as_ref()).collect();
+    let fit = dmd_operator(&refs, 1, 3, 0.0).unwrap();
+    let mut got: Vec<(f64, f64)> = fit.eigenvalues().unwrap().iter().map(|z| (z.re, z.im)).collect();
+    let mut want: Vec<(f64, f64)> = a.eigenvalues().unwrap().iter().map(|z| (z.re, z.im)).collect();
+    let key = |p: &(f64, f64)| (p.0 * 1e6).round() as i64 * 1_000_000 + (p.1 * 1e6).round() as i64;
+    got.sort_by_key(key);
+    want.sort_by_key(key);
+    for (g, w) in got.iter().zip(&want) {
+        assert!(
+            (g.0 - w.0).abs() < 1e-8 && (g.1 - w.1).abs() < 1e-8,
+            "{got:?} vs {want:?}"
+        );
+    }
+    // cos(ωt) seen one value at a time: two delays make it a rotation by ±ω.
+    let w = 0.4;
+    let x = Mat::from_fn(50, 1, |t, _| (w * t as f64).cos());
+    let fit = dmd_operator(&[x.as_ref()], 2, 2, 0.0).unwrap();
+    for z in fit.eigenvalues().unwrap() {
+        assert!(
+            (z.re - w.cos()).abs() < 1e-8 && (z.im.abs() - w.sin()).abs() < 1e-8,
+            "{z:?}"
+        );
+    }
+}
+
+/// For symmetric operators the orthogonal Procrustes distance is known in closed form (Hoffman–Wielandt):
+/// min_C ‖A − C·B·Cᵀ‖_F = ‖λ↓(A) − λ↓(B)‖. DSA's optimiser reaches it; conjugates are at distance 0.
+#[test]
+fn procrustes_dynamics_meets_hoffman_wielandt() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let r = 5;
+    let sym = |rng: &mut ChaCha8Rng| {
+        let g = randn(rng, r, r);
+        Mat::from_fn(r, r, |i, j| 0.5 * (g[(i, j)] + g[(j, i)]))
+    };
+    let cfg = DsaConfig::default();
+    for _ in 0..3 {
+        let (a, b) = (sym(&mut rng), sym(&mut rng));
+        let eig = |m: &Mat<f64>| {
+            let mut v: Vec<f64> = m.eigenvalues().unwrap().iter().map(|z| z.re).collect();
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        let hw = eig(&a)
+            .iter()
+            .zip(eig(&b))
+            .map(|(x, y)| (x - y).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let (d, c) = procrustes_dynamics(a.as_ref(), b.as_ref(), &cfg).unwrap();
+        assert!((d - hw).abs() < 1e-6 * (1.0 + hw), "{d} vs Hoffman–Wielandt {hw}");
+        let ctc = c.transpose() * &c;
+        assert!((0..r).all(|i| (0..r).all(|j| (ctc[(i, j)] - if i == j { 1.0 } else { 0.0 }).abs() < 1e-9)));
+    }
+    // A non-symmetric operator and an orthogonal conjugate of it.
+    let a = randn(&mut rng, r, r) * 0.3;
+    let q = randn(&mut rng, r, r).qr().compute_Q();
+    let b = q.transpose() * &a * &q;
+    let (d, _) = procrustes_dynamics(a.as_ref(), b.as_ref(), &cfg).unwrap();
+    assert!(d < 1e-6, "conjugate at {d}");
+}

@@ -361,12 +361,18 @@ fn analysis<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, a: &serde_json::Va
                     .filter(|(_, p)| !p.is_empty())
                     .map(|(_, p)| {
                         let n = p.len() as f64;
-                        (p.iter().map(|q| q.0).sum::<f64>() / n, p.iter().map(|q| q.1).sum::<f64>() / n)
+                        (
+                            p.iter().map(|q| q.0).sum::<f64>() / n,
+                            p.iter().map(|q| q.1).sum::<f64>() / n,
+                        )
                     })
                     .collect();
                 for w in centroids.windows(2) {
                     chart
-                        .draw_series(std::iter::once(PathElement::new(vec![w[0], w[1]], BLACK.stroke_width(2))))
+                        .draw_series(std::iter::once(PathElement::new(
+                            vec![w[0], w[1]],
+                            BLACK.stroke_width(2),
+                        )))
                         .map_err(e)?;
                     chart
                         .draw_series(std::iter::once(TriangleMarker::new(w[1], 5, BLACK.filled())))

@@ -15,8 +15,9 @@ use super::run::{eval_batch, UnitResult};
 use crate::error::{Result, ScenarioError};
 use crate::sweep::{finished_in, Manifest, ManifestUnit};
 
-/// The hidden states (`h` only) of a finished unit on the first task's evaluation trials: `[T·B × H]`.
-fn unit_states(dir: &Path) -> Result<Option<Mat<f64>>> {
+/// The hidden states (`h` only) of a finished unit on the first task's evaluation trials: `[T·B × H]`
+/// (time-major), and the trial count B.
+fn unit_states(dir: &Path) -> Result<Option<(Mat<f64>, usize)>> {
     let spath = dir.join("scenario.toml");
     let Ok(text) = std::fs::read_to_string(&spath) else {
         return Ok(None);
@@ -28,7 +29,18 @@ fn unit_states(dir: &Path) -> Result<Option<Mat<f64>>> {
     let (st, sw) = states(&policy, &b)?;
     let h = policy.hidden();
     let rows = st.len() / sw;
-    Ok(Some(Mat::from_fn(rows, h, |r, j| f64::from(st[r * sw + j]))))
+    Ok(Some((Mat::from_fn(rows, h, |r, j| f64::from(st[r * sw + j])), b.batch)))
+}
+
+/// The DSA operator of a unit: Hankel DMD (10 delays, rank 10) over its first 32 evaluation trials.
+fn unit_operator(states: &Mat<f64>, trials: usize) -> Option<Mat<f64>> {
+    let steps = states.nrows() / trials.max(1);
+    let per: Vec<Mat<f64>> = (0..trials.min(32))
+        .map(|b| Mat::from_fn(steps, states.ncols(), |t, j| states[(t * trials + b, j)]))
+        .collect();
+    let refs: Vec<_> = per.iter().map(|m| m.as_ref()).collect();
+    let cfg = reachlab_analysis::DsaConfig::default();
+    reachlab_analysis::dmd_operator(&refs, cfg.n_delays, cfg.rank, 1e-6).ok()
 }
 
 /// Gathers a task sweep: `collected.csv`, `collected.md` (per setting other than the seed: performance
@@ -153,15 +165,22 @@ pub fn collect_tasks(out: &Path, manifest: &Manifest) -> Result<Vec<(usize, Path
     // SVCCA between every pair of networks on the same trials.
     let mut mats = Vec::new();
     for (u, _) in &done {
-        if let Some(m) = unit_states(&u.dir)? {
-            mats.push((u.index, group(u), m));
+        if let Some((m, trials)) = unit_states(&u.dir)? {
+            let op = unit_operator(&m, trials);
+            mats.push((u.index, group(u), m, op));
         }
     }
     let n = mats.len();
     let mut d = vec![f64::NAN; n * n];
+    let mut dsa = vec![f64::NAN; n * n];
     for i in 0..n {
         for j in 0..n {
             let (a, b) = (&mats[i].2, &mats[j].2);
+            if let (Some(x), Some(y)) = (&mats[i].3, &mats[j].3) {
+                let cfg = reachlab_analysis::DsaConfig::default();
+                dsa[i * n + j] =
+                    reachlab_analysis::procrustes_dynamics(x.as_ref(), y.as_ref(), &cfg).map_or(f64::NAN, |r| r.0);
+            }
             if a.nrows() != b.nrows() {
                 continue;
             }
@@ -169,17 +188,19 @@ pub fn collect_tasks(out: &Path, manifest: &Manifest) -> Result<Vec<(usize, Path
             d[i * n + j] = reachlab_analysis::svcca(a.as_ref(), b.as_ref(), k).map_or(f64::NAN, |r| r.distance);
         }
     }
-    let path = out.join("svcca_distance.csv");
-    let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
     let mut header = vec!["unit".to_string()];
-    header.extend(mats.iter().map(|(i, _, _)| i.to_string()));
-    w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
-    for i in 0..n {
-        let mut rec = vec![mats[i].0.to_string()];
-        rec.extend((0..n).map(|j| format!("{:.6}", d[i * n + j])));
-        w.write_record(&rec).map_err(|e| ScenarioError::output(&path, e))?;
+    header.extend(mats.iter().map(|m| m.0.to_string()));
+    for (name, values) in [("svcca_distance.csv", &d), ("dsa_distance.csv", &dsa)] {
+        let path = out.join(name);
+        let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
+        w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
+        for i in 0..n {
+            let mut rec = vec![mats[i].0.to_string()];
+            rec.extend((0..n).map(|j| format!("{:.6}", values[i * n + j])));
+            w.write_record(&rec).map_err(|e| ScenarioError::output(&path, e))?;
+        }
+        w.flush().map_err(|e| ScenarioError::io(&path, e))?;
     }
-    w.flush().map_err(|e| ScenarioError::io(&path, e))?;
     if n >= 2 && d.iter().all(|v| v.is_finite()) {
         // Within- vs between-group distances: networks cluster by architecture (Maheswaranathan et al.).
         let (mut within, mut between) = (Vec::new(), Vec::new());
@@ -193,6 +214,19 @@ pub fn collect_tasks(out: &Path, manifest: &Manifest) -> Result<Vec<(usize, Path
             }
         }
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        let (mut dw, mut db) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            for j in i + 1..n {
+                let v = dsa[i * n + j];
+                if v.is_finite() {
+                    if mats[i].1 == mats[j].1 {
+                        dw.push(v);
+                    } else {
+                        db.push(v);
+                    }
+                }
+            }
+        }
         let _ = writeln!(
             md,
             "\nSVCCA distance (1 − mean of the top-10 canonical correlations, hidden states on the same evaluation trials): within groups {:.3} (n = {}), between groups {:.3} (n = {}).",
@@ -200,6 +234,14 @@ pub fn collect_tasks(out: &Path, manifest: &Manifest) -> Result<Vec<(usize, Path
             within.len(),
             mean(&between),
             between.len()
+        );
+        let _ = writeln!(
+            md,
+            "\nDSA distance (min over orthogonal C of ‖A_x − C·A_y·Cᵀ‖_F; Hankel DMD, 10 delays, rank 10, same trials): within groups {:.3} (n = {}), between groups {:.3} (n = {}).",
+            mean(&dw),
+            dw.len(),
+            mean(&db),
+            db.len()
         );
         let xy = reachlab_analysis::classical_mds(&d, n, 2).map_err(|e| ScenarioError::output(out, e))?;
         let pts: Vec<(String, f64, f64)> = (0..n).map(|i| (mats[i].1.clone(), xy[2 * i], xy[2 * i + 1])).collect();
