@@ -90,19 +90,14 @@ pub fn text(name: &str) -> Option<&'static str> {
 
 /// A built-in reaching scenario by name, or a reaching scenario file by path.
 pub fn resolve(name_or_path: &str) -> Result<Scenario> {
-    if let Some(t) = text(name_or_path) {
-        return Scenario::from_toml(t, Path::new(&format!("<built-in {name_or_path}>")));
+    match resolve_any(name_or_path)? {
+        AnyScenario::Reaching(s) => Ok(*s),
+        AnyScenario::Tasks(_) => Err(ScenarioError::Invalid {
+            file: name_or_path.into(),
+            key: "tasks".into(),
+            reason: "this is a task scenario; a reaching scenario (phases of a force field) is needed here".into(),
+        }),
     }
-    let path = Path::new(name_or_path);
-    if path.exists() {
-        return Scenario::load(path);
-    }
-    let known = names();
-    Err(ScenarioError::UnknownScenario {
-        name: name_or_path.to_string(),
-        known: known.join(", "),
-        suggestion: nearest(name_or_path, &known),
-    })
 }
 
 /// One line per built-in scenario: its name and description.

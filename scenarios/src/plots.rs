@@ -23,6 +23,16 @@ pub(crate) fn register() {
     });
 }
 
+/// Colours of series (arms, architectures) in the task figures.
+pub(crate) const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
 const STAGE_COLOURS: [RGBColor; 5] = [
     RGBColor(200, 200, 200),
     RGBColor(120, 170, 230),

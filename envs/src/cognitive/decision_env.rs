@@ -5,12 +5,12 @@ use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
 
+use super::cursor::TrialCursor;
 use super::ring;
 use super::task_set::TaskSet;
 use super::trial::{Response, Trial};
 use crate::env::{Env, Transition};
 use crate::error::{EnvError, Result};
-use crate::seeding::{rng_from_entropy, rng_from_seed, EnvRng};
 use crate::space::{BoxSpace, Space};
 
 /// Rewards of [`DecisionEnv`] (NeuroGym's defaults: +1 correct, 0 wrong, −0.1 for breaking fixation).
@@ -64,15 +64,10 @@ pub struct DecisionOptions {
 /// reaching the trial's end without a choice is correct only on a no-go trial. Every end is `terminated`
 /// (the trial is over), never `truncated`.
 pub struct DecisionEnv {
-    set: TaskSet,
+    cursor: TrialCursor,
     rewards: DecisionRewards,
     obs_space: Space,
     action_space: Space,
-    rng: Option<EnvRng>,
-    trial: Option<Trial>,
-    task: usize,
-    t: usize,
-    done: bool,
 }
 
 impl DecisionEnv {
@@ -97,30 +92,25 @@ impl DecisionEnv {
             n: 1 + set.conventions().n_ring,
         };
         Ok(DecisionEnv {
-            set,
+            cursor: TrialCursor::new(set),
             rewards,
             obs_space,
             action_space,
-            rng: None,
-            trial: None,
-            task: 0,
-            t: 0,
-            done: true,
         })
     }
 
     pub fn task_set(&self) -> &TaskSet {
-        &self.set
+        &self.cursor.set
     }
 
     /// The current trial (after a reset).
     pub fn trial(&self) -> Option<&Trial> {
-        self.trial.as_ref()
+        self.cursor.trial()
     }
 
     /// The direction action `k ≥ 1` points at.
     pub fn direction(&self, action: usize) -> f64 {
-        2.0 * PI * (action - 1) as f64 / self.set.conventions().n_ring as f64
+        2.0 * PI * (action - 1) as f64 / self.cursor.set.conventions().n_ring as f64
     }
 }
 
@@ -138,22 +128,7 @@ impl Env for DecisionEnv {
     }
 
     fn reset_into(&mut self, seed: Option<u64>, options: &DecisionOptions, obs: &mut [f32]) -> Result<DecisionInfo> {
-        check_len(obs, self.set.input_dim())?;
-        if let Some(s) = seed {
-            self.rng = Some(rng_from_seed(s));
-        }
-        let rng = self.rng.get_or_insert_with(rng_from_entropy);
-        let task = match options.task {
-            Some(k) if k < self.set.tasks().len() => k,
-            Some(k) => return Err(EnvError::config("options.task", format!("{k} is not a task index"))),
-            None => self.set.sample_task(rng),
-        };
-        let trial = self.set.trial_of(task, rng);
-        obs.copy_from_slice(trial.input(0));
-        self.trial = Some(trial);
-        self.task = task;
-        self.t = 0;
-        self.done = false;
+        let task = self.cursor.reset(seed, options.task, obs)?;
         Ok(DecisionInfo {
             task,
             ..DecisionInfo::default()
@@ -161,20 +136,14 @@ impl Env for DecisionEnv {
     }
 
     fn step_into(&mut self, action: &usize, obs: &mut [f32]) -> Result<Transition<DecisionInfo>> {
-        check_len(obs, self.set.input_dim())?;
-        if self.done {
-            return Err(EnvError::NeedsReset {
-                why: "the trial ended (or no reset yet)",
-            });
-        }
-        let n = 1 + self.set.conventions().n_ring;
+        let n = 1 + self.cursor.set.conventions().n_ring;
+        let trial = self.cursor.running(obs)?;
         if *action >= n {
             return Err(EnvError::ActionOutOfRange { value: *action, n });
         }
-        let trial = self.trial.as_ref().expect("reset before step");
-        let t = self.t;
+        let t = self.cursor.t;
         let mut info = DecisionInfo {
-            task: self.task,
+            task: self.cursor.task,
             step: t,
             ..DecisionInfo::default()
         };
@@ -195,8 +164,7 @@ impl Env for DecisionEnv {
                 end = Some(ok);
             }
         }
-        self.t += 1;
-        if end.is_none() && self.t == trial.steps {
+        if end.is_none() && t + 1 == trial.steps {
             end = Some(trial.response[trial.steps - 1] == Response::Fixate);
         }
         if let Some(ok) = end {
@@ -204,26 +172,14 @@ impl Env for DecisionEnv {
                 reward = if ok { self.rewards.correct } else { self.rewards.fail };
             }
             info.correct = Some(ok);
-            self.done = true;
+            self.cursor.done = true;
         }
-        obs.copy_from_slice(trial.input(self.t.min(trial.steps - 1)));
+        self.cursor.advance(obs);
         Ok(Transition {
             reward,
-            terminated: self.done,
+            terminated: self.cursor.done,
             truncated: false,
             info,
-        })
-    }
-}
-
-pub(crate) fn check_len(obs: &[f32], want: usize) -> Result<()> {
-    if obs.len() == want {
-        Ok(())
-    } else {
-        Err(EnvError::BufferSize {
-            what: "obs",
-            expected: want,
-            got: obs.len(),
         })
     }
 }

@@ -25,6 +25,7 @@
 //! ```
 
 pub mod classic;
+mod cursor;
 mod decision_env;
 mod output_env;
 pub mod ring;

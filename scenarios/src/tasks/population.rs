@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+use crate::plots::PALETTE;
 use reachlab_analysis::faer::Mat;
 
 use super::analysis::states;
@@ -260,15 +262,6 @@ pub fn collect_tasks(out: &Path, manifest: &Manifest) -> Result<Vec<(usize, Path
     Ok(missing)
 }
 
-const COLOURS: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-];
-
 fn mds<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     pts: &[(String, f64, f64)],
@@ -292,7 +285,7 @@ fn mds<DB: DrawingBackend>(
         .draw()
         .map_err(e)?;
     for (gi, g) in groups.iter().enumerate() {
-        let c = COLOURS[gi % COLOURS.len()];
+        let c = PALETTE[gi % PALETTE.len()];
         chart
             .draw_series(
                 pts.iter()

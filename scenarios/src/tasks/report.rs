@@ -6,6 +6,8 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+use crate::plots::PALETTE;
 use serde::Serialize;
 
 use super::config::TaskScenario;
@@ -177,15 +179,6 @@ pub fn write_report(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> Res
         .map_err(|e| ScenarioError::output(&svg, e))
 }
 
-const COLOURS: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-];
-
 fn curves<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     s: &TaskScenario,
@@ -215,7 +208,7 @@ fn curves<DB: DrawingBackend>(
     let mut labelled = std::collections::HashSet::new();
     for (name, pts) in series {
         let i = arms.iter().position(|a| &a.name == name).unwrap_or(0);
-        let c = COLOURS[i % COLOURS.len()];
+        let c = PALETTE[i % PALETTE.len()];
         let s = chart
             .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
             .map_err(e)?;
