@@ -164,3 +164,49 @@ fn bad_task_files_name_the_problem() {
     .to_string();
     assert!(e.contains("layout"), "{e}");
 }
+
+/// Context-dependent integration against the ideal observer: the best possible accuracy from 40 steps of
+/// N(c, 0.5²) evidence is the mean over |c| ∈ {0.05, 0.15, 0.5} of Φ(|c|·√40 / 0.5) ≈ 0.903. A trained GRU
+/// gets close to it and, beyond sampling noise, not above it.
+#[test]
+fn context_integration_approaches_the_ideal_observer() {
+    let text = r#"
+name = "context"
+[tasks]
+names = ["context_integration"]
+conventions = { sigma_x = 0.0 }
+[policy.core]
+kind = "gru"
+hidden = 64
+[training]
+updates = 400
+learning_rate = 5e-3
+eval_every = 400
+eval_trials_per_task = 1024
+"#;
+    let AnyScenario::Tasks(s) = AnyScenario::from_toml(text, Path::new("context.toml")).unwrap() else {
+        panic!("a task scenario")
+    };
+    let dir = tmp("context");
+    let r = run_tasks(&s, &dir, &mut QuietTasks).unwrap().remove(0);
+    let task = &s.tasks.context_integration;
+    let n = (task.stimulus_ms / s.tasks.conventions.dt_ms).round();
+    let ideal = task
+        .coherences
+        .iter()
+        .map(|c| 1.0 - reachlab::analysis::stats::normal_sf(c * n.sqrt() / task.noise))
+        .sum::<f64>()
+        / task.coherences.len() as f64;
+    let se = (ideal * (1.0 - ideal) / 1024.0).sqrt();
+    eprintln!(
+        "context integration: {:.4} (ideal observer {ideal:.4}, s.e. {se:.4})",
+        r.mean_perf
+    );
+    assert!((ideal - 0.903).abs() < 0.002, "{ideal}");
+    assert!(
+        r.mean_perf > ideal - 0.04 && r.mean_perf < ideal + 3.0 * se,
+        "{} vs {ideal}",
+        r.mean_perf
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
