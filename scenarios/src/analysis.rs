@@ -86,6 +86,9 @@ pub struct Analysis {
     pub preparatory_fixed_points: Vec<PrepFixedPoints>,
     /// Preparatory states (one point per target, in target order) in the baseline's TDR plane, per stage.
     pub tdr_plane: Vec<StagePoints>,
+    /// Per later stage, each target's rotation (degrees, counter-clockwise > 0) in the baseline's TDR
+    /// plane: the angle of its preparatory state about the stage's centroid, minus the baseline's.
+    pub tdr_rotation_deg: Vec<(String, Vec<f64>)>,
     /// The same on the first two principal components of all preparatory states.
     pub pc_plane: Vec<StagePoints>,
 }
@@ -95,6 +98,31 @@ pub struct Analysis {
 pub struct StagePoints {
     pub stage: String,
     pub points: Vec<[f64; 2]>,
+}
+
+/// Per point, the change (degrees, wrapped to (−180, 180]) of its angle about its set's centroid from
+/// `base` to `other` (same points in the same order).
+pub fn plane_rotation_deg(base: &[[f64; 2]], other: &[[f64; 2]]) -> Vec<f64> {
+    let angles = |pts: &[[f64; 2]]| -> Vec<f64> {
+        let n = pts.len().max(1) as f64;
+        let (cx, cy) = (
+            pts.iter().map(|p| p[0]).sum::<f64>() / n,
+            pts.iter().map(|p| p[1]).sum::<f64>() / n,
+        );
+        pts.iter().map(|p| (p[1] - cy).atan2(p[0] - cx)).collect()
+    };
+    angles(base)
+        .iter()
+        .zip(angles(other))
+        .map(|(a, b)| {
+            let d = (b - a).to_degrees().rem_euclid(360.0);
+            if d > 180.0 {
+                d - 360.0
+            } else {
+                d
+            }
+        })
+        .collect()
 }
 
 fn plane(m: &Mat<f64>) -> Vec<[f64; 2]> {
@@ -303,6 +331,7 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
         tdr_shift_retained_after_washout: f64::NAN,
         preparatory_fixed_points: vec![],
         tdr_plane: vec![],
+        tdr_rotation_deg: vec![],
         pc_plane: vec![],
     };
     if let Some(p) = &pca {
@@ -331,6 +360,14 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
                 stage: name.clone(),
                 points: plane(&tdr.project(c.prep.as_ref()).map_err(bad)?),
             });
+        }
+        if let Some(b) = out.tdr_plane.iter().find(|p| p.stage == "baseline") {
+            out.tdr_rotation_deg = out
+                .tdr_plane
+                .iter()
+                .filter(|p| p.stage != "baseline")
+                .map(|p| (p.stage.clone(), plane_rotation_deg(&b.points, &p.points)))
+                .collect();
         }
         for (name, c) in &conds {
             let score = dec.score(pcs(&c.prep)?.as_ref(), c.force.as_ref()).map_err(bad)?;
@@ -382,4 +419,33 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
     std::fs::write(&path, serde_json::to_string_pretty(&out).expect("analysis serialises"))
         .map_err(|e| ScenarioError::io(&path, e))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plane_rotation_deg;
+
+    #[test]
+    fn a_rotated_and_shifted_ring_reports_its_rotation() {
+        let base: Vec<[f64; 2]> = (0..8)
+            .map(|k| {
+                let a = std::f64::consts::TAU * k as f64 / 8.0;
+                [a.cos(), 0.5 * a.sin()]
+            })
+            .collect();
+        let th = 30f64.to_radians();
+        let other: Vec<[f64; 2]> = base
+            .iter()
+            .map(|p| {
+                [
+                    3.0 + th.cos() * p[0] - th.sin() * p[1],
+                    -1.0 + th.sin() * p[0] + th.cos() * p[1],
+                ]
+            })
+            .collect();
+        let r = plane_rotation_deg(&base, &other);
+        assert!(r.iter().all(|d| (d - 30.0).abs() < 1e-9), "{r:?}");
+        let back = plane_rotation_deg(&other, &base);
+        assert!(back.iter().all(|d| (d + 30.0).abs() < 1e-9), "{back:?}");
+    }
 }
