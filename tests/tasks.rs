@@ -88,6 +88,29 @@ fn every_builtin_task_scenario_runs_quick_from_the_cli() {
     );
 }
 
+/// The same task run with 1 and 2 threads: identical learning curves (fixed work blocks in the kernels,
+/// batches drawn on one thread).
+#[test]
+fn task_training_does_not_depend_on_the_thread_count() {
+    let curves: Vec<Vec<(usize, String, u64, u64)>> = ["1", "2"]
+        .iter()
+        .map(|threads| {
+            let dir = tmp(&format!("threads-{threads}"));
+            let out = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+                .args(["--scenario", "yang20", "--quick", "--quiet", "--out"])
+                .arg(&dir)
+                .env("RAYON_NUM_THREADS", threads)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let c = curve(&dir);
+            let _ = std::fs::remove_dir_all(&dir);
+            c
+        })
+        .collect();
+    assert_eq!(curves[0], curves[1]);
+}
+
 struct StopAfter(usize);
 
 impl TaskObserver for StopAfter {

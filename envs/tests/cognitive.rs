@@ -487,3 +487,27 @@ fn the_envs_pass_the_checker() {
     env.reset(Some(0), &DecisionOptions::default()).unwrap();
     assert!(env.step(&[f32::NAN, 0.0, 0.0]).is_err(), "a NaN action is refused");
 }
+
+#[test]
+fn bad_actions_and_conventions_are_refused_with_the_key() {
+    let set = TaskSet::from_names(&["fdgo"], conv()).unwrap();
+    let mut env = DecisionEnv::new(set, DecisionRewards::default()).unwrap();
+    assert!(env.step(&0).is_err(), "a step before the first reset");
+    env.reset(Some(0), &DecisionOptions::default()).unwrap();
+    let e = env.step(&33).unwrap_err().to_string();
+    assert!(e.contains("33"), "{e}");
+    let e = env.reset(Some(0), &DecisionOptions { task: Some(3) }).unwrap_err().to_string();
+    assert!(e.contains("options.task"), "{e}");
+    let bad = Conventions {
+        dt_ms: 0.0,
+        ..Conventions::yang2019()
+    };
+    let e = TaskSet::from_names(&["fdgo"], bad).unwrap_err().to_string();
+    assert!(e.contains("dt_ms"), "{e}");
+    let e = TaskSet::weighted(vec![Task::from_name("dm1").unwrap()], &[f64::NAN], conv())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("tasks.weights"), "{e}");
+    let e = TaskSet::from_names(&["dm1", "dm1"], conv()).unwrap_err().to_string();
+    assert!(e.contains("twice"), "{e}");
+}
