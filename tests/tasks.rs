@@ -54,6 +54,15 @@ fn flipflop_learns_and_stores_eight_stable_memories() {
     ] {
         assert!(dir.join(f).is_file(), "missing {f}");
     }
+    // `analyze_run` recomputes the fixed points from the checkpoint: the same table.
+    let before = std::fs::read_to_string(dir.join("results.md")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_analyze_run"))
+        .arg("--run")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(dir.join("results.md")).unwrap(), before);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -496,7 +496,10 @@ fn bad_actions_and_conventions_are_refused_with_the_key() {
     env.reset(Some(0), &DecisionOptions::default()).unwrap();
     let e = env.step(&33).unwrap_err().to_string();
     assert!(e.contains("33"), "{e}");
-    let e = env.reset(Some(0), &DecisionOptions { task: Some(3) }).unwrap_err().to_string();
+    let e = env
+        .reset(Some(0), &DecisionOptions { task: Some(3) })
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("options.task"), "{e}");
     let bad = Conventions {
         dt_ms: 0.0,

@@ -1,5 +1,6 @@
 //! `analyze_run`: recompute a saved run's analysis (`analysis.json`), summary and figures from its files,
-//! or tabulate finished runs side by side.
+//! or tabulate finished runs side by side. On a cognitive-task run it recomputes each unit's fixed points
+//! from its checkpoint and rewrites `results.{csv,md}`.
 //!
 //! ```sh
 //! cargo run --release --bin analyze_run -- --run runs/curl_field-1764150000
@@ -10,7 +11,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use reachlab::analysis::stats::mean_sem;
-use reachlab::scenarios::{analysis, compare, plots, summary, Scenario};
+use reachlab::scenarios::builtin::AnyScenario;
+use reachlab::scenarios::{analysis, compare, plots, summary};
 
 #[derive(Parser)]
 #[command(
@@ -67,7 +69,15 @@ fn run() -> anyhow::Result<()> {
         return Ok(());
     }
     let run = args.run.expect("clap requires --run without --compare");
-    let scenario = Scenario::load(&run.join("scenario.toml"))?;
+    let scenario = match AnyScenario::load(&run.join("scenario.toml"))? {
+        AnyScenario::Reaching(s) => *s,
+        AnyScenario::Tasks(s) => {
+            // A cognitive-task run: fixed points again from each unit's checkpoint, then the tables.
+            let results = reachlab::scenarios::tasks::run::reanalyse(&run)?;
+            println!("{}", reachlab::scenarios::tasks::report::markdown(&s, &results));
+            return Ok(());
+        }
+    };
     let a = analysis::analyze(&scenario, &run)?;
     let s = summary::summarize(&scenario, &run)?;
     plots::draw_all(&scenario, &run)?;

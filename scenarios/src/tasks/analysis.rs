@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use reachlab_agents::policy::ActOut;
-use reachlab_agents::supervised::SupervisedTrainer;
 use reachlab_agents::{CellKind, Policy};
 use reachlab_analysis::{find_fixed_points, Dynamics, FixedPointConfig, Gru, LeakyRnn, Lstm, Stability};
 use reachlab_envs::cognitive::TaskSet;
@@ -146,13 +145,12 @@ pub fn states(policy: &Policy, batch: &TrialBatch) -> Result<(Vec<f32>, usize)> 
     Ok((out, s))
 }
 
-/// Runs the analysis the scenario asks for on a trained unit.
-pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, trainer: &SupervisedTrainer, dir: &Path) -> Result<UnitAnalysis> {
+/// Runs the analysis the scenario asks for on a trained unit's policy.
+pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, policy: &Policy, dir: &Path) -> Result<UnitAnalysis> {
     let mut out = UnitAnalysis::default();
     if !s.analysis.fixed_points {
         return Ok(out);
     }
-    let policy = trainer.policy();
     let dynamics = core_dynamics(policy)?;
     // Starts: states of the evaluation trials, evenly spaced over trials and steps.
     let h = policy.hidden();

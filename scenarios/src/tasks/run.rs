@@ -235,7 +235,7 @@ impl Unit<'_> {
     }
 
     fn finish(mut self) -> Result<UnitResult> {
-        let analysis = analyse_unit(self.s, &self.set, &self.trainer, &self.dir)?;
+        let analysis = analyse_unit(self.s, &self.set, self.trainer.policy(), &self.dir)?;
         self.progress.finished = true;
         self.checkpoint()?;
         let names: Vec<String> = self.set.tasks().iter().map(|t| t.name()).collect();
@@ -341,6 +341,33 @@ pub fn unit_dir(s: &TaskScenario, dir: &Path, arm: &str, seed: u64) -> PathBuf {
     } else {
         dir.to_owned()
     }
+}
+
+/// Recomputes the analysis of every finished unit of a task run from its last checkpoint (updating each
+/// `result.json`), then the report and figures; returns the results.
+pub fn reanalyse(dir: &Path) -> Result<Vec<UnitResult>> {
+    let spath = dir.join("scenario.toml");
+    let text = std::fs::read_to_string(&spath).map_err(|e| ScenarioError::io(&spath, e))?;
+    let s = TaskScenario::from_toml(&text, &spath)?;
+    let set = s.tasks.task_set()?;
+    let mut results = Vec::new();
+    for arm in s.arm_list() {
+        for seed in s.seed_list() {
+            let d = unit_dir(&s, dir, &arm.name, seed);
+            let rpath = d.join("result.json");
+            let text = std::fs::read_to_string(&rpath).map_err(|e| ScenarioError::Resume {
+                dir: d.clone(),
+                reason: format!("no result.json ({e}): the unit has not finished; `train_agent --resume` it first"),
+            })?;
+            let mut r: UnitResult = serde_json::from_str(&text).map_err(|e| ScenarioError::output(&rpath, e))?;
+            let (policy, _) = reachlab_agents::load_checkpoint(&d.join("checkpoints").join("latest"))?;
+            r.analysis = analyse_unit(&s, &set, &policy, &d)?;
+            write_json(&rpath, &r)?;
+            results.push(r);
+        }
+    }
+    super::report::write_report(&s, dir, &results)?;
+    Ok(results)
 }
 
 /// Runs every arm × seed of `s` into `dir` (skipping finished units, resuming a killed one), then
