@@ -74,7 +74,7 @@ fn run() -> anyhow::Result<()> {
         AnyScenario::Tasks(s) => {
             // A cognitive-task run: fixed points again from each unit's checkpoint, then the tables.
             let results = reachlab::scenarios::tasks::run::reanalyse(&run)?;
-            println!("{}", reachlab::scenarios::tasks::report::markdown(&s, &results));
+            println!("{}", reachlab::scenarios::tasks::report::markdown(&s, &run, &results));
             return Ok(());
         }
     };

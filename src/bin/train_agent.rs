@@ -175,7 +175,7 @@ fn run_task_scenario(s: &TaskScenario, out: &std::path::Path, progress: &mut Pro
         b.finish();
     }
     if !progress.json {
-        println!("{}", tasks::report::markdown(s, &results));
+        println!("{}", tasks::report::markdown(s, out, &results));
         println!("results in {}", out.display());
     }
     Ok(())

@@ -41,18 +41,32 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-/// The markdown tables of a finished run.
-pub fn markdown(s: &TaskScenario, results: &[UnitResult]) -> String {
+/// The first evaluated step of a unit's learning curve at which the mean over tasks reached `level`.
+fn steps_to_mean(s: &TaskScenario, dir: &Path, r: &UnitResult, level: f64) -> Option<usize> {
+    let p = unit_dir(s, dir, &r.arm, r.seed).join("learning_curve.csv");
+    let mut rd = csv::Reader::from_path(p).ok()?;
+    rd.deserialize::<TaskCurveRow>()
+        .filter_map(|row| row.ok())
+        .find(|row| row.task == "mean" && row.perf >= level)
+        .map(|row| row.update)
+}
+
+/// The markdown tables of a finished run in `dir`.
+pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String {
     let mut md = String::new();
     let c = s.training.criterion;
     let _ = writeln!(md, "# {}\n\n{}\n", s.name, s.description);
     let _ = writeln!(
         md,
-        "Supervised BPTT, batch {}, lr {}, at most {} steps; evaluation on {} fixed trials per task; criterion: every task ≥ {c}.\n",
-        s.training.batch_size, s.training.learning_rate, s.training.updates, s.training.eval_trials_per_task
+        "Supervised BPTT, batch {}, lr {}, at most {} steps; evaluation on {} fixed trials per task; criterion: every task ≥ {c}; mean criterion: the mean over tasks ≥ {}.\n",
+        s.training.batch_size,
+        s.training.learning_rate,
+        s.training.updates,
+        s.training.eval_trials_per_task,
+        s.training.mean_criterion
     );
-    let _ = writeln!(md, "| arm | seeds | reached criterion | median steps to criterion | final mean perf | final min perf | median wall (s) |");
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(md, "| arm | seeds | reached criterion | median steps to criterion | median steps to mean criterion | final mean perf | final min perf | median wall (s) |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
     for arm in s.arm_list() {
         let rs: Vec<&UnitResult> = results.iter().filter(|r| r.arm == arm.name).collect();
         let reached: Vec<f64> = rs
@@ -61,17 +75,27 @@ pub fn markdown(s: &TaskScenario, results: &[UnitResult]) -> String {
             .collect();
         let mean = rs.iter().map(|r| r.mean_perf).sum::<f64>() / rs.len().max(1) as f64;
         let min = rs.iter().map(|r| r.min_perf).sum::<f64>() / rs.len().max(1) as f64;
-        let steps = if reached.is_empty() {
-            "—".to_string()
-        } else {
-            format!("{:.0}", median(reached.clone()))
+        let med = |v: &[f64]| {
+            if v.is_empty() {
+                "—".to_string()
+            } else {
+                format!("{:.0}", median(v.to_vec()))
+            }
         };
+        let to_mean: Vec<f64> = rs
+            .iter()
+            .filter_map(|r| steps_to_mean(s, dir, r, s.training.mean_criterion).map(|u| u as f64))
+            .collect();
         let _ = writeln!(
             md,
-            "| {} | {} | {}/{} | {steps} | {mean:.3} | {min:.3} | {:.0} |",
+            "| {} | {} | {}/{} | {} | {} ({}/{}) | {mean:.3} | {min:.3} | {:.0} |",
             arm.name,
             rs.len(),
             reached.len(),
+            rs.len(),
+            med(&reached),
+            med(&to_mean),
+            to_mean.len(),
             rs.len(),
             median(rs.iter().map(|r| r.wall_seconds).collect())
         );
@@ -150,7 +174,7 @@ pub fn write_report(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> Res
     }
     w.flush().map_err(|e| ScenarioError::io(&path, e))?;
     let md = dir.join("results.md");
-    std::fs::write(&md, markdown(s, results)).map_err(|e| ScenarioError::io(&md, e))?;
+    std::fs::write(&md, markdown(s, dir, results)).map_err(|e| ScenarioError::io(&md, e))?;
     // Curves: the mean over tasks for every unit.
     let mut series = Vec::new();
     for arm in s.arm_list() {
