@@ -23,6 +23,23 @@ pub trait Dynamics {
     /// Writes the vector–Jacobian product `Jᵀ·v` at (h, u) into `out` (the gradient of q(h) needs only
     /// this). The default forms the Jacobian; the cells override it with an O(weights) pass that never
     /// builds the matrix.
+    /// q(h) = ½‖F(h, u) − h‖² and its gradient `(J − I)ᵀ·(F − h)` into `grad`, in one pass where a cell
+    /// can share work between the two (the fixed-point finder's inner loop).
+    fn q_and_grad(&self, h: &[f64], u: &[f64], grad: &mut [f64]) -> f64 {
+        let n = self.dim();
+        let mut r = vec![0.0; n];
+        self.step(h, u, &mut r);
+        let mut q = 0.0;
+        for i in 0..n {
+            r[i] -= h[i];
+            q += r[i] * r[i];
+        }
+        self.vjp(h, u, &r, grad);
+        for i in 0..n {
+            grad[i] -= r[i];
+        }
+        0.5 * q
+    }
     fn vjp(&self, h: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
         let n = self.dim();
         let mut jac = vec![0.0; n * n];
@@ -91,8 +108,27 @@ fn check_len(what: &'static str, got: usize, expected: usize) -> Result<()> {
 fn matvec(w: &[f64], x: &[f64], rows: usize, out: &mut [f64]) {
     let cols = x.len();
     for (r, o) in out.iter_mut().enumerate().take(rows) {
-        *o = w[r * cols..(r + 1) * cols].iter().zip(x).map(|(a, b)| a * b).sum();
+        *o = dot(&w[r * cols..(r + 1) * cols], x);
     }
+}
+
+/// A dot product with eight independent partial sums, so the compiler can vectorise it (a plain
+/// iterator `sum` must add in order and stays scalar). The order of additions is fixed, so results do
+/// not depend on the machine beyond its floating-point rounding.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut tail = 0.0;
+    for (x, y) in ra.iter().zip(rb) {
+        tail += x * y;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
 /// `h' = A·h + B·u + c`.
@@ -319,9 +355,29 @@ impl Dynamics for Gru {
             }
         }
     }
-    fn vjp(&self, h: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
+    fn q_and_grad(&self, h: &[f64], u: &[f64], grad: &mut [f64]) -> f64 {
         let n = self.n;
         let g = self.gates(h, u);
+        let r: Vec<f64> = (0..n)
+            .map(|i| (1.0 - g.z[i]) * g.cand[i] + g.z[i] * h[i] - h[i])
+            .collect();
+        self.vjp_with(&g, h, &r, grad);
+        let mut q = 0.0;
+        for i in 0..n {
+            grad[i] -= r[i];
+            q += r[i] * r[i];
+        }
+        0.5 * q
+    }
+    fn vjp(&self, h: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
+        let g = self.gates(h, u);
+        self.vjp_with(&g, h, v, out);
+    }
+}
+
+impl Gru {
+    fn vjp_with(&self, g: &GruGates, h: &[f64], v: &[f64], out: &mut [f64]) {
+        let n = self.n;
         let (mut dr, mut dz, mut dn) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
         for i in 0..n {
             let dc = v[i] * (1.0 - g.z[i]) * (1.0 - g.cand[i] * g.cand[i]);

@@ -40,6 +40,9 @@ pub struct FixedPointConfig {
     pub outlier_factor: f64,
     /// |λ| within this of 1 counts as marginal (line or ring attractor hint).
     pub marginal_tol: f64,
+    /// Give up on a start (a slow point or none) when q has not halved over this many iterations
+    /// (0 = never; run to `max_iters`).
+    pub stall_window: usize,
     /// Threads the starts are spread over (0 = one per core). Each start is optimised on its own, so the
     /// result does not depend on this.
     pub threads: usize,
@@ -59,6 +62,7 @@ impl Default for FixedPointConfig {
             unique_tol: 1e-3,
             outlier_factor: 10.0,
             marginal_tol: 0.01,
+            stall_window: 500,
             threads: 0,
         }
     }
@@ -133,29 +137,28 @@ fn q_and_residual<D: Dynamics>(d: &D, x: &[f64], u: &[f64], f: &mut [f64], r: &m
 fn optimise_start<D: Dynamics>(d: &D, u: &[f64], start: &[f64], cfg: &FixedPointConfig) -> (Vec<f64>, f64) {
     let n = start.len();
     let mut x = start.to_vec();
-    let (mut f, mut r, mut g) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let mut g = vec![0.0; n];
     let (mut m1, mut m2) = (vec![0.0; n], vec![0.0; n]);
     let (b1, b2, eps): (f64, f64, f64) = (0.9, 0.999, 1e-8);
     let mut lr = cfg.learning_rate;
     let mut best = f64::INFINITY;
     let mut since_best = 0;
-    let mut q = q_and_residual(d, &x, u, &mut f, &mut r);
+    let mut window_start = f64::INFINITY;
     for it in 1..=cfg.max_iters {
+        // q and ∇q = (J − I)ᵀ·r in one pass (a vector–Jacobian product; no n×n matrix).
+        let q = d.q_and_grad(&x, u, &mut g);
+        if !q.is_finite() {
+            return (x, f64::INFINITY);
+        }
         if q < cfg.newton_threshold || q < cfg.q_tol {
             break;
         }
-        // ∇q = (J − I)ᵀ·r, by a vector–Jacobian product (no n×n matrix per iteration).
-        d.vjp(&x, u, &r, &mut g);
-        for j in 0..n {
-            g[j] -= r[j];
+        if cfg.stall_window > 0 && (it - 1) % cfg.stall_window == 0 {
+            if q > 0.5 * window_start {
+                break;
+            }
+            window_start = q;
         }
-        let (c1, c2) = (1.0 - b1.powi(it as i32), 1.0 - b2.powi(it as i32));
-        for j in 0..n {
-            m1[j] = b1 * m1[j] + (1.0 - b1) * g[j];
-            m2[j] = b2 * m2[j] + (1.0 - b2) * g[j] * g[j];
-            x[j] -= lr * (m1[j] / c1) / ((m2[j] / c2).sqrt() + eps);
-        }
-        q = q_and_residual(d, &x, u, &mut f, &mut r);
         if q < best {
             best = q;
             since_best = 0;
@@ -166,8 +169,11 @@ fn optimise_start<D: Dynamics>(d: &D, u: &[f64], start: &[f64], cfg: &FixedPoint
                 since_best = 0;
             }
         }
-        if !q.is_finite() {
-            return (x, f64::INFINITY);
+        let (c1, c2) = (1.0 - b1.powi(it as i32), 1.0 - b2.powi(it as i32));
+        for j in 0..n {
+            m1[j] = b1 * m1[j] + (1.0 - b1) * g[j];
+            m2[j] = b2 * m2[j] + (1.0 - b2) * g[j] * g[j];
+            x[j] -= lr * (m1[j] / c1) / ((m2[j] / c2).sqrt() + eps);
         }
     }
     newton_refine(d, u, x, cfg)

@@ -75,6 +75,20 @@ impl Dynamics for CoreDynamics {
             CoreDynamics::Lstm(d) => d.jacobian(h, u, jac),
         }
     }
+    fn vjp(&self, h: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
+        match self {
+            CoreDynamics::Leaky(d) => d.vjp(h, u, v, out),
+            CoreDynamics::Gru(d) => d.vjp(h, u, v, out),
+            CoreDynamics::Lstm(d) => d.vjp(h, u, v, out),
+        }
+    }
+    fn q_and_grad(&self, h: &[f64], u: &[f64], grad: &mut [f64]) -> f64 {
+        match self {
+            CoreDynamics::Leaky(d) => d.q_and_grad(h, u, grad),
+            CoreDynamics::Gru(d) => d.q_and_grad(h, u, grad),
+            CoreDynamics::Lstm(d) => d.q_and_grad(h, u, grad),
+        }
+    }
 }
 
 fn values(policy: &Policy, name: &str) -> Result<Vec<f64>> {
