@@ -258,6 +258,56 @@ pub fn write_manifest(spec: &SweepSpec, units: &[Unit], out: &Path) -> Result<()
         .map_err(|e| ScenarioError::io(&p, e))
 }
 
+/// Runs the unfinished `units` of a sweep on this machine, `jobs` at a time: each as a child process
+/// `exe --sweep FILE --out OUT --unit I --quiet` with `cores / jobs` kernel threads and its output in
+/// `OUT/logs/unit-I.log`. `done` is called after each unit. Returns the units that failed, with their logs.
+pub fn run_local(
+    exe: &Path,
+    sweep_file: &Path,
+    out: &Path,
+    units: &[Unit],
+    jobs: usize,
+    done: impl Fn() + Sync,
+) -> Vec<(usize, PathBuf)> {
+    let jobs = jobs.max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = (cores / jobs).max(1);
+    let todo: Vec<usize> = units.iter().filter(|u| !u.finished(out)).map(|u| u.index).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(todo.len()) {
+            scope.spawn(|| loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(&i) = todo.get(k) else { break };
+                let log = out.join("logs").join(format!("unit-{i}.log"));
+                let ok = std::fs::File::create(&log)
+                    .and_then(|f| {
+                        let err = f.try_clone()?;
+                        std::process::Command::new(exe)
+                            .args(["--sweep"])
+                            .arg(sweep_file)
+                            .arg("--out")
+                            .arg(out)
+                            .args(["--unit", &i.to_string(), "--quiet"])
+                            .env("RAYON_NUM_THREADS", threads.to_string())
+                            .stdout(f)
+                            .stderr(err)
+                            .status()
+                    })
+                    .is_ok_and(|s| s.success());
+                if !ok {
+                    failed.lock().expect("failed list").push((i, log));
+                }
+                done();
+            });
+        }
+    });
+    let mut failed = failed.into_inner().expect("failed list");
+    failed.sort();
+    failed
+}
+
 /// The `sbatch --array` script: task i runs unit i through the same CLI.
 pub fn slurm_script(exe: &Path, sweep_file: &Path, out: &Path, n_units: usize, cpus: usize) -> String {
     format!(

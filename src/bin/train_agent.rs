@@ -239,10 +239,7 @@ fn run_sweep(args: &Args, file: &std::path::Path, progress: &mut Progress) -> an
             }
         }
         Backend::Local => {
-            let jobs = args.jobs.max(1);
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let threads = (cores / jobs).max(1);
-            let todo: Vec<usize> = units.iter().filter(|u| !u.finished(&out)).map(|u| u.index).collect();
+            let todo = units.iter().filter(|u| !u.finished(&out)).count();
             let bar = (!args.quiet).then(|| {
                 let b = ProgressBar::new(units.len() as u64);
                 b.set_style(
@@ -251,39 +248,12 @@ fn run_sweep(args: &Args, file: &std::path::Path, progress: &mut Progress) -> an
                         .progress_chars("=> "),
                 );
                 b.set_prefix("sweep");
-                b.set_position((units.len() - todo.len()) as u64);
+                b.set_position((units.len() - todo) as u64);
                 b
             });
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            let failed = std::sync::Mutex::new(Vec::new());
-            std::thread::scope(|scope| {
-                for _ in 0..jobs.min(todo.len()) {
-                    scope.spawn(|| loop {
-                        let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        let Some(&i) = todo.get(k) else { break };
-                        let log = out.join("logs").join(format!("unit-{i}.log"));
-                        let ok = std::fs::File::create(&log)
-                            .and_then(|f| {
-                                let err = f.try_clone()?;
-                                std::process::Command::new(&exe)
-                                    .args(["--sweep"])
-                                    .arg(&sweep_file)
-                                    .arg("--out")
-                                    .arg(&out_abs)
-                                    .args(["--unit", &i.to_string(), "--quiet"])
-                                    .env("RAYON_NUM_THREADS", threads.to_string())
-                                    .stdout(f)
-                                    .stderr(err)
-                                    .status()
-                            })
-                            .is_ok_and(|s| s.success());
-                        if !ok {
-                            failed.lock().expect("failed list").push((i, log));
-                        }
-                        if let Some(b) = &bar {
-                            b.inc(1);
-                        }
-                    });
+            let failed = sweep::run_local(&exe, &sweep_file, &out_abs, &units, args.jobs, || {
+                if let Some(b) = &bar {
+                    b.inc(1);
                 }
             });
             if let Some(b) = bar {
@@ -295,7 +265,7 @@ fn run_sweep(args: &Args, file: &std::path::Path, progress: &mut Progress) -> an
                 units.len(),
                 out.join("collected.csv").display()
             );
-            for (i, log) in failed.into_inner().expect("failed list") {
+            for (i, log) in failed {
                 println!("unit {i} failed: see {}", log.display());
             }
             if !missing.is_empty() {
