@@ -3,7 +3,7 @@
 //! Train recurrent networks by reinforcement learning to reach and to do cognitive tasks, then take them
 //! apart the way one takes apart a brain. This facade re-exports the member crates:
 //!
-//! - [`envs`]: Gymnasium-style environments (curl-field reaching), vector envs, wrappers.
+//! - [`envs`]: Gymnasium-style environments (curl-field reaching, cognitive tasks), vector envs, wrappers.
 //! - [`agents`]: RNN policies and policy-gradient training.
 //! - [`analysis`]: population geometry and dynamics.
 //! - [`scenarios`]: whole experiments as data.
@@ -12,3 +12,15 @@ pub use reachlab_agents as agents;
 pub use reachlab_analysis as analysis;
 pub use reachlab_envs as envs;
 pub use reachlab_scenarios as scenarios;
+
+/// What the binaries' `main` returns for `run()`'s result: success, or exit status 1 with the error chain
+/// (`{:#}`) on one line and no backtrace.
+pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

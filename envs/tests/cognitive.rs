@@ -335,9 +335,9 @@ fn an_oracle_scores_one_on_every_task() {
 fn the_yang20_set_has_85_inputs_and_33_outputs_and_batches_are_seeded() {
     let set = TaskSet::from_names(&["yang20"], Conventions::yang2019()).unwrap();
     assert_eq!((set.input_dim(), set.output_dim()), (85, 33));
-    let a = set.batch(32, 5).unwrap();
-    let b = set.batch(32, 5).unwrap();
-    let c = set.batch(32, 6).unwrap();
+    let a = set.batch(32, 5);
+    let b = set.batch(32, 5);
+    let c = set.batch(32, 6);
     assert_eq!(a.inputs, b.inputs);
     assert_ne!(a.inputs, c.inputs);
     // Rule one-hot of the trial's task, and input noise of sd 0.01·√10 on silent channels.

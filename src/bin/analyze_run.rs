@@ -28,15 +28,8 @@ struct Args {
     compare: Vec<PathBuf>,
 }
 
-/// Exit status 1 with the error chain (`{:#}`) on one line, without a backtrace.
 fn main() -> std::process::ExitCode {
-    match run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    reachlab::exit_code(run())
 }
 
 fn run() -> anyhow::Result<()> {

@@ -276,15 +276,8 @@ fn run_sweep(args: &Args, file: &std::path::Path, progress: &mut Progress) -> an
     Ok(())
 }
 
-/// Exit status 1 with the error chain (`{:#}`) on one line, without a backtrace.
 fn main() -> std::process::ExitCode {
-    match run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    reachlab::exit_code(run())
 }
 
 fn run() -> anyhow::Result<()> {

@@ -17,7 +17,7 @@
 //!
 //! let set = TaskSet::from_names(&["delaygo", "dm1"], Conventions::yang2019())?;
 //! assert_eq!(set.input_dim(), 1 + 2 * 32 + 2); // fixation, two rings, one rule unit per task
-//! let batch = set.batch(16, 7)?;
+//! let batch = set.batch(16, 7);
 //! // An oracle that outputs the targets scores 1.0 on every trial.
 //! let scores = batch.score(&set, &batch.targets)?;
 //! assert!(scores.iter().all(|&s| s == 1.0));

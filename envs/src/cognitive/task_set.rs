@@ -330,7 +330,7 @@ impl TaskSet {
     }
 
     /// A batch of `size` trials from `seed`, tasks drawn by weight (same seed, same batch).
-    pub fn batch(&self, size: usize, seed: u64) -> Result<TrialBatch> {
+    pub fn batch(&self, size: usize, seed: u64) -> TrialBatch {
         let mut rng = rng_from_seed(seed);
         let mut tasks = Vec::with_capacity(size);
         let mut trials = Vec::with_capacity(size);
@@ -352,7 +352,12 @@ impl TaskSet {
         }
         let mut rng = rng_from_seed(seed);
         let trials = (0..size).map(|_| self.trial_of(index, &mut rng)).collect();
-        TrialBatch::pack(vec![index; size], trials, self.input_dim(), self.output_dim)
+        Ok(TrialBatch::pack(
+            vec![index; size],
+            trials,
+            self.input_dim(),
+            self.output_dim,
+        ))
     }
 }
 
@@ -374,7 +379,7 @@ pub struct TrialBatch {
 }
 
 impl TrialBatch {
-    fn pack(tasks: Vec<usize>, trials: Vec<Trial>, i_dim: usize, o_dim: usize) -> Result<Self> {
+    fn pack(tasks: Vec<usize>, trials: Vec<Trial>, i_dim: usize, o_dim: usize) -> Self {
         let steps = trials.iter().map(|t| t.steps).max().unwrap_or(0);
         let b = trials.len();
         let mut inputs = vec![0.0f32; steps * b * i_dim];
@@ -388,7 +393,7 @@ impl TrialBatch {
                 mask[dst].copy_from_slice(&tr.mask[t * o_dim..(t + 1) * o_dim]);
             }
         }
-        Ok(TrialBatch {
+        TrialBatch {
             steps,
             batch: b,
             input_dim: i_dim,
@@ -398,7 +403,7 @@ impl TrialBatch {
             mask,
             tasks,
             trials,
-        })
+        }
     }
 
     /// The outputs of trial `r` (its own length) from padded time-major outputs `[T, B, O]`.

@@ -214,7 +214,7 @@ impl Unit<'_> {
             let u = self.progress.update;
             let bseed = derive_seed(self.seed, 1_000_000 + u as u64);
             let b = match t.batches {
-                BatchMode::Mixed => self.set.batch(t.batch_size, bseed)?,
+                BatchMode::Mixed => self.set.batch(t.batch_size, bseed),
                 BatchMode::OneTask => {
                     let k = self.set.sample_task(&mut reachlab_envs::seeding::rng_from_seed(bseed));
                     self.set.batch_of(k, t.batch_size, derive_seed(bseed, 1))?
