@@ -4,7 +4,8 @@
 //! - `rollout_ms`: 64 reaching episodes × 150 steps with a GRU-128 policy;
 //! - `update_ms`: 4 epochs × 4 minibatches of whole-episode PPO on that rollout.
 //!
-//! `cargo run --release --example time_training -- [repeats]`; threads: `RAYON_NUM_THREADS` (the kernels)
+//! `cargo run --release --example time_training -- [repeats] [bptt|ppo]` (the second argument times one
+//! part alone, for profiling); threads: `RAYON_NUM_THREADS` (the kernels)
 //! and `REACHLAB_THREADS` (rollout workers), both defaulting to the number of cores.
 
 use std::time::Instant;
@@ -39,15 +40,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
 
+    let only = std::env::args().nth(2).unwrap_or_default();
     let (t, b, i, o) = (100, 64, 16, 4);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let mut v = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-1.0..1.0)).collect() };
     let batch = SupervisedBatch::from_vecs(t, b, v(t * b * i), v(t * b * o), vec![1.0; t * b * o], DType::F32)?;
     let policy = Policy::new(&PolicyConfig::default(), i, HeadKind::Gaussian { dim: o })?;
     let mut sup = SupervisedTrainer::new(policy, SupervisedConfig::default())?;
-    let bptt_ms = median_ms(repeats, || {
-        sup.step(&batch).expect("BPTT step");
-    });
+    let bptt_ms = if only == "ppo" {
+        f64::NAN
+    } else {
+        median_ms(repeats, || {
+            sup.step(&batch).expect("BPTT step");
+        })
+    };
+    if only == "bptt" {
+        println!("{}", serde_json::json!({ "bptt_ms": bptt_ms }));
+        return Ok(());
+    }
 
     let config = TrainConfig {
         threads,

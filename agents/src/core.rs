@@ -7,7 +7,9 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, Result};
-use crate::kernels::{Activation, CellKind, FusedRnn};
+use crate::kernels::cell::CellWeights;
+use crate::kernels::packed::{matmul_packed, Packed};
+use crate::kernels::{Activation, CellKind, FusedRnn, View};
 use crate::params::Params;
 
 /// Which recurrent network a policy uses.
@@ -276,38 +278,65 @@ impl RecurrentCore {
     /// Runs the core over a whole sequence: `x [T, B, I]`, `h0 [B, S]`, optional additive noise
     /// `[T, B, G·H]` on the input projection (recorded during the rollout) → hidden states `[T, B, H]`.
     pub fn forward(&self, x: &Tensor, h0: &Tensor, noise: Option<&Tensor>) -> Result<Tensor> {
-        let (t, b, i) = x.dims3()?;
+        let (_, _, i) = x.dims3()?;
         if i != self.input {
             return Err(AgentError::Mismatch(format!(
                 "the core expects {} inputs per step, got {i}",
                 self.input
             )));
         }
-        let g = self.config.cell().gates() * self.config.hidden;
-        let mut xp = x
-            .reshape((t * b, i))?
-            .matmul(&self.w_ih.as_tensor().t()?)?
-            .broadcast_add(self.b_ih.as_tensor())?
-            .reshape((t, b, g))?;
-        if let Some(n) = noise {
-            xp = (xp + n)?;
-        }
-        let wp = Tensor::cat(&[self.effective_w_hh()?, self.b_hh.as_tensor().unsqueeze(1)?], 1)?;
-        let op = FusedRnn::new(self.config.cell(), self.config.hidden, self.config.rows_per_chunk);
-        Ok(xp.contiguous()?.apply_op3(&h0.contiguous()?, &wp.contiguous()?, op)?)
+        let op = FusedRnn::new(self.config.cell(), self.config.hidden, self.config.rows_per_chunk)
+            .with_noise(noise.cloned());
+        Ok(x.contiguous()?
+            .apply_op3(&h0.contiguous()?, &self.packed_weights()?, op)?)
+    }
+
+    /// `[W_ih | W_hh (effective) | b_ih | b_hh]`, `[G·H, I + H + 2]`: the weights of the fused op.
+    fn packed_weights(&self) -> Result<Tensor> {
+        Ok(Tensor::cat(
+            &[
+                self.w_ih.as_tensor().clone(),
+                self.effective_w_hh()?,
+                self.b_ih.as_tensor().unsqueeze(1)?,
+                self.b_hh.as_tensor().unsqueeze(1)?,
+            ],
+            1,
+        )?
+        .contiguous()?)
     }
 
     /// A plain-f32 copy of the weights for acting without an autograd graph.
     pub fn snapshot(&self) -> Result<CoreWeights> {
-        let f = |t: &Tensor| -> Result<Vec<f32>> { Ok(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?) };
-        let wp = Tensor::cat(&[self.effective_w_hh()?, self.b_hh.as_tensor().unsqueeze(1)?], 1)?;
+        let w: Vec<f32> = self.packed_weights()?.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
+        let (i, h) = (self.input, self.config.hidden);
+        let cell = self.config.cell();
+        let (g, ld) = (cell.gates() * h, i + h + 2);
+        let column = |c: usize| -> Vec<f32> { (0..g).map(|j| w[j * ld + c]).collect() };
         Ok(CoreWeights {
-            cell: self.config.cell(),
-            hidden: self.config.hidden,
-            input: self.input,
-            w_ih: f(self.w_ih.as_tensor())?,
-            b_ih: f(self.b_ih.as_tensor())?,
-            wp: f(&wp)?,
+            cell,
+            hidden: h,
+            input: i,
+            w_in: Packed::new(
+                i,
+                g,
+                View {
+                    data: &w,
+                    rs: 1,
+                    cs: ld,
+                },
+            ),
+            b_in: column(i + h),
+            recurrent: CellWeights::new(
+                g,
+                h,
+                View {
+                    data: &w[i..],
+                    rs: ld,
+                    cs: 1,
+                },
+                column(i + h + 1),
+                false,
+            ),
         })
     }
 
@@ -317,15 +346,17 @@ impl RecurrentCore {
     }
 }
 
-/// The weights of a core as plain f32 arrays, for acting step by step with no graph.
+/// The weights of a core as plain f32 arrays, packed for the per-step products, for acting step by step
+/// with no graph.
 #[derive(Debug, Clone)]
 pub struct CoreWeights {
     cell: CellKind,
     hidden: usize,
     input: usize,
-    w_ih: Vec<f32>,
-    b_ih: Vec<f32>,
-    wp: Vec<f32>,
+    /// `W_ihᵀ` packed.
+    w_in: Packed<f32>,
+    b_in: Vec<f32>,
+    recurrent: CellWeights<f32>,
 }
 
 impl CoreWeights {
@@ -347,25 +378,18 @@ impl CoreWeights {
         let g = self.gate_width();
         let (xp, gh) = scratch.split_at_mut(rows * g);
         let gh = &mut gh[..rows * g];
-        for r in 0..rows {
-            xp[r * g..(r + 1) * g].copy_from_slice(&self.b_ih);
+        let xp = &mut xp[..rows * g];
+        for row in xp.chunks_exact_mut(g) {
+            row.copy_from_slice(&self.b_in);
         }
-        crate::kernels::matmul(
-            rows,
-            g,
-            self.input,
-            xp,
-            g,
-            crate::kernels::View::rows(x, self.input),
-            crate::kernels::View::transposed(&self.w_ih, self.input),
-            true,
-        );
+        matmul_packed(rows, View::rows(x, self.input), &self.w_in, xp, g, true);
         if !noise.is_empty() {
             for (a, n) in xp.iter_mut().zip(noise) {
                 *a += *n;
             }
         }
-        self.cell.forward(self.hidden, rows, xp, prev, &self.wp, gh, next, None);
+        self.cell
+            .forward(self.hidden, rows, xp, prev, &self.recurrent, gh, next, None);
     }
 }
 

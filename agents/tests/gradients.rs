@@ -8,7 +8,10 @@ use reachlab_agents::{Activation, CellKind};
 
 const T: usize = 6;
 const B: usize = 5;
+const I: usize = 3;
 const H: usize = 4;
+/// Columns of the op's weights `[W_ih | W_hh | b_ih | b_hh]`.
+const LD: usize = I + H + 2;
 
 fn cells() -> Vec<CellKind> {
     vec![
@@ -31,11 +34,29 @@ fn random(shape: &[usize], scale: f64, rng: &mut ChaCha8Rng) -> Tensor {
     Tensor::from_vec(v, shape, &Device::Cpu).unwrap()
 }
 
-/// The same cell composed from candle ops, step by step.
-fn reference(kind: CellKind, xp: &Tensor, h0: &Tensor, w: &Tensor) -> candle_core::Result<Tensor> {
+/// The same cell composed from candle ops, step by step (with the input projection `x·W_ihᵀ + b_ih`
+/// plus `noise` done up front, as a tracked `[T, B, G·H]` tensor).
+fn reference(
+    kind: CellKind,
+    x: &Tensor,
+    h0: &Tensor,
+    w: &Tensor,
+    noise: Option<&Tensor>,
+) -> candle_core::Result<Tensor> {
     let sig = |x: &Tensor| -> candle_core::Result<Tensor> { (x.neg()?.exp()? + 1.0)?.recip() };
-    let whh = w.narrow(1, 0, H)?;
-    let bhh = w.narrow(1, H, 1)?.squeeze(1)?;
+    let g = kind.gates() * H;
+    let wih = w.narrow(1, 0, I)?;
+    let whh = w.narrow(1, I, H)?;
+    let bih = w.narrow(1, I + H, 1)?.squeeze(1)?;
+    let bhh = w.narrow(1, I + H + 1, 1)?.squeeze(1)?;
+    let mut xp = x
+        .reshape((T * B, I))?
+        .matmul(&wih.t()?)?
+        .broadcast_add(&bih)?
+        .reshape((T, B, g))?;
+    if let Some(n) = noise {
+        xp = (xp + n)?;
+    }
     let mut state = h0.clone();
     let mut outs = Vec::new();
     for t in 0..T {
@@ -75,9 +96,10 @@ fn reference(kind: CellKind, xp: &Tensor, h0: &Tensor, w: &Tensor) -> candle_cor
 }
 
 struct Case {
-    xp: Var,
+    x: Var,
     h0: Var,
     w: Var,
+    noise: Tensor,
     probe: Tensor,
 }
 
@@ -86,9 +108,10 @@ fn case(kind: CellKind, seed: u64) -> Case {
     let g = kind.gates() * H;
     let s = kind.state_width(H);
     Case {
-        xp: Var::from_tensor(&random(&[T, B, g], 1.0, &mut rng)).unwrap(),
+        x: Var::from_tensor(&random(&[T, B, I], 1.0, &mut rng)).unwrap(),
         h0: Var::from_tensor(&random(&[B, s], 0.5, &mut rng)).unwrap(),
-        w: Var::from_tensor(&random(&[g, H + 1], 0.8, &mut rng)).unwrap(),
+        w: Var::from_tensor(&random(&[g, LD], 0.8, &mut rng)).unwrap(),
+        noise: random(&[T, B, g], 0.3, &mut rng),
         probe: random(&[T, B, H], 1.0, &mut rng),
     }
 }
@@ -115,17 +138,20 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
 fn fused_forward_and_backward_match_candle_autograd() {
     for (ci, kind) in cells().into_iter().enumerate() {
         let c = case(kind, 10 + ci as u64);
-        // Blocks of 2 rows over a batch of 5: three blocks, the last one short.
+        // Blocks of 2 rows over a batch of 5: three blocks, the last one short; the vanilla cells with
+        // recurrent noise.
+        let noise = matches!(kind, CellKind::Vanilla { .. }).then(|| c.noise.clone());
+        let op = FusedRnn::new(kind, H, 2).with_noise(noise.clone());
         let fused =
-            c.xp.as_tensor()
-                .apply_op3(c.h0.as_tensor(), c.w.as_tensor(), FusedRnn::new(kind, H, 2))
+            c.x.as_tensor()
+                .apply_op3(c.h0.as_tensor(), c.w.as_tensor(), op)
                 .unwrap();
-        let refr = reference(kind, c.xp.as_tensor(), c.h0.as_tensor(), c.w.as_tensor()).unwrap();
+        let refr = reference(kind, c.x.as_tensor(), c.h0.as_tensor(), c.w.as_tensor(), noise.as_ref()).unwrap();
         let d = max_abs_diff(&fused, &refr);
         assert!(d < 1e-13, "{kind:?}: forward differs by {d}");
         let gf = loss_of(&fused, &c.probe).backward().unwrap();
         let gr = loss_of(&refr, &c.probe).backward().unwrap();
-        for (name, v) in [("xp", &c.xp), ("h0", &c.h0), ("w", &c.w)] {
+        for (name, v) in [("x", &c.x), ("h0", &c.h0), ("w", &c.w)] {
             let a = gf.get(v.as_tensor()).unwrap();
             let b = gr.get(v.as_tensor()).unwrap();
             let d = max_abs_diff(a, b);
@@ -151,18 +177,18 @@ fn fused_forward_and_backward_match_candle_autograd() {
 fn fused_gradients_match_finite_differences() {
     for (ci, kind) in cells().into_iter().enumerate() {
         let c = case(kind, 40 + ci as u64);
-        let run = |xp: &Tensor, h0: &Tensor, w: &Tensor| -> f64 {
-            let h = xp.apply_op3(h0, w, FusedRnn::new(kind, H, 3)).unwrap();
+        let run = |x: &Tensor, h0: &Tensor, w: &Tensor| -> f64 {
+            let h = x.apply_op3(h0, w, FusedRnn::new(kind, H, 3)).unwrap();
             loss_of(&h, &c.probe).to_scalar::<f64>().unwrap()
         };
         let h =
-            c.xp.as_tensor()
+            c.x.as_tensor()
                 .apply_op3(c.h0.as_tensor(), c.w.as_tensor(), FusedRnn::new(kind, H, 3))
                 .unwrap();
         let grads = loss_of(&h, &c.probe).backward().unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(99);
         for which in 0..3 {
-            let var = [&c.xp, &c.h0, &c.w][which];
+            let var = [&c.x, &c.h0, &c.w][which];
             let base: Vec<f64> = var.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
             let g: Vec<f64> = grads
                 .get(var.as_tensor())
@@ -183,7 +209,7 @@ fn fused_gradients_match_finite_differences() {
                             if j == which {
                                 t.clone()
                             } else {
-                                [&c.xp, &c.h0, &c.w][j].as_tensor().clone()
+                                [&c.x, &c.h0, &c.w][j].as_tensor().clone()
                             }
                         })
                         .collect();
@@ -207,13 +233,13 @@ fn fused_results_do_not_depend_on_the_thread_count() {
     let kind = CellKind::Gru;
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let g = 3 * 16;
-    let xp = Var::from_tensor(&random(&[20, 37, g], 1.0, &mut rng).to_dtype(DType::F32).unwrap()).unwrap();
+    let x = Var::from_tensor(&random(&[20, 37, 5], 1.0, &mut rng).to_dtype(DType::F32).unwrap()).unwrap();
     let h0 = Tensor::zeros((37, 16), DType::F32, &Device::Cpu).unwrap();
-    let w = Var::from_tensor(&random(&[g, 17], 0.5, &mut rng).to_dtype(DType::F32).unwrap()).unwrap();
+    let w = Var::from_tensor(&random(&[g, 5 + 16 + 2], 0.5, &mut rng).to_dtype(DType::F32).unwrap()).unwrap();
     let run = |threads: usize| -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
-            let h = xp
+            let h = x
                 .as_tensor()
                 .apply_op3(&h0, w.as_tensor(), FusedRnn::new(kind, 16, 4))
                 .unwrap();
@@ -221,7 +247,7 @@ fn fused_results_do_not_depend_on_the_thread_count() {
             let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
             (
                 flat(&h),
-                flat(grads.get(xp.as_tensor()).unwrap()),
+                flat(grads.get(x.as_tensor()).unwrap()),
                 flat(grads.get(w.as_tensor()).unwrap()),
             )
         })

@@ -297,7 +297,11 @@ impl<'o> Run<'o> {
                     .message(&format!("{}: success ≥ {} reached", st.name, st.stop_at_success));
                 break;
             }
-            if self.progress.stage_update % self.scenario.checkpoint_every == 0 {
+            if self
+                .progress
+                .stage_update
+                .is_multiple_of(self.scenario.checkpoint_every)
+            {
                 self.checkpoint(None)?;
             }
             if self.observer.interrupt() {

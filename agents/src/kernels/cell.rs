@@ -2,7 +2,37 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{matmul, sigmoid, Real, View};
+use super::packed::{matmul_packed, Packed};
+use super::{sigmoid, Real, View};
+
+/// A cell's recurrent weights `W_hh` (`G·H × H`) and bias `b_hh`, packed once for the per-step products.
+#[derive(Debug, Clone)]
+pub(crate) struct CellWeights<T> {
+    /// `W_hhᵀ` (`H × G·H`): the forward product `h·W_hhᵀ`.
+    wt: Packed<T>,
+    /// `W_hh` itself (`G·H × H`): the backward product `dgh·W_hh`; `None` when only acting.
+    w: Option<Packed<T>>,
+    bias: Vec<T>,
+}
+
+impl<T: Real> CellWeights<T> {
+    /// `w_hh`: the `g × h` recurrent matrix (any strides); `bias`: `g` values; `backward`: also pack for
+    /// the backward pass.
+    pub fn new(g: usize, h: usize, w_hh: View<'_, T>, bias: Vec<T>, backward: bool) -> Self {
+        assert_eq!(bias.len(), g, "CellWeights: bias length");
+        let wt = Packed::new(
+            h,
+            g,
+            View {
+                data: w_hh.data,
+                rs: w_hh.cs,
+                cs: w_hh.rs,
+            },
+        );
+        let w = backward.then(|| Packed::new(g, h, w_hh));
+        CellWeights { wt, w, bias }
+    }
+}
 
 /// Nonlinearity of the vanilla leaky RNN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,7 +81,7 @@ impl CellKind {
         }
     }
 
-    /// One step forward. `xp`: rows×GH; `prev`, `next`: rows×S; `w`: GH×(H+1); `gh`: rows×GH scratch;
+    /// One step forward. `xp`: rows×GH; `prev`, `next`: rows×S; `gh`: rows×GH scratch;
     /// `trace`: rows×[`trace_width`](Self::trace_width) when the backward pass will need it.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn forward<T: Real>(
@@ -60,32 +90,75 @@ impl CellKind {
         rows: usize,
         xp: &[T],
         prev: &[T],
-        w: &[T],
+        w: &CellWeights<T>,
         gh: &mut [T],
         next: &mut [T],
-        mut trace: Option<&mut [T]>,
+        trace: Option<&mut [T]>,
     ) {
+        forward_step(self, hidden, rows, xp, prev, w, gh, next, trace);
+    }
+
+    /// One step backward. `dnext` (rows×S) holds the total gradient with respect to the new state; writes
+    /// the gradient with respect to `xp` into `dxp` (rows×GH), with respect to the recurrent pre-activation
+    /// `W_hh·h + b_hh` into `dgh` (rows×GH, for the weight gradient), and with respect to `prev` into
+    /// `dprev` (rows×S).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn backward<T: Real>(
+        self,
+        hidden: usize,
+        rows: usize,
+        prev: &[T],
+        w: &CellWeights<T>,
+        trace: &[T],
+        dnext: &[T],
+        dxp: &mut [T],
+        dgh: &mut [T],
+        dprev: &mut [T],
+    ) {
+        backward_step(self, hidden, rows, prev, w, trace, dnext, dxp, dgh, dprev);
+    }
+}
+
+/// The first `N` consecutive `h`-long parts of `v` (exact lengths, so indexing them by `j < h` needs no
+/// bounds checks and the gate loops vectorise).
+#[inline(always)]
+fn parts<const N: usize, T>(v: &[T], h: usize) -> [&[T]; N] {
+    std::array::from_fn(|q| &v[q * h..(q + 1) * h])
+}
+
+/// [`parts`] for a mutable slice.
+#[inline(always)]
+fn parts_mut<const N: usize, T>(v: &mut [T], h: usize) -> [&mut [T]; N] {
+    let mut rest = v;
+    std::array::from_fn(|_| {
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut(h);
+        rest = tail;
+        part
+    })
+}
+
+simd_versions! {
+    /// The body of [`CellKind::forward`], compiled for each instruction set (see [`simd_versions`]).
+    #[allow(clippy::too_many_arguments)]
+    fn forward_step<T: Real>(kind: CellKind, hidden: usize, rows: usize, xp: &[T], prev: &[T], w: &CellWeights<T>, gh: &mut [T], next: &mut [T], trace: Option<&mut [T]>) {
+        let mut trace = trace;
         let h = hidden;
-        let g = self.gates() * h;
-        let s = self.state_width(h);
-        let k = self.trace_width(h);
-        for i in 0..rows {
-            for j in 0..g {
-                gh[i * g + j] = w[j * (h + 1) + h];
-            }
+        let g = kind.gates() * h;
+        let s = kind.state_width(h);
+        let k = kind.trace_width(h);
+        for row in gh[..rows * g].chunks_exact_mut(g) {
+            row.copy_from_slice(&w.bias);
         }
-        matmul(
+        matmul_packed(
             rows,
-            g,
-            h,
-            gh,
-            g,
             View {
                 data: prev,
                 rs: s,
                 cs: 1,
             },
-            View::transposed(w, h + 1),
+            &w.wt,
+            gh,
+            g,
             true,
         );
         for i in 0..rows {
@@ -93,11 +166,14 @@ impl CellKind {
             let a = &gh[i * g..(i + 1) * g];
             let p = &prev[i * s..(i + 1) * s];
             let nx = &mut next[i * s..(i + 1) * s];
-            // Written as zips over equal-length slices so that the loops vectorise (no bounds checks).
-            match self {
+            match kind {
                 CellKind::Vanilla { activation, alpha } => {
                     let alpha = T::from_f64(alpha);
-                    let mut dy_buf = trace.as_deref_mut().map(|t| &mut t[i * k..(i + 1) * k]);
+                    let mut dy_buf = trace.as_deref_mut().map(|t| &mut t[i * k..i * k + h]);
+                    let [x] = parts(x, h);
+                    let [a] = parts(a, h);
+                    let [p] = parts(p, h);
+                    let [nx] = parts_mut(nx, h);
                     for j in 0..h {
                         let pre = x[j] + a[j];
                         let (y, dy) = match activation {
@@ -120,17 +196,13 @@ impl CellKind {
                     }
                 }
                 CellKind::Gru => {
-                    let (xr, rest) = x.split_at(h);
-                    let (xz, xn) = rest.split_at(h);
-                    let (ar, rest) = a.split_at(h);
-                    let (az, an) = rest.split_at(h);
-                    let hp = &p[..h];
-                    let out = &mut nx[..h];
+                    let [xr, xz, xn] = parts(x, h);
+                    let [ar, az, an] = parts(a, h);
+                    let [hp] = parts(p, h);
+                    let [out] = parts_mut(nx, h);
                     match trace.as_deref_mut() {
                         Some(t) => {
-                            let (tr, rest) = t[i * k..(i + 1) * k].split_at_mut(h);
-                            let (tz, rest) = rest.split_at_mut(h);
-                            let (tn, thn) = rest.split_at_mut(h);
+                            let [tr, tz, tn, thn] = parts_mut(&mut t[i * k..(i + 1) * k], h);
                             for j in 0..h {
                                 let r = sigmoid(xr[j] + ar[j]);
                                 let z = sigmoid(xz[j] + az[j]);
@@ -153,52 +225,42 @@ impl CellKind {
                     }
                 }
                 CellKind::Lstm => {
-                    let cp = &p[h..];
-                    let (hn, cn) = nx.split_at_mut(h);
-                    let mut tr = trace.as_deref_mut().map(|t| &mut t[i * k..(i + 1) * k]);
+                    let [_, cp] = parts(p, h);
+                    let [hn, cn] = parts_mut(nx, h);
+                    let [xi, xf, xg, xo] = parts(x, h);
+                    let [ai, af, ag, ao] = parts(a, h);
+                    let mut tr = trace.as_deref_mut().map(|t| parts_mut::<5, T>(&mut t[i * k..(i + 1) * k], h));
                     for j in 0..h {
-                        let ig = sigmoid(x[j] + a[j]);
-                        let fg = sigmoid(x[h + j] + a[h + j]);
-                        let gg = (x[2 * h + j] + a[2 * h + j]).tanh();
-                        let og = sigmoid(x[3 * h + j] + a[3 * h + j]);
+                        let ig = sigmoid(xi[j] + ai[j]);
+                        let fg = sigmoid(xf[j] + af[j]);
+                        let gg = (xg[j] + ag[j]).tanh();
+                        let og = sigmoid(xo[j] + ao[j]);
                         let c = fg * cp[j] + ig * gg;
                         let tc = c.tanh();
                         hn[j] = og * tc;
                         cn[j] = c;
-                        if let Some(t) = tr.as_deref_mut() {
-                            t[j] = ig;
-                            t[h + j] = fg;
-                            t[2 * h + j] = gg;
-                            t[3 * h + j] = og;
-                            t[4 * h + j] = tc;
+                        if let Some([ti, tf, tg, to, tt]) = tr.as_mut() {
+                            ti[j] = ig;
+                            tf[j] = fg;
+                            tg[j] = gg;
+                            to[j] = og;
+                            tt[j] = tc;
                         }
                     }
                 }
             }
         }
     }
+}
 
-    /// One step backward. `dnext` (rows×S) holds the total gradient with respect to the new state; writes
-    /// the gradient with respect to `xp` into `dxp` (rows×GH), with respect to the recurrent pre-activation
-    /// `W_hh·h + b_hh` into `dgh` (rows×GH, for the weight gradient), and with respect to `prev` into
-    /// `dprev` (rows×S).
+simd_versions! {
+    /// The body of [`CellKind::backward`], compiled for each instruction set (see [`simd_versions`]).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn backward<T: Real>(
-        self,
-        hidden: usize,
-        rows: usize,
-        prev: &[T],
-        w: &[T],
-        trace: &[T],
-        dnext: &[T],
-        dxp: &mut [T],
-        dgh: &mut [T],
-        dprev: &mut [T],
-    ) {
+    fn backward_step<T: Real>(kind: CellKind, hidden: usize, rows: usize, prev: &[T], w: &CellWeights<T>, trace: &[T], dnext: &[T], dxp: &mut [T], dgh: &mut [T], dprev: &mut [T]) {
         let h = hidden;
-        let g = self.gates() * h;
-        let s = self.state_width(h);
-        let k = self.trace_width(h);
+        let g = kind.gates() * h;
+        let s = kind.state_width(h);
+        let k = kind.trace_width(h);
         for i in 0..rows {
             let t = &trace[i * k..(i + 1) * k];
             let dn = &dnext[i * s..(i + 1) * s];
@@ -206,9 +268,14 @@ impl CellKind {
             let dx = &mut dxp[i * g..(i + 1) * g];
             let da = &mut dgh[i * g..(i + 1) * g];
             let dp = &mut dprev[i * s..(i + 1) * s];
-            match self {
+            match kind {
                 CellKind::Vanilla { alpha, .. } => {
                     let alpha = T::from_f64(alpha);
+                    let [t] = parts(t, h);
+                    let [dn] = parts(dn, h);
+                    let [dx] = parts_mut(dx, h);
+                    let [da] = parts_mut(da, h);
+                    let [dp] = parts_mut(dp, h);
                     for j in 0..h {
                         let d = alpha * t[j] * dn[j];
                         dx[j] = d;
@@ -217,54 +284,52 @@ impl CellKind {
                     }
                 }
                 CellKind::Gru => {
+                    let [tr, tz, tn, thn] = parts(t, h);
+                    let [dn] = parts(dn, h);
+                    let [p] = parts(p, h);
+                    let [dxr, dxz, dxn] = parts_mut(dx, h);
+                    let [dar_, daz_, dan_] = parts_mut(da, h);
+                    let [dp] = parts_mut(dp, h);
                     for j in 0..h {
-                        let (r, z, n, hn) = (t[j], t[h + j], t[2 * h + j], t[3 * h + j]);
+                        let (r, z, n, hn) = (tr[j], tz[j], tn[j], thn[j]);
                         let dh = dn[j];
                         let dan = dh * (T::ONE - z) * (T::ONE - n * n);
                         let daz = dh * (p[j] - n) * z * (T::ONE - z);
                         let dar = dan * hn * r * (T::ONE - r);
-                        dx[j] = dar;
-                        dx[h + j] = daz;
-                        dx[2 * h + j] = dan;
-                        da[j] = dar;
-                        da[h + j] = daz;
-                        da[2 * h + j] = dan * r;
+                        dxr[j] = dar;
+                        dxz[j] = daz;
+                        dxn[j] = dan;
+                        dar_[j] = dar;
+                        daz_[j] = daz;
+                        dan_[j] = dan * r;
                         dp[j] = dh * z;
                     }
                 }
                 CellKind::Lstm => {
+                    let [ti, tf, tg, to, tt] = parts(t, h);
+                    let [dnh, dnc] = parts(dn, h);
+                    let [_, cp] = parts(p, h);
+                    let [dxi, dxf, dxg, dxo] = parts_mut(dx, h);
+                    let [dai_, daf_, dag_, dao_] = parts_mut(da, h);
+                    let [dph, dpc] = parts_mut(dp, h);
                     for j in 0..h {
-                        let (ig, fg, gg, og, tc) = (t[j], t[h + j], t[2 * h + j], t[3 * h + j], t[4 * h + j]);
-                        let dh = dn[j];
-                        let dc = dn[h + j] + dh * og * (T::ONE - tc * tc);
+                        let (ig, fg, gg, og, tc) = (ti[j], tf[j], tg[j], to[j], tt[j]);
+                        let dh = dnh[j];
+                        let dc = dnc[j] + dh * og * (T::ONE - tc * tc);
                         let dai = dc * gg * ig * (T::ONE - ig);
-                        let daf = dc * p[h + j] * fg * (T::ONE - fg);
+                        let daf = dc * cp[j] * fg * (T::ONE - fg);
                         let dag = dc * ig * (T::ONE - gg * gg);
                         let dao = dh * tc * og * (T::ONE - og);
-                        for (q, v) in [dai, daf, dag, dao].into_iter().enumerate() {
-                            dx[q * h + j] = v;
-                            da[q * h + j] = v;
-                        }
-                        dp[j] = T::ZERO;
-                        dp[h + j] = dc * fg;
+                        (dxi[j], dxf[j], dxg[j], dxo[j]) = (dai, daf, dag, dao);
+                        (dai_[j], daf_[j], dag_[j], dao_[j]) = (dai, daf, dag, dao);
+                        dph[j] = T::ZERO;
+                        dpc[j] = dc * fg;
                     }
                 }
             }
         }
-        // dprev[:, :H] += dgh · W_hh  (rows×G·H times G·H×H; W_hh is the first H columns of w).
-        matmul(
-            rows,
-            h,
-            g,
-            dprev,
-            s,
-            View::rows(dgh, g),
-            View {
-                data: w,
-                rs: h + 1,
-                cs: 1,
-            },
-            true,
-        );
+        // dprev[:, :H] += dgh · W_hh  (rows×G·H times G·H×H).
+        let w = w.w.as_ref().expect("CellWeights packed without the backward matrix");
+        matmul_packed(rows, View::rows(dgh, g), w, dprev, s, true);
     }
 }

@@ -6,15 +6,19 @@
 
 use std::sync::Mutex;
 
-use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Storage, Tensor};
 use rayon::prelude::*;
 
+use super::cell::CellWeights;
+use super::packed::{matmul_packed, Packed};
 use super::{matmul, CellKind, Real, View};
 
 /// What the forward pass of one block keeps for its backward pass.
 struct BlockTrace<T> {
     start: usize,
     rows: usize,
+    /// The block's inputs `[T, rows, I]` (for the gradient of `W_ih`).
+    inputs: Vec<T>,
     /// States `[T + 1, rows, S]`, the initial one first.
     states: Vec<T>,
     /// Cell traces `[T, rows, K]`.
@@ -31,17 +35,25 @@ enum Saved {
 struct Dims {
     steps: usize,
     batch: usize,
+    input: usize,
     hidden: usize,
 }
 
-/// Rows per block: `rows_per_chunk`, or with 0 half the batch clamped to 8..=32 (two blocks for the usual
-/// batch sizes; larger blocks amortise `gemm`'s packing of the recurrent matrix). Depends on the batch
+impl Dims {
+    /// Columns of the packed weights `[W_ih | W_hh | b_ih | b_hh]`.
+    fn ld(&self) -> usize {
+        self.input + self.hidden + 2
+    }
+}
+
+/// Rows per block: `rows_per_chunk`, or with 0 half the batch clamped to 8..=32 (two blocks, so two
+/// threads, for the usual batch sizes; the per-step products want at least 8 rows). Depends on the batch
 /// size only, never on the thread count.
 fn block_rows(batch: usize, rows_per_chunk: usize) -> usize {
     if rows_per_chunk > 0 {
         rows_per_chunk
     } else {
-        batch.div_ceil(2).clamp(16, 32)
+        batch.div_ceil(2).clamp(8, 32)
     }
 }
 
@@ -50,40 +62,79 @@ fn blocks(batch: usize, rows_per_chunk: usize) -> Vec<(usize, usize)> {
     (0..batch.div_ceil(r)).map(|c| (c * r, r.min(batch - c * r))).collect()
 }
 
-/// Forward over the whole sequence. `xp`: `[T, B, G·H]`, `h0`: `[B, S]`, `w`: `[G·H, H + 1]`.
-/// Returns the outputs `[T, B, H]` and the traces.
+/// The input projection `W_ih` packed as `W_ihᵀ` (`I × G·H`) with its bias `b_ih`, and the cell's weights,
+/// from the packed weights `w` (`[G·H, I + H + 2]`).
+fn unpack<T: Real>(kind: CellKind, d: Dims, w: &[T], backward: bool) -> (Packed<T>, Vec<T>, CellWeights<T>) {
+    let (i, h, ld) = (d.input, d.hidden, d.ld());
+    let g = kind.gates() * h;
+    let w_in = Packed::new(i, g, View { data: w, rs: 1, cs: ld });
+    let column = |c: usize| -> Vec<T> { (0..g).map(|j| w[j * ld + c]).collect() };
+    let cell = CellWeights::new(
+        g,
+        h,
+        View {
+            data: &w[i..],
+            rs: ld,
+            cs: 1,
+        },
+        column(i + h + 1),
+        backward,
+    );
+    (w_in, column(i + h), cell)
+}
+
+/// Forward over the whole sequence. `x`: `[T, B, I]`, `h0`: `[B, S]`, `w`: `[G·H, I + H + 2]`, `noise`:
+/// `[T, B, G·H]` added to the input projection. Returns the outputs `[T, B, H]` and the traces.
 fn seq_forward<T: Real>(
     kind: CellKind,
     d: Dims,
     rows_per_chunk: usize,
-    xp: &[T],
+    x: &[T],
     h0: &[T],
     w: &[T],
+    noise: Option<&[T]>,
 ) -> (Vec<T>, Vec<BlockTrace<T>>) {
-    let (h, g, s, k) = (
+    let (i, h, g, s, k) = (
+        d.input,
         d.hidden,
         kind.gates() * d.hidden,
         kind.state_width(d.hidden),
         kind.trace_width(d.hidden),
     );
+    let (w_in, b_in, cell) = unpack(kind, d, w, false);
     let traces: Vec<BlockTrace<T>> = blocks(d.batch, rows_per_chunk)
         .into_par_iter()
         .map(|(start, rows)| {
+            let mut inputs = Vec::with_capacity(d.steps * rows * i);
+            for t in 0..d.steps {
+                inputs.extend_from_slice(&x[(t * d.batch + start) * i..(t * d.batch + start + rows) * i]);
+            }
             let mut states = vec![T::ZERO; (d.steps + 1) * rows * s];
             let mut cells = vec![T::ZERO; d.steps * rows * k];
+            let mut xp = vec![T::ZERO; rows * g];
             let mut gh = vec![T::ZERO; rows * g];
             states[..rows * s].copy_from_slice(&h0[start * s..(start + rows) * s]);
             for t in 0..d.steps {
-                let x = &xp[(t * d.batch + start) * g..(t * d.batch + start + rows) * g];
+                for row in xp.chunks_exact_mut(g) {
+                    row.copy_from_slice(&b_in);
+                }
+                matmul_packed(rows, View::rows(&inputs[t * rows * i..], i), &w_in, &mut xp, g, true);
+                if let Some(noise) = noise {
+                    let n = &noise[(t * d.batch + start) * g..(t * d.batch + start + rows) * g];
+                    for (a, e) in xp.iter_mut().zip(n) {
+                        *a += *e;
+                    }
+                }
                 let (done, rest) = states.split_at_mut((t + 1) * rows * s);
                 let prev = &done[t * rows * s..];
                 let next = &mut rest[..rows * s];
-                let cell = &mut cells[t * rows * k..(t + 1) * rows * k];
-                kind.forward(h, rows, x, prev, w, &mut gh, next, Some(cell));
+                let trace = &mut cells[t * rows * k..(t + 1) * rows * k];
+                kind.forward(h, rows, &xp, prev, &cell, &mut gh, next, Some(trace));
             }
             BlockTrace {
                 start,
                 rows,
+                inputs,
                 states,
                 cells,
             }
@@ -92,121 +143,181 @@ fn seq_forward<T: Real>(
     let mut out = vec![T::ZERO; d.steps * d.batch * h];
     for b in &traces {
         for t in 0..d.steps {
-            for i in 0..b.rows {
-                let src = &b.states[((t + 1) * b.rows + i) * s..][..h];
-                out[(t * d.batch + b.start + i) * h..][..h].copy_from_slice(src);
+            for r in 0..b.rows {
+                let src = &b.states[((t + 1) * b.rows + r) * s..][..h];
+                out[(t * d.batch + b.start + r) * h..][..h].copy_from_slice(src);
             }
         }
     }
     (out, traces)
 }
 
-/// Gradients of one fused call.
+/// Gradients of one fused call; `dx` and `dh0` only when asked for.
 struct Grads<T> {
-    dxp: Vec<T>,
-    dh0: Vec<T>,
+    dx: Option<Vec<T>>,
+    dh0: Option<Vec<T>>,
     dw: Vec<T>,
 }
 
-/// BPTT backward. `dout`: `[T, B, H]`, the gradient with respect to the outputs.
-fn seq_backward<T: Real>(kind: CellKind, d: Dims, traces: &[BlockTrace<T>], w: &[T], dout: &[T]) -> Grads<T> {
-    let (h, g, s, k) = (
+/// What the backward pass of one block returns.
+struct BlockGrads<T> {
+    /// `[dW_ih | dW_hh | db_ih | db_hh]` summed over the block's rows and steps.
+    dw: Vec<T>,
+    /// Gradient with respect to the block's initial state, `[rows, S]`.
+    dh0: Vec<T>,
+    /// Gradient with respect to the block's inputs `[T, rows, I]` (when asked for).
+    dx: Option<Vec<T>>,
+}
+
+/// BPTT backward. `dout`: `[T, B, H]`, the gradient with respect to the outputs; `want`: whether to
+/// compute the gradients with respect to `x` and `h0`.
+fn seq_backward<T: Real>(
+    kind: CellKind,
+    d: Dims,
+    traces: &[BlockTrace<T>],
+    w: &[T],
+    dout: &[T],
+    want: (bool, bool),
+) -> Grads<T> {
+    let (i, h, g, s, k, ld) = (
+        d.input,
         d.hidden,
         kind.gates() * d.hidden,
         kind.state_width(d.hidden),
         kind.trace_width(d.hidden),
+        d.ld(),
     );
-    // Per block: dxp and dgh as [T, rows, G·H], and the gradient with respect to the initial state.
-    let per_block: Vec<(Vec<T>, Vec<T>, Vec<T>)> = traces
+    let (_, _, cell) = unpack(kind, d, w, true);
+    let per_block: Vec<BlockGrads<T>> = traces
         .par_iter()
         .map(|b| {
             let rows = b.rows;
-            let mut dxp = vec![T::ZERO; d.steps * rows * g];
-            let mut dgh = vec![T::ZERO; d.steps * rows * g];
+            let mut dw = vec![T::ZERO; g * ld];
+            let (mut db_in, mut db_hh) = (vec![T::ZERO; g], vec![T::ZERO; g]);
+            let mut dx = want.0.then(|| vec![T::ZERO; d.steps * rows * i]);
+            let mut dxp = vec![T::ZERO; rows * g];
+            let mut dgh = vec![T::ZERO; rows * g];
             let mut dnext = vec![T::ZERO; rows * s];
             let mut dprev = vec![T::ZERO; rows * s];
+            let (mut x_t, mut h_t) = (Packed::empty(), Packed::empty());
             for t in (0..d.steps).rev() {
-                for i in 0..rows {
-                    let src = &dout[(t * d.batch + b.start + i) * h..][..h];
-                    for (dst, v) in dnext[i * s..i * s + h].iter_mut().zip(src) {
+                for r in 0..rows {
+                    let src = &dout[(t * d.batch + b.start + r) * h..][..h];
+                    for (dst, v) in dnext[r * s..r * s + h].iter_mut().zip(src) {
                         *dst += *v;
                     }
                 }
-                kind.backward(
-                    h,
-                    rows,
-                    &b.states[t * rows * s..(t + 1) * rows * s],
-                    w,
-                    &b.cells[t * rows * k..(t + 1) * rows * k],
-                    &dnext,
-                    &mut dxp[t * rows * g..(t + 1) * rows * g],
-                    &mut dgh[t * rows * g..(t + 1) * rows * g],
-                    &mut dprev,
-                );
+                let prev = &b.states[t * rows * s..(t + 1) * rows * s];
+                let trace = &b.cells[t * rows * k..(t + 1) * rows * k];
+                kind.backward(h, rows, prev, &cell, trace, &dnext, &mut dxp, &mut dgh, &mut dprev);
                 std::mem::swap(&mut dnext, &mut dprev);
-            }
-            (dxp, dgh, dnext)
-        })
-        .collect();
-
-    let mut dxp = vec![T::ZERO; d.steps * d.batch * g];
-    let mut dh0 = vec![T::ZERO; d.batch * s];
-    for (b, (bdxp, _, bdh0)) in traces.iter().zip(&per_block) {
-        for t in 0..d.steps {
-            let src = &bdxp[t * b.rows * g..(t + 1) * b.rows * g];
-            dxp[(t * d.batch + b.start) * g..][..b.rows * g].copy_from_slice(src);
-        }
-        dh0[b.start * s..(b.start + b.rows) * s].copy_from_slice(bdh0);
-    }
-
-    // dW[i, :H] = Σ_blocks Σ_t dgh[t]ᵀ·h_prev[t]; dW[i, H] = Σ dgh[:, i]. Rows of dW are split across
-    // threads; each row sums the blocks in order.
-    const ROW_BLOCK: usize = 16;
-    let mut dw = vec![T::ZERO; g * (h + 1)];
-    dw.par_chunks_mut(ROW_BLOCK * (h + 1))
-        .enumerate()
-        .for_each(|(rb, dst)| {
-            let r0 = rb * ROW_BLOCK;
-            let nr = dst.len() / (h + 1);
-            for (b, (_, bdgh, _)) in traces.iter().zip(&per_block) {
-                let n = d.steps * b.rows;
-                // lhs (i, p) = dgh[p, r0 + i]; rhs (p, j) = state[p, j] for the states before each step.
-                matmul(
-                    nr,
+                // The weight gradient of this step, a rank-`rows` update while dxp and dgh are in cache:
+                // dW_ih += dxpᵀ·x_t, dW_hh += dghᵀ·h_prev, and the column sums for the biases.
+                x_t.repack(rows, i, View::rows(&b.inputs[t * rows * i..(t + 1) * rows * i], i));
+                h_t.repack(
+                    rows,
                     h,
-                    n,
-                    dst,
-                    h + 1,
                     View {
-                        data: &bdgh[r0..],
-                        rs: 1,
-                        cs: g,
-                    },
-                    View {
-                        data: &b.states,
+                        data: prev,
                         rs: s,
                         cs: 1,
                     },
+                );
+                matmul_packed(
+                    g,
+                    View {
+                        data: &dxp,
+                        rs: 1,
+                        cs: g,
+                    },
+                    &x_t,
+                    &mut dw,
+                    ld,
                     true,
                 );
-                for i in 0..nr {
-                    let mut acc = T::ZERO;
-                    for p in 0..n {
-                        acc += bdgh[p * g + r0 + i];
+                matmul_packed(
+                    g,
+                    View {
+                        data: &dgh,
+                        rs: 1,
+                        cs: g,
+                    },
+                    &h_t,
+                    &mut dw[i..],
+                    ld,
+                    true,
+                );
+                for (rx, rh) in dxp.chunks_exact(g).zip(dgh.chunks_exact(g)) {
+                    for ((ax, ah), (vx, vh)) in db_in.iter_mut().zip(db_hh.iter_mut()).zip(rx.iter().zip(rh)) {
+                        *ax += *vx;
+                        *ah += *vh;
                     }
-                    dst[i * (h + 1) + h] += acc;
+                }
+                if let Some(dx) = dx.as_mut() {
+                    // dx_t = dxp·W_ih.
+                    let dst = &mut dx[t * rows * i..(t + 1) * rows * i];
+                    matmul(
+                        rows,
+                        i,
+                        g,
+                        dst,
+                        i,
+                        View::rows(&dxp, g),
+                        View { data: w, rs: ld, cs: 1 },
+                        false,
+                    );
                 }
             }
-        });
-    Grads { dxp, dh0, dw }
+            for (j, row) in dw.chunks_exact_mut(ld).enumerate() {
+                row[i + h] = db_in[j];
+                row[i + h + 1] = db_hh[j];
+            }
+            BlockGrads { dw, dh0: dnext, dx }
+        })
+        .collect();
+
+    // Sum the blocks in order (each element separately, so the split across threads does not matter).
+    let mut dw = vec![T::ZERO; g * ld];
+    dw.par_chunks_mut(4096).enumerate().for_each(|(c, dst)| {
+        for bg in &per_block {
+            for (a, v) in dst.iter_mut().zip(&bg.dw[c * 4096..]) {
+                *a += *v;
+            }
+        }
+    });
+    let dh0 = want.1.then(|| {
+        let mut dh0 = vec![T::ZERO; d.batch * s];
+        for (b, bg) in traces.iter().zip(&per_block) {
+            dh0[b.start * s..(b.start + b.rows) * s].copy_from_slice(&bg.dh0);
+        }
+        dh0
+    });
+    let dx = want.0.then(|| {
+        let mut dx = vec![T::ZERO; d.steps * d.batch * i];
+        for (b, bg) in traces.iter().zip(&per_block) {
+            let src = bg.dx.as_ref().expect("block dx computed when asked for");
+            for t in 0..d.steps {
+                dx[(t * d.batch + b.start) * i..(t * d.batch + b.start + b.rows) * i]
+                    .copy_from_slice(&src[t * b.rows * i..(t + 1) * b.rows * i]);
+            }
+        }
+        dx
+    });
+    Grads { dx, dh0, dw }
 }
 
-/// The fused whole-sequence recurrent op: `(xp [T, B, G·H], h0 [B, S], w [G·H, H + 1]) → h [T, B, H]`,
-/// with a hand-written BPTT backward (`bwd`) that reuses the traces the forward pass kept.
+/// The fused whole-sequence recurrent op: `(x [T, B, I], h0 [B, S], w [G·H, I + H + 2]) → h [T, B, H]`,
+/// where `w = [W_ih | W_hh | b_ih | b_hh]` (PyTorch's matrices side by side, gates in PyTorch order), with a
+/// hand-written BPTT backward (`bwd`) that reuses the traces the forward pass kept.
+///
+/// The input projection runs inside the op, so no `[T, B, G·H]` tensor enters candle's graph (its
+/// allocation, zero-filling and accumulation in candle's backward cost more than the projection itself).
+/// Gradients flow to `w` always, and to `x` and `h0` when they are tracked (`Tensor::track_op`).
 pub struct FusedRnn {
     kind: CellKind,
     hidden: usize,
     rows_per_chunk: usize,
+    noise: Option<Tensor>,
     saved: Mutex<Option<Saved>>,
 }
 
@@ -217,54 +328,72 @@ impl FusedRnn {
             kind,
             hidden,
             rows_per_chunk,
+            noise: None,
             saved: Mutex::new(None),
         }
     }
 
-    fn dims(&self, xp: &Layout, h0: &Layout, w: &Layout) -> candle_core::Result<Dims> {
+    /// Adds `noise` (`[T, B, G·H]`, no gradient) to the input projection at every step: the recurrent
+    /// noise of a leaky RNN, as recorded during a rollout.
+    pub fn with_noise(mut self, noise: Option<Tensor>) -> Self {
+        self.noise = noise;
+        self
+    }
+
+    fn dims(&self, x: &Layout, h0: &Layout, w: &Layout) -> candle_core::Result<Dims> {
         let (h, g, s) = (
             self.hidden,
             self.kind.gates() * self.hidden,
             self.kind.state_width(self.hidden),
         );
         let bad = |what: String| candle_core::Error::Msg(format!("fused_rnn: {what}"));
-        let (steps, batch, gx) = xp.shape().dims3()?;
-        if gx != g {
-            return Err(bad(format!("xp has {gx} columns, expected gates × hidden = {g}")));
-        }
+        let (steps, batch, input) = x.shape().dims3()?;
         if h0.shape().dims() != [batch, s] {
             return Err(bad(format!(
                 "h0 has shape {:?}, expected [{batch}, {s}]",
                 h0.shape().dims()
             )));
         }
-        if w.shape().dims() != [g, h + 1] {
+        let ld = input + h + 2;
+        if w.shape().dims() != [g, ld] {
             return Err(bad(format!(
-                "w has shape {:?}, expected [{g}, {}]",
+                "w has shape {:?}, expected [gates × hidden, inputs + hidden + 2] = [{g}, {ld}]",
                 w.shape().dims(),
-                h + 1
             )));
+        }
+        if let Some(n) = &self.noise {
+            if n.dims() != [steps, batch, g] {
+                return Err(bad(format!(
+                    "noise has shape {:?}, expected [{steps}, {batch}, {g}]",
+                    n.dims()
+                )));
+            }
         }
         Ok(Dims {
             steps,
             batch,
+            input,
             hidden: h,
         })
     }
 }
 
-/// The three gradients of one call as tensors, `(dxp, dh0, dw)`.
+/// The three gradients of one call as tensors, `(dx, dh0, dw)`.
 type OpGrads = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
 
 impl FusedRnn {
     /// The forward pass on the (contiguous) storage slices of the three inputs.
-    fn forward_slices<T: Real>(
+    fn forward_slices<T: Real + candle_core::WithDType>(
         &self,
         d: Dims,
         x: (&[T], &Layout),
         h0: (&[T], &Layout),
         w: (&[T], &Layout),
     ) -> candle_core::Result<(Vec<T>, Vec<BlockTrace<T>>)> {
+        let noise = match &self.noise {
+            Some(n) => Some(n.to_dtype(T::DTYPE)?.flatten_all()?.to_vec1::<T>()?),
+            None => None,
+        };
         Ok(seq_forward(
             self.kind,
             d,
@@ -272,6 +401,7 @@ impl FusedRnn {
             contiguous(x.0, x.1)?,
             contiguous(h0.0, h0.1)?,
             contiguous(w.0, w.1)?,
+            noise.as_deref(),
         ))
     }
 
@@ -280,22 +410,31 @@ impl FusedRnn {
         &self,
         d: Dims,
         traces: &[BlockTrace<T>],
-        w: &Tensor,
+        (x, h0, w): (&Tensor, &Tensor, &Tensor),
         grad_res: &Tensor,
     ) -> candle_core::Result<OpGrads> {
         let (s, g) = (self.kind.state_width(d.hidden), self.kind.gates() * d.hidden);
         let dev = w.device();
+        let grad_res = grad_res.contiguous()?;
+        let (ws, wl) = w.storage_and_layout();
+        let (gs, gl) = grad_res.storage_and_layout();
+        let (Storage::Cpu(ws), Storage::Cpu(gs)) = (&*ws, &*gs) else {
+            return Err(candle_core::Error::Msg("fused_rnn: CPU tensors only".into()));
+        };
         let gr = seq_backward(
             self.kind,
             d,
             traces,
-            &w.flatten_all()?.to_vec1::<T>()?,
-            &grad_res.flatten_all()?.to_vec1::<T>()?,
+            contiguous(T::cpu_storage_as_slice(ws)?, wl)?,
+            contiguous(T::cpu_storage_as_slice(gs)?, gl)?,
+            (x.track_op(), h0.track_op()),
         );
         Ok((
-            Some(Tensor::from_vec(gr.dxp, (d.steps, d.batch, g), dev)?),
-            Some(Tensor::from_vec(gr.dh0, (d.batch, s), dev)?),
-            Some(Tensor::from_vec(gr.dw, (g, d.hidden + 1), dev)?),
+            gr.dx
+                .map(|v| Tensor::from_vec(v, (d.steps, d.batch, d.input), dev))
+                .transpose()?,
+            gr.dh0.map(|v| Tensor::from_vec(v, (d.batch, s), dev)).transpose()?,
+            Some(Tensor::from_vec(gr.dw, (g, d.ld()), dev)?),
         ))
     }
 }
@@ -335,24 +474,24 @@ impl CustomOp3 for FusedRnn {
                 Ok((CpuStorage::F64(out), shape))
             }
             _ => Err(candle_core::Error::Msg(
-                "fused_rnn: xp, h0 and w must all be f32 or all f64".into(),
+                "fused_rnn: x, h0 and w must all be f32 or all f64".into(),
             )),
         }
     }
 
     fn bwd(
         &self,
-        xp: &Tensor,
+        x: &Tensor,
         h0: &Tensor,
         w: &Tensor,
         _res: &Tensor,
         grad_res: &Tensor,
     ) -> candle_core::Result<OpGrads> {
-        let d = self.dims(xp.layout(), h0.layout(), w.layout())?;
+        let d = self.dims(x.layout(), h0.layout(), w.layout())?;
         let saved = self.saved.lock().expect("fused_rnn trace lock");
-        match (saved.as_ref(), xp.dtype()) {
-            (Some(Saved::F32(tr)), DType::F32) => self.backward_tensors(d, tr, w, grad_res),
-            (Some(Saved::F64(tr)), DType::F64) => self.backward_tensors(d, tr, w, grad_res),
+        match (saved.as_ref(), x.dtype()) {
+            (Some(Saved::F32(tr)), DType::F32) => self.backward_tensors(d, tr, (x, h0, w), grad_res),
+            (Some(Saved::F64(tr)), DType::F64) => self.backward_tensors(d, tr, (x, h0, w), grad_res),
             _ => Err(candle_core::Error::Msg(
                 "fused_rnn: backward without a matching forward trace".into(),
             )),

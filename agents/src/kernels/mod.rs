@@ -13,8 +13,49 @@
 //! - `w` packs the recurrent weights and their bias: `G·H` rows of `H + 1` columns, `[W_hh | b_hh]`.
 //! - The state is `h` (width `H`), or `[h | c]` (width `2H`) for the LSTM; the output is `h`.
 
+/// Defines `fn $name<T: Real>(args)` that runs its body compiled for AVX-512, for AVX2 + FMA, or for the
+/// baseline target, whichever the CPU supports (checked at run time; the check is a cached load).
+///
+/// Why: the crate is built for baseline x86-64 so that binaries run anywhere, which leaves the gate loops
+/// (exp, tanh, products over `H` values per row) in 128-bit SSE; compiled for AVX-512 they run several times
+/// faster. The arithmetic is the same in every version (no FMA contraction, the same order), so results do
+/// not depend on the instruction set.
+macro_rules! simd_versions {
+    ($(#[$meta:meta])* fn $name:ident<T: Real>($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$meta])*
+        fn $name<T: Real>($($arg: $ty),*) {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body<T: Real>($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx512<T: Real>($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx2<T: Real>($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU supports AVX-512F (checked just above).
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+
 pub(crate) mod cell;
 pub(crate) mod fused;
+pub(crate) mod packed;
 
 pub use cell::{Activation, CellKind};
 pub use fused::FusedRnn;
@@ -42,6 +83,8 @@ pub trait Real:
     fn from_f64(x: f64) -> Self;
     fn exp(self) -> Self;
     fn tanh(self) -> Self;
+    /// `self·a + b` with one rounding (a single instruction where the CPU has FMA).
+    fn mul_add(self, a: Self, b: Self) -> Self;
 }
 
 impl Real for f32 {
@@ -60,6 +103,10 @@ impl Real for f32 {
         // BPTT iteration, and a call cannot be vectorised).
         1.0 - 2.0 / (exp_f32(2.0 * self) + 1.0)
     }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        f32::mul_add(self, a, b)
+    }
 }
 
 /// e^x in f32 without a libm call, branch-free so that loops over it vectorise: x = n·ln 2 + r with
@@ -73,12 +120,16 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     const LN2_LO: f32 = 1.428_606_8e-6;
     let x = x.clamp(-87.3, 88.7);
     // Round to nearest with the 1.5·2²³ trick (`f32::round` is a libm call that blocks vectorisation).
+    // The integer n then sits in the low mantissa bits of `shifted` (0x4B40_0000 is SHIFT's bit pattern), read
+    // with integer arithmetic: `n as i32` would be a saturating conversion, which does not vectorise.
     const SHIFT: f32 = 12_582_912.0;
-    let n = (x * LOG2E + SHIFT) - SHIFT;
+    let shifted = x * LOG2E + SHIFT;
+    let n = shifted - SHIFT;
     let r = (x - n * LN2_HI) - n * LN2_LO;
     let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
     // n in [-126, 128]; 2^128 overflows the exponent, so split it as 2^(n-1)·2.
-    let bits = (((n as i32 - 1) + 127) as u32) << 23;
+    let n_int = shifted.to_bits().wrapping_sub(0x4B40_0000);
+    let bits = n_int.wrapping_add(126) << 23;
     p * f32::from_bits(bits) * 2.0
 }
 
@@ -93,6 +144,10 @@ impl Real for f64 {
     }
     fn tanh(self) -> Self {
         f64::tanh(self)
+    }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        f64::mul_add(self, a, b)
     }
 }
 

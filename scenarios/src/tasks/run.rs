@@ -223,7 +223,7 @@ impl Unit<'_> {
             loss_sum += self.trainer.step(&to_supervised(&b)?)?;
             n += 1;
             self.progress.update += 1;
-            if self.progress.update % t.eval_every == 0 || self.progress.update == t.updates {
+            if self.progress.update.is_multiple_of(t.eval_every) || self.progress.update == t.updates {
                 self.evaluate(loss_sum / n.max(1) as f64, observer)?;
                 (loss_sum, n) = (0.0, 0);
                 if !observer.keep_going() {
