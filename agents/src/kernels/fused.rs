@@ -195,11 +195,14 @@ fn seq_backward<T: Real>(
             let mut dw = vec![T::ZERO; g * ld];
             let (mut db_in, mut db_hh) = (vec![T::ZERO; g], vec![T::ZERO; g]);
             let mut dx = want.0.then(|| vec![T::ZERO; d.steps * rows * i]);
-            let mut dxp = vec![T::ZERO; rows * g];
-            let mut dgh = vec![T::ZERO; rows * g];
+            // dxp and dgh of a chunk of consecutive steps, so that the weight-gradient products have
+            // k = steps × rows ≈ 128 (a rank-8 update per step would spend its time storing tiles).
+            let chunk = 128usize.div_ceil(rows).max(1);
+            let mut dxp = vec![T::ZERO; chunk * rows * g];
+            let mut dgh = vec![T::ZERO; chunk * rows * g];
             let mut dnext = vec![T::ZERO; rows * s];
             let mut dprev = vec![T::ZERO; rows * s];
-            let (mut x_t, mut h_t) = (Packed::empty(), Packed::empty());
+            let (mut x_c, mut h_c) = (Packed::empty(), Packed::empty());
             for t in (0..d.steps).rev() {
                 for r in 0..rows {
                     let src = &dout[(t * d.batch + b.start + r) * h..][..h];
@@ -207,18 +210,41 @@ fn seq_backward<T: Real>(
                         *dst += *v;
                     }
                 }
+                let t_lo = t / chunk * chunk;
+                let slot = (t - t_lo) * rows * g..(t - t_lo + 1) * rows * g;
                 let prev = &b.states[t * rows * s..(t + 1) * rows * s];
                 let trace = &b.cells[t * rows * k..(t + 1) * rows * k];
-                kind.backward(h, rows, prev, &cell, trace, &dnext, &mut dxp, &mut dgh, &mut dprev);
+                let (dxp_t, dgh_t) = (&mut dxp[slot.clone()], &mut dgh[slot.clone()]);
+                kind.backward(h, rows, prev, &cell, trace, &dnext, dxp_t, dgh_t, &mut dprev);
                 std::mem::swap(&mut dnext, &mut dprev);
-                // The weight gradient of this step, a rank-`rows` update while dxp and dgh are in cache:
-                // dW_ih += dxpᵀ·x_t, dW_hh += dghᵀ·h_prev, and the column sums for the biases.
-                x_t.repack(rows, i, View::rows(&b.inputs[t * rows * i..(t + 1) * rows * i], i));
-                h_t.repack(
-                    rows,
+                if let Some(dx) = dx.as_mut() {
+                    // dx_t = dxp·W_ih.
+                    let dst = &mut dx[t * rows * i..(t + 1) * rows * i];
+                    matmul(
+                        rows,
+                        i,
+                        g,
+                        dst,
+                        i,
+                        View::rows(dxp_t, g),
+                        View { data: w, rs: ld, cs: 1 },
+                        false,
+                    );
+                }
+                if t != t_lo {
+                    continue;
+                }
+                // The chunk's steps t_lo.. are complete: dW_ih += dxpᵀ·x, dW_hh += dghᵀ·h_prev over its
+                // steps and rows (their inputs and previous states are contiguous in the trace), and the
+                // column sums for the biases.
+                let t_hi = (t_lo + chunk).min(d.steps);
+                let n = (t_hi - t_lo) * rows;
+                x_c.repack(n, i, View::rows(&b.inputs[t_lo * rows * i..t_hi * rows * i], i));
+                h_c.repack(
+                    n,
                     h,
                     View {
-                        data: prev,
+                        data: &b.states[t_lo * rows * s..t_hi * rows * s],
                         rs: s,
                         cs: 1,
                     },
@@ -230,7 +256,7 @@ fn seq_backward<T: Real>(
                         rs: 1,
                         cs: g,
                     },
-                    &x_t,
+                    &x_c,
                     &mut dw,
                     ld,
                     true,
@@ -242,30 +268,16 @@ fn seq_backward<T: Real>(
                         rs: 1,
                         cs: g,
                     },
-                    &h_t,
+                    &h_c,
                     &mut dw[i..],
                     ld,
                     true,
                 );
-                for (rx, rh) in dxp.chunks_exact(g).zip(dgh.chunks_exact(g)) {
+                for (rx, rh) in dxp[..n * g].chunks_exact(g).zip(dgh[..n * g].chunks_exact(g)) {
                     for ((ax, ah), (vx, vh)) in db_in.iter_mut().zip(db_hh.iter_mut()).zip(rx.iter().zip(rh)) {
                         *ax += *vx;
                         *ah += *vh;
                     }
-                }
-                if let Some(dx) = dx.as_mut() {
-                    // dx_t = dxp·W_ih.
-                    let dst = &mut dx[t * rows * i..(t + 1) * rows * i];
-                    matmul(
-                        rows,
-                        i,
-                        g,
-                        dst,
-                        i,
-                        View::rows(&dxp, g),
-                        View { data: w, rs: ld, cs: 1 },
-                        false,
-                    );
                 }
             }
             for (j, row) in dw.chunks_exact_mut(ld).enumerate() {
