@@ -14,6 +14,7 @@ criterion_group!(
     physics::threaded,
     fixed_points::gru_128,
     training::bptt,
+    training::fused_gru,
     training::ppo
 );
 criterion_main!(benches);

@@ -1,6 +1,8 @@
 //! PPO with a GRU policy on null-field delayed reaching, printing one line per update.
 //!
-//! `cargo run --release --example ppo_reach -- [updates] [seed]`
+//! `cargo run --release --example ppo_reach -- [updates] [seed] [--stop]`: with `--stop` it ends at the first
+//! update whose rollout succeeds in ≥ 90% of the episodes (the criterion `benches/compare/ppo_torch.py
+//! --train` times in PyTorch), printing the wall time to it.
 
 use reachlab::agents::{Policy, PolicyConfig, RolloutWorkers, TrainConfig, Trainer};
 use reachlab::envs::reach::{ReachConfig, ReachEnv};
@@ -11,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let updates: usize = args.get(1).map_or(Ok(60), |s| s.parse())?;
     let seed: u64 = args.get(2).map_or(Ok(0), |s| s.parse())?;
+    let stop = args.iter().any(|a| a == "--stop");
     let var = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
     let config = TrainConfig {
         seed,
@@ -59,6 +62,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             s.rollout_seconds,
             s.learn_seconds
         );
+        if stop && s.success_rate >= 0.9 {
+            println!(
+                "reachlab: 90% success after {} updates, {:.1} s",
+                s.update,
+                start.elapsed().as_secs_f64()
+            );
+            break;
+        }
     }
     Ok(())
 }
