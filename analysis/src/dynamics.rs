@@ -8,7 +8,11 @@
 // Index loops read as the cell equations they implement.
 #![allow(clippy::needless_range_loop)]
 
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+
 use crate::error::{AnalysisError, Result};
+use crate::simd::{clear_upper_vector_state, simd_versions};
 
 /// A discrete-time recurrent map `h' = F(h, u)`.
 pub trait Dynamics {
@@ -20,9 +24,6 @@ pub trait Dynamics {
     fn step(&self, h: &[f64], u: &[f64], out: &mut [f64]);
     /// Writes the Jacobian ∂F/∂h at (h, u) into `jac`, row-major (`jac[i·dim + j] = ∂F_i/∂h_j`).
     fn jacobian(&self, h: &[f64], u: &[f64], jac: &mut [f64]);
-    /// Writes the vector–Jacobian product `Jᵀ·v` at (h, u) into `out` (the gradient of q(h) needs only
-    /// this). The default forms the Jacobian; the cells override it with an O(weights) pass that never
-    /// builds the matrix.
     /// q(h) = ½‖F(h, u) − h‖² and its gradient `(J − I)ᵀ·(F − h)` into `grad`, in one pass where a cell
     /// can share work between the two (the fixed-point finder's inner loop).
     fn q_and_grad(&self, h: &[f64], u: &[f64], grad: &mut [f64]) -> f64 {
@@ -40,6 +41,18 @@ pub trait Dynamics {
         }
         0.5 * q
     }
+    /// [`q_and_grad`](Self::q_and_grad) for a batch of states: `hs` holds `qs.len()` states one after the
+    /// other, `grads` receives their gradients in the same layout. The default calls `q_and_grad` per
+    /// state; a cell overrides it with matrix–matrix products, which reuse the weights across the batch.
+    fn q_and_grad_batch(&self, hs: &[f64], u: &[f64], grads: &mut [f64], qs: &mut [f64]) {
+        let n = self.dim();
+        for ((h, g), q) in hs.chunks_exact(n).zip(grads.chunks_exact_mut(n)).zip(qs.iter_mut()) {
+            *q = self.q_and_grad(h, u, g);
+        }
+    }
+    /// Writes the vector–Jacobian product `Jᵀ·v` at (h, u) into `out` (the gradient of q(h) needs only
+    /// this). The default forms the Jacobian; the cells override it with an O(weights) pass that never
+    /// builds the matrix.
     fn vjp(&self, h: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
         let n = self.dim();
         let mut jac = vec![0.0; n * n];
@@ -53,14 +66,16 @@ pub trait Dynamics {
     }
 }
 
-/// `out += Wᵀ·v` for row-major W (rows × cols): rows of W scaled by v, accumulated (contiguous access).
-fn add_matvec_t(w: &[f64], v: &[f64], cols: usize, out: &mut [f64]) {
-    for (r, &vr) in v.iter().enumerate() {
-        if vr == 0.0 {
-            continue;
-        }
-        for (o, wv) in out.iter_mut().zip(&w[r * cols..(r + 1) * cols]) {
-            *o += wv * vr;
+simd_versions! {
+    /// `out += wᵀ·v` for a row-major `w` with `cols` columns.
+    fn add_matvec_t(w: &[f64], v: &[f64], cols: usize, out: &mut [f64]) {
+        for (r, &vr) in v.iter().enumerate() {
+            if vr == 0.0 {
+                continue;
+            }
+            for (o, wv) in out.iter_mut().zip(&w[r * cols..(r + 1) * cols]) {
+                *o += wv * vr;
+            }
         }
     }
 }
@@ -104,23 +119,46 @@ fn check_len(what: &'static str, got: usize, expected: usize) -> Result<()> {
     }
 }
 
-/// `y = W·x` for row-major W (rows × cols).
-fn matvec(w: &[f64], x: &[f64], rows: usize, out: &mut [f64]) {
-    let cols = x.len();
-    for (r, o) in out.iter_mut().enumerate().take(rows) {
-        *o = dot(&w[r * cols..(r + 1) * cols], x);
+/// `w` (row-major, `rows × cols`) transposed, row-major `cols × rows`.
+fn transpose(w: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    let mut t = vec![0.0; w.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = w[r * cols + c];
+        }
     }
+    t
 }
 
+/// `out = w·x` from `wt = wᵀ` (row-major, `x.len() × out.len()`): the columns of `w` scaled by `x` and
+/// accumulated, a loop over contiguous memory that vectorises (a dot product per row would be a chain of
+/// dependent adds).
+fn matvec_t(wt: &[f64], x: &[f64], out: &mut [f64]) {
+    out.fill(0.0);
+    let cols = out.len();
+    add_matvec_t(wt, x, cols, out);
+}
+
+simd_versions! {
+    /// `out = w·x` for a row-major `w` with `rows` rows.
+    fn matvec(w: &[f64], x: &[f64], rows: usize, out: &mut [f64]) {
+        let cols = x.len();
+        for (r, o) in out.iter_mut().enumerate().take(rows) {
+            *o = dot(&w[r * cols..(r + 1) * cols], x);
+        }
+    }
+}
 /// A dot product with eight independent partial sums, so the compiler can vectorise it (a plain
 /// iterator `sum` must add in order and stays scalar). The order of additions is fixed, so results do
 /// not depend on the machine beyond its floating-point rounding.
+#[inline(always)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    // 32 partial sums: four independent chains of 8-wide vectors, so the adds do not wait on each other.
+    let mut acc = [0.0f64; 32];
+    let (ca, cb) = (a.chunks_exact(32), b.chunks_exact(32));
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
+        for k in 0..32 {
             acc[k] += x[k] * y[k];
         }
     }
@@ -128,7 +166,17 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     for (x, y) in ra.iter().zip(rb) {
         tail += x * y;
     }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+    let mut half = [0.0f64; 16];
+    for k in 0..16 {
+        half[k] = acc[k] + acc[k + 16];
+    }
+    let mut quarter = [0.0f64; 8];
+    for k in 0..8 {
+        quarter[k] = half[k] + half[k + 8];
+    }
+    ((quarter[0] + quarter[4]) + (quarter[1] + quarter[5]))
+        + ((quarter[2] + quarter[6]) + (quarter[3] + quarter[7]))
+        + tail
 }
 
 /// `h' = A·h + B·u + c`.
@@ -178,6 +226,8 @@ pub struct LeakyRnn {
     n: usize,
     m: usize,
     w: Vec<f64>,
+    /// `Wᵀ`, for the forward product.
+    w_t: Vec<f64>,
     w_in: Vec<f64>,
     bias: Vec<f64>,
     alpha: f64,
@@ -208,6 +258,7 @@ impl LeakyRnn {
         Ok(LeakyRnn {
             n,
             m,
+            w_t: transpose(&w, n, n),
             w,
             w_in,
             bias,
@@ -219,7 +270,7 @@ impl LeakyRnn {
     fn pre(&self, h: &[f64], u: &[f64]) -> Vec<f64> {
         let mut z = vec![0.0; self.n];
         let mut wu = vec![0.0; self.n];
-        matvec(&self.w, h, self.n, &mut z);
+        matvec_t(&self.w_t, h, &mut z);
         matvec(&self.w_in, u, self.n, &mut wu);
         for i in 0..self.n {
             z[i] += self.bias[i] + wu[i];
@@ -272,8 +323,10 @@ impl Dynamics for LeakyRnn {
 pub struct Gru {
     n: usize,
     m: usize,
-    w_ih: Vec<f64>,
     w_hh: Vec<f64>,
+    /// `W_hhᵀ` and `W_ihᵀ`, for the forward products.
+    w_hh_t: Vec<f64>,
+    w_ih_t: Vec<f64>,
     b_ih: Vec<f64>,
     b_hh: Vec<f64>,
 }
@@ -296,7 +349,8 @@ impl Gru {
         Ok(Gru {
             n,
             m,
-            w_ih,
+            w_hh_t: transpose(&w_hh, 3 * n, n),
+            w_ih_t: transpose(&w_ih, 3 * n, m),
             w_hh,
             b_ih,
             b_hh,
@@ -307,8 +361,8 @@ impl Gru {
         let n = self.n;
         let mut gi = vec![0.0; 3 * n];
         let mut gh = vec![0.0; 3 * n];
-        matvec(&self.w_ih, u, 3 * n, &mut gi);
-        matvec(&self.w_hh, h, 3 * n, &mut gh);
+        matvec_t(&self.w_ih_t, u, &mut gi);
+        matvec_t(&self.w_hh_t, h, &mut gh);
         let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
         let r: Vec<f64> = (0..n)
             .map(|i| sig(gi[i] + self.b_ih[i] + gh[i] + self.b_hh[i]))
@@ -373,6 +427,62 @@ impl Dynamics for Gru {
         let g = self.gates(h, u);
         self.vjp_with(&g, h, v, out);
     }
+    fn q_and_grad_batch(&self, hs: &[f64], u: &[f64], grads: &mut [f64], qs: &mut [f64]) {
+        // The same equations as `q_and_grad`, with the two products over the weights done for the whole
+        // batch: `hs·W_hhᵀ` forward and `[dr | dz | dn]·W_hh` for the vector–Jacobian product.
+        let (n, b) = (self.n, qs.len());
+        let mut gi = vec![0.0; 3 * n];
+        matvec_t(&self.w_ih_t, u, &mut gi);
+        let mut gh = vec![0.0; b * 3 * n];
+        matmul(
+            MatMut::from_row_major_slice_mut(&mut gh, b, 3 * n),
+            Accum::Replace,
+            MatRef::from_row_major_slice(hs, b, n),
+            MatRef::from_row_major_slice(&self.w_hh_t, n, 3 * n),
+            1.0,
+            Par::Seq,
+        );
+        clear_upper_vector_state();
+        let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+        let mut coef = vec![0.0; b * 3 * n];
+        let mut res = vec![0.0; b * n];
+        for row in 0..b {
+            let (h, a) = (&hs[row * n..(row + 1) * n], &gh[row * 3 * n..(row + 1) * 3 * n]);
+            let (c, r_out) = (
+                &mut coef[row * 3 * n..(row + 1) * 3 * n],
+                &mut res[row * n..(row + 1) * n],
+            );
+            let g = &mut grads[row * n..(row + 1) * n];
+            let mut q = 0.0;
+            for i in 0..n {
+                let r = sig(gi[i] + self.b_ih[i] + a[i] + self.b_hh[i]);
+                let z = sig(gi[n + i] + self.b_ih[n + i] + a[n + i] + self.b_hh[n + i]);
+                let hn = a[2 * n + i] + self.b_hh[2 * n + i];
+                let cand = (gi[2 * n + i] + self.b_ih[2 * n + i] + r * hn).tanh();
+                let v = (1.0 - z) * cand + z * h[i] - h[i];
+                r_out[i] = v;
+                q += v * v;
+                let dc = v * (1.0 - z) * (1.0 - cand * cand);
+                c[n + i] = v * (h[i] - cand) * z * (1.0 - z);
+                c[2 * n + i] = dc * r;
+                c[i] = dc * hn * r * (1.0 - r);
+                g[i] = v * z;
+            }
+            qs[row] = 0.5 * q;
+        }
+        matmul(
+            MatMut::from_row_major_slice_mut(grads, b, n),
+            Accum::Add,
+            MatRef::from_row_major_slice(&coef, b, 3 * n),
+            MatRef::from_row_major_slice(&self.w_hh, 3 * n, n),
+            1.0,
+            Par::Seq,
+        );
+        clear_upper_vector_state();
+        for (g, r) in grads.iter_mut().zip(&res) {
+            *g -= *r;
+        }
+    }
 }
 
 impl Gru {
@@ -402,6 +512,8 @@ pub struct Lstm {
     m: usize,
     w_ih: Vec<f64>,
     w_hh: Vec<f64>,
+    /// `W_hhᵀ`, for the forward product.
+    w_hh_t: Vec<f64>,
     bias: Vec<f64>,
 }
 
@@ -413,7 +525,15 @@ impl Lstm {
         check_len("bias_ih", b_ih.len(), 4 * n)?;
         check_len("bias_hh", b_hh.len(), 4 * n)?;
         let bias = b_ih.iter().zip(&b_hh).map(|(a, b)| a + b).collect();
-        Ok(Lstm { n, m, w_ih, w_hh, bias })
+        let w_hh_t = transpose(&w_hh, 4 * n, n);
+        Ok(Lstm {
+            n,
+            m,
+            w_ih,
+            w_hh,
+            w_hh_t,
+            bias,
+        })
     }
 
     /// Gates (i, f, g, o) at state `x = [h | c]`.
@@ -422,7 +542,7 @@ impl Lstm {
         let mut a = vec![0.0; 4 * n];
         let mut ah = vec![0.0; 4 * n];
         matvec(&self.w_ih, u, 4 * n, &mut a);
-        matvec(&self.w_hh, &x[..n], 4 * n, &mut ah);
+        matvec_t(&self.w_hh_t, &x[..n], &mut ah);
         let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
         let pre = |k: usize, i: usize| a[k * n + i] + ah[k * n + i] + self.bias[k * n + i];
         [

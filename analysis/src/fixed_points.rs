@@ -2,18 +2,22 @@
 //!
 //! Minimises q(x) = ½‖F(x, u*) − x‖² from many starts (as Golub & Sussillo's FixedPointFinder), each
 //! start optimised on its own with Adam (a mean of q over starts would leave every Adam step far below
-//! its ε), with a per-start plateau decay of the learning rate; then refines each candidate with damped
+//! its ε), with a per-start plateau decay of the learning rate; starts run in fixed groups of 32 in
+//! lockstep, so that q and its gradient for the whole group are two matrix–matrix products per iteration
+//! (`Dynamics::q_and_grad_batch`) and groups spread over threads without changing any result. Then it
+//! refines each candidate with damped
 //! Newton steps `(J − I)·δ = −(F(x) − x)` in f64, which converge quadratically where Adam crawls. Then
 //! drops outliers (farther than `outlier_factor` × the mean start-to-centroid distance from the starts'
 //! centroid), merges duplicates closer than `unique_tol`, and classifies each point by the moduli of its
 //! Jacobian's eigenvalues (discrete time: stable if all |λ| < 1).
 
 use faer::linalg::solvers::Solve;
-use faer::Mat;
+use faer::{Mat, MatRef};
 use serde::Serialize;
 
 use crate::dynamics::Dynamics;
 use crate::error::{AnalysisError, Result};
+use crate::simd::clear_upper_vector_state;
 
 /// Settings of [`find_fixed_points`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -133,50 +137,99 @@ fn q_and_residual<D: Dynamics>(d: &D, x: &[f64], u: &[f64], f: &mut [f64], r: &m
     0.5 * q
 }
 
-/// Minimises q from one start; returns (x, q).
-fn optimise_start<D: Dynamics>(d: &D, u: &[f64], start: &[f64], cfg: &FixedPointConfig) -> (Vec<f64>, f64) {
-    let n = start.len();
-    let mut x = start.to_vec();
-    let mut g = vec![0.0; n];
-    let (mut m1, mut m2) = (vec![0.0; n], vec![0.0; n]);
+/// A start's end point and its q.
+type Candidate = (Vec<f64>, f64);
+
+/// Starts optimised together: one matrix–matrix product per iteration serves the whole group.
+const GROUP: usize = 32;
+
+/// Adam on q from one start.
+struct Descent {
+    m1: Vec<f64>,
+    m2: Vec<f64>,
+    lr: f64,
+    best: f64,
+    since_best: usize,
+    window_start: f64,
+    /// `Some(q)` once the start has stopped: below the Newton threshold, stalled, or not finite.
+    done: Option<f64>,
+}
+
+/// Minimises q from each start of a group (at most [`GROUP`] starts) in lockstep: each start keeps its
+/// own Adam moments, learning rate and stopping rule, so it follows the path it would follow alone; then
+/// refines each with Newton. Returns (x, q) per start.
+fn optimise_group<D: Dynamics>(d: &D, u: &[f64], starts: &[Vec<f64>], cfg: &FixedPointConfig) -> Vec<Candidate> {
+    let n = d.dim();
     let (b1, b2, eps): (f64, f64, f64) = (0.9, 0.999, 1e-8);
-    let mut lr = cfg.learning_rate;
-    let mut best = f64::INFINITY;
-    let mut since_best = 0;
-    let mut window_start = f64::INFINITY;
+    let mut xs: Vec<Vec<f64>> = starts.to_vec();
+    let mut st: Vec<Descent> = starts
+        .iter()
+        .map(|_| Descent {
+            m1: vec![0.0; n],
+            m2: vec![0.0; n],
+            lr: cfg.learning_rate,
+            best: f64::INFINITY,
+            since_best: 0,
+            window_start: f64::INFINITY,
+            done: None,
+        })
+        .collect();
+    let (mut batch, mut grads, mut qs) = (Vec::new(), Vec::new(), Vec::new());
     for it in 1..=cfg.max_iters {
-        // q and ∇q = (J − I)ᵀ·r in one pass (a vector–Jacobian product; no n×n matrix).
-        let q = d.q_and_grad(&x, u, &mut g);
-        if !q.is_finite() {
-            return (x, f64::INFINITY);
-        }
-        if q < cfg.newton_threshold || q < cfg.q_tol {
+        let active: Vec<usize> = (0..st.len()).filter(|&k| st[k].done.is_none()).collect();
+        if active.is_empty() {
             break;
         }
-        if cfg.stall_window > 0 && (it - 1) % cfg.stall_window == 0 {
-            if q > 0.5 * window_start {
-                break;
-            }
-            window_start = q;
+        batch.clear();
+        for &k in &active {
+            batch.extend_from_slice(&xs[k]);
         }
-        if q < best {
-            best = q;
-            since_best = 0;
-        } else {
-            since_best += 1;
-            if since_best > cfg.patience {
-                lr *= cfg.decay_factor;
-                since_best = 0;
-            }
-        }
+        grads.resize(active.len() * n, 0.0);
+        qs.resize(active.len(), 0.0);
+        // q and ∇q = (J − I)ᵀ·r for every active start (vector–Jacobian products; no n×n matrix).
+        d.q_and_grad_batch(&batch, u, &mut grads, &mut qs);
         let (c1, c2) = (1.0 - b1.powi(it as i32), 1.0 - b2.powi(it as i32));
-        for j in 0..n {
-            m1[j] = b1 * m1[j] + (1.0 - b1) * g[j];
-            m2[j] = b2 * m2[j] + (1.0 - b2) * g[j] * g[j];
-            x[j] -= lr * (m1[j] / c1) / ((m2[j] / c2).sqrt() + eps);
+        for (row, &k) in active.iter().enumerate() {
+            let (q, g, s, x) = (qs[row], &grads[row * n..(row + 1) * n], &mut st[k], &mut xs[k]);
+            if !q.is_finite() {
+                s.done = Some(f64::INFINITY);
+                continue;
+            }
+            if q < cfg.newton_threshold || q < cfg.q_tol {
+                s.done = Some(q);
+                continue;
+            }
+            if cfg.stall_window > 0 && (it - 1) % cfg.stall_window == 0 {
+                if q > 0.5 * s.window_start {
+                    s.done = Some(q);
+                    continue;
+                }
+                s.window_start = q;
+            }
+            if q < s.best {
+                s.best = q;
+                s.since_best = 0;
+            } else {
+                s.since_best += 1;
+                if s.since_best > cfg.patience {
+                    s.lr *= cfg.decay_factor;
+                    s.since_best = 0;
+                }
+            }
+            for j in 0..n {
+                s.m1[j] = b1 * s.m1[j] + (1.0 - b1) * g[j];
+                s.m2[j] = b2 * s.m2[j] + (1.0 - b2) * g[j] * g[j];
+                x[j] -= s.lr * (s.m1[j] / c1) / ((s.m2[j] / c2).sqrt() + eps);
+            }
         }
     }
-    newton_refine(d, u, x, cfg)
+    xs.into_iter()
+        .zip(st)
+        .map(|(x, s)| match s.done {
+            Some(q) if q == f64::INFINITY => (x, q),
+            _ => newton_refine(d, u, x, cfg),
+        })
+        .collect()
 }
 
 /// Damped Newton on F(x) − x = 0: halves the step until q decreases.
@@ -190,9 +243,13 @@ fn newton_refine<D: Dynamics>(d: &D, u: &[f64], mut x: Vec<f64>, cfg: &FixedPoin
             break;
         }
         d.jacobian(&x, u, &mut jac);
-        let a = Mat::<f64>::from_fn(n, n, |i, j| jac[i * n + j] - if i == j { 1.0 } else { 0.0 });
+        for i in 0..n {
+            jac[i * n + i] -= 1.0;
+        }
+        let a = MatRef::from_row_major_slice(&jac, n, n).to_owned();
         let rhs = Mat::<f64>::from_fn(n, 1, |i, _| -r[i]);
         let delta = a.partial_piv_lu().solve(&rhs);
+        clear_upper_vector_state();
         if (0..n).any(|i| !delta[(i, 0)].is_finite()) {
             break;
         }
@@ -222,7 +279,7 @@ fn classify<D: Dynamics>(d: &D, u: &[f64], x: Vec<f64>, q: f64, cfg: &FixedPoint
     let n = x.len();
     let mut jac = vec![0.0; n * n];
     d.jacobian(&x, u, &mut jac);
-    let j = Mat::<f64>::from_fn(n, n, |a, b| jac[a * n + b]);
+    let j = MatRef::from_row_major_slice(&jac, n, n).to_owned();
     let eig = j.eigenvalues().map_err(|_| AnalysisError::NoConvergence {
         op: "fixed_points",
         what: "eigendecomposition",
@@ -288,20 +345,25 @@ pub fn find_fixed_points<D: Dynamics + Sync>(
     let mean_spread = starts.iter().map(|s| dist(s, &centroid)).sum::<f64>() / starts.len() as f64;
     let cut = cfg.outlier_factor * mean_spread.max(1e-12);
 
+    // Fixed groups of starts (independent of the thread count), handed to the threads in turn.
+    let groups: Vec<&[Vec<f64>]> = starts.chunks(GROUP).collect();
     let threads = match cfg.threads {
         0 => std::thread::available_parallelism().map_or(1, |t| t.get()),
         t => t,
     }
-    .min(starts.len());
-    let chunk = starts.len().div_ceil(threads);
-    let optimised: Vec<(Vec<f64>, f64)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = starts
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|s| optimise_start(dynamics, u, s, cfg))
-                        .collect::<Vec<_>>()
+    .min(groups.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Vec<Candidate>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let g = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(group) = groups.get(g) else { break };
+                        out.push((g, optimise_group(dynamics, u, group, cfg)));
+                    }
+                    out
                 })
             })
             .collect();
@@ -310,6 +372,8 @@ pub fn find_fixed_points<D: Dynamics + Sync>(
             .flat_map(|h| h.join().expect("a fixed-point worker panicked"))
             .collect()
     });
+    done.sort_by_key(|(g, _)| *g);
+    let optimised = done.into_iter().flat_map(|(_, r)| r);
     let (mut n_converged, mut n_outliers, mut n_failed) = (0, 0, 0);
     let mut kept: Vec<(Vec<f64>, f64)> = Vec::new();
     for (x, q) in optimised {

@@ -33,6 +33,7 @@ mod lyapunov;
 mod mds;
 mod pca;
 mod shifts;
+mod simd;
 pub mod stats;
 mod subspace;
 mod tdr;

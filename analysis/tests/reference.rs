@@ -368,6 +368,33 @@ fn analytic_jacobians_match_finite_differences() {
     check(&gru, &h, &v1, "GRU");
     check(&rnn, &h, &v1, "leaky RNN");
     check(&lstm, &x, &v2, "LSTM");
+    // q and its gradient: the batched form (matrix–matrix products for the GRU) equals the one-state form,
+    // and the gradient equals (J − I)ᵀ·(F − h).
+    let batch: Vec<f64> = v(5 * n, 0.7);
+    let (mut grads, mut qs) = (vec![0.0; 5 * n], vec![0.0; 5]);
+    gru.q_and_grad_batch(&batch, &u, &mut grads, &mut qs);
+    for (row, h) in batch.chunks_exact(n).enumerate() {
+        let mut g = vec![0.0; n];
+        let q = gru.q_and_grad(h, &u, &mut g);
+        assert!(
+            (q - qs[row]).abs() < 1e-12 * q.max(1.0),
+            "q of row {row}: {q} vs {}",
+            qs[row]
+        );
+        let (mut f, mut jac) = (vec![0.0; n], vec![0.0; n * n]);
+        gru.step(h, &u, &mut f);
+        gru.jacobian(h, &u, &mut jac);
+        for j in 0..n {
+            let want: f64 = (0..n)
+                .map(|i| (jac[i * n + j] - f64::from(i == j)) * (f[i] - h[i]))
+                .sum();
+            assert!(
+                (g[j] - grads[row * n + j]).abs() < 1e-12,
+                "batched gradient [{row}, {j}]"
+            );
+            assert!((g[j] - want).abs() < 1e-11, "gradient [{row}, {j}]: {} vs {want}", g[j]);
+        }
+    }
 }
 
 /// For a linear map the Lyapunov exponents are log|eigenvalues| (per step), whatever the basis.
@@ -502,4 +529,29 @@ fn procrustes_dynamics_meets_hoffman_wielandt() {
     let b = q.transpose() * &a * &q;
     let (d, _) = procrustes_dynamics(a.as_ref(), b.as_ref(), &cfg).unwrap();
     assert!(d < 1e-6, "conjugate at {d}");
+}
+
+#[test]
+fn fixed_points_do_not_depend_on_the_thread_count() {
+    // A GRU with strong recurrence (several fixed points) and 100 starts: four groups of starts, the last
+    // one short, spread over 1 or 3 threads.
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let (n, m) = (16, 2);
+    let mut v =
+        |len: usize, s: f64| -> Vec<f64> { (0..len).map(|_| rng.sample::<f64, _>(StandardNormal) * s).collect() };
+    let gru = Gru::new(n, m, v(3 * n * m, 0.5), v(3 * n * n, 0.6), v(3 * n, 0.3), v(3 * n, 0.3)).unwrap();
+    let starts: Vec<Vec<f64>> = (0..100).map(|_| v(n, 0.8)).collect();
+    let run = |threads: usize| {
+        let cfg = FixedPointConfig {
+            threads,
+            max_iters: 1500,
+            ..FixedPointConfig::default()
+        };
+        let r = find_fixed_points(&gru, &[0.0; 2], &starts, &cfg).unwrap();
+        let pts: Vec<(Vec<f64>, f64)> = r.points.iter().map(|p| (p.x.clone(), p.q)).collect();
+        (pts, r.n_converged, r.n_failed)
+    };
+    let one = run(1);
+    assert!(one.1 > 0, "no start converged: the test proves nothing");
+    assert_eq!(one, run(3));
 }

@@ -89,6 +89,13 @@ impl Dynamics for CoreDynamics {
             CoreDynamics::Lstm(d) => d.q_and_grad(h, u, grad),
         }
     }
+    fn q_and_grad_batch(&self, hs: &[f64], u: &[f64], grads: &mut [f64], qs: &mut [f64]) {
+        match self {
+            CoreDynamics::Leaky(d) => d.q_and_grad_batch(hs, u, grads, qs),
+            CoreDynamics::Gru(d) => d.q_and_grad_batch(hs, u, grads, qs),
+            CoreDynamics::Lstm(d) => d.q_and_grad_batch(hs, u, grads, qs),
+        }
+    }
 }
 
 fn values(policy: &Policy, name: &str) -> Result<Vec<f64>> {
