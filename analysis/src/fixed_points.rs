@@ -32,6 +32,10 @@ pub struct FixedPointConfig {
     pub newton_threshold: f64,
     /// Newton iterations at most.
     pub newton_iters: usize,
+    /// Stop Newton on a start when q has not halved over this many iterations (0 = never). Without it,
+    /// starts near slow points spent all `newton_iters`, each with a full line search: half the time of a
+    /// GRU-128 search, for points that stay slow.
+    pub newton_stall_window: usize,
     /// Plateau decay: multiply the rate by `decay_factor` after `patience` iterations without improvement.
     pub decay_factor: f64,
     /// See `decay_factor`.
@@ -60,6 +64,7 @@ impl Default for FixedPointConfig {
             q_tol: 1e-12,
             newton_threshold: 1e-3,
             newton_iters: 20,
+            newton_stall_window: 5,
             decay_factor: 0.95,
             patience: 5,
             slow_q_tol: 1e-6,
@@ -238,8 +243,15 @@ fn newton_refine<D: Dynamics>(d: &D, u: &[f64], mut x: Vec<f64>, cfg: &FixedPoin
     let (mut f, mut r, mut jac) = (vec![0.0; n], vec![0.0; n], vec![0.0; n * n]);
     let mut trial = vec![0.0; n];
     let mut q = q_and_residual(d, &x, u, &mut f, &mut r);
+    // q of the iterations so far, to give up where Newton only creeps (a slow point, or J − I nearly
+    // singular): near a fixed point each full step squares the residual.
+    let mut history = vec![q];
+    let window = cfg.newton_stall_window;
     for _ in 0..cfg.newton_iters {
         if q < cfg.q_tol * 1e-6 {
+            break;
+        }
+        if window > 0 && history.len() > window && q > 0.5 * history[history.len() - 1 - window] {
             break;
         }
         d.jacobian(&x, u, &mut jac);
@@ -271,6 +283,7 @@ fn newton_refine<D: Dynamics>(d: &D, u: &[f64], mut x: Vec<f64>, cfg: &FixedPoin
         if !improved {
             break;
         }
+        history.push(q);
     }
     (x, q)
 }
