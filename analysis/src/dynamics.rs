@@ -10,9 +10,10 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
+use multiversion::multiversion;
 
 use crate::error::{AnalysisError, Result};
-use crate::simd::{clear_upper_vector_state, simd_versions};
+use crate::simd::clear_upper_vector_state;
 
 /// A discrete-time recurrent map `h' = F(h, u)`.
 pub trait Dynamics {
@@ -66,16 +67,15 @@ pub trait Dynamics {
     }
 }
 
-simd_versions! {
-    /// `out += wᵀ·v` for a row-major `w` with `cols` columns.
-    fn add_matvec_t(w: &[f64], v: &[f64], cols: usize, out: &mut [f64]) {
-        for (r, &vr) in v.iter().enumerate() {
-            if vr == 0.0 {
-                continue;
-            }
-            for (o, wv) in out.iter_mut().zip(&w[r * cols..(r + 1) * cols]) {
-                *o += wv * vr;
-            }
+/// `out += wᵀ·v` for a row-major `w` with `cols` columns.
+#[multiversion(targets("x86_64+avx512f+avx2", "x86_64+avx2"))]
+fn add_matvec_t(w: &[f64], v: &[f64], cols: usize, out: &mut [f64]) {
+    for (r, &vr) in v.iter().enumerate() {
+        if vr == 0.0 {
+            continue;
+        }
+        for (o, wv) in out.iter_mut().zip(&w[r * cols..(r + 1) * cols]) {
+            *o += wv * vr;
         }
     }
 }
@@ -139,13 +139,12 @@ fn matvec_t(wt: &[f64], x: &[f64], out: &mut [f64]) {
     add_matvec_t(wt, x, cols, out);
 }
 
-simd_versions! {
-    /// `out = w·x` for a row-major `w` with `rows` rows.
-    fn matvec(w: &[f64], x: &[f64], rows: usize, out: &mut [f64]) {
-        let cols = x.len();
-        for (r, o) in out.iter_mut().enumerate().take(rows) {
-            *o = dot(&w[r * cols..(r + 1) * cols], x);
-        }
+/// `out = w·x` for a row-major `w` with `rows` rows.
+#[multiversion(targets("x86_64+avx512f+avx2", "x86_64+avx2"))]
+fn matvec(w: &[f64], x: &[f64], rows: usize, out: &mut [f64]) {
+    let cols = x.len();
+    for (r, o) in out.iter_mut().enumerate().take(rows) {
+        *o = dot(&w[r * cols..(r + 1) * cols], x);
     }
 }
 /// A dot product with eight independent partial sums, so the compiler can vectorise it (a plain

@@ -1,5 +1,6 @@
 //! One time step of a recurrent cell, forward and backward, over a block of `rows` batch rows.
 
+use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
 use super::packed::{matmul_packed, Packed};
@@ -137,115 +138,126 @@ fn parts_mut<const N: usize, T>(v: &mut [T], h: usize) -> [&mut [T]; N] {
     })
 }
 
-simd_versions! {
-    /// The body of [`CellKind::forward`], compiled for each instruction set (see [`simd_versions`]).
-    #[allow(clippy::too_many_arguments)]
-    fn forward_step<T: Real>(kind: CellKind, hidden: usize, rows: usize, xp: &[T], prev: &[T], w: &CellWeights<T>, gh: &mut [T], next: &mut [T], trace: Option<&mut [T]>) {
-        let mut trace = trace;
-        let h = hidden;
-        let g = kind.gates() * h;
-        let s = kind.state_width(h);
-        let k = kind.trace_width(h);
-        for row in gh[..rows * g].chunks_exact_mut(g) {
-            row.copy_from_slice(&w.bias);
-        }
-        matmul_packed(
-            rows,
-            View {
-                data: prev,
-                rs: s,
-                cs: 1,
-            },
-            &w.wt,
-            gh,
-            g,
-            true,
-        );
-        for i in 0..rows {
-            let x = &xp[i * g..(i + 1) * g];
-            let a = &gh[i * g..(i + 1) * g];
-            let p = &prev[i * s..(i + 1) * s];
-            let nx = &mut next[i * s..(i + 1) * s];
-            match kind {
-                CellKind::Vanilla { activation, alpha } => {
-                    let alpha = T::from_f64(alpha);
-                    let mut dy_buf = trace.as_deref_mut().map(|t| &mut t[i * k..i * k + h]);
-                    let [x] = parts(x, h);
-                    let [a] = parts(a, h);
-                    let [p] = parts(p, h);
-                    let [nx] = parts_mut(nx, h);
-                    for j in 0..h {
-                        let pre = x[j] + a[j];
-                        let (y, dy) = match activation {
-                            Activation::Tanh => {
-                                let y = pre.tanh();
-                                (y, T::ONE - y * y)
+/// The body of [`CellKind::forward`], compiled for AVX-512, AVX2 + FMA and the baseline, chosen at run time (see the module docs).
+#[allow(clippy::too_many_arguments)]
+#[multiversion(targets("x86_64+avx512f+avx2+fma", "x86_64+avx2+fma"))]
+fn forward_step<T: Real>(
+    kind: CellKind,
+    hidden: usize,
+    rows: usize,
+    xp: &[T],
+    prev: &[T],
+    w: &CellWeights<T>,
+    gh: &mut [T],
+    next: &mut [T],
+    trace: Option<&mut [T]>,
+) {
+    let mut trace = trace;
+    let h = hidden;
+    let g = kind.gates() * h;
+    let s = kind.state_width(h);
+    let k = kind.trace_width(h);
+    for row in gh[..rows * g].chunks_exact_mut(g) {
+        row.copy_from_slice(&w.bias);
+    }
+    matmul_packed(
+        rows,
+        View {
+            data: prev,
+            rs: s,
+            cs: 1,
+        },
+        &w.wt,
+        gh,
+        g,
+        true,
+    );
+    for i in 0..rows {
+        let x = &xp[i * g..(i + 1) * g];
+        let a = &gh[i * g..(i + 1) * g];
+        let p = &prev[i * s..(i + 1) * s];
+        let nx = &mut next[i * s..(i + 1) * s];
+        match kind {
+            CellKind::Vanilla { activation, alpha } => {
+                let alpha = T::from_f64(alpha);
+                let mut dy_buf = trace.as_deref_mut().map(|t| &mut t[i * k..i * k + h]);
+                let [x] = parts(x, h);
+                let [a] = parts(a, h);
+                let [p] = parts(p, h);
+                let [nx] = parts_mut(nx, h);
+                for j in 0..h {
+                    let pre = x[j] + a[j];
+                    let (y, dy) = match activation {
+                        Activation::Tanh => {
+                            let y = pre.tanh();
+                            (y, T::ONE - y * y)
+                        }
+                        Activation::Relu => {
+                            if pre > T::ZERO {
+                                (pre, T::ONE)
+                            } else {
+                                (T::ZERO, T::ZERO)
                             }
-                            Activation::Relu => {
-                                if pre > T::ZERO {
-                                    (pre, T::ONE)
-                                } else {
-                                    (T::ZERO, T::ZERO)
-                                }
-                            }
-                        };
-                        nx[j] = (T::ONE - alpha) * p[j] + alpha * y;
-                        if let Some(t) = dy_buf.as_deref_mut() {
-                            t[j] = dy;
+                        }
+                    };
+                    nx[j] = (T::ONE - alpha) * p[j] + alpha * y;
+                    if let Some(t) = dy_buf.as_deref_mut() {
+                        t[j] = dy;
+                    }
+                }
+            }
+            CellKind::Gru => {
+                let [xr, xz, xn] = parts(x, h);
+                let [ar, az, an] = parts(a, h);
+                let [hp] = parts(p, h);
+                let [out] = parts_mut(nx, h);
+                match trace.as_deref_mut() {
+                    Some(t) => {
+                        let [tr, tz, tn, thn] = parts_mut(&mut t[i * k..(i + 1) * k], h);
+                        for j in 0..h {
+                            let r = sigmoid(xr[j] + ar[j]);
+                            let z = sigmoid(xz[j] + az[j]);
+                            let n = (xn[j] + r * an[j]).tanh();
+                            out[j] = (T::ONE - z) * n + z * hp[j];
+                            tr[j] = r;
+                            tz[j] = z;
+                            tn[j] = n;
+                            thn[j] = an[j];
+                        }
+                    }
+                    None => {
+                        for j in 0..h {
+                            let r = sigmoid(xr[j] + ar[j]);
+                            let z = sigmoid(xz[j] + az[j]);
+                            let n = (xn[j] + r * an[j]).tanh();
+                            out[j] = (T::ONE - z) * n + z * hp[j];
                         }
                     }
                 }
-                CellKind::Gru => {
-                    let [xr, xz, xn] = parts(x, h);
-                    let [ar, az, an] = parts(a, h);
-                    let [hp] = parts(p, h);
-                    let [out] = parts_mut(nx, h);
-                    match trace.as_deref_mut() {
-                        Some(t) => {
-                            let [tr, tz, tn, thn] = parts_mut(&mut t[i * k..(i + 1) * k], h);
-                            for j in 0..h {
-                                let r = sigmoid(xr[j] + ar[j]);
-                                let z = sigmoid(xz[j] + az[j]);
-                                let n = (xn[j] + r * an[j]).tanh();
-                                out[j] = (T::ONE - z) * n + z * hp[j];
-                                tr[j] = r;
-                                tz[j] = z;
-                                tn[j] = n;
-                                thn[j] = an[j];
-                            }
-                        }
-                        None => {
-                            for j in 0..h {
-                                let r = sigmoid(xr[j] + ar[j]);
-                                let z = sigmoid(xz[j] + az[j]);
-                                let n = (xn[j] + r * an[j]).tanh();
-                                out[j] = (T::ONE - z) * n + z * hp[j];
-                            }
-                        }
-                    }
-                }
-                CellKind::Lstm => {
-                    let [_, cp] = parts(p, h);
-                    let [hn, cn] = parts_mut(nx, h);
-                    let [xi, xf, xg, xo] = parts(x, h);
-                    let [ai, af, ag, ao] = parts(a, h);
-                    let mut tr = trace.as_deref_mut().map(|t| parts_mut::<5, T>(&mut t[i * k..(i + 1) * k], h));
-                    for j in 0..h {
-                        let ig = sigmoid(xi[j] + ai[j]);
-                        let fg = sigmoid(xf[j] + af[j]);
-                        let gg = (xg[j] + ag[j]).tanh();
-                        let og = sigmoid(xo[j] + ao[j]);
-                        let c = fg * cp[j] + ig * gg;
-                        let tc = c.tanh();
-                        hn[j] = og * tc;
-                        cn[j] = c;
-                        if let Some([ti, tf, tg, to, tt]) = tr.as_mut() {
-                            ti[j] = ig;
-                            tf[j] = fg;
-                            tg[j] = gg;
-                            to[j] = og;
-                            tt[j] = tc;
-                        }
+            }
+            CellKind::Lstm => {
+                let [_, cp] = parts(p, h);
+                let [hn, cn] = parts_mut(nx, h);
+                let [xi, xf, xg, xo] = parts(x, h);
+                let [ai, af, ag, ao] = parts(a, h);
+                let mut tr = trace
+                    .as_deref_mut()
+                    .map(|t| parts_mut::<5, T>(&mut t[i * k..(i + 1) * k], h));
+                for j in 0..h {
+                    let ig = sigmoid(xi[j] + ai[j]);
+                    let fg = sigmoid(xf[j] + af[j]);
+                    let gg = (xg[j] + ag[j]).tanh();
+                    let og = sigmoid(xo[j] + ao[j]);
+                    let c = fg * cp[j] + ig * gg;
+                    let tc = c.tanh();
+                    hn[j] = og * tc;
+                    cn[j] = c;
+                    if let Some([ti, tf, tg, to, tt]) = tr.as_mut() {
+                        ti[j] = ig;
+                        tf[j] = fg;
+                        tg[j] = gg;
+                        to[j] = og;
+                        tt[j] = tc;
                     }
                 }
             }
@@ -253,83 +265,93 @@ simd_versions! {
     }
 }
 
-simd_versions! {
-    /// The body of [`CellKind::backward`], compiled for each instruction set (see [`simd_versions`]).
-    #[allow(clippy::too_many_arguments)]
-    fn backward_step<T: Real>(kind: CellKind, hidden: usize, rows: usize, prev: &[T], w: &CellWeights<T>, trace: &[T], dnext: &[T], dxp: &mut [T], dgh: &mut [T], dprev: &mut [T]) {
-        let h = hidden;
-        let g = kind.gates() * h;
-        let s = kind.state_width(h);
-        let k = kind.trace_width(h);
-        for i in 0..rows {
-            let t = &trace[i * k..(i + 1) * k];
-            let dn = &dnext[i * s..(i + 1) * s];
-            let p = &prev[i * s..(i + 1) * s];
-            let dx = &mut dxp[i * g..(i + 1) * g];
-            let da = &mut dgh[i * g..(i + 1) * g];
-            let dp = &mut dprev[i * s..(i + 1) * s];
-            match kind {
-                CellKind::Vanilla { alpha, .. } => {
-                    let alpha = T::from_f64(alpha);
-                    let [t] = parts(t, h);
-                    let [dn] = parts(dn, h);
-                    let [dx] = parts_mut(dx, h);
-                    let [da] = parts_mut(da, h);
-                    let [dp] = parts_mut(dp, h);
-                    for j in 0..h {
-                        let d = alpha * t[j] * dn[j];
-                        dx[j] = d;
-                        da[j] = d;
-                        dp[j] = (T::ONE - alpha) * dn[j];
-                    }
+/// The body of [`CellKind::backward`], compiled for AVX-512, AVX2 + FMA and the baseline, chosen at run time (see the module docs).
+#[allow(clippy::too_many_arguments)]
+#[multiversion(targets("x86_64+avx512f+avx2+fma", "x86_64+avx2+fma"))]
+fn backward_step<T: Real>(
+    kind: CellKind,
+    hidden: usize,
+    rows: usize,
+    prev: &[T],
+    w: &CellWeights<T>,
+    trace: &[T],
+    dnext: &[T],
+    dxp: &mut [T],
+    dgh: &mut [T],
+    dprev: &mut [T],
+) {
+    let h = hidden;
+    let g = kind.gates() * h;
+    let s = kind.state_width(h);
+    let k = kind.trace_width(h);
+    for i in 0..rows {
+        let t = &trace[i * k..(i + 1) * k];
+        let dn = &dnext[i * s..(i + 1) * s];
+        let p = &prev[i * s..(i + 1) * s];
+        let dx = &mut dxp[i * g..(i + 1) * g];
+        let da = &mut dgh[i * g..(i + 1) * g];
+        let dp = &mut dprev[i * s..(i + 1) * s];
+        match kind {
+            CellKind::Vanilla { alpha, .. } => {
+                let alpha = T::from_f64(alpha);
+                let [t] = parts(t, h);
+                let [dn] = parts(dn, h);
+                let [dx] = parts_mut(dx, h);
+                let [da] = parts_mut(da, h);
+                let [dp] = parts_mut(dp, h);
+                for j in 0..h {
+                    let d = alpha * t[j] * dn[j];
+                    dx[j] = d;
+                    da[j] = d;
+                    dp[j] = (T::ONE - alpha) * dn[j];
                 }
-                CellKind::Gru => {
-                    let [tr, tz, tn, thn] = parts(t, h);
-                    let [dn] = parts(dn, h);
-                    let [p] = parts(p, h);
-                    let [dxr, dxz, dxn] = parts_mut(dx, h);
-                    let [dar_, daz_, dan_] = parts_mut(da, h);
-                    let [dp] = parts_mut(dp, h);
-                    for j in 0..h {
-                        let (r, z, n, hn) = (tr[j], tz[j], tn[j], thn[j]);
-                        let dh = dn[j];
-                        let dan = dh * (T::ONE - z) * (T::ONE - n * n);
-                        let daz = dh * (p[j] - n) * z * (T::ONE - z);
-                        let dar = dan * hn * r * (T::ONE - r);
-                        dxr[j] = dar;
-                        dxz[j] = daz;
-                        dxn[j] = dan;
-                        dar_[j] = dar;
-                        daz_[j] = daz;
-                        dan_[j] = dan * r;
-                        dp[j] = dh * z;
-                    }
+            }
+            CellKind::Gru => {
+                let [tr, tz, tn, thn] = parts(t, h);
+                let [dn] = parts(dn, h);
+                let [p] = parts(p, h);
+                let [dxr, dxz, dxn] = parts_mut(dx, h);
+                let [dar_, daz_, dan_] = parts_mut(da, h);
+                let [dp] = parts_mut(dp, h);
+                for j in 0..h {
+                    let (r, z, n, hn) = (tr[j], tz[j], tn[j], thn[j]);
+                    let dh = dn[j];
+                    let dan = dh * (T::ONE - z) * (T::ONE - n * n);
+                    let daz = dh * (p[j] - n) * z * (T::ONE - z);
+                    let dar = dan * hn * r * (T::ONE - r);
+                    dxr[j] = dar;
+                    dxz[j] = daz;
+                    dxn[j] = dan;
+                    dar_[j] = dar;
+                    daz_[j] = daz;
+                    dan_[j] = dan * r;
+                    dp[j] = dh * z;
                 }
-                CellKind::Lstm => {
-                    let [ti, tf, tg, to, tt] = parts(t, h);
-                    let [dnh, dnc] = parts(dn, h);
-                    let [_, cp] = parts(p, h);
-                    let [dxi, dxf, dxg, dxo] = parts_mut(dx, h);
-                    let [dai_, daf_, dag_, dao_] = parts_mut(da, h);
-                    let [dph, dpc] = parts_mut(dp, h);
-                    for j in 0..h {
-                        let (ig, fg, gg, og, tc) = (ti[j], tf[j], tg[j], to[j], tt[j]);
-                        let dh = dnh[j];
-                        let dc = dnc[j] + dh * og * (T::ONE - tc * tc);
-                        let dai = dc * gg * ig * (T::ONE - ig);
-                        let daf = dc * cp[j] * fg * (T::ONE - fg);
-                        let dag = dc * ig * (T::ONE - gg * gg);
-                        let dao = dh * tc * og * (T::ONE - og);
-                        (dxi[j], dxf[j], dxg[j], dxo[j]) = (dai, daf, dag, dao);
-                        (dai_[j], daf_[j], dag_[j], dao_[j]) = (dai, daf, dag, dao);
-                        dph[j] = T::ZERO;
-                        dpc[j] = dc * fg;
-                    }
+            }
+            CellKind::Lstm => {
+                let [ti, tf, tg, to, tt] = parts(t, h);
+                let [dnh, dnc] = parts(dn, h);
+                let [_, cp] = parts(p, h);
+                let [dxi, dxf, dxg, dxo] = parts_mut(dx, h);
+                let [dai_, daf_, dag_, dao_] = parts_mut(da, h);
+                let [dph, dpc] = parts_mut(dp, h);
+                for j in 0..h {
+                    let (ig, fg, gg, og, tc) = (ti[j], tf[j], tg[j], to[j], tt[j]);
+                    let dh = dnh[j];
+                    let dc = dnc[j] + dh * og * (T::ONE - tc * tc);
+                    let dai = dc * gg * ig * (T::ONE - ig);
+                    let daf = dc * cp[j] * fg * (T::ONE - fg);
+                    let dag = dc * ig * (T::ONE - gg * gg);
+                    let dao = dh * tc * og * (T::ONE - og);
+                    (dxi[j], dxf[j], dxg[j], dxo[j]) = (dai, daf, dag, dao);
+                    (dai_[j], daf_[j], dag_[j], dao_[j]) = (dai, daf, dag, dao);
+                    dph[j] = T::ZERO;
+                    dpc[j] = dc * fg;
                 }
             }
         }
-        // dprev[:, :H] += dgh · W_hh  (rows×G·H times G·H×H).
-        let w = w.w.as_ref().expect("CellWeights packed without the backward matrix");
-        matmul_packed(rows, View::rows(dgh, g), w, dprev, s, true);
     }
+    // dprev[:, :H] += dgh · W_hh  (rows×G·H times G·H×H).
+    let w = w.w.as_ref().expect("CellWeights packed without the backward matrix");
+    matmul_packed(rows, View::rows(dgh, g), w, dprev, s, true);
 }

@@ -7,51 +7,16 @@
 //! CPU, so the whole sequence runs here: [`fused`] wraps these steps as a candle `CustomOp3` (forward and
 //! BPTT backward), and the rollout path calls the same steps without any autograd graph.
 //!
+//! The cell steps are compiled for AVX-512, for AVX2 + FMA and for the baseline target, and the widest the
+//! CPU supports runs (the `multiversion` crate; the crate itself is built for baseline x86-64 so binaries run
+//! anywhere, which would leave the gate loops in 128-bit SSE). Rust does not contract `a·b + c` into an
+//! FMA and each loop fixes its order, so every version gives the same bits.
+//!
 //! Conventions (PyTorch's, so checkpoints load into `torch.nn.GRU`/`LSTM`):
 //! - `xp` is the input projection `x·W_ihᵀ + b_ih` (plus recurrent noise for the vanilla cell), `G·H` wide
 //!   with gates in PyTorch order (GRU: r, z, n; LSTM: i, f, g, o).
 //! - `w` packs the recurrent weights and their bias: `G·H` rows of `H + 1` columns, `[W_hh | b_hh]`.
 //! - The state is `h` (width `H`), or `[h | c]` (width `2H`) for the LSTM; the output is `h`.
-
-/// Defines `fn $name<T: Real>(args)` that runs its body compiled for AVX-512, for AVX2 + FMA, or for the
-/// baseline target, whichever the CPU supports (checked at run time; the check is a cached load).
-///
-/// Why: the crate is built for baseline x86-64 so that binaries run anywhere, which leaves the gate loops
-/// (exp, tanh, products over `H` values per row) in 128-bit SSE; compiled for AVX-512 they run several times
-/// faster. The arithmetic is the same in every version (no FMA contraction, the same order), so results do
-/// not depend on the instruction set.
-macro_rules! simd_versions {
-    ($(#[$meta:meta])* fn $name:ident<T: Real>($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
-        $(#[$meta])*
-        fn $name<T: Real>($($arg: $ty),*) {
-            #[inline(always)]
-            #[allow(clippy::too_many_arguments)]
-            fn body<T: Real>($($arg: $ty),*) $body
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f,avx2,fma")]
-                #[allow(clippy::too_many_arguments)]
-                fn avx512<T: Real>($($arg: $ty),*) {
-                    body($($arg),*)
-                }
-                #[target_feature(enable = "avx2,fma")]
-                #[allow(clippy::too_many_arguments)]
-                fn avx2<T: Real>($($arg: $ty),*) {
-                    body($($arg),*)
-                }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU supports AVX-512F (checked just above).
-                    return unsafe { avx512($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                    // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                    return unsafe { avx2($($arg),*) };
-                }
-            }
-            body($($arg),*)
-        }
-    };
-}
 
 pub(crate) mod cell;
 pub(crate) mod fused;
