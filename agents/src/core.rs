@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, Result};
 use crate::kernels::cell::CellWeights;
+use crate::kernels::fused::unpack;
 use crate::kernels::packed::{matmul_packed, Packed};
 use crate::kernels::{Activation, CellKind, FusedRnn, View};
 use crate::params::Params;
@@ -308,35 +309,15 @@ impl RecurrentCore {
     /// A plain-f32 copy of the weights for acting without an autograd graph.
     pub fn snapshot(&self) -> Result<CoreWeights> {
         let w: Vec<f32> = self.packed_weights()?.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
-        let (i, h) = (self.input, self.config.hidden);
         let cell = self.config.cell();
-        let (g, ld) = (cell.gates() * h, i + h + 2);
-        let column = |c: usize| -> Vec<f32> { (0..g).map(|j| w[j * ld + c]).collect() };
+        let (w_in, b_in, recurrent) = unpack(cell, self.input, self.config.hidden, &w, false);
         Ok(CoreWeights {
             cell,
-            hidden: h,
-            input: i,
-            w_in: Packed::new(
-                i,
-                g,
-                View {
-                    data: &w,
-                    rs: 1,
-                    cs: ld,
-                },
-            ),
-            b_in: column(i + h),
-            recurrent: CellWeights::new(
-                g,
-                h,
-                View {
-                    data: &w[i..],
-                    rs: ld,
-                    cs: 1,
-                },
-                column(i + h + 1),
-                false,
-            ),
+            hidden: self.config.hidden,
+            input: self.input,
+            w_in,
+            b_in,
+            recurrent,
         })
     }
 

@@ -138,7 +138,8 @@ fn parts_mut<const N: usize, T>(v: &mut [T], h: usize) -> [&mut [T]; N] {
     })
 }
 
-/// The body of [`CellKind::forward`], compiled for AVX-512, AVX2 + FMA and the baseline, chosen at run time (see the module docs).
+/// The body of [`CellKind::forward`], compiled for AVX-512, AVX2 + FMA and the baseline, chosen at run
+/// time (see the module docs).
 #[allow(clippy::too_many_arguments)]
 #[multiversion(targets("x86_64+avx512f+avx2+fma", "x86_64+avx2+fma"))]
 fn forward_step<T: Real>(
@@ -265,7 +266,8 @@ fn forward_step<T: Real>(
     }
 }
 
-/// The body of [`CellKind::backward`], compiled for AVX-512, AVX2 + FMA and the baseline, chosen at run time (see the module docs).
+/// The body of [`CellKind::backward`], compiled for AVX-512, AVX2 + FMA and the baseline, chosen at run
+/// time (see the module docs).
 #[allow(clippy::too_many_arguments)]
 #[multiversion(targets("x86_64+avx512f+avx2+fma", "x86_64+avx2+fma"))]
 fn backward_step<T: Real>(

@@ -63,23 +63,24 @@ fn blocks(batch: usize, rows_per_chunk: usize) -> Vec<(usize, usize)> {
 }
 
 /// The input projection `W_ih` packed as `W_ihᵀ` (`I × G·H`) with its bias `b_ih`, and the cell's weights,
-/// from the packed weights `w` (`[G·H, I + H + 2]`).
-fn unpack<T: Real>(kind: CellKind, d: Dims, w: &[T], backward: bool) -> (Packed<T>, Vec<T>, CellWeights<T>) {
-    let (i, h, ld) = (d.input, d.hidden, d.ld());
+/// from the fused op's weights `w` (`[G·H, I + H + 2]` = `[W_ih | W_hh | b_ih | b_hh]`).
+pub(crate) fn unpack<T: Real>(
+    kind: CellKind,
+    input: usize,
+    hidden: usize,
+    w: &[T],
+    backward: bool,
+) -> (Packed<T>, Vec<T>, CellWeights<T>) {
+    let (i, h, ld) = (input, hidden, input + hidden + 2);
     let g = kind.gates() * h;
     let w_in = Packed::new(i, g, View { data: w, rs: 1, cs: ld });
     let column = |c: usize| -> Vec<T> { (0..g).map(|j| w[j * ld + c]).collect() };
-    let cell = CellWeights::new(
-        g,
-        h,
-        View {
-            data: &w[i..],
-            rs: ld,
-            cs: 1,
-        },
-        column(i + h + 1),
-        backward,
-    );
+    let w_hh = View {
+        data: &w[i..],
+        rs: ld,
+        cs: 1,
+    };
+    let cell = CellWeights::new(g, h, w_hh, column(i + h + 1), backward);
     (w_in, column(i + h), cell)
 }
 
@@ -101,7 +102,7 @@ fn seq_forward<T: Real>(
         kind.state_width(d.hidden),
         kind.trace_width(d.hidden),
     );
-    let (w_in, b_in, cell) = unpack(kind, d, w, false);
+    let (w_in, b_in, cell) = unpack(kind, d.input, d.hidden, w, false);
     let traces: Vec<BlockTrace<T>> = blocks(d.batch, rows_per_chunk)
         .into_par_iter()
         .map(|(start, rows)| {
@@ -187,7 +188,7 @@ fn seq_backward<T: Real>(
         kind.trace_width(d.hidden),
         d.ld(),
     );
-    let (_, _, cell) = unpack(kind, d, w, true);
+    let (_, _, cell) = unpack(kind, d.input, d.hidden, w, true);
     let per_block: Vec<BlockGrads<T>> = traces
         .par_iter()
         .map(|b| {
