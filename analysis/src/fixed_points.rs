@@ -5,8 +5,8 @@
 //! its ε), with a per-start plateau decay of the learning rate; starts run in fixed groups of 32 in
 //! lockstep, so that q and its gradient for the whole group are two matrix–matrix products per iteration
 //! (`Dynamics::q_and_grad_batch`) and groups spread over threads without changing any result. Then it
-//! refines each candidate with damped
-//! Newton steps `(J − I)·δ = −(F(x) − x)` in f64, which converge quadratically where Adam crawls. Then
+//! refines each candidate with damped Newton steps `(J − I)·δ = −(F(x) − x)` in f64, which converge
+//! quadratically where Adam crawls (stopping a start whose q no longer halves). Then
 //! drops outliers (farther than `outlier_factor` × the mean start-to-centroid distance from the starts'
 //! centroid), merges duplicates closer than `unique_tol`, and classifies each point by the moduli of its
 //! Jacobian's eigenvalues (discrete time: stable if all |λ| < 1).
@@ -161,7 +161,7 @@ struct Descent {
 }
 
 /// Minimises q from each start of a group (at most [`GROUP`] starts) in lockstep: each start keeps its
-/// own Adam moments, learning rate and stopping rule, so it follows the path it would follow alone; then
+/// own Adam moments, learning rate and stopping rule (the group shares only the matrix products); then
 /// refines each with Newton. Returns (x, q) per start.
 fn optimise_group<D: Dynamics>(d: &D, u: &[f64], starts: &[Vec<f64>], cfg: &FixedPointConfig) -> Vec<Candidate> {
     let n = d.dim();
