@@ -7,10 +7,9 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, Result};
-use crate::kernels::cell::CellWeights;
+use crate::kernels::cell::{CellWeights, InputWeights};
 use crate::kernels::fused::unpack;
-use crate::kernels::packed::{matmul_packed, Packed};
-use crate::kernels::{Activation, CellKind, FusedRnn, View};
+use crate::kernels::{Activation, CellKind, FusedRnn};
 use crate::params::Params;
 
 /// Which recurrent network a policy uses.
@@ -310,13 +309,11 @@ impl RecurrentCore {
     pub fn snapshot(&self) -> Result<CoreWeights> {
         let w: Vec<f32> = self.packed_weights()?.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
         let cell = self.config.cell();
-        let (w_in, b_in, recurrent) = unpack(cell, self.input, self.config.hidden, &w, false);
+        let (projection, recurrent) = unpack(cell, self.input, self.config.hidden, &w, false);
         Ok(CoreWeights {
             cell,
             hidden: self.config.hidden,
-            input: self.input,
-            w_in,
-            b_in,
+            projection,
             recurrent,
         })
     }
@@ -333,10 +330,8 @@ impl RecurrentCore {
 pub struct CoreWeights {
     cell: CellKind,
     hidden: usize,
-    input: usize,
     /// `W_ihᵀ` packed.
-    w_in: Packed<f32>,
-    b_in: Vec<f32>,
+    projection: InputWeights<f32>,
     recurrent: CellWeights<f32>,
 }
 
@@ -359,16 +354,7 @@ impl CoreWeights {
         let g = self.gate_width();
         let (xp, gh) = scratch.split_at_mut(rows * g);
         let gh = &mut gh[..rows * g];
-        let xp = &mut xp[..rows * g];
-        for row in xp.chunks_exact_mut(g) {
-            row.copy_from_slice(&self.b_in);
-        }
-        matmul_packed(rows, View::rows(x, self.input), &self.w_in, xp, g, true);
-        if !noise.is_empty() {
-            for (a, n) in xp.iter_mut().zip(noise) {
-                *a += *n;
-            }
-        }
+        self.projection.project(rows, x, noise, xp);
         self.cell
             .forward(self.hidden, rows, xp, prev, &self.recurrent, gh, next, None);
     }

@@ -16,6 +16,43 @@ pub(crate) struct CellWeights<T> {
     bias: Vec<T>,
 }
 
+/// A cell's input projection `W_ih` (`G·H × I`, packed as `W_ihᵀ`) and bias `b_ih`.
+#[derive(Debug, Clone)]
+pub(crate) struct InputWeights<T> {
+    wt: Packed<T>,
+    bias: Vec<T>,
+}
+
+impl<T: Real> InputWeights<T> {
+    /// `w_ih`: the `g × i` input matrix (any strides); `bias`: `g` values.
+    pub fn new(g: usize, i: usize, w_ih: View<'_, T>, bias: Vec<T>) -> Self {
+        assert_eq!(bias.len(), g, "InputWeights: bias length");
+        let wt = Packed::new(
+            i,
+            g,
+            View {
+                data: w_ih.data,
+                rs: w_ih.cs,
+                cs: w_ih.rs,
+            },
+        );
+        InputWeights { wt, bias }
+    }
+
+    /// `xp = x·W_ihᵀ + b_ih (+ noise)` for `rows` rows: `x` rows×I, `noise` rows×G·H or empty, `xp` rows×G·H.
+    pub fn project(&self, rows: usize, x: &[T], noise: &[T], xp: &mut [T]) {
+        let g = self.bias.len();
+        let xp = &mut xp[..rows * g];
+        for row in xp.chunks_exact_mut(g) {
+            row.copy_from_slice(&self.bias);
+        }
+        matmul_packed(rows, View::rows(x, self.wt.k()), &self.wt, xp, g, true);
+        for (a, n) in xp.iter_mut().zip(noise) {
+            *a += *n;
+        }
+    }
+}
+
 impl<T: Real> CellWeights<T> {
     /// `w_hh`: the `g × h` recurrent matrix (any strides); `bias`: `g` values; `backward`: also pack for
     /// the backward pass.

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Storage, Tensor};
 use rayon::prelude::*;
 
-use super::cell::CellWeights;
+use super::cell::{CellWeights, InputWeights};
 use super::packed::{matmul_packed, Packed};
 use super::{matmul, CellKind, Real, View};
 
@@ -62,26 +62,28 @@ fn blocks(batch: usize, rows_per_chunk: usize) -> Vec<(usize, usize)> {
     (0..batch.div_ceil(r)).map(|c| (c * r, r.min(batch - c * r))).collect()
 }
 
-/// The input projection `W_ih` packed as `W_ihᵀ` (`I × G·H`) with its bias `b_ih`, and the cell's weights,
-/// from the fused op's weights `w` (`[G·H, I + H + 2]` = `[W_ih | W_hh | b_ih | b_hh]`).
+/// The input projection and the cell's weights from the fused op's weights `w` (`[G·H, I + H + 2]` =
+/// `[W_ih | W_hh | b_ih | b_hh]`).
 pub(crate) fn unpack<T: Real>(
     kind: CellKind,
     input: usize,
     hidden: usize,
     w: &[T],
     backward: bool,
-) -> (Packed<T>, Vec<T>, CellWeights<T>) {
+) -> (InputWeights<T>, CellWeights<T>) {
     let (i, h, ld) = (input, hidden, input + hidden + 2);
     let g = kind.gates() * h;
-    let w_in = Packed::new(i, g, View { data: w, rs: 1, cs: ld });
     let column = |c: usize| -> Vec<T> { (0..g).map(|j| w[j * ld + c]).collect() };
+    let w_ih = View { data: w, rs: ld, cs: 1 };
     let w_hh = View {
         data: &w[i..],
         rs: ld,
         cs: 1,
     };
-    let cell = CellWeights::new(g, h, w_hh, column(i + h + 1), backward);
-    (w_in, column(i + h), cell)
+    (
+        InputWeights::new(g, i, w_ih, column(i + h)),
+        CellWeights::new(g, h, w_hh, column(i + h + 1), backward),
+    )
 }
 
 /// Forward over the whole sequence. `x`: `[T, B, I]`, `h0`: `[B, S]`, `w`: `[G·H, I + H + 2]`, `noise`:
@@ -102,7 +104,7 @@ fn seq_forward<T: Real>(
         kind.state_width(d.hidden),
         kind.trace_width(d.hidden),
     );
-    let (w_in, b_in, cell) = unpack(kind, d.input, d.hidden, w, false);
+    let (projection, cell) = unpack(kind, d.input, d.hidden, w, false);
     let traces: Vec<BlockTrace<T>> = blocks(d.batch, rows_per_chunk)
         .into_par_iter()
         .map(|(start, rows)| {
@@ -116,16 +118,10 @@ fn seq_forward<T: Real>(
             let mut gh = vec![T::ZERO; rows * g];
             states[..rows * s].copy_from_slice(&h0[start * s..(start + rows) * s]);
             for t in 0..d.steps {
-                for row in xp.chunks_exact_mut(g) {
-                    row.copy_from_slice(&b_in);
-                }
-                matmul_packed(rows, View::rows(&inputs[t * rows * i..], i), &w_in, &mut xp, g, true);
-                if let Some(noise) = noise {
-                    let n = &noise[(t * d.batch + start) * g..(t * d.batch + start + rows) * g];
-                    for (a, e) in xp.iter_mut().zip(n) {
-                        *a += *e;
-                    }
-                }
+                let noise_t = noise.map_or(&[][..], |n| {
+                    &n[(t * d.batch + start) * g..(t * d.batch + start + rows) * g]
+                });
+                projection.project(rows, &inputs[t * rows * i..(t + 1) * rows * i], noise_t, &mut xp);
                 let (done, rest) = states.split_at_mut((t + 1) * rows * s);
                 let prev = &done[t * rows * s..];
                 let next = &mut rest[..rows * s];
@@ -188,7 +184,7 @@ fn seq_backward<T: Real>(
         kind.trace_width(d.hidden),
         d.ld(),
     );
-    let (_, _, cell) = unpack(kind, d.input, d.hidden, w, true);
+    let (_, cell) = unpack(kind, d.input, d.hidden, w, true);
     let per_block: Vec<BlockGrads<T>> = traces
         .par_iter()
         .map(|b| {

@@ -60,6 +60,11 @@ impl<T: Real> Packed<T> {
         }
     }
 
+    /// Rows (the inner dimension of the product).
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
     fn panels(&self) -> usize {
         self.n.div_ceil(LANES)
     }
