@@ -409,18 +409,10 @@ impl Dynamics for Gru {
         }
     }
     fn q_and_grad(&self, h: &[f64], u: &[f64], grad: &mut [f64]) -> f64 {
-        let n = self.n;
-        let g = self.gates(h, u);
-        let r: Vec<f64> = (0..n)
-            .map(|i| (1.0 - g.z[i]) * g.cand[i] + g.z[i] * h[i] - h[i])
-            .collect();
-        self.vjp_with(&g, h, &r, grad);
-        let mut q = 0.0;
-        for i in 0..n {
-            grad[i] -= r[i];
-            q += r[i] * r[i];
-        }
-        0.5 * q
+        // A batch of one: the batched form is the one implementation of q and its gradient.
+        let mut q = [0.0];
+        self.q_and_grad_batch(h, u, grad, &mut q);
+        q[0]
     }
     fn vjp(&self, h: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
         let g = self.gates(h, u);

@@ -368,8 +368,8 @@ fn analytic_jacobians_match_finite_differences() {
     check(&gru, &h, &v1, "GRU");
     check(&rnn, &h, &v1, "leaky RNN");
     check(&lstm, &x, &v2, "LSTM");
-    // q and its gradient: the batched form (matrix–matrix products for the GRU) equals the one-state form,
-    // and the gradient equals (J − I)ᵀ·(F − h).
+    // q and its gradient (the GRU's one-state form is a batch of one): rows of a batch are independent of
+    // each other, and the gradient equals (J − I)ᵀ·(F − h) from the analytic Jacobian.
     let batch: Vec<f64> = v(5 * n, 0.7);
     let (mut grads, mut qs) = (vec![0.0; 5 * n], vec![0.0; 5]);
     gru.q_and_grad_batch(&batch, &u, &mut grads, &mut qs);
