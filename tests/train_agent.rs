@@ -31,6 +31,7 @@ fn quick_run_writes_every_output() {
         "scenario.toml",
         "learning_curve.csv",
         "trials.csv",
+        "evaluations.csv",
         "summary.json",
         "progress.json",
         "figures/learning_curve.png",
@@ -54,7 +55,7 @@ fn quick_run_writes_every_output() {
         "wall_seconds",
         "mean_return",
         "success_rate",
-        "mpd_trained",
+        "mpd_trained_cm",
         "approx_kl",
     ] {
         assert!(h.iter().any(|c| c == col), "learning_curve.csv lacks {col}: {h:?}");
@@ -67,24 +68,49 @@ fn quick_run_writes_every_output() {
         "block",
         "target",
         "trial_type",
-        "mpd",
+        "steps",
+        "mpd_cm",
         "curvature",
-        "reach_time",
-        "peak_force",
+        "reach_time_s",
+        "peak_speed_m_per_s",
+        "speed_peaks",
+        "minjerk_corr",
+        "endpoint_error_cm",
+        "hold_drift_cm",
+        "peak_force_n",
     ] {
         assert!(h.iter().any(|c| c == col), "trials.csv lacks {col}: {h:?}");
     }
-    // 4 recorded stages × 2 blocks × 8 targets × (1 normal + 1 channel).
+    // 5 stages × 3 evaluation blocks (start, after 2 updates, end) × 8 targets × (1 normal + 1 channel).
     let trials = std::fs::read_to_string(dir.join("trials.csv")).unwrap();
-    assert_eq!(trials.lines().count(), 1 + 4 * 2 * 8 * 2);
+    assert_eq!(trials.lines().count(), 1 + 5 * 3 * 8 * 2);
+    let evals = std::fs::read_to_string(dir.join("evaluations.csv")).unwrap();
+    assert_eq!(evals.lines().count(), 1 + 5 * 3);
+    let h = header(&dir.join("evaluations.csv"));
+    for col in [
+        "block",
+        "success_rate",
+        "mpd_trained_cm",
+        "adaptation_index",
+        "expert",
+        "expert_misses",
+    ] {
+        assert!(h.iter().any(|c| c == col), "evaluations.csv lacks {col}: {h:?}");
+    }
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["stages"].as_array().unwrap().len(), 5);
+    // A 3-update pretraining is no expert: the run says so.
+    assert_eq!(summary["expert_baseline"], false);
+    assert!(
+        text.contains("expert baseline: NO") && text.contains("WARNING"),
+        "{text}"
+    );
     // The recordings hold [N, T, H] hidden states.
     let rec = std::fs::read(dir.join("recordings/learning_late.safetensors")).unwrap();
     let n = u64::from_le_bytes(rec[..8].try_into().unwrap()) as usize;
     let meta: serde_json::Value = serde_json::from_slice(&rec[8..8 + n]).unwrap();
-    assert_eq!(meta["hidden"]["shape"], serde_json::json!([16, 150, 32]));
+    assert_eq!(meta["hidden"]["shape"], serde_json::json!([16, 180, 32]));
     let analysis: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("analysis.json")).unwrap()).unwrap();
     assert_eq!(analysis["stages"].as_array().unwrap().len(), 4, "{analysis}");
@@ -165,7 +191,8 @@ fn a_killed_run_resumes_without_losing_or_doubling_rows() {
         .run()
         .unwrap();
     let killed = tmp("killed");
-    // Stop after 8 updates (the last checkpoint was after update 2 of the third stage).
+    // Stop after 8 updates (the last checkpoint was after update 2 of the third stage; pretraining is
+    // through the plant, the rest PPO).
     let err = Run::create(scenario, &killed, &mut StopAfter(8))
         .unwrap()
         .run()
@@ -194,13 +221,13 @@ fn a_killed_run_resumes_without_losing_or_doubling_rows() {
 fn a_scenario_typo_names_the_key_the_line_and_a_suggestion() {
     let text = builtin::text("curl_field")
         .unwrap()
-        .replace("stop_at_success", "stop_at_sucess");
+        .replacen("consecutive", "consecutiv", 1);
     let err = reachlab::scenarios::Scenario::from_toml(&text, Path::new("my.toml")).unwrap_err();
     let msg = err.to_string();
-    let line = text.lines().position(|l| l.contains("stop_at_sucess")).unwrap() + 1;
+    let line = text.lines().position(|l| l.contains("consecutiv ")).unwrap() + 1;
     assert!(msg.starts_with(&format!("my.toml:{line}:")), "{msg}");
     assert!(
-        msg.contains("stop_at_sucess") && msg.contains("did you mean `stop_at_success`"),
+        msg.contains("consecutiv") && msg.contains("did you mean `consecutive`"),
         "{msg}"
     );
     let text = builtin::text("curl_field")

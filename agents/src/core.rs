@@ -291,6 +291,35 @@ impl RecurrentCore {
             .apply_op3(&h0.contiguous()?, &self.packed_weights()?, op)?)
     }
 
+    /// One differentiable step: `x [B, I]`, `state [B, S]` → (`state' [B, S]`, output `h' [B, H]`), for
+    /// closed-loop training through a plant. Vanilla and GRU cores run the fused op over one step; the
+    /// LSTM, whose state `[h, c]` is wider than the op's output, is written in candle ops (gates i, f, g, o
+    /// as in PyTorch and the fused kernel).
+    pub fn step_graph(&self, x: &Tensor, state: &Tensor) -> Result<(Tensor, Tensor)> {
+        if self.config.cell() != CellKind::Lstm {
+            let h = self.forward(&x.unsqueeze(0)?, state, None)?.squeeze(0)?;
+            return Ok((h.clone(), h));
+        }
+        let n = self.config.hidden;
+        let (hp, cp) = (state.narrow(1, 0, n)?, state.narrow(1, n, n)?);
+        let gates = x
+            .matmul(&self.w_ih.as_tensor().t()?)?
+            .add(&hp.matmul(&self.effective_w_hh()?.t()?)?)?
+            .broadcast_add(self.b_ih.as_tensor())?
+            .broadcast_add(self.b_hh.as_tensor())?;
+        let gate = |k: usize| gates.narrow(1, k * n, n);
+        let sigmoid = |t: Tensor| -> Result<Tensor> { Ok(((t.neg()?.exp()? + 1.0)?.recip())?) };
+        let (i, f, g, o) = (
+            sigmoid(gate(0)?)?,
+            sigmoid(gate(1)?)?,
+            gate(2)?.tanh()?,
+            sigmoid(gate(3)?)?,
+        );
+        let c = (f.mul(&cp)? + i.mul(&g)?)?;
+        let h = o.mul(&c.tanh()?)?;
+        Ok((Tensor::cat(&[&h, &c], 1)?, h))
+    }
+
     /// `[W_ih | W_hh (effective) | b_ih | b_hh]`, `[G·H, I + H + 2]`: the weights of the fused op.
     fn packed_weights(&self) -> Result<Tensor> {
         Ok(Tensor::cat(

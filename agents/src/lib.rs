@@ -9,6 +9,7 @@
 //! - [`rollout`]: whole-episode collection on worker threads, bit-identical for any thread count.
 //! - [`train`]: PPO, A2C and REINFORCE with GAE, whole-episode BPTT and regularisers.
 //! - [`supervised`]: BPTT on tasks with a ground-truth output.
+//! - [`plant`]: reaching policies trained by backpropagation through the point mass (MotorNet's way).
 //! - [`agent`]: the [`Agent`] trait shared by trained policies and hand-written controllers, and
 //!   [`evaluate`].
 //! - [`checkpoint`]: safetensors weights + JSON metadata (+ optimiser state for resuming).
@@ -25,6 +26,7 @@ pub mod gae;
 pub mod kernels;
 pub mod optim;
 mod params;
+pub mod plant;
 pub mod policy;
 pub mod rollout;
 pub mod supervised;
@@ -37,6 +39,7 @@ pub use core::{locality_mask, CoreConfig, CoreKind, RecurrentCore};
 pub use error::{AgentError, Result};
 pub use kernels::{Activation, CellKind};
 pub use params::Params;
+pub use plant::{plant_bptt_step, PlantBpttConfig, PlantBpttStats, PlantModel};
 pub use policy::{ActionMap, HeadKind, Policy, PolicyConfig, PolicySnapshot};
 pub use rollout::{EpisodeOutcome, PolicyAction, Rollout, RolloutConfig, RolloutWorkers};
 pub use train::{Algorithm, RegularizerConfig, TrainConfig, Trainer, TrainerState, UpdateStats};

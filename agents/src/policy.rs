@@ -341,6 +341,21 @@ impl Policy {
         Ok(PolicyOutput { hidden, head, value })
     }
 
+    /// One differentiable step of the actor and the action mean in the env's units: `obs [B, I]`,
+    /// `state [B, S]` → (`state' [B, S]`, `mean [B, A]`), for closed-loop training through a plant.
+    pub fn step_mean(&self, obs: &Tensor, state: &Tensor) -> Result<(Tensor, Tensor)> {
+        let (state, next) = self.actor.step_graph(obs, state)?;
+        let dev = self.params.device();
+        let dtype = self.params.dtype();
+        let vec = |v: &[f32]| -> Result<Tensor> { Ok(Tensor::new(v, dev)?.to_dtype(dtype)?) };
+        let mean = next
+            .matmul(&self.w_pi.as_tensor().t()?)?
+            .broadcast_add(self.b_pi.as_tensor())?
+            .broadcast_mul(&vec(&self.action_map.scale)?)?
+            .broadcast_add(&vec(&self.action_map.offset)?)?;
+        Ok((state, mean))
+    }
+
     /// A plain-f32 copy of the weights for acting without a graph.
     pub fn snapshot(&self) -> Result<PolicySnapshot> {
         let f = |t: &Tensor| -> Result<Vec<f32>> { Ok(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?) };

@@ -2,11 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use reachlab_agents::{PolicyConfig, TrainConfig};
+use reachlab_agents::{PlantBpttConfig, PolicyConfig, TrainConfig};
 use reachlab_envs::reach::{FieldSpec, Phase, ReachConfig, TargetSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{parse_error, Result, ScenarioError};
+use crate::metrics::ExpertCriterion;
 
 /// A whole experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +26,9 @@ pub struct Scenario {
     pub policy: PolicyConfig,
     #[serde(default)]
     pub train: TrainConfig,
+    /// Training through the plant, for stages with `method = "plant_bptt"`.
+    #[serde(default)]
+    pub plant_bptt: PlantBpttConfig,
     pub pretraining: StageSpec,
     /// The phases after pretraining, in order (`[[phase]]` tables).
     #[serde(rename = "phase")]
@@ -48,6 +52,10 @@ fn default_checkpoint_every() -> usize {
 #[serde(deny_unknown_fields)]
 pub struct StageSpec {
     pub name: String,
+    /// How the stage trains the policy: by policy gradient on the env's rewards (`train`), or by
+    /// backpropagation through the point mass (`plant_bptt`, null field only).
+    #[serde(default)]
+    pub method: Method,
     #[serde(default = "null_field")]
     pub field: FieldSpec,
     /// Targets the field acts on (`"all"` or `{ only = [6] }`).
@@ -67,9 +75,53 @@ pub struct StageSpec {
     pub stop_at_success: f64,
     #[serde(default = "one")]
     pub consecutive: usize,
+    /// Stop at a behavioural criterion, checked on the deterministic evaluation blocks (every
+    /// `evaluation.every` updates) and met in `consecutive` blocks in a row; `updates` is the cap.
+    #[serde(default, skip_serializing_if = "Until::is_never")]
+    pub until: Until,
     /// Record hidden states and behaviour at the start and end of the stage (for analysis and figures).
     #[serde(default = "yes")]
     pub record: bool,
+}
+
+/// How a stage trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Policy gradient (`train.algorithm`) on the env's rewards.
+    #[default]
+    Rl,
+    /// Backpropagation through the plant with effort and jerk costs (`plant_bptt`), as MotorNet trains.
+    PlantBptt,
+}
+
+/// A behavioural stopping criterion of a stage, checked on its evaluation blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Until {
+    /// Run every update.
+    #[default]
+    Never,
+    /// The expert-baseline criterion (`evaluation.expert`) on every target.
+    Expert,
+    /// The trained target's MPD back inside the baseline band (mean ± 2 s.d. of the baseline stage's
+    /// blocks, at least ± `evaluation.band_floor`): washout to a washed-out state.
+    BaselineBand,
+}
+
+impl Until {
+    fn is_never(&self) -> bool {
+        *self == Until::Never
+    }
+
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Until::Never => "never",
+            Until::Expert => "expert",
+            Until::BaselineBand => "baseline_band",
+        }
+    }
 }
 
 fn null_field() -> FieldSpec {
@@ -113,6 +165,17 @@ pub struct EvaluationConfig {
     pub catch_trials_per_target: usize,
     /// Preparatory window for the analysis: this many steps ending at the go cue.
     pub prep_window_steps: usize,
+    /// An evaluation block every this many updates inside a stage, besides its start and end (0 = only
+    /// those); the learning curve of the deterministic policy (`evaluations.csv`) and the stages'
+    /// behavioural stopping criteria use them.
+    pub every: usize,
+    /// The expert-baseline criterion (`until = "expert"`).
+    pub expert: ExpertCriterion,
+    /// The stage whose evaluation blocks define the baseline band of the trained target's MPD.
+    pub baseline_stage: String,
+    /// Smallest half-width of the baseline band (m): a deterministic policy's block means can agree to a
+    /// few micrometres, narrower than any washout could return to.
+    pub band_floor: f64,
 }
 
 impl Default for EvaluationConfig {
@@ -123,6 +186,10 @@ impl Default for EvaluationConfig {
             channel_trials_per_target: 2,
             catch_trials_per_target: 0,
             prep_window_steps: 10,
+            every: 5,
+            expert: ExpertCriterion::default(),
+            baseline_stage: "baseline".into(),
+            band_floor: 0.0025,
         }
     }
 }
@@ -182,6 +249,36 @@ impl Scenario {
             if st.updates == 0 {
                 return Err(bad(format!("{key}.updates"), "must be at least 1".into()));
             }
+            if st.method == Method::PlantBptt
+                && (st.field != FieldSpec::Null || st.catch_prob > 0.0 || st.channel_prob > 0.0)
+            {
+                return Err(bad(
+                    format!("{key}.method"),
+                    "plant_bptt trains in the null field, with normal trials only".into(),
+                ));
+            }
+            if st.until != Until::Never && st.stop_at_success > 0.0 {
+                return Err(bad(
+                    format!("{key}.until"),
+                    "use either `until` or `stop_at_success`, not both (they share `consecutive`)".into(),
+                ));
+            }
+            if st.until != Until::Never && self.evaluation.every == 0 {
+                return Err(bad(
+                    format!("{key}.until"),
+                    "a behavioural criterion needs evaluation blocks: set evaluation.every ≥ 1".into(),
+                ));
+            }
+            if st.until == Until::BaselineBand && !self.phases.iter().any(|p| p.name == self.evaluation.baseline_stage)
+            {
+                return Err(bad(
+                    format!("{key}.until"),
+                    format!(
+                        "the baseline band needs the stage evaluation.baseline_stage = `{}`",
+                        self.evaluation.baseline_stage
+                    ),
+                ));
+            }
             if st.show_field_input && !self.env.observation.field_input {
                 return Err(bad(
                     format!("{key}.show_field_input"),
@@ -196,6 +293,15 @@ impl Scenario {
             .validate()
             .map_err(|e| bad("policy".into(), e.to_string()))?;
         self.train.validate().map_err(|e| bad("train".into(), e.to_string()))?;
+        self.plant_bptt
+            .validate()
+            .map_err(|e| bad("plant_bptt".into(), e.to_string()))?;
+        if std::iter::once(&self.pretraining)
+            .chain(&self.phases)
+            .any(|st| st.method == Method::PlantBptt)
+        {
+            reachlab_agents::PlantModel::of(&self.env).map_err(|e| bad("env.effector".into(), e.to_string()))?;
+        }
         if self.checkpoint_every == 0 {
             return Err(bad("checkpoint_every".into(), "must be at least 1".into()));
         }
@@ -235,6 +341,8 @@ impl Scenario {
         }
         self.evaluation.trials_per_target = 1;
         self.evaluation.channel_trials_per_target = 1;
+        self.evaluation.every = self.evaluation.every.min(2);
+        self.plant_bptt.batch = self.plant_bptt.batch.min(16);
         self.checkpoint_every = 2;
         if let Some(c) = &mut self.compare {
             c.seeds.truncate(2);

@@ -178,6 +178,8 @@ pub struct LoadedRecording {
     pub target: Vec<u32>,
     pub trial_type: Vec<u32>,
     pub go_step: Vec<u32>,
+    /// Steps each trial ran (a trial that ended with its hold is shorter than `t`; later entries are 0).
+    pub length: Vec<u32>,
     pub field_force: Vec<f32>,
 }
 
@@ -207,6 +209,7 @@ impl LoadedRecording {
             target: u("target")?,
             trial_type: u("trial_type")?,
             go_step: u("go_step")?,
+            length: u("length")?,
             field_force: f("field_force")?,
         })
     }

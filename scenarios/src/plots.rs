@@ -112,8 +112,8 @@ fn curve<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, rows: &[CurveRow], s:
     }
     let mpd: Vec<(f64, f64)> = rows
         .iter()
-        .filter(|r| r.mpd_trained.is_finite())
-        .map(|r| (r.update as f64, 100.0 * r.mpd_trained))
+        .filter(|r| r.mpd_trained_cm.is_finite())
+        .map(|r| (r.update as f64, r.mpd_trained_cm))
         .collect();
     let lim = mpd.iter().map(|p| p.1.abs()).fold(1.0, f64::max) * 1.1;
     for (area, what) in [(top, 0), (bottom, 1)] {
@@ -225,7 +225,7 @@ fn paths<DB: DrawingBackend>(
         }
         // Normal trials only (channel trials are straight by construction).
         for i in (0..rec.n).filter(|&i| rec.trial_type[i] == 0) {
-            let pts: Vec<(f64, f64)> = (0..rec.t)
+            let pts: Vec<(f64, f64)> = (0..rec.length[i] as usize)
                 .map(|t| {
                     let k = (i * rec.t + t) * 2;
                     (

@@ -10,9 +10,10 @@ use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::Env;
 use serde::{Deserialize, Serialize};
 
+use crate::config::{Method, Until};
 use crate::config::{Scenario, StageSpec};
 use crate::error::{Result, ScenarioError};
-use crate::metrics::{trial_metrics, TrialMetrics};
+use crate::metrics::{adaptation_index, trial_metrics, TrialMetrics};
 use crate::output::{CsvLog, Recording};
 
 /// Receives progress (the binary draws bars or prints JSON lines; tests stay silent).
@@ -44,10 +45,10 @@ pub struct CurveRow {
     pub success_rate: f64,
     /// Fraction of episodes that left the start before the go cue.
     pub early_start_fraction: f64,
-    /// Mean |MPD| (m) over the rollout's normal trials.
-    pub mpd_abs_mean: f64,
-    /// Mean signed MPD (m) over the rollout's normal trials to the trained target (NaN if none).
-    pub mpd_trained: f64,
+    /// Mean |MPD| (cm) over the rollout's normal trials.
+    pub mpd_abs_mean_cm: f64,
+    /// Mean signed MPD (cm) over the rollout's normal trials to the trained target (NaN if none).
+    pub mpd_trained_cm: f64,
     pub policy_loss: f64,
     pub value_loss: f64,
     pub entropy: f64,
@@ -66,21 +67,66 @@ pub struct CurveRow {
     pub env_steps_per_second: f64,
 }
 
-/// One row of `trials.csv`: an evaluation trial (deterministic policy) in a recorded block.
+/// One row of `trials.csv`: an evaluation trial (deterministic policy) in an evaluation block. Measures
+/// over the movement window (go cue to the end of the hold, see [`crate::metrics`]); units in the names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrialRow {
     pub stage: String,
-    /// `early` (stage start) or `late` (stage end).
+    /// `early` (stage start), `uNNNN` (after NNNN updates of the stage) or `late` (stage end).
     pub block: String,
     pub trial: usize,
     pub target: usize,
     pub trial_type: String,
-    pub mpd: f64,
+    /// Steps the trial ran (it ends with the hold when the env terminates on success).
+    pub steps: usize,
+    pub mpd_cm: f64,
     pub curvature: f64,
-    pub reach_time: f64,
-    pub peak_force: f64,
+    pub reach_time_s: f64,
+    pub peak_speed_m_per_s: f64,
+    pub time_to_peak_s: f64,
+    pub speed_peaks: u32,
+    pub minjerk_corr: f64,
+    pub endpoint_error_cm: f64,
+    pub hold_drift_cm: f64,
+    pub peak_force_n: f64,
     pub success: bool,
     pub premature: bool,
+}
+
+/// One row of `evaluations.csv`: what an evaluation block (deterministic policy, every target) shows.
+/// Means over the block's normal trials unless the name says otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvalRow {
+    pub stage: String,
+    pub block: String,
+    /// Updates of the stage before the block.
+    pub stage_update: usize,
+    /// Updates of the run before the block.
+    pub update: usize,
+    pub success_rate: f64,
+    /// Signed MPD to the trained target (cm).
+    pub mpd_trained_cm: f64,
+    /// Mean |MPD| over all targets (cm).
+    pub mpd_abs_cm: f64,
+    pub curvature_median: f64,
+    pub peak_speed_m_per_s: f64,
+    pub time_to_peak_s: f64,
+    /// Fraction of trials with one speed peak.
+    pub single_peak_fraction: f64,
+    pub minjerk_corr_median: f64,
+    pub reach_time_s: f64,
+    pub endpoint_error_cm: f64,
+    /// Largest hold drift over the successful trials (cm).
+    pub hold_drift_max_cm: f64,
+    /// Peak lateral force into the channel on the trained target (N).
+    pub channel_force_trained_n: f64,
+    /// Adaptation index of the trained target's channel trials against the scenario's curl field (see
+    /// [`adaptation_index`]); NaN without channel trials or a curl phase.
+    pub adaptation_index: f64,
+    /// The block meets the expert-baseline criterion (`evaluation.expert`).
+    pub expert: bool,
+    /// What it misses, `; `-separated (empty when met).
+    pub expert_misses: String,
 }
 
 /// Where a run stands (`progress.json`), written with every checkpoint.
@@ -95,6 +141,8 @@ pub struct Progress {
     /// Rows of each CSV at this point.
     pub curve_rows: usize,
     pub trial_rows: usize,
+    #[serde(default)]
+    pub eval_rows: usize,
     pub wall_seconds: f64,
     pub finished: bool,
 }
@@ -117,6 +165,9 @@ pub struct Run<'o> {
     progress: Progress,
     curve: CsvLog<CurveRow>,
     trials: CsvLog<TrialRow>,
+    evals: CsvLog<EvalRow>,
+    /// The rows of `evals` (the baseline band is computed from them).
+    eval_rows: Vec<EvalRow>,
     observer: &'o mut dyn Observer,
     started: Instant,
     wall_before: f64,
@@ -166,6 +217,8 @@ impl<'o> Run<'o> {
         Ok(Run {
             curve: CsvLog::create(&dir.join("learning_curve.csv"))?,
             trials: CsvLog::create(&dir.join("trials.csv"))?,
+            evals: CsvLog::create(&dir.join("evaluations.csv"))?,
+            eval_rows: Vec::new(),
             dir: dir.to_owned(),
             scenario,
             trainer,
@@ -192,6 +245,8 @@ impl<'o> Run<'o> {
         Ok(Run {
             curve: CsvLog::reopen(&dir.join("learning_curve.csv"), progress.curve_rows)?,
             trials: CsvLog::reopen(&dir.join("trials.csv"), progress.trial_rows)?,
+            evals: CsvLog::reopen(&dir.join("evaluations.csv"), progress.eval_rows)?,
+            eval_rows: crate::summary::read_csv::<EvalRow>(&dir.join("evaluations.csv"))?,
             dir: dir.to_owned(),
             wall_before: progress.wall_seconds,
             scenario,
@@ -221,6 +276,7 @@ impl<'o> Run<'o> {
     fn checkpoint(&mut self, stage_end: Option<&str>) -> Result<()> {
         self.curve.flush()?;
         self.trials.flush()?;
+        self.evals.flush()?;
         let latest = self.dir.join("checkpoints").join("latest");
         let tmp = self.dir.join("checkpoints").join("latest.tmp");
         let _ = std::fs::remove_dir_all(&tmp);
@@ -232,6 +288,7 @@ impl<'o> Run<'o> {
         }
         self.progress.curve_rows = self.curve.rows();
         self.progress.trial_rows = self.trials.rows();
+        self.progress.eval_rows = self.evals.rows();
         self.progress.wall_seconds = self.wall();
         let path = self.dir.join("progress.json");
         let tmp = self.dir.join("progress.json.tmp");
@@ -281,40 +338,124 @@ impl<'o> Run<'o> {
     fn run_stage(&mut self, st: &StageSpec) -> Result<()> {
         self.set_phase(st)?;
         self.observer.stage_started(st, self.progress.stage_update);
-        if self.progress.stage_update == 0 && st.record {
-            self.record_block(st, "early")?;
+        if self.progress.stage_update == 0 {
+            self.evaluate_block(st, "early")?;
         }
+        let every = self.scenario.evaluation.every;
         while self.progress.stage_update < st.updates {
-            let stats = self.trainer.update()?;
-            self.progress.stage_update += 1;
-            let row = self.curve_row(st, &stats)?;
+            let row = match st.method {
+                Method::Rl => {
+                    let stats = self.trainer.update()?;
+                    self.progress.stage_update += 1;
+                    self.curve_row(st, &stats)?
+                }
+                Method::PlantBptt => self.plant_bptt_update(st)?,
+            };
             self.curve.write(&row)?;
             self.observer.updated(&row);
-            let hit = st.stop_at_success > 0.0 && row.success_rate >= st.stop_at_success;
-            self.progress.consecutive = if hit { self.progress.consecutive + 1 } else { 0 };
-            if hit && self.progress.consecutive >= st.consecutive {
-                self.observer
-                    .message(&format!("{}: success ≥ {} reached", st.name, st.stop_at_success));
-                break;
+            if st.stop_at_success > 0.0 {
+                let hit = row.success_rate >= st.stop_at_success;
+                self.progress.consecutive = if hit { self.progress.consecutive + 1 } else { 0 };
+                if hit && self.progress.consecutive >= st.consecutive {
+                    self.observer
+                        .message(&format!("{}: success ≥ {} reached", st.name, st.stop_at_success));
+                    break;
+                }
             }
-            if self
-                .progress
-                .stage_update
-                .is_multiple_of(self.scenario.checkpoint_every)
-            {
+            let k = self.progress.stage_update;
+            if every > 0 && k.is_multiple_of(every) && k < st.updates {
+                let block = self.evaluate_block(st, &format!("u{k:04}"))?;
+                if st.until != Until::Never {
+                    let met = self.criterion_met(st.until, &block);
+                    self.progress.consecutive = if met { self.progress.consecutive + 1 } else { 0 };
+                    if met && self.progress.consecutive >= st.consecutive {
+                        self.observer.message(&format!(
+                            "{}: {} criterion met after {k} updates",
+                            st.name,
+                            st.until.name()
+                        ));
+                        break;
+                    }
+                }
+            }
+            if k.is_multiple_of(self.scenario.checkpoint_every) {
                 self.checkpoint(None)?;
             }
             if self.observer.interrupt() {
                 self.curve.flush()?;
                 self.trials.flush()?;
+                self.evals.flush()?;
                 return Err(ScenarioError::Interrupted { dir: self.dir.clone() });
             }
         }
-        if st.record {
-            self.record_block(st, "late")?;
+        if st.method == Method::PlantBptt {
+            // The policy-gradient stages that follow start with a fresh optimiser.
+            let t = &self.scenario.train;
+            let fresh = reachlab_agents::optim::Adam::new(self.trainer.policy().params(), t.learning_rate, t.adam_eps)?;
+            *self.trainer.optimizer_mut() = fresh;
+        }
+        let late = self.evaluate_block(st, "late")?;
+        if st.until != Until::Never && !self.criterion_met(st.until, &late) {
+            self.observer.message(&format!(
+                "WARNING: {}: the {} criterion was NOT met within {} updates{}",
+                st.name,
+                st.until.name(),
+                st.updates,
+                if late.expert_misses.is_empty() || st.until != Until::Expert {
+                    String::new()
+                } else {
+                    format!(" ({})", late.expert_misses)
+                }
+            ));
         }
         self.observer.stage_finished(st);
         Ok(())
+    }
+
+    /// One gradient step through the plant; its learning-curve row (loss and gradient norm; the
+    /// behavioural columns come from the evaluation blocks).
+    fn plant_bptt_update(&mut self, st: &StageSpec) -> Result<CurveRow> {
+        let started = Instant::now();
+        let seed = derive_seed(
+            derive_seed(self.scenario.seed, 5 + self.progress.stage as u64),
+            self.progress.stage_update as u64,
+        );
+        let (policy, opt) = self.trainer.policy_and_optimizer_mut();
+        let stats = reachlab_agents::plant_bptt_step(policy, opt, &self.scenario.env, &self.scenario.plant_bptt, seed)?;
+        self.progress.stage_update += 1;
+        let steps = (self.scenario.plant_bptt.batch * self.scenario.env.trial_steps as usize) as u64;
+        let mut state = self.trainer.state();
+        state.env_steps += steps;
+        self.trainer.set_state(state);
+        Ok(CurveRow {
+            stage: st.name.clone(),
+            stage_update: self.progress.stage_update,
+            update: self.curve.rows() + 1,
+            env_steps: state.env_steps,
+            wall_seconds: self.wall(),
+            mean_return: f64::NAN,
+            success_rate: f64::NAN,
+            early_start_fraction: f64::NAN,
+            mpd_abs_mean_cm: f64::NAN,
+            mpd_trained_cm: f64::NAN,
+            policy_loss: stats.loss,
+            grad_norm: stats.grad_norm,
+            learning_rate: self.scenario.plant_bptt.learning_rate,
+            env_steps_per_second: steps as f64 / started.elapsed().as_secs_f64(),
+            ..CurveRow::default()
+        })
+    }
+
+    /// Whether an evaluation block meets a stage's behavioural criterion.
+    fn criterion_met(&self, until: Until, block: &EvalRow) -> bool {
+        match until {
+            Until::Never => false,
+            Until::Expert => block.expert,
+            Until::BaselineBand => {
+                let (mean, half) = baseline_band(&self.scenario, &self.eval_rows);
+                (block.mpd_trained_cm - mean).abs() <= half
+            }
+        }
     }
 
     fn curve_row(&mut self, st: &StageSpec, s: &UpdateStats) -> Result<CurveRow> {
@@ -342,14 +483,15 @@ impl<'o> Run<'o> {
         Ok(CurveRow {
             stage: st.name.clone(),
             stage_update: self.progress.stage_update,
-            update: s.update,
+            // The run's update count (updates through the plant included).
+            update: self.curve.rows() + 1,
             env_steps: s.env_steps,
             wall_seconds: self.wall(),
             mean_return: s.mean_return,
             success_rate: s.success_rate,
             early_start_fraction: div(early as f64, s.episodes),
-            mpd_abs_mean: div(abs_sum, n_abs),
-            mpd_trained: div(tr_sum, n_tr),
+            mpd_abs_mean_cm: 100.0 * div(abs_sum, n_abs),
+            mpd_trained_cm: 100.0 * div(tr_sum, n_tr),
             policy_loss: s.policy_loss,
             value_loss: s.value_loss,
             entropy: s.entropy,
@@ -369,18 +511,23 @@ impl<'o> Run<'o> {
         })
     }
 
-    /// Evaluation trials with the deterministic policy (every target × trial type), written to
-    /// `trials.csv` and `recordings/<stage>_<block>.safetensors`.
-    fn record_block(&mut self, st: &StageSpec, block: &str) -> Result<()> {
+    /// An evaluation block: trials with the deterministic policy (every target × trial type) written to
+    /// `trials.csv`, their summary to `evaluations.csv`, and, for the stage's `early` and `late` blocks when
+    /// it records, the arrays to `recordings/<stage>_<block>.safetensors`.
+    fn evaluate_block(&mut self, st: &StageSpec, block: &str) -> Result<EvalRow> {
         let ev = &self.scenario.evaluation;
         let mut env = ReachEnv::new(self.scenario.env.clone())?;
         env.set_phase(st.phase())?;
         let mut plan: Vec<(u64, ReachOptions)> = Vec::new();
         let n_targets = self.scenario.env.n_targets;
-        let seed0 = derive_seed(
-            self.scenario.seed,
-            3 + self.progress.stage as u64 * 2 + u64::from(block == "late"),
-        );
+        let stage = self.progress.stage as u64;
+        let seed0 = match block {
+            "early" | "late" => derive_seed(self.scenario.seed, 3 + stage * 2 + u64::from(block == "late")),
+            _ => derive_seed(
+                derive_seed(self.scenario.seed, 1000 + stage),
+                self.progress.stage_update as u64,
+            ),
+        };
         for (kind, count) in [
             (TrialType::Normal, ev.trials_per_target),
             (TrialType::Channel, ev.channel_trials_per_target),
@@ -403,7 +550,9 @@ impl<'o> Run<'o> {
         let steps = self.scenario.env.trial_steps as usize;
         let episodes = reachlab_agents::evaluate(&mut env, &mut agent, &plan, steps)?;
         let rc = &self.scenario.env;
-        let mut rec = Recording::new(episodes.len(), steps, self.trainer.policy().hidden());
+        let record = st.record && matches!(block, "early" | "late");
+        let mut rec = record.then(|| Recording::new(episodes.len(), steps, self.trainer.policy().hidden()));
+        let mut normal = Vec::new();
         for (i, ep) in episodes.iter().enumerate() {
             let last: ReachInfo = ep.final_info();
             let m: TrialMetrics = trial_metrics(&ep.infos, rc.reward.success_radius, rc.dt);
@@ -413,20 +562,136 @@ impl<'o> Run<'o> {
                 trial: i,
                 target: last.target,
                 trial_type: format!("{:?}", last.trial_type).to_lowercase(),
-                mpd: m.mpd,
+                steps: ep.infos.len(),
+                mpd_cm: 100.0 * m.mpd,
                 curvature: m.curvature,
-                reach_time: m.reach_time,
-                peak_force: m.peak_force,
+                reach_time_s: m.reach_time,
+                peak_speed_m_per_s: m.peak_speed,
+                time_to_peak_s: m.time_to_peak,
+                speed_peaks: m.speed_peaks,
+                minjerk_corr: m.minjerk_corr,
+                endpoint_error_cm: 100.0 * m.endpoint_error,
+                hold_drift_cm: 100.0 * m.hold_drift,
+                peak_force_n: m.peak_force,
                 success: m.success,
                 premature: m.premature,
             })?;
-            rec.push(i, ep);
+            if last.trial_type == TrialType::Normal {
+                normal.push((last.target, m));
+            }
+            if let Some(rec) = &mut rec {
+                rec.push(i, ep);
+            }
         }
-        rec.save(
-            &self
-                .dir
-                .join("recordings")
-                .join(format!("{}_{block}.safetensors", st.name)),
-        )
+        if let Some(rec) = rec {
+            rec.save(
+                &self
+                    .dir
+                    .join("recordings")
+                    .join(format!("{}_{block}.safetensors", st.name)),
+            )?;
+        }
+        let trained = ev.trained_target;
+        let channel_trained: Vec<&[ReachInfo]> = episodes
+            .iter()
+            .filter(|e| {
+                let l = e.final_info();
+                l.trial_type == TrialType::Channel && l.target == trained
+            })
+            .map(|e| e.infos.as_slice())
+            .collect();
+        let check = ev.expert.check(&normal, n_targets);
+        let ms = |f: fn(&TrialMetrics) -> f64| normal.iter().map(move |(_, m)| f(m));
+        let row = EvalRow {
+            stage: st.name.clone(),
+            block: block.to_string(),
+            stage_update: self.progress.stage_update,
+            update: self.curve.rows(),
+            success_rate: mean(ms(|m| f64::from(u8::from(m.success)))),
+            mpd_trained_cm: 100.0 * mean(normal.iter().filter(|(k, _)| *k == trained).map(|(_, m)| m.mpd)),
+            mpd_abs_cm: 100.0 * mean(ms(|m| m.mpd.abs())),
+            curvature_median: median(ms(|m| m.curvature)),
+            peak_speed_m_per_s: mean(ms(|m| m.peak_speed)),
+            time_to_peak_s: mean(ms(|m| m.time_to_peak)),
+            single_peak_fraction: mean(ms(|m| f64::from(u8::from(m.speed_peaks == 1)))),
+            minjerk_corr_median: median(ms(|m| m.minjerk_corr)),
+            reach_time_s: mean(ms(|m| m.reach_time)),
+            endpoint_error_cm: 100.0 * mean(ms(|m| m.endpoint_error)),
+            hold_drift_max_cm: 100.0 * ms(|m| m.hold_drift).fold(f64::NAN, f64::max),
+            channel_force_trained_n: mean(
+                channel_trained
+                    .iter()
+                    .map(|t| trial_metrics(t, rc.reward.success_radius, rc.dt).peak_force),
+            ),
+            adaptation_index: adaptation_index(channel_trained.iter().copied(), reference_b(&self.scenario)),
+            expert: check.met,
+            expert_misses: check.misses.join("; "),
+        };
+        self.evals.write(&row)?;
+        self.eval_rows.push(row.clone());
+        Ok(row)
     }
+}
+
+/// Mean of the finite values (NaN if none).
+pub(crate) fn mean(xs: impl Iterator<Item = f64>) -> f64 {
+    let (mut sum, mut n) = (0.0, 0usize);
+    for x in xs.filter(|x| x.is_finite()) {
+        sum += x;
+        n += 1;
+    }
+    if n == 0 {
+        f64::NAN
+    } else {
+        sum / n as f64
+    }
+}
+
+/// Median of the finite values (NaN if none).
+pub(crate) fn median(xs: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = xs.filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+/// The curl coefficient the adaptation index is measured against: the first phase with a curl field
+/// (NaN when none has one).
+pub fn reference_b(s: &Scenario) -> f64 {
+    s.phases
+        .iter()
+        .find_map(|p| match p.field {
+            reachlab_envs::reach::FieldSpec::Curl { b } => Some(b),
+            _ => None,
+        })
+        .unwrap_or(f64::NAN)
+}
+
+/// The baseline band of the trained target's MPD (cm): the mean of the baseline stage's evaluation
+/// blocks and the half-width max(2 s.d., `evaluation.band_floor`).
+pub fn baseline_band(s: &Scenario, rows: &[EvalRow]) -> (f64, f64) {
+    let v: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.stage == s.evaluation.baseline_stage && r.mpd_trained_cm.is_finite())
+        .map(|r| r.mpd_trained_cm)
+        .collect();
+    let floor = 100.0 * s.evaluation.band_floor;
+    if v.is_empty() {
+        return (f64::NAN, floor);
+    }
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let sd = if v.len() > 1 {
+        (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    (m, (2.0 * sd).max(floor))
 }

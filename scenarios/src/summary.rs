@@ -4,11 +4,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Scenario;
+use crate::config::{Scenario, Until};
 use crate::error::{Result, ScenarioError};
-use crate::run::{CurveRow, TrialRow};
+use crate::run::{baseline_band, mean, CurveRow, EvalRow, TrialRow};
 
-/// Behaviour of one stage.
+/// Behaviour of one stage. `early`/`late` are its first and last evaluation blocks (deterministic
+/// policy); the training measures come from the noisy rollouts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageSummary {
     pub stage: String,
@@ -18,20 +19,48 @@ pub struct StageSummary {
     /// Fraction of training episodes that started before the go cue, over the stage.
     pub early_start_fraction: f64,
     /// Mean signed MPD to the trained target (cm) in the evaluation block at the stage's start / end
-    /// (deterministic policy, normal trials).
+    /// (normal trials).
     pub mpd_trained_early_cm: f64,
     pub mpd_trained_late_cm: f64,
     /// Mean |MPD| (cm) over all targets in the late evaluation block.
     pub mpd_all_late_cm: f64,
     /// Mean peak lateral force (N) into the channel on the trained target, late block.
-    pub channel_force_late: f64,
+    pub channel_force_late_n: f64,
+    /// Adaptation index (channel trials, trained target) at the stage's start and end.
+    pub adaptation_index_early: f64,
+    pub adaptation_index_late: f64,
     /// Evaluation success rate in the late block (normal trials).
     pub eval_success_late: f64,
-    /// Updates until the rolling mean (3) of |MPD| to the trained target fell to half its first value
-    /// (NaN if never).
+    /// Kinematics of the late block: median curvature, mean peak speed (m/s), fraction single-peaked,
+    /// median minimum-jerk correlation, mean reach time (s), mean endpoint error (cm), largest hold drift (cm).
+    pub curvature_late: f64,
+    pub peak_speed_late_m_per_s: f64,
+    pub single_peak_late: f64,
+    pub minjerk_corr_late: f64,
+    pub reach_time_late_s: f64,
+    pub endpoint_error_late_cm: f64,
+    pub hold_drift_max_late_cm: f64,
+    /// The late block meets the expert-baseline criterion; what it misses otherwise.
+    pub expert_late: bool,
+    pub expert_misses_late: String,
+    /// Updates until the first evaluation block with the trained target's MPD inside the baseline band
+    /// (NaN if none; the blocks come every `evaluation.every` updates).
+    pub updates_to_band: f64,
+    /// Updates until the rolling mean (3) of |MPD| to the trained target in training rollouts fell to
+    /// half its first value (NaN if never).
     pub updates_to_half_mpd: f64,
     /// Mean |MPD| to the trained target (cm) over the stage's first 10 updates (training rollouts).
     pub mpd_trained_first10_cm: f64,
+}
+
+/// MPD change on one target early in learning against the end of baseline (Sun et al. ED Fig. 2e).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generalisation {
+    pub target: usize,
+    /// Angular distance from the trained target (degrees, 0–180).
+    pub distance_deg: f64,
+    /// Signed MPD in the first evaluation block inside learning minus the late baseline block (cm).
+    pub mpd_change_cm: f64,
 }
 
 /// The whole run.
@@ -39,50 +68,66 @@ pub struct StageSummary {
 pub struct Summary {
     pub scenario: String,
     pub stages: Vec<StageSummary>,
+    /// The late baseline block meets the expert-baseline criterion.
+    pub expert_baseline: bool,
     /// MPD jump at field onset: learning early − baseline late (cm).
     pub onset_jump_cm: f64,
     /// After-effect: washout early MPD (cm), opposite in sign to the onset jump when present.
     pub after_effect_cm: f64,
     /// 1 − (relearning's mean |MPD| over its first 10 updates) / (learning's): > 0 means savings.
     pub savings: f64,
+    /// Baseline band of the trained target's MPD (cm): [mean, half-width].
+    pub baseline_band_cm: [f64; 2],
+    /// The late washout block is inside the baseline band.
+    pub washed_out: bool,
+    /// Updates to criterion (MPD back inside the band) in learning and relearning, and their difference
+    /// (learning − relearning: > 0 means savings).
+    pub updates_to_criterion_learning: f64,
+    pub updates_to_criterion_relearning: f64,
+    pub savings_updates: f64,
+    /// Behavioural generalisation early in learning, by distance from the trained target.
+    pub generalisation: Vec<Generalisation>,
     /// θ_LW (degrees) between the learning and washout shifts of the preparatory states (analysis.json).
     pub theta_lw_deg: f64,
+    /// What did not go as the protocol intends (criteria not met), in words.
+    pub warnings: Vec<String>,
     pub wall_seconds: f64,
 }
 
-fn read<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
+/// Reads every row of a CSV file written by a run.
+pub(crate) fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
     let mut r = csv::Reader::from_path(path).map_err(|e| ScenarioError::output(path, e))?;
     r.deserialize()
         .map(|x| x.map_err(|e| ScenarioError::output(path, e)))
         .collect()
 }
 
-fn mean(xs: impl Iterator<Item = f64>) -> f64 {
-    let v: Vec<f64> = xs.filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        f64::NAN
-    } else {
-        v.iter().sum::<f64>() / v.len() as f64
-    }
-}
-
 /// Computes the summary of the run in `dir` and writes `summary.json`.
 pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
-    let curve: Vec<CurveRow> = read(&dir.join("learning_curve.csv"))?;
-    let trials: Vec<TrialRow> = read(&dir.join("trials.csv"))?;
-    let trained = s.evaluation.trained_target;
+    let curve: Vec<CurveRow> = read_csv(&dir.join("learning_curve.csv"))?;
+    let trials: Vec<TrialRow> = read_csv(&dir.join("trials.csv"))?;
+    let evals: Vec<EvalRow> = read_csv(&dir.join("evaluations.csv"))?;
+    let band = baseline_band(s, &evals);
+    let in_band = |r: &EvalRow| (r.mpd_trained_cm - band.0).abs() <= band.1;
     let mut stages = Vec::new();
+    let mut warnings = Vec::new();
+    let nan_row = EvalRow {
+        mpd_trained_cm: f64::NAN,
+        adaptation_index: f64::NAN,
+        ..EvalRow::default()
+    };
     for st in std::iter::once(&s.pretraining).chain(&s.phases) {
         let rows: Vec<&CurveRow> = curve.iter().filter(|r| r.stage == st.name).collect();
         let tail = &rows[rows.len().saturating_sub(3)..];
-        let block = |b: &str, kind: &str, tgt: Option<usize>| -> Vec<&TrialRow> {
+        let blocks: Vec<&EvalRow> = evals.iter().filter(|r| r.stage == st.name).collect();
+        let block = |name: &str| blocks.iter().find(|r| r.block == name).copied().unwrap_or(&nan_row);
+        let (early, late) = (block("early"), block("late"));
+        let late_normal = || {
             trials
                 .iter()
-                .filter(|t| t.stage == st.name && t.block == b && t.trial_type == kind)
-                .filter(|t| tgt.is_none_or(|k| t.target == k))
-                .collect()
+                .filter(|t| t.stage == st.name && t.block == "late" && t.trial_type == "normal")
         };
-        let abs_tr: Vec<f64> = rows.iter().map(|r| r.mpd_trained.abs()).collect();
+        let abs_tr: Vec<f64> = rows.iter().map(|r| r.mpd_trained_cm.abs()).collect();
         let rolling: Vec<f64> = (0..abs_tr.len())
             .map(|i| mean(abs_tr[i.saturating_sub(2)..=i].iter().copied()))
             .collect();
@@ -91,26 +136,66 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
             .iter()
             .position(|&v| v <= 0.5 * first)
             .map_or(f64::NAN, |i| (i + 1) as f64);
+        let updates_to_band = blocks
+            .iter()
+            .filter(|r| r.block != "early")
+            .find(|r| in_band(r))
+            .map_or(f64::NAN, |r| r.stage_update as f64);
+        if st.until != Until::Never {
+            let met = match st.until {
+                Until::Expert => late.expert,
+                _ => in_band(late),
+            };
+            if !met {
+                warnings.push(format!(
+                    "{}: the {} criterion was not met within {} updates{}",
+                    st.name,
+                    st.until.name(),
+                    st.updates,
+                    if st.until == Until::Expert {
+                        format!(" ({})", late.expert_misses)
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+        }
         stages.push(StageSummary {
             stage: st.name.clone(),
             updates: rows.len(),
             final_success: mean(tail.iter().map(|r| r.success_rate)),
             early_start_fraction: mean(rows.iter().map(|r| r.early_start_fraction)),
-            mpd_trained_early_cm: 100.0 * mean(block("early", "normal", Some(trained)).iter().map(|t| t.mpd)),
-            mpd_trained_late_cm: 100.0 * mean(block("late", "normal", Some(trained)).iter().map(|t| t.mpd)),
-            mpd_all_late_cm: 100.0 * mean(block("late", "normal", None).iter().map(|t| t.mpd.abs())),
-            channel_force_late: mean(block("late", "channel", Some(trained)).iter().map(|t| t.peak_force)),
-            eval_success_late: mean(
-                block("late", "normal", None)
-                    .iter()
-                    .map(|t| f64::from(u8::from(t.success))),
-            ),
+            mpd_trained_early_cm: early.mpd_trained_cm,
+            mpd_trained_late_cm: late.mpd_trained_cm,
+            mpd_all_late_cm: late.mpd_abs_cm,
+            channel_force_late_n: late.channel_force_trained_n,
+            adaptation_index_early: early.adaptation_index,
+            adaptation_index_late: late.adaptation_index,
+            eval_success_late: mean(late_normal().map(|t| f64::from(u8::from(t.success)))),
+            curvature_late: late.curvature_median,
+            peak_speed_late_m_per_s: late.peak_speed_m_per_s,
+            single_peak_late: late.single_peak_fraction,
+            minjerk_corr_late: late.minjerk_corr_median,
+            reach_time_late_s: late.reach_time_s,
+            endpoint_error_late_cm: late.endpoint_error_cm,
+            hold_drift_max_late_cm: late.hold_drift_max_cm,
+            expert_late: late.expert,
+            expert_misses_late: late.expert_misses.clone(),
+            updates_to_band,
             updates_to_half_mpd: half,
-            mpd_trained_first10_cm: 100.0 * mean(abs_tr.iter().take(10).copied()),
+            mpd_trained_first10_cm: mean(abs_tr.iter().take(10).copied()),
         });
     }
     let get = |name: &str| stages.iter().find(|x| x.stage == name);
-    let onset_jump_cm = match (get("learning"), get("baseline")) {
+    let expert_baseline = get(&s.evaluation.baseline_stage).is_some_and(|b| b.expert_late);
+    if !expert_baseline {
+        warnings.push(format!(
+            "the late `{}` block is not an expert baseline ({})",
+            s.evaluation.baseline_stage,
+            get(&s.evaluation.baseline_stage).map_or("no such stage", |b| b.expert_misses_late.as_str())
+        ));
+    }
+    let onset_jump_cm = match (get("learning"), get(&s.evaluation.baseline_stage)) {
         (Some(l), Some(b)) => l.mpd_trained_early_cm - b.mpd_trained_late_cm,
         _ => f64::NAN,
     };
@@ -119,6 +204,13 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
         (Some(l), Some(r)) => 1.0 - r.mpd_trained_first10_cm / l.mpd_trained_first10_cm,
         _ => f64::NAN,
     };
+    let washed_out = evals
+        .iter()
+        .find(|r| r.stage == "washout" && r.block == "late")
+        .is_some_and(in_band);
+    let to_crit = |name: &str| get(name).map_or(f64::NAN, |x| x.updates_to_band);
+    let (ucl, ucr) = (to_crit("learning"), to_crit("relearning"));
+    let generalisation = generalisation(s, &trials, &evals);
     let theta_lw_deg = std::fs::read_to_string(dir.join("analysis.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
@@ -128,9 +220,17 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
         theta_lw_deg,
         scenario: s.name.clone(),
         stages,
+        expert_baseline,
         onset_jump_cm,
         after_effect_cm,
         savings,
+        baseline_band_cm: [band.0, band.1],
+        washed_out,
+        updates_to_criterion_learning: ucl,
+        updates_to_criterion_relearning: ucr,
+        savings_updates: ucl - ucr,
+        generalisation,
+        warnings,
         wall_seconds: curve.last().map_or(0.0, |r| r.wall_seconds),
     };
     let path = dir.join("summary.json");
@@ -142,12 +242,46 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
     Ok(summary)
 }
 
+/// Per untrained target, the MPD change from the late baseline block to the first evaluation block
+/// inside learning (the first `uNNNN` block, or the late one if the stage has none).
+fn generalisation(s: &Scenario, trials: &[TrialRow], evals: &[EvalRow]) -> Vec<Generalisation> {
+    let Some(first) = evals
+        .iter()
+        .find(|r| r.stage == "learning" && r.block.starts_with('u'))
+        .or_else(|| evals.iter().find(|r| r.stage == "learning" && r.block == "late"))
+    else {
+        return Vec::new();
+    };
+    let n = s.env.n_targets;
+    let trained = s.evaluation.trained_target;
+    let mpd = |stage: &str, block: &str, k: usize| {
+        mean(
+            trials
+                .iter()
+                .filter(|t| t.stage == stage && t.block == block && t.trial_type == "normal" && t.target == k)
+                .map(|t| t.mpd_cm),
+        )
+    };
+    (0..n)
+        .filter(|&k| k != trained)
+        .map(|k| {
+            let steps = (k as i64 - trained as i64).rem_euclid(n as i64) as usize;
+            let d = 360.0 * steps.min(n - steps) as f64 / n as f64;
+            Generalisation {
+                target: k,
+                distance_deg: d,
+                mpd_change_cm: mpd("learning", &first.block, k) - mpd(&s.evaluation.baseline_stage, "late", k),
+            }
+        })
+        .collect()
+}
+
 impl Summary {
     /// A short plain-text table.
     pub fn table(&self) -> String {
         let mut out = format!(
             "{:<12} {:>7} {:>8} {:>7} {:>11} {:>10} {:>9} {:>9}\n",
-            "stage", "updates", "success", "early", "MPD₀ cm", "MPD₁ cm", "force N", "½-MPD upd"
+            "stage", "updates", "success", "early", "MPD₀ cm", "MPD₁ cm", "AI₁", "to band"
         );
         for s in &self.stages {
             out += &format!(
@@ -158,18 +292,38 @@ impl Summary {
                 s.early_start_fraction,
                 s.mpd_trained_early_cm,
                 s.mpd_trained_late_cm,
-                s.channel_force_late,
-                if s.updates_to_half_mpd.is_finite() {
-                    format!("{}", s.updates_to_half_mpd)
+                s.adaptation_index_late,
+                if s.updates_to_band.is_finite() {
+                    format!("{}", s.updates_to_band)
                 } else {
                     "-".into()
                 }
             );
         }
+        out += "(success: training rollouts, last 3 updates; early: premature starts; MPD₀/MPD₁: signed MPD to \
+                the trained target in the stage's first/last evaluation block; AI₁: adaptation index of the \
+                last block's channel trials; to band: updates until the MPD is back in the baseline band)\n";
         out += &format!(
-            "onset jump {:+.2} cm, after-effect {:+.2} cm, savings {:.2}, θ_LW {:.0}°, {:.0} s\n",
-            self.onset_jump_cm, self.after_effect_cm, self.savings, self.theta_lw_deg, self.wall_seconds
+            "expert baseline: {}; baseline band {:+.2} ± {:.2} cm; washed out: {}\n",
+            if self.expert_baseline { "yes" } else { "NO" },
+            self.baseline_band_cm[0],
+            self.baseline_band_cm[1],
+            if self.washed_out { "yes" } else { "no" }
         );
+        out += &format!(
+            "onset jump {:+.2} cm, after-effect {:+.2} cm, updates to criterion {} (learning) vs {} (relearning), \
+             initial-error savings {:.2}, θ_LW {:.0}°, {:.0} s\n",
+            self.onset_jump_cm,
+            self.after_effect_cm,
+            self.updates_to_criterion_learning,
+            self.updates_to_criterion_relearning,
+            self.savings,
+            self.theta_lw_deg,
+            self.wall_seconds
+        );
+        for w in &self.warnings {
+            out += &format!("WARNING: {w}\n");
+        }
         out
     }
 }

@@ -108,8 +108,7 @@ impl Observer for Progress {
             b.set_position(row.stage_update as u64);
             b.set_message(format!(
                 "success {:.2}, MPD {:+.2} cm",
-                row.success_rate,
-                100.0 * row.mpd_trained
+                row.success_rate, row.mpd_trained_cm
             ));
         }
     }

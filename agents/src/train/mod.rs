@@ -149,6 +149,12 @@ where
         &mut self.opt
     }
 
+    /// The policy and the optimiser together, for training the policy by another route (through the
+    /// plant) with the optimiser whose state checkpoints save.
+    pub fn policy_and_optimizer_mut(&mut self) -> (&mut Policy, &mut Adam) {
+        (&mut self.policy, &mut self.opt)
+    }
+
     /// The rollout the last [`update`](Self::update) learned from (with per-step infos if the rollout
     /// config records them).
     pub fn last_rollout(&self) -> Option<&Rollout<E::Info>> {

@@ -8,7 +8,7 @@
 //! - `c = a₂ sin θ₂ · [−θ̇₂(2θ̇₁ + θ̇₂), θ̇₁²]`.
 //!
 //! Parameters default to Li & Todorov (2004, ICINCO, "Iterative linear quadratic regulator design for
-//! nonlinear biological movement systems"): m = (1.4, 1.1) kg, l = (0.30, 0.33) m, centre-of-mass
+//! nonlinear biological movement systems", §5): m = (1.4, 1.0) kg, l = (0.30, 0.33) m, centre-of-mass
 //! distances s = (0.11, 0.16) m, I = (0.025, 0.045) kg·m², joint viscosity B = [[0.05, 0.025], [0.025, 0.05]]
 //! N·m·s/rad. Integration: classical Runge–Kutta 4 with `substeps` sub-steps per env step, the
 //! control and the force law held over the step.
@@ -37,7 +37,9 @@ pub struct ArmParams {
 impl Default for ArmParams {
     fn default() -> Self {
         ArmParams {
-            masses: [1.4, 1.1],
+            // Li & Todorov 2004 §5: m₁ = 1.4 kg, m₂ = 1.0 kg (1.1 kg here before was a transcription
+            // error; the independent iLQR implementations of the paper's arm agree on 1.0 kg).
+            masses: [1.4, 1.0],
             lengths: [0.30, 0.33],
             com: [0.11, 0.16],
             inertias: [0.025, 0.045],

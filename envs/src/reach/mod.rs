@@ -467,7 +467,7 @@ impl Env for ReachEnv {
             let d = (dx * dx + dy * dy).sqrt();
             reward -= rc.distance_weight * d / cfg.radius * dt;
             self.in_zone = if d <= rc.success_radius { self.in_zone + 1 } else { 0 };
-            if self.in_zone >= rc.hold_steps.max(1) && !self.success {
+            if self.in_zone >= rc.hold_steps(dt) && !self.success {
                 self.success = true;
                 reward += rc.success_bonus;
                 terminated |= rc.terminate_on_success;
