@@ -1,6 +1,7 @@
 //! The end of a task run: `results.csv` (one row per arm × seed), `results.md` (the tables for a paper's
 //! supplement) and `figures/task_curves.{png,svg}`.
 
+use crate::run::median;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -26,19 +27,6 @@ struct ResultRow<'a> {
     wall_seconds: f64,
     stable_fixed_points: Option<usize>,
     saddles: Option<usize>,
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
 }
 
 /// The first evaluated step of a unit's learning curve at which the mean over tasks reached `level`.
@@ -79,7 +67,7 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
             if v.is_empty() {
                 "—".to_string()
             } else {
-                format!("{:.0}", median(v.to_vec()))
+                format!("{:.0}", median(v.iter().copied()))
             }
         };
         let to_mean: Vec<f64> = rs
@@ -97,7 +85,7 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
             med(&to_mean),
             to_mean.len(),
             rs.len(),
-            median(rs.iter().map(|r| r.wall_seconds).collect())
+            median(rs.iter().map(|r| r.wall_seconds))
         );
     }
     if let Some(first) = results.first() {
