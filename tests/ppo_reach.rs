@@ -60,3 +60,59 @@ fn ppo_gru_learns_null_field_reaching() {
         curve.len()
     );
 }
+
+/// Critic-only updates (a warm-up for a policy trained another way) fit the value function and leave
+/// the actor exactly as it was; a normal update then moves it.
+#[test]
+fn critic_only_updates_leave_the_actor_untouched() {
+    let config = TrainConfig {
+        seed: 3,
+        episodes_per_update: 16,
+        ..TrainConfig::default()
+    };
+    let workers = RolloutWorkers::new(config.episodes_per_update, config.envs_per_block, 2, |_| {
+        Ok(ReachEnv::new(ReachConfig::default())?)
+    })
+    .unwrap();
+    let env = workers.first_env();
+    let pc = PolicyConfig {
+        separate_critic: true,
+        core: reachlab::agents::CoreConfig {
+            hidden: 16,
+            ..Default::default()
+        },
+        ..PolicyConfig::default()
+    };
+    let policy = Policy::for_spaces(&pc, env.observation_space(), env.action_space()).unwrap();
+    let mut trainer = Trainer::new(policy, config, workers).unwrap();
+    let weights = |t: &Trainer<ReachEnv>, prefix: &str| -> Vec<f32> {
+        let mut names: Vec<String> = t
+            .policy()
+            .params()
+            .vars()
+            .map(|(n, _)| n.to_string())
+            .filter(|n| n.starts_with(prefix))
+            .collect();
+        names.sort();
+        assert!(!names.is_empty(), "no parameter starts with {prefix}");
+        let mut out = Vec::new();
+        for n in names {
+            let (_, v) = t.policy().params().vars().find(|(m, _)| *m == n).unwrap();
+            out.extend(v.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap());
+        }
+        out
+    };
+    let (actor0, critic0, pi0) = (
+        weights(&trainer, "actor"),
+        weights(&trainer, "critic"),
+        weights(&trainer, "pi."),
+    );
+    trainer.set_critic_only(true);
+    trainer.update().unwrap();
+    assert_eq!(weights(&trainer, "actor"), actor0);
+    assert_eq!(weights(&trainer, "pi."), pi0);
+    assert_ne!(weights(&trainer, "critic"), critic0);
+    trainer.set_critic_only(false);
+    trainer.update().unwrap();
+    assert_ne!(weights(&trainer, "actor"), actor0);
+}

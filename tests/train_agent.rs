@@ -84,6 +84,14 @@ fn quick_run_writes_every_output() {
     // 5 stages × 3 evaluation blocks (start, after 2 updates, end) × 8 targets × (1 normal + 1 channel).
     let trials = std::fs::read_to_string(dir.join("trials.csv")).unwrap();
     assert_eq!(trials.lines().count(), 1 + 5 * 3 * 8 * 2);
+    // Every successful trial ends with the hand inside the 1.5 cm target window (the trial ends with the hold).
+    let rows = csv_rows(&dir.join("trials.csv"));
+    let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
+    let (succ, err, steps) = (col("success"), col("endpoint_error_cm"), col("steps"));
+    for r in rows.iter().skip(1).filter(|r| r[succ] == "true") {
+        assert!(r[err].parse::<f64>().unwrap() <= 1.5, "{r:?}");
+        assert!(r[steps].parse::<usize>().unwrap() < 180, "{r:?}");
+    }
     let evals = std::fs::read_to_string(dir.join("evaluations.csv")).unwrap();
     assert_eq!(evals.lines().count(), 1 + 5 * 3);
     let h = header(&dir.join("evaluations.csv"));

@@ -10,6 +10,7 @@ use crate::tasks::TaskScenario;
 pub const BUILTIN: &[(&str, &str)] = &[
     ("curl_field", include_str!("../builtin/curl_field.toml")),
     ("curl_field_compare", include_str!("../builtin/curl_field_compare.toml")),
+    ("curl_field_paper", include_str!("../builtin/curl_field_paper.toml")),
     ("flipflop", include_str!("../builtin/flipflop.toml")),
     ("yang20", include_str!("../builtin/yang20.toml")),
     ("modcog", include_str!("../builtin/modcog.toml")),

@@ -93,6 +93,9 @@ pub enum Method {
     Rl,
     /// Backpropagation through the plant with effort and jerk costs (`plant_bptt`), as MotorNet trains.
     PlantBptt,
+    /// Policy-gradient rollouts that fit the value function only; the policy does not change (a critic
+    /// warm-up for a policy trained through the plant).
+    Critic,
 }
 
 /// A behavioural stopping criterion of a stage, checked on its evaluation blocks.

@@ -13,6 +13,7 @@
 //! - [`plots`]: learning curves and hand paths (PNG and SVG).
 
 pub mod analysis;
+mod behaviour_figures;
 pub mod builtin;
 pub mod compare;
 pub mod config;

@@ -1,4 +1,5 @@
-//! Figures (plotters, PNG and SVG): learning curves with the stages shaded, and hand paths per stage.
+//! Figures (plotters, PNG and SVG) of a run: the learning curve, hand paths and speed profiles per
+//! recorded block ([`crate::behaviour_figures`]), and the analysis.
 
 use std::path::Path;
 use std::sync::Once;
@@ -7,10 +8,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 
+use crate::behaviour_figures::{hand_paths, learning_curve, speed_profiles, Draw, STAGE_COLOURS};
 use crate::config::Scenario;
 use crate::error::{Result, ScenarioError};
 use crate::output::LoadedRecording;
-use crate::run::CurveRow;
+use crate::run::{CurveRow, EvalRow};
+use crate::summary::read_csv;
 
 /// DejaVu Sans (Bitstream Vera licence), bundled so that text renders without system fonts.
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
@@ -33,30 +36,23 @@ pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
-const STAGE_COLOURS: [RGBColor; 5] = [
-    RGBColor(200, 200, 200),
-    RGBColor(120, 170, 230),
-    RGBColor(240, 150, 120),
-    RGBColor(140, 210, 140),
-    RGBColor(230, 190, 90),
-];
-
-/// Draws `figures/learning_curve.{png,svg}`, `figures/hand_paths.{png,svg}` and, when `analysis.json`
-/// has them, `figures/analysis.{png,svg}`.
+/// Draws `figures/learning_curve.{png,svg}`, `figures/hand_paths.{png,svg}`,
+/// `figures/speed_profiles.{png,svg}` and, when `analysis.json` has them, `figures/analysis.{png,svg}`.
 pub fn draw_all(s: &Scenario, dir: &Path) -> Result<()> {
     register();
-    let curve_path = dir.join("learning_curve.csv");
-    let mut r = csv::Reader::from_path(&curve_path).map_err(|e| ScenarioError::output(&curve_path, e))?;
-    let rows: Vec<CurveRow> = r
-        .deserialize()
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| ScenarioError::output(&curve_path, e))?;
+    let rows: Vec<CurveRow> = read_csv(&dir.join("learning_curve.csv"))?;
+    let evals: Vec<EvalRow> = read_csv(&dir.join("evaluations.csv"))?;
     let figs = dir.join("figures");
     let png = figs.join("learning_curve.png");
-    curve(BitMapBackend::new(&png, (1000, 700)).into_drawing_area(), &rows, s)
-        .map_err(|e| ScenarioError::output(&png, e))?;
+    learning_curve(
+        BitMapBackend::new(&png, (1000, 900)).into_drawing_area(),
+        &rows,
+        &evals,
+        s,
+    )
+    .map_err(|e| ScenarioError::output(&png, e))?;
     let svg = figs.join("learning_curve.svg");
-    curve(SVGBackend::new(&svg, (1000, 700)).into_drawing_area(), &rows, s)
+    learning_curve(SVGBackend::new(&svg, (1000, 900)).into_drawing_area(), &rows, &evals, s)
         .map_err(|e| ScenarioError::output(&svg, e))?;
 
     let mut panels = Vec::new();
@@ -85,166 +81,19 @@ pub fn draw_all(s: &Scenario, dir: &Path) -> Result<()> {
         let rows_n = panels.len().div_ceil(cols);
         let size = (300 * cols as u32, 300 * rows_n as u32);
         let png = figs.join("hand_paths.png");
-        paths(BitMapBackend::new(&png, size).into_drawing_area(), &panels, cols, s)
+        hand_paths(BitMapBackend::new(&png, size).into_drawing_area(), &panels, cols, s)
             .map_err(|e| ScenarioError::output(&png, e))?;
         let svg = figs.join("hand_paths.svg");
-        paths(SVGBackend::new(&svg, size).into_drawing_area(), &panels, cols, s)
+        hand_paths(SVGBackend::new(&svg, size).into_drawing_area(), &panels, cols, s)
+            .map_err(|e| ScenarioError::output(&svg, e))?;
+        let png = figs.join("speed_profiles.png");
+        speed_profiles(BitMapBackend::new(&png, size).into_drawing_area(), &panels, cols, s)
+            .map_err(|e| ScenarioError::output(&png, e))?;
+        let svg = figs.join("speed_profiles.svg");
+        speed_profiles(SVGBackend::new(&svg, size).into_drawing_area(), &panels, cols, s)
             .map_err(|e| ScenarioError::output(&svg, e))?;
     }
     Ok(())
-}
-
-type Draw = std::result::Result<(), String>;
-
-fn curve<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, rows: &[CurveRow], s: &Scenario) -> Draw {
-    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
-    root.fill(&WHITE).map_err(e)?;
-    let n = rows.len().max(1) as f64;
-    let (top, bottom) = root.split_vertically(350);
-    // Stage spans in update numbers.
-    let mut spans: Vec<(String, f64, f64)> = Vec::new();
-    for r in rows {
-        let x = r.update as f64;
-        match spans.last_mut() {
-            Some(last) if last.0 == r.stage => last.2 = x,
-            _ => spans.push((r.stage.clone(), x - 1.0, x)),
-        }
-    }
-    let mpd: Vec<(f64, f64)> = rows
-        .iter()
-        .filter(|r| r.mpd_trained_cm.is_finite())
-        .map(|r| (r.update as f64, r.mpd_trained_cm))
-        .collect();
-    let lim = mpd.iter().map(|p| p.1.abs()).fold(1.0, f64::max) * 1.1;
-    for (area, what) in [(top, 0), (bottom, 1)] {
-        let (ylo, yhi, label) = if what == 0 {
-            (0.0, 1.0, "success rate")
-        } else {
-            (-lim, lim, "MPD, trained target (cm)")
-        };
-        let mut chart = ChartBuilder::on(&area)
-            .margin(12)
-            .x_label_area_size(32)
-            .y_label_area_size(56)
-            .caption(
-                if what == 0 {
-                    format!("{}: training", s.name)
-                } else {
-                    String::new()
-                },
-                ("sans-serif", 20),
-            )
-            .build_cartesian_2d(0.0..n, ylo..yhi)
-            .map_err(e)?;
-        chart
-            .configure_mesh()
-            .x_desc("update")
-            .y_desc(label)
-            .disable_mesh()
-            .draw()
-            .map_err(e)?;
-        for (i, (name, x0, x1)) in spans.iter().enumerate() {
-            let c = STAGE_COLOURS[i % STAGE_COLOURS.len()];
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(*x0, ylo), (*x1, yhi)],
-                    c.mix(0.25).filled(),
-                )))
-                .map_err(e)?;
-            if what == 0 {
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        name.clone(),
-                        // Alternate heights so that the names of short stages do not overlap.
-                        (*x0 + 0.5, yhi - (0.05 + 0.07 * (i % 2) as f64) * (yhi - ylo)),
-                        ("sans-serif", 14),
-                    )))
-                    .map_err(e)?;
-            }
-        }
-        if what == 0 {
-            let pts = rows.iter().map(|r| (r.update as f64, r.success_rate));
-            chart.draw_series(LineSeries::new(pts, &BLUE)).map_err(e)?;
-            let early = rows.iter().map(|r| (r.update as f64, r.early_start_fraction));
-            chart
-                .draw_series(LineSeries::new(early, &RED))
-                .map_err(e)?
-                .label("early starts")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 13))
-                .draw()
-                .map_err(e)?;
-        } else {
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(0.0, 0.0), (n, 0.0)],
-                    BLACK.mix(0.4),
-                )))
-                .map_err(e)?;
-            chart.draw_series(LineSeries::new(mpd.clone(), &BLACK)).map_err(e)?;
-        }
-    }
-    root.present().map_err(e)
-}
-
-fn paths<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
-    panels: &[(String, LoadedRecording)],
-    cols: usize,
-    s: &Scenario,
-) -> Draw {
-    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
-    root.fill(&WHITE).map_err(e)?;
-    let rows_n = panels.len().div_ceil(cols);
-    let areas = root.split_evenly((rows_n, cols));
-    let r_cm = 100.0 * s.env.radius;
-    let lim = r_cm * 1.4;
-    for ((title, rec), area) in panels.iter().zip(areas) {
-        let mut chart = ChartBuilder::on(&area)
-            .margin(8)
-            .caption(title, ("sans-serif", 15))
-            .build_cartesian_2d(-lim..lim, -lim..lim)
-            .map_err(e)?;
-        let n_t = s.env.n_targets;
-        for k in 0..n_t {
-            let a = 2.0 * std::f64::consts::PI * k as f64 / n_t as f64;
-            let c = (r_cm * a.cos(), r_cm * a.sin());
-            let colour = if k == s.evaluation.trained_target {
-                RED
-            } else {
-                RGBColor(128, 128, 128)
-            };
-            chart
-                .draw_series(std::iter::once(Circle::new(c, 5, colour.stroke_width(1))))
-                .map_err(e)?;
-        }
-        // Normal trials only (channel trials are straight by construction).
-        for i in (0..rec.n).filter(|&i| rec.trial_type[i] == 0) {
-            let pts: Vec<(f64, f64)> = (0..rec.length[i] as usize)
-                .map(|t| {
-                    let k = (i * rec.t + t) * 2;
-                    (
-                        100.0 * f64::from(rec.hand_pos[k]),
-                        100.0 * f64::from(rec.hand_pos[k + 1]),
-                    )
-                })
-                .collect();
-            let colour = if rec.target[i] as usize == s.evaluation.trained_target {
-                RED
-            } else {
-                BLUE
-            };
-            chart
-                .draw_series(std::iter::once(PathElement::new(pts, colour.mix(0.7))))
-                .map_err(e)?;
-        }
-    }
-    root.present().map_err(e)
 }
 
 /// (stage, points) from an `analysis.json` array of `StagePoints`.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use reachlab_agents::{restore_trainer, save_trainer, Policy, PolicyAgent, RolloutWorkers, Trainer, UpdateStats};
-use reachlab_envs::reach::{ReachEnv, ReachInfo, ReachOptions, TrialType};
+use reachlab_envs::reach::{FieldSpec, ReachEnv, ReachInfo, ReachOptions, TrialType};
 use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::Env;
 use serde::{Deserialize, Serialize};
@@ -344,8 +344,10 @@ impl<'o> Run<'o> {
         let every = self.scenario.evaluation.every;
         while self.progress.stage_update < st.updates {
             let row = match st.method {
-                Method::Rl => {
+                Method::Rl | Method::Critic => {
+                    self.trainer.set_critic_only(st.method == Method::Critic);
                     let stats = self.trainer.update()?;
+                    self.trainer.set_critic_only(false);
                     self.progress.stage_update += 1;
                     self.curve_row(st, &stats)?
                 }
@@ -517,7 +519,12 @@ impl<'o> Run<'o> {
     fn evaluate_block(&mut self, st: &StageSpec, block: &str) -> Result<EvalRow> {
         let ev = &self.scenario.evaluation;
         let mut env = ReachEnv::new(self.scenario.env.clone())?;
-        env.set_phase(st.phase())?;
+        let mut phase = st.phase();
+        if matches!(phase.field, FieldSpec::RandomCurl { .. }) {
+            // Agents pretrained on random fields are tested with the field off and k = 0 (the RL paper).
+            phase.field = FieldSpec::Null;
+        }
+        env.set_phase(phase)?;
         let mut plan: Vec<(u64, ReachOptions)> = Vec::new();
         let n_targets = self.scenario.env.n_targets;
         let stage = self.progress.stage as u64;
@@ -668,7 +675,7 @@ pub fn reference_b(s: &Scenario) -> f64 {
     s.phases
         .iter()
         .find_map(|p| match p.field {
-            reachlab_envs::reach::FieldSpec::Curl { b } => Some(b),
+            FieldSpec::Curl { b } => Some(b),
             _ => None,
         })
         .unwrap_or(f64::NAN)

@@ -76,6 +76,7 @@ pub struct Trainer<E: Env> {
     opt: Adam,
     state: TrainerState,
     last: Option<Rollout<E::Info>>,
+    critic_only: bool,
 }
 
 impl<E> Trainer<E>
@@ -108,6 +109,7 @@ where
             opt,
             state: TrainerState::default(),
             last: None,
+            critic_only: false,
         })
     }
 
@@ -147,6 +149,12 @@ where
 
     pub fn optimizer_mut(&mut self) -> &mut Adam {
         &mut self.opt
+    }
+
+    /// Learn the value function only (the policy loss, entropy and regularisers are left out), e.g. to fit
+    /// the critic of a policy trained another way before policy-gradient updates start moving it.
+    pub fn set_critic_only(&mut self, on: bool) {
+        self.critic_only = on;
     }
 
     /// The policy and the optimiser together, for training the policy by another route (through the
@@ -284,7 +292,11 @@ where
         if !loss_v.is_finite() {
             return Err(AgentError::NonFinite { what: "loss", update });
         }
-        let mut grads = l.total.backward()?;
+        let mut grads = if self.critic_only {
+            (&l.value * self.config.value_coef)?.backward()?
+        } else {
+            l.total.backward()?
+        };
         let grad_norm = clip_grad_norm(self.policy.params(), &mut grads, self.config.max_grad_norm)?;
         if !grad_norm.is_finite() {
             return Err(AgentError::NonFinite {

@@ -28,6 +28,11 @@ pub fn tuning(loc: f64, pref: f64) -> f64 {
 
 /// The population-vector direction of ring activity `r` (Yang et al.'s `popvec`), in `[0, 2π)`.
 /// Returns `None` when the activity sums to zero or is not finite.
+///
+/// As in the reference (gyyang/multitask `network.py`, `popvec`), the cosine and sine sums are divided
+/// by the total activity before `atan2`, so activity that sums to a negative number (reachable with
+/// linear outputs) reads out π away from where `atan2(Σ r·sin, Σ r·cos)` would put it: a negative bump
+/// reads out at the bump.
 pub fn population_vector(r: &[f32]) -> Option<f64> {
     let n = r.len();
     let (mut c, mut s, mut total) = (0.0f64, 0.0f64, 0.0f64);
@@ -38,10 +43,10 @@ pub fn population_vector(r: &[f32]) -> Option<f64> {
         s += v * theta.sin();
         total += v;
     }
-    if total == 0.0 || !(c.is_finite() && s.is_finite()) {
+    if total == 0.0 || !(c.is_finite() && s.is_finite() && total.is_finite()) {
         return None;
     }
-    Some(wrap(s.atan2(c)))
+    Some(wrap((s / total).atan2(c / total)))
 }
 
 #[cfg(test)]
@@ -66,5 +71,11 @@ mod tests {
             assert!(periodic_distance(est, loc) < 1e-4, "{loc} -> {est}");
         }
         assert_eq!(population_vector(&[0.0; 8]), None);
+        // Yang's popvec on a negative bump at 1.0 rad (32 units): atan2(Σ r sin / Σ r, Σ r cos / Σ r).
+        // numpy: r = -0.8*exp(-d**2/2), d = periodic distance to 1.0 in units of π/8; popvec(r) = 1.0
+        // (the signs cancel); atan2(Σ r sin, Σ r cos) without the division would give 1.0 + π.
+        let neg: Vec<f32> = (0..32).map(|k| -tuning(1.0, TAU * k as f64 / 32.0) as f32).collect();
+        let est = population_vector(&neg).unwrap();
+        assert!((est - 1.0).abs() < 1e-5, "{est}");
     }
 }
