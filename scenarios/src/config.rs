@@ -249,6 +249,12 @@ impl Scenario {
             if !is_folder_name(&st.name) {
                 return Err(bad(format!("{key}.name"), "use letters, digits, `_` or `-`".into()));
             }
+            if st.name == crate::commit::LATEST || st.name.starts_with("commit-") {
+                return Err(bad(
+                    format!("{key}.name"),
+                    format!("`{}` is reserved for the checkpoints a resume reads", st.name),
+                ));
+            }
             if st.updates == 0 {
                 return Err(bad(format!("{key}.updates"), "must be at least 1".into()));
             }

@@ -7,6 +7,7 @@
 //! - [`compare`]: several arms (pretraining variants) × seeds through the same phases, compared.
 //! - [`run`]: running a scenario into an output folder, and resuming a killed run exactly.
 //! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
+//! - [`commit`]: atomic checkpoints (weights, optimiser, counters and CSV row counts in one rename).
 //! - [`output`]: CSV logs and the safetensors recordings of hidden states and behaviour.
 //! - [`sweep`]: sweep files (axes over scenario keys), units, the Slurm array script, collection.
 //! - [`summary`]: `summary.json` and the end-of-run table.
@@ -15,6 +16,7 @@
 pub mod analysis;
 mod behaviour_figures;
 pub mod builtin;
+pub mod commit;
 pub mod compare;
 pub mod config;
 mod error;

@@ -10,6 +10,7 @@ use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::Env;
 use serde::{Deserialize, Serialize};
 
+use crate::commit::{commit, committed, read_json, write_json};
 use crate::config::{Method, Until};
 use crate::config::{Scenario, StageSpec};
 use crate::error::{Result, ScenarioError};
@@ -237,11 +238,13 @@ impl<'o> Run<'o> {
             reason,
         };
         let scenario = Scenario::load(&dir.join("scenario.toml"))?;
-        let ppath = dir.join("progress.json");
-        let text = std::fs::read_to_string(&ppath).map_err(|e| bad(format!("progress.json: {e}")))?;
-        let progress: Progress = serde_json::from_str(&text).map_err(|e| bad(format!("progress.json: {e}")))?;
+        let latest = committed(&dir.join("checkpoints"));
+        // The committed counters; runs from before atomic commits kept them beside the checkpoint.
+        let progress: Progress = read_json(&latest.join("progress.json"))
+            .or_else(|_| read_json(&dir.join("progress.json")))
+            .map_err(|e| bad(format!("no committed checkpoint to resume from ({e})")))?;
         let mut trainer = build_trainer(&scenario)?;
-        restore_trainer(&dir.join("checkpoints").join("latest"), &mut trainer)?;
+        restore_trainer(&latest, &mut trainer)?;
         Ok(Run {
             curve: CsvLog::reopen(&dir.join("learning_curve.csv"), progress.curve_rows)?,
             trials: CsvLog::reopen(&dir.join("trials.csv"), progress.trial_rows)?,
@@ -273,31 +276,27 @@ impl<'o> Run<'o> {
         self.wall_before + self.started.elapsed().as_secs_f64()
     }
 
+    /// Flushes the CSV files and commits weights, optimiser, counters and CSV row counts together (see
+    /// [`crate::commit`]); at a stage's end, also keeps that stage's weights in `checkpoints/<stage>/`.
     fn checkpoint(&mut self, stage_end: Option<&str>) -> Result<()> {
         self.curve.flush()?;
         self.trials.flush()?;
         self.evals.flush()?;
-        let latest = self.dir.join("checkpoints").join("latest");
-        let tmp = self.dir.join("checkpoints").join("latest.tmp");
-        let _ = std::fs::remove_dir_all(&tmp);
-        save_trainer(&tmp, &self.trainer)?;
-        let _ = std::fs::remove_dir_all(&latest);
-        std::fs::rename(&tmp, &latest).map_err(|e| ScenarioError::io(&latest, e))?;
+        let ck = self.dir.join("checkpoints");
         if let Some(name) = stage_end {
-            save_trainer(&self.dir.join("checkpoints").join(name), &self.trainer)?;
+            save_trainer(&ck.join(name), &self.trainer)?;
         }
         self.progress.curve_rows = self.curve.rows();
         self.progress.trial_rows = self.trials.rows();
         self.progress.eval_rows = self.evals.rows();
         self.progress.wall_seconds = self.wall();
-        let path = self.dir.join("progress.json");
-        let tmp = self.dir.join("progress.json.tmp");
-        std::fs::write(
-            &tmp,
-            serde_json::to_string_pretty(&self.progress).expect("progress serialises"),
-        )
-        .map_err(|e| ScenarioError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| ScenarioError::io(&path, e))
+        let (trainer, progress) = (&self.trainer, &self.progress);
+        commit(&ck, |dir| {
+            save_trainer(dir, trainer)?;
+            write_json(&dir.join("progress.json"), progress)
+        })?;
+        // A copy where users (and `Progress::finished_in`) look; the resume reads the committed one.
+        write_json(&self.dir.join("progress.json"), &self.progress)
     }
 
     /// Runs every remaining stage, then the figures and the summary; returns the summary.

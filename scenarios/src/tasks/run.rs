@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::commit::{commit, committed, read_json, write_json};
 use candle_core::DType;
 use reachlab_agents::supervised::{SupervisedBatch, SupervisedConfig, SupervisedTrainer};
 use reachlab_agents::{save_checkpoint, HeadKind, Policy, TrainerState};
@@ -132,24 +133,24 @@ impl Unit<'_> {
         self.wall_before + self.started.elapsed().as_secs_f64()
     }
 
+    /// Flushes the curve and commits weights, optimiser and counters together (see [`crate::commit`]).
     fn checkpoint(&mut self) -> Result<()> {
         self.curve.flush()?;
-        let ck = self.dir.join("checkpoints");
-        let tmp = ck.join("latest.tmp");
-        let latest = ck.join("latest");
-        let _ = std::fs::remove_dir_all(&tmp);
         let state = TrainerState {
             updates: self.progress.update,
             ..TrainerState::default()
         };
-        save_checkpoint(&tmp, self.trainer.policy(), state)?;
-        let opt_path = tmp.join("optimizer.safetensors");
-        candle_core::safetensors::save(&self.trainer.optimizer().state()?, &opt_path)
-            .map_err(|e| ScenarioError::output(&opt_path, e))?;
-        let _ = std::fs::remove_dir_all(&latest);
-        std::fs::rename(&tmp, &latest).map_err(|e| ScenarioError::io(&latest, e))?;
         self.progress.curve_rows = self.curve.rows();
         self.progress.wall_seconds = self.wall();
+        let (trainer, progress) = (&self.trainer, &self.progress);
+        commit(&self.dir.join("checkpoints"), |dir| {
+            save_checkpoint(dir, trainer.policy(), state)?;
+            let opt_path = dir.join("optimizer.safetensors");
+            candle_core::safetensors::save(&trainer.optimizer().state()?, &opt_path)
+                .map_err(|e| ScenarioError::output(&opt_path, e))?;
+            write_json(&dir.join("progress.json"), progress)
+        })?;
+        // A copy where users look; the resume reads the committed one.
         write_json(&self.dir.join("progress.json"), &self.progress)
     }
 
@@ -260,13 +261,6 @@ impl Unit<'_> {
     }
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(value).expect("serialises"))
-        .map_err(|e| ScenarioError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| ScenarioError::io(path, e))
-}
-
 /// Runs (or resumes) one arm × seed in `dir`; returns its result (read back if it had finished).
 fn run_unit(
     s: &TaskScenario,
@@ -294,13 +288,21 @@ fn run_unit(
                 dir: dir.to_owned(),
                 reason,
             };
-            let progress: UnitProgress = serde_json::from_str(&text).map_err(|e| bad(format!("progress.json: {e}")))?;
-            let ck = dir.join("checkpoints").join("latest");
+            let ck = committed(&dir.join("checkpoints"));
+            // The committed counters; runs from before atomic commits kept them beside the checkpoint.
+            let progress: UnitProgress = match read_json(&ck.join("progress.json")) {
+                Ok(p) => p,
+                Err(_) => serde_json::from_str(&text).map_err(|e| bad(format!("progress.json: {e}")))?,
+            };
+            let weights = ck.join("weights.safetensors");
             trainer
                 .policy_mut()
                 .params_mut()
-                .load(&ck.join("weights.safetensors"))?;
-            let opt = candle_core::safetensors::load(ck.join("optimizer.safetensors"), &candle_core::Device::Cpu)?;
+                .load(&weights)
+                .map_err(|e| bad(format!("{}: {e}", weights.display())))?;
+            let opt_path = ck.join("optimizer.safetensors");
+            let opt = candle_core::safetensors::load(&opt_path, &candle_core::Device::Cpu)
+                .map_err(|e| bad(format!("{}: {e}", opt_path.display())))?;
             trainer.optimizer_mut().load_state(&opt)?;
             trainer.set_steps(progress.update);
             let curve = CsvLog::reopen(&dir.join("learning_curve.csv"), progress.curve_rows)?;
