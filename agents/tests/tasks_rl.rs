@@ -20,7 +20,8 @@ fn ppo_learns_fdgo_in_the_decision_env() {
     let make = move || {
         DecisionEnv::new(
             TaskSet::from_names(&["fdgo"], conv).unwrap(),
-            DecisionRewards::default(),
+            // Breaking fixation ends the trial: a denser signal than the reference's rules.
+            DecisionRewards::yang_tolerance(),
         )
     };
     let workers = RolloutWorkers::new(64, 16, 2, |_| Ok(make()?)).unwrap();

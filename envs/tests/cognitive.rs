@@ -367,11 +367,12 @@ fn the_yang20_set_has_85_inputs_and_33_outputs_and_batches_are_seeded() {
     }
 }
 
-/// Fixates until the response period, then picks a uniformly random direction: correct on a go trial
-/// with probability 0.2 (±0.2π of 2π), never on a no-go trial.
-fn chance_rate(names: &[&str], trials: usize, seed: u64) -> f64 {
+/// Fixates until the response period, then picks a uniformly random direction: under Yang's tolerance
+/// correct on a go trial with probability 0.2 (±0.2π of 2π), under the reference's exact scoring 1/32;
+/// never on a no-go trial.
+fn chance_rate(names: &[&str], trials: usize, seed: u64, rewards: DecisionRewards) -> f64 {
     let set = TaskSet::from_names(names, conv()).unwrap();
-    let mut env = DecisionEnv::new(set, DecisionRewards::default()).unwrap();
+    let mut env = DecisionEnv::new(set, rewards).unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut correct = 0;
     for i in 0..trials {
@@ -395,11 +396,82 @@ fn chance_rate(names: &[&str], trials: usize, seed: u64) -> f64 {
 fn a_random_chooser_scores_at_chance() {
     let n = 2000;
     let se = |p: f64| (p * (1.0 - p) / n as f64).sqrt();
-    let p = chance_rate(&["fdgo", "delayanti", "dm1", "contextdelaydm1"], n, 1);
+    let tol = DecisionRewards::yang_tolerance();
+    let p = chance_rate(&["fdgo", "delayanti", "dm1", "contextdelaydm1"], n, 1, tol);
     // Directions within 0.2π of the target: 7 of 32 on average (6.4 for a continuous target).
     assert!((p - 0.2).abs() < 4.0 * se(0.2), "go tasks: {p}");
-    let p = chance_rate(&["dmsgo", "dmcnogo"], n, 2);
+    let p = chance_rate(&["dmsgo", "dmcnogo"], n, 2, tol);
     assert!((p - 0.1).abs() < 4.0 * se(0.1), "match tasks (half no-go): {p}");
+    // The reference's `action == gt`: one direction of 32.
+    let p = chance_rate(
+        &["fdgo", "delayanti", "dm1", "contextdelaydm1"],
+        n,
+        1,
+        DecisionRewards::default(),
+    );
+    assert!((p - 1.0 / 32.0).abs() < 4.0 * se(1.0 / 32.0), "go tasks, exact: {p}");
+}
+
+/// The reference's rules (Mod-Cog `_step` on NeuroGym): a choice in the fixation epoch costs −0.1 per
+/// step and does not end the trial (`abort = False`); one during the stimulus or delay is ignored; in the
+/// decision period only `action == gt` is correct; a held no-go trial earns nothing.
+#[test]
+fn decision_rules_follow_the_reference() {
+    let set = TaskSet::from_names(&["delaygo"], conv()).unwrap();
+    let mut env = DecisionEnv::new(set.clone(), DecisionRewards::default()).unwrap();
+    env.reset(Some(4), &DecisionOptions::default()).unwrap();
+    let trial = env.trial().unwrap().clone();
+    let fix_end = trial.epoch("fix1").unwrap().end;
+    let Response::Ring(target) = trial.response[trial.go] else {
+        panic!("delaygo responds on the ring")
+    };
+    let gt = ((target / TAU * 32.0).round() as usize) % 32 + 1;
+    let neighbour = gt % 32 + 1;
+    for t in 0..trial.go {
+        let s = env.step(&neighbour).unwrap();
+        let want = if t < fix_end { -0.1 } else { 0.0 };
+        assert_eq!((s.reward, s.terminated), (want, false), "step {t}");
+    }
+    // The neighbouring direction (11.25° away, inside Yang's 0.2π) is wrong here ...
+    let s = env.step(&neighbour).unwrap();
+    assert!(s.terminated && s.reward == 0.0 && s.info.correct == Some(false));
+    // ... and right under Yang's tolerance; the exact one is right under both.
+    let mut tol = DecisionEnv::new(set.clone(), DecisionRewards::yang_tolerance()).unwrap();
+    tol.reset(Some(4), &DecisionOptions::default()).unwrap();
+    for _ in 0..trial.go {
+        tol.step(&0).unwrap();
+    }
+    assert_eq!(tol.step(&neighbour).unwrap().info.correct, Some(true));
+    env.reset(Some(4), &DecisionOptions::default()).unwrap();
+    for _ in 0..trial.go {
+        env.step(&0).unwrap();
+    }
+    let s = env.step(&gt).unwrap();
+    assert_eq!((s.reward, s.info.correct), (1.0, Some(true)));
+    // A no-go trial held to its end: correct, no reward (Yang-tolerance rules pay `correct`).
+    let set = TaskSet::from_names(&["dmsnogo"], conv()).unwrap();
+    for (rewards, pay) in [
+        (DecisionRewards::default(), 0.0),
+        (DecisionRewards::yang_tolerance(), 1.0),
+    ] {
+        let mut env = DecisionEnv::new(set.clone(), rewards).unwrap();
+        let mut seed = 0;
+        loop {
+            env.reset(Some(seed), &DecisionOptions::default()).unwrap();
+            let tr = env.trial().unwrap();
+            if tr.response[tr.steps - 1] == Response::Fixate {
+                break;
+            }
+            seed += 1;
+        }
+        let last = loop {
+            let s = env.step(&0).unwrap();
+            if s.terminated {
+                break s;
+            }
+        };
+        assert_eq!((last.reward, last.info.correct), (pay, Some(true)));
+    }
 }
 
 #[test]

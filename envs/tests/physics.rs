@@ -324,3 +324,15 @@ fn endpoint_force_power_is_preserved_through_jacobian_transpose() {
     let p_hand = f[0] * v[0] + f[1] * v[1];
     assert!((p_joint - p_hand).abs() < 1e-12);
 }
+
+#[test]
+fn arm_parameters_are_li_and_todorovs() {
+    // Li & Todorov 2004 (ICINCO), §5: m = (1.4, 1.0) kg, l = (0.30, 0.33) m, s = (0.11, 0.16) m,
+    // I = (0.025, 0.045) kg·m², B = [[0.05, 0.025], [0.025, 0.05]] N·m·s/rad.
+    let p = ArmParams::default();
+    assert_eq!(p.masses, [1.4, 1.0]);
+    assert_eq!(p.lengths, [0.30, 0.33]);
+    assert_eq!(p.com, [0.11, 0.16]);
+    assert_eq!(p.inertias, [0.025, 0.045]);
+    assert_eq!(p.joint_damping, [[0.05, 0.025], [0.025, 0.05]]);
+}

@@ -1,5 +1,5 @@
 //! Ring tasks as an RL env: fixate (action 0) or choose one of the ring's directions (action k points at
-//! `2π(k−1)/n`). A choice ends the trial.
+//! `2π(k−1)/n`). A choice in the response period ends the trial; the rules default to Mod-Cog's.
 
 use std::f64::consts::PI;
 
@@ -13,16 +13,45 @@ use crate::env::{Env, Transition};
 use crate::error::{EnvError, Result};
 use crate::space::{BoxSpace, Space};
 
-/// Rewards of [`DecisionEnv`] (NeuroGym's defaults: +1 correct, 0 wrong, −0.1 for breaking fixation).
+/// When choosing before the response period is penalised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AbortPeriod {
+    /// Only in the first fixation epoch (`fix1`), as NeuroGym's `in_period('fixation')` in Mod-Cog's
+    /// `_step`; a choice during the stimulus or delay is ignored.
+    Fixation,
+    /// At any step before the response period.
+    BeforeResponse,
+}
+
+/// How a choice in the response period is scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChoiceScoring {
+    /// The chosen direction must be the ring unit nearest the target (Mod-Cog: `action == gt`).
+    Exact,
+    /// Within 0.2π of the target (Yang et al.'s `get_perf` on the population-vector read-out).
+    Tolerance,
+}
+
+/// Rewards and rules of [`DecisionEnv`]. The default is Mod-Cog's (mikailkhona/Mod_Cog
+/// `mod_cog_tasks.py`, on NeuroGym): +1 for the correct choice, 0 for a wrong one, −0.1 for each step
+/// of choosing during the fixation epoch without ending the trial (`abort = False`), a choice scored
+/// `action == gt`, and nothing for withholding on a no-go trial. [`DecisionRewards::yang_tolerance`] is
+/// this crate's earlier rule.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DecisionRewards {
     pub correct: f64,
     pub fail: f64,
-    /// For leaving fixation before the response period.
+    /// For choosing during the penalised period (`abort_period`).
     pub abort: f64,
-    /// Whether breaking fixation ends the trial (NeuroGym's `abort`); if not, the penalty is paid each step.
+    /// Whether a penalised choice ends the trial (NeuroGym's `abort`); if not, it is paid each step.
     pub abort_ends_trial: bool,
+    pub abort_period: AbortPeriod,
+    pub scoring: ChoiceScoring,
+    /// Pay `correct` when a no-go trial ends with fixation held (the reference pays nothing).
+    pub reward_nogo_hold: bool,
 }
 
 impl Default for DecisionRewards {
@@ -31,7 +60,25 @@ impl Default for DecisionRewards {
             correct: 1.0,
             fail: 0.0,
             abort: -0.1,
+            abort_ends_trial: false,
+            abort_period: AbortPeriod::Fixation,
+            scoring: ChoiceScoring::Exact,
+            reward_nogo_hold: false,
+        }
+    }
+}
+
+impl DecisionRewards {
+    /// The rule this env had before it followed the reference: any choice before the response period
+    /// ends the trial with −0.1, a choice within 0.2π of the target is correct, and a held no-go trial
+    /// earns `correct` (a denser signal for policy-gradient training).
+    pub fn yang_tolerance() -> Self {
+        DecisionRewards {
             abort_ends_trial: true,
+            abort_period: AbortPeriod::BeforeResponse,
+            scoring: ChoiceScoring::Tolerance,
+            reward_nogo_hold: true,
+            ..DecisionRewards::default()
         }
     }
 }
@@ -60,9 +107,9 @@ pub struct DecisionOptions {
 /// observations are the trial's inputs (stimulus, rule units, input noise).
 ///
 /// Each episode is one trial of a task drawn by weight. A choice in the response period ends the trial
-/// with `correct` or `fail`; a choice before it pays `abort` (and ends the trial if `abort_ends_trial`);
-/// reaching the trial's end without a choice is correct only on a no-go trial. Every end is `terminated`
-/// (the trial is over), never `truncated`.
+/// with `correct` or `fail`; a choice in the penalised period before it pays `abort` (and ends the trial
+/// if `abort_ends_trial`); reaching the trial's end without a choice is correct only on a no-go trial.
+/// Every end is `terminated` (the trial is over), never `truncated`. See [`DecisionRewards`].
 pub struct DecisionEnv {
     cursor: TrialCursor,
     rewards: DecisionRewards,
@@ -149,27 +196,47 @@ impl Env for DecisionEnv {
         };
         let mut reward = 0.0;
         let mut end = None;
+        let r = self.rewards;
         if *action != 0 {
             if t < trial.go {
-                reward = self.rewards.abort;
-                if self.rewards.abort_ends_trial {
-                    info.aborted = true;
-                    end = Some(false);
+                let penalised = match r.abort_period {
+                    AbortPeriod::BeforeResponse => true,
+                    AbortPeriod::Fixation => trial.epoch("fix1").is_none_or(|e| t < e.end),
+                };
+                if penalised {
+                    reward = r.abort;
+                    if r.abort_ends_trial {
+                        info.aborted = true;
+                        end = Some(false);
+                    }
                 }
             } else {
+                let n_ring = self.cursor.set.conventions().n_ring;
                 let ok = match trial.response[t] {
                     Response::Fixate => false,
-                    Response::Ring(target) => ring::periodic_distance(self.direction(*action), target) < 0.2 * PI,
+                    Response::Ring(target) => match r.scoring {
+                        ChoiceScoring::Tolerance => ring::periodic_distance(self.direction(*action), target) < 0.2 * PI,
+                        ChoiceScoring::Exact => {
+                            let nearest = (target / (2.0 * PI / n_ring as f64)).round() as usize % n_ring;
+                            *action - 1 == nearest
+                        }
+                    },
                 };
                 end = Some(ok);
             }
         }
-        if end.is_none() && t + 1 == trial.steps {
+        let timed_out = end.is_none() && t + 1 == trial.steps;
+        if timed_out {
             end = Some(trial.response[trial.steps - 1] == Response::Fixate);
         }
         if let Some(ok) = end {
             if !info.aborted {
-                reward = if ok { self.rewards.correct } else { self.rewards.fail };
+                reward = match (ok, timed_out) {
+                    // Withholding to the end: a held no-go trial, or a go trial never answered.
+                    (true, true) if !r.reward_nogo_hold => 0.0,
+                    (true, _) => r.correct,
+                    (false, _) => r.fail,
+                };
             }
             info.correct = Some(ok);
             self.cursor.done = true;

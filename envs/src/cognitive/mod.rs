@@ -36,7 +36,7 @@ pub mod yang;
 use serde::{Deserialize, Serialize};
 
 pub use classic::{ContextIntegration, FlipFlop, SineWave};
-pub use decision_env::{DecisionEnv, DecisionInfo, DecisionOptions, DecisionRewards};
+pub use decision_env::{AbortPeriod, ChoiceScoring, DecisionEnv, DecisionInfo, DecisionOptions, DecisionRewards};
 pub use output_env::{OutputEnv, OutputInfo};
 pub use task_set::{suite, Task, TaskSet, TrialBatch, SUITES};
 pub use trial::{Epoch, Response, Trial};
