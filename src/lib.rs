@@ -24,3 +24,15 @@ pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
         }
     }
 }
+
+/// Makes a closed pipe end the binary quietly, as it ends `cat` or `ls` (`train_agent --list-scenarios |
+/// head -1`): Rust ignores SIGPIPE, so every later `println!` to the closed pipe would panic. Call it first
+/// in `main`.
+pub fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's action to the default is async-signal-safe and done before any thread
+    // starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}

@@ -279,6 +279,21 @@ fn the_comparison_scenario_runs_every_arm_and_seed() {
 }
 
 #[test]
+fn a_closed_pipe_ends_the_listing_quietly() {
+    // `train_agent --list-scenarios | head -0`: the reader is gone before the first line is written.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+        .arg("--list-scenarios")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.is_empty(), "{err}");
+    assert_ne!(out.status.code(), Some(101), "a panic");
+}
+
+#[test]
 fn printed_scenarios_parse_back_to_the_same_scenario() {
     for name in builtin::names() {
         let s = builtin::resolve_any(name).unwrap();

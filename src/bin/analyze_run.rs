@@ -29,6 +29,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
+    reachlab::quiet_on_closed_pipe();
     reachlab::exit_code(run())
 }
 

@@ -276,6 +276,7 @@ fn run_sweep(args: &Args, file: &std::path::Path, progress: &mut Progress) -> an
 }
 
 fn main() -> std::process::ExitCode {
+    reachlab::quiet_on_closed_pipe();
     reachlab::exit_code(run())
 }
 
