@@ -559,6 +559,8 @@ impl<'o> Run<'o> {
         let record = st.record && matches!(block, "early" | "late");
         let mut rec = record.then(|| Recording::new(episodes.len(), steps, self.trainer.policy().hidden()));
         let mut normal = Vec::new();
+        // The trained target's channel trials and their peak forces.
+        let mut channel_trained: Vec<(&[ReachInfo], f64)> = Vec::new();
         for (i, ep) in episodes.iter().enumerate() {
             let last: ReachInfo = ep.final_info();
             let m: TrialMetrics = trial_metrics(&ep.infos, rc.reward.success_radius, rc.dt);
@@ -582,8 +584,12 @@ impl<'o> Run<'o> {
                 success: m.success,
                 premature: m.premature,
             })?;
-            if last.trial_type == TrialType::Normal {
-                normal.push((last.target, m));
+            match last.trial_type {
+                TrialType::Normal => normal.push((last.target, m)),
+                TrialType::Channel if last.target == ev.trained_target => {
+                    channel_trained.push((ep.infos.as_slice(), m.peak_force));
+                }
+                _ => {}
             }
             if let Some(rec) = &mut rec {
                 rec.push(i, ep);
@@ -598,14 +604,6 @@ impl<'o> Run<'o> {
             )?;
         }
         let trained = ev.trained_target;
-        let channel_trained: Vec<&[ReachInfo]> = episodes
-            .iter()
-            .filter(|e| {
-                let l = e.final_info();
-                l.trial_type == TrialType::Channel && l.target == trained
-            })
-            .map(|e| e.infos.as_slice())
-            .collect();
         let check = ev.expert.check(&normal, n_targets);
         let ms = |f: fn(&TrialMetrics) -> f64| normal.iter().map(move |(_, m)| f(m));
         let row = EvalRow {
@@ -624,12 +622,8 @@ impl<'o> Run<'o> {
             reach_time_s: mean(ms(|m| m.reach_time)),
             endpoint_error_cm: 100.0 * mean(ms(|m| m.endpoint_error)),
             hold_drift_max_cm: 100.0 * ms(|m| m.hold_drift).fold(f64::NAN, f64::max),
-            channel_force_trained_n: mean(
-                channel_trained
-                    .iter()
-                    .map(|t| trial_metrics(t, rc.reward.success_radius, rc.dt).peak_force),
-            ),
-            adaptation_index: adaptation_index(channel_trained.iter().copied(), reference_b(&self.scenario)),
+            channel_force_trained_n: mean(channel_trained.iter().map(|(_, f)| *f)),
+            adaptation_index: adaptation_index(channel_trained.iter().map(|(t, _)| *t), reference_b(&self.scenario)),
             expert: check.met,
             expert_misses: check.misses.join("; "),
         };
