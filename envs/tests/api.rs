@@ -419,4 +419,18 @@ fn observation_noise_has_the_requested_spread_and_is_seeded() {
     assert!((sd / f64::from(sigma) - 1.0).abs() < 0.1, "sd {sd}");
     assert!(ObservationNoise::new(reach(), f32::NAN, 3..7).is_err());
     assert!(ObservationNoise::new(reach(), 0.1, 5..9).is_err());
+    let e = ObservationNoise::new(reach(), -1.0, 3..7).err().unwrap().to_string();
+    assert!(e.contains("obs_noise.sigma"), "{e}");
+}
+
+#[test]
+fn a_delay_line_too_long_to_hold_is_refused_with_the_key() {
+    for delay in [usize::MAX, usize::MAX / 2, 1 << 30] {
+        let e = SensoryDelay::new(reach(), delay, ReachEnv::HAND_COMPONENTS)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("sensory_delay.delay"), "{e}");
+    }
+    assert!(SensoryDelay::new(reach(), 1000, ReachEnv::HAND_COMPONENTS).is_ok());
 }

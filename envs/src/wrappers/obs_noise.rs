@@ -27,7 +27,8 @@ impl<E: Env> ObservationNoise<E> {
         check_components(&components, env.obs_dim(), "obs_noise.components")?;
         let normal = Normal::new(0.0, sigma)
             .ok()
-            .filter(|_| sigma.is_finite())
+            // rand_distr accepts a negative standard deviation (it mirrors the samples); refuse it.
+            .filter(|_| sigma.is_finite() && sigma >= 0.0)
             .ok_or_else(|| EnvError::config("obs_noise.sigma", format!("must be finite and ≥ 0, got {sigma}")))?;
         Ok(ObservationNoise {
             env,

@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use super::check_components;
 use crate::env::{Env, Transition};
-use crate::error::Result;
+use crate::error::{EnvError, Result};
 use crate::space::Space;
 
 /// Delays observation components `components` by `delay` steps: at step t they read what the env
@@ -21,12 +21,29 @@ pub struct SensoryDelay<E> {
 
 impl<E: Env> SensoryDelay<E> {
     /// Delays `components` by `delay` steps (0 is a no-op).
+    /// Largest delay line (values): 2²⁶ f32, 256 MiB.
+    pub const MAX_VALUES: usize = 1 << 26;
+
     pub fn new(env: E, delay: usize, components: Range<usize>) -> Result<Self> {
         check_components(&components, env.obs_dim(), "sensory_delay.components")?;
         let width = components.len();
+        // The delay line holds (delay + 1) rows of the delayed components; refuse what cannot be held.
+        let len = delay
+            .checked_add(1)
+            .and_then(|rows| rows.checked_mul(width))
+            .filter(|&n| n <= Self::MAX_VALUES)
+            .ok_or_else(|| {
+                EnvError::config(
+                    "sensory_delay.delay",
+                    format!(
+                        "{delay} steps of {width} components exceed the {} values a delay line may hold",
+                        Self::MAX_VALUES
+                    ),
+                )
+            })?;
         Ok(SensoryDelay {
             env,
-            ring: vec![0.0; (delay + 1) * width],
+            ring: vec![0.0; len],
             components,
             delay,
             head: 0,
