@@ -132,6 +132,12 @@ fn quick_run_writes_every_output() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The table, not the whole analysis.json, goes to stdout.
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains("onset jump") && printed.lines().count() < 30,
+        "{printed}"
+    );
     let again: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("analysis.json")).unwrap()).unwrap();
     assert_eq!(again, analysis);

@@ -72,10 +72,11 @@ fn run() -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let a = analysis::analyze(&scenario, &run)?;
+    analysis::analyze(&scenario, &run)?;
     let s = summary::summarize(&scenario, &run)?;
     plots::draw_all(&scenario, &run)?;
+    // The table only; the full analysis is in the run's analysis.json.
     println!("{}", s.table());
-    println!("{}", serde_json::to_string_pretty(&a)?);
+    println!("analysis: {}", run.join("analysis.json").display());
     Ok(())
 }
