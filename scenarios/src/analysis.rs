@@ -11,7 +11,7 @@ use reachlab_analysis::{
 };
 use serde::Serialize;
 
-use crate::config::Scenario;
+use crate::config::{Scenario, TdrCentring};
 use crate::error::{Result, ScenarioError};
 use crate::output::LoadedRecording;
 
@@ -61,6 +61,9 @@ fn conditions(rec: LoadedRecording, n_targets: usize, window: usize, dt: f64, ma
 pub struct Analysis {
     /// Stages whose recordings were used (late blocks).
     pub stages: Vec<String>,
+    /// How the TDR fit was centred (pooled over baseline and learning when both exist and the scenario
+    /// asks for it, else on the baseline alone).
+    pub tdr_centring: TdrCentring,
     /// Variance explained by the top principal components of all preparatory states.
     pub prep_pca_variance_ratio: Vec<f64>,
     /// Force decoder fit on the baseline's preparatory states (their top principal components): R² on
@@ -319,8 +322,14 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
     } else {
         None
     };
+    let pooled = s.evaluation.tdr_centring == TdrCentring::Pooled && get("learning").is_some();
     let mut out = Analysis {
         stages: conds.iter().map(|(n, _)| n.clone()).collect(),
+        tdr_centring: if pooled {
+            TdrCentring::Pooled
+        } else {
+            TdrCentring::FitOnly
+        },
         prep_pca_variance_ratio: pca.as_ref().map_or(vec![], |p| p.explained_variance_ratio.clone()),
         force_decoder_r2: vec![],
         tdr_angles_deg: vec![],
@@ -347,7 +356,11 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
             .extend(prep_fixed_points(s, dir, name, &c.rec, &c.prep, pca.as_ref())?);
     }
     if let Some(base) = get("baseline") {
-        let tdr = Tdr::fit(base.prep.as_ref(), base.force.as_ref()).map_err(bad)?;
+        let tdr = match get("learning").filter(|_| pooled) {
+            Some(learn) => Tdr::fit_pooled(base.prep.as_ref(), base.force.as_ref(), learn.prep.as_ref()),
+            None => Tdr::fit(base.prep.as_ref(), base.force.as_ref()),
+        }
+        .map_err(bad)?;
         let pcs = |m: &Mat<f64>| -> Result<Mat<f64>> {
             match &pca {
                 Some(p) => p.transform(m.as_ref()).map_err(bad),

@@ -70,6 +70,9 @@ pub struct StageSpec {
     pub show_field_input: bool,
     /// Updates to run (the maximum, with a stopping criterion).
     pub updates: usize,
+    /// Learning rate of this stage's policy-gradient updates (default `train.learning_rate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learning_rate: Option<f64>,
     /// Stop once the training success rate reaches this for `consecutive` updates in a row (0 = never).
     #[serde(default)]
     pub stop_at_success: f64,
@@ -96,6 +99,15 @@ pub enum Method {
     /// Policy-gradient rollouts that fit the value function only; the policy does not change (a critic
     /// warm-up for a policy trained through the plant).
     Critic,
+}
+
+/// Centring of the TDR fit (see [`EvaluationConfig::tdr_centring`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TdrCentring {
+    #[default]
+    Pooled,
+    FitOnly,
 }
 
 /// A behavioural stopping criterion of a stage, checked on its evaluation blocks.
@@ -176,6 +188,10 @@ pub struct EvaluationConfig {
     pub expert: ExpertCriterion,
     /// The stage whose evaluation blocks define the baseline band of the trained target's MPD.
     pub baseline_stage: String,
+    /// How the condition averages are centred before the TDR regression: on the mean pooled over the
+    /// baseline and late-learning averages (`pooled`, Sun et al.'s `runAnalyses.m`) or on the baseline's
+    /// own (`fit_only`).
+    pub tdr_centring: TdrCentring,
     /// Smallest half-width of the baseline band (m): a deterministic policy's block means can agree to a
     /// few micrometres, narrower than any washout could return to.
     pub band_floor: f64,
@@ -192,6 +208,7 @@ impl Default for EvaluationConfig {
             every: 5,
             expert: ExpertCriterion::default(),
             baseline_stage: "baseline".into(),
+            tdr_centring: TdrCentring::Pooled,
             band_floor: 0.0025,
         }
     }
@@ -265,6 +282,14 @@ impl Scenario {
                     format!("{key}.method"),
                     "plant_bptt trains in the null field, with normal trials only".into(),
                 ));
+            }
+            if let Some(lr) = st.learning_rate {
+                if !(lr.is_finite() && lr > 0.0) {
+                    return Err(bad(
+                        format!("{key}.learning_rate"),
+                        format!("{lr} must be finite and > 0"),
+                    ));
+                }
             }
             if st.until != Until::Never && st.stop_at_success > 0.0 {
                 return Err(bad(

@@ -336,6 +336,8 @@ impl<'o> Run<'o> {
 
     fn run_stage(&mut self, st: &StageSpec) -> Result<()> {
         self.set_phase(st)?;
+        self.trainer
+            .set_learning_rate(st.learning_rate.unwrap_or(self.scenario.train.learning_rate));
         self.observer.stage_started(st, self.progress.stage_update);
         if self.progress.stage_update == 0 {
             self.evaluate_block(st, "early")?;

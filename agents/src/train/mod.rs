@@ -151,6 +151,12 @@ where
         &mut self.opt
     }
 
+    /// Changes the learning rate (before annealing) from the next update on, e.g. per stage of an
+    /// experiment.
+    pub fn set_learning_rate(&mut self, lr: f64) {
+        self.config.learning_rate = lr;
+    }
+
     /// Learn the value function only (the policy loss, entropy and regularisers are left out), e.g. to fit
     /// the critic of a policy trained another way before policy-gradient updates start moving it.
     pub fn set_critic_only(&mut self, on: bool) {
