@@ -48,8 +48,8 @@ pub use lyapunov::lyapunov_spectrum;
 pub use mds::classical_mds;
 pub use pca::{Pca, PcaSummary};
 pub use shifts::{
-    centroid, shift_angles, split_half_uniform_shifts, uniform_shift_axis, uniform_shift_vs_distance, ShiftAngles,
-    UniformShiftTest,
+    centroid, shift_angles, shift_distance_test, split_half_uniform_shifts, uniform_shift_axis,
+    uniform_shift_vs_distance, ShiftAngles, UniformShiftTest,
 };
 pub use subspace::principal_angles;
 pub use tdr::{gram_schmidt, DecoderScore, LinearDecoder, Tdr};

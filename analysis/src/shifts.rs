@@ -132,6 +132,18 @@ pub fn uniform_shift_vs_distance(
                 .sum()
         })
         .collect();
+    shift_distance_test(shifts, trained_target, n_perm, seed)
+}
+
+/// The tests of [`uniform_shift_vs_distance`] on given per-target shifts (target k at index k, targets
+/// evenly spaced on a circle), e.g. from [`split_half_uniform_shifts`].
+pub fn shift_distance_test(
+    shifts: Vec<f64>,
+    trained_target: usize,
+    n_perm: usize,
+    seed: u64,
+) -> Result<UniformShiftTest> {
+    let k = shifts.len();
     let distances_deg: Vec<f64> = (0..k)
         .map(|t| {
             let steps = (t as i64 - trained_target as i64).rem_euclid(k as i64) as usize;

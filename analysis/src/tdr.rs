@@ -176,6 +176,12 @@ impl LinearDecoder {
         score_predictions(self.predict(inputs).as_ref(), targets)
     }
 
+    /// Scores predictions `pred` (rows × M) already made against `targets` (R², slope and intercept of
+    /// actual on predicted, pooled over components).
+    pub fn score_of(pred: MatRef<'_, f64>, targets: MatRef<'_, f64>) -> Result<DecoderScore> {
+        score_predictions(pred, targets)
+    }
+
     /// Cross-validated score: rows are split into `folds` interleaved folds (row i in fold i mod folds);
     /// each fold is predicted by a decoder fit on the others, and the pooled held-out predictions are
     /// scored against `targets`. Unlike an in-sample R², it does not grow with the number of inputs.

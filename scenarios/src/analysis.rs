@@ -6,8 +6,9 @@ use std::path::Path;
 
 use reachlab_analysis::faer::Mat;
 use reachlab_analysis::{
-    centroid, find_fixed_points, principal_angles, shift_angles, uniform_shift_axis, uniform_shift_vs_distance,
-    FixedPointConfig, Gru, LinearDecoder, Pca, ShiftAngles, Tdr, UniformShiftTest,
+    centroid, find_fixed_points, principal_angles, shift_angles, shift_distance_test, split_half_uniform_shifts,
+    uniform_shift_axis, uniform_shift_vs_distance, DecoderScore, FixedPointConfig, Gru, LinearDecoder, Pca,
+    ShiftAngles, Tdr, UniformShiftTest,
 };
 use serde::Serialize;
 
@@ -22,38 +23,128 @@ struct Conditions {
     /// Initial force estimate: mean hand acceleration × mass over the first 100 ms after the go cue
     /// (targets × 2).
     force: Mat<f64>,
+    /// The same per normal trial, in recording order: (target, preparatory state, initial force).
+    trials: Vec<(usize, Vec<f64>, [f64; 2])>,
     /// The recording they were computed from (the fixed-point search starts from its delay states).
     rec: LoadedRecording,
 }
 
 fn conditions(rec: LoadedRecording, n_targets: usize, window: usize, dt: f64, mass: f64) -> Option<Conditions> {
     let (t, h) = (rec.t, rec.h);
+    let lead = (0.1 / dt).round().max(1.0) as usize;
+    let mut trials = Vec::new();
+    for i in (0..rec.n).filter(|&i| rec.trial_type[i] == 0 && (rec.target[i] as usize) < n_targets) {
+        let go = rec.go_step[i] as usize;
+        let (a, b) = (go.saturating_sub(window), go.max(1).min(t));
+        let prep: Vec<f64> = (0..h)
+            .map(|j| (a..b).map(|s| f64::from(rec.hidden[(i * t + s) * h + j])).sum::<f64>() / (b - a) as f64)
+            .collect();
+        let v = |s: usize, d: usize| f64::from(rec.hand_vel_at(i, s.min(t - 1), d));
+        let force = [0, 1].map(|d| mass * (v(go + lead - 1, d) - v(go.saturating_sub(1), d)) / (lead as f64 * dt));
+        trials.push((rec.target[i] as usize, prep, force));
+    }
+    let (prep, force) = averages(&trials, n_targets, h, |_| true)?;
+    Some(Conditions {
+        prep,
+        force,
+        trials,
+        rec,
+    })
+}
+
+/// Condition averages (targets × H, targets × 2) of the trials `keep` selects by their index within
+/// their target; `None` when a target has none.
+fn averages(
+    trials: &[(usize, Vec<f64>, [f64; 2])],
+    n_targets: usize,
+    h: usize,
+    keep: impl Fn(usize) -> bool,
+) -> Option<(Mat<f64>, Mat<f64>)> {
     let mut prep = Mat::<f64>::zeros(n_targets, h);
     let mut force = Mat::<f64>::zeros(n_targets, 2);
-    let lead = (0.1 / dt).round().max(1.0) as usize;
-    for k in 0..n_targets {
-        let trials: Vec<usize> = (0..rec.n)
-            .filter(|&i| rec.trial_type[i] == 0 && rec.target[i] as usize == k)
-            .collect();
-        if trials.is_empty() {
-            return None;
+    let mut count = vec![0usize; n_targets];
+    let mut seen = vec![0usize; n_targets];
+    for (k, p, f) in trials {
+        seen[*k] += 1;
+        if !keep(seen[*k] - 1) {
+            continue;
         }
-        for &i in &trials {
-            let go = rec.go_step[i] as usize;
-            let (a, b) = (go.saturating_sub(window), go.max(1).min(t));
-            for s in a..b {
-                for j in 0..h {
-                    prep[(k, j)] += f64::from(rec.hidden[(i * t + s) * h + j]) / ((b - a) * trials.len()) as f64;
-                }
-            }
-            let v = |s: usize, d: usize| f64::from(rec.hand_vel_at(i, s.min(t - 1), d));
-            for d in 0..2 {
-                let acc = (v(go + lead - 1, d) - v(go.saturating_sub(1), d)) / (lead as f64 * dt);
-                force[(k, d)] += mass * acc / trials.len() as f64;
-            }
+        count[*k] += 1;
+        for j in 0..h {
+            prep[(*k, j)] += p[j];
+        }
+        for d in 0..2 {
+            force[(*k, d)] += f[d];
         }
     }
-    Some(Conditions { prep, force, rec })
+    if count.contains(&0) {
+        return None;
+    }
+    for k in 0..n_targets {
+        let c = count[k] as f64;
+        for j in 0..h {
+            prep[(k, j)] /= c;
+        }
+        for d in 0..2 {
+            force[(k, d)] /= c;
+        }
+    }
+    Some((prep, force))
+}
+
+/// The even- and odd-numbered trials of each target, averaged: two independent halves.
+fn halves(c: &Conditions, n_targets: usize) -> Option<[(Mat<f64>, Mat<f64>); 2]> {
+    let h = c.prep.ncols();
+    Some([
+        averages(&c.trials, n_targets, h, |i| i % 2 == 0)?,
+        averages(&c.trials, n_targets, h, |i| i % 2 == 1)?,
+    ])
+}
+
+/// The trials' preparatory states (rows × H) and initial forces (rows × 2), those `keep` selects by
+/// their index within their target.
+fn trial_rows(c: &Conditions, keep: impl Fn(usize) -> bool) -> (Mat<f64>, Mat<f64>) {
+    let mut seen = std::collections::HashMap::new();
+    let picked: Vec<&(usize, Vec<f64>, [f64; 2])> = c
+        .trials
+        .iter()
+        .filter(|(k, _, _)| {
+            let n = seen.entry(*k).or_insert(0usize);
+            *n += 1;
+            keep(*n - 1)
+        })
+        .collect();
+    let h = c.prep.ncols();
+    (
+        Mat::from_fn(picked.len(), h, |i, j| picked[i].1[j]),
+        Mat::from_fn(picked.len(), 2, |i, d| picked[i].2[d]),
+    )
+}
+
+/// Initial force decoded from the 2-D TDR state, trial by trial, as Sun et al. report it (ED Fig. 2a):
+/// cross-validated over the two halves of the trials (TDR plane and decoder fit on one half's trials,
+/// scored on the other's, pooled). `None` with fewer than two trials per target.
+fn tdr_decoder_cross_validated(c: &Conditions, n_targets: usize) -> Option<DecoderScore> {
+    let halves = halves(c, n_targets)?;
+    let mut pred = Vec::new();
+    let mut actual = Vec::new();
+    for (fold, (fit_prep, fit_force)) in halves.iter().enumerate() {
+        let tdr = Tdr::fit(fit_prep.as_ref(), fit_force.as_ref()).ok()?;
+        let (train_x, train_y) = trial_rows(c, |i| i % 2 == fold);
+        let (test_x, test_y) = trial_rows(c, |i| i % 2 != fold);
+        let dec = LinearDecoder::fit(tdr.project(train_x.as_ref()).ok()?.as_ref(), train_y.as_ref()).ok()?;
+        let p = dec.predict(tdr.project(test_x.as_ref()).ok()?.as_ref());
+        for i in 0..p.nrows() {
+            pred.push([p[(i, 0)], p[(i, 1)]]);
+            actual.push([test_y[(i, 0)], test_y[(i, 1)]]);
+        }
+    }
+    let (p, a) = (
+        Mat::from_fn(pred.len(), 2, |i, d| pred[i][d]),
+        Mat::from_fn(actual.len(), 2, |i, d| actual[i][d]),
+    );
+    // Identity "decoder": score the pooled held-out predictions as they are.
+    LinearDecoder::score_of(p.as_ref(), a.as_ref()).ok()
 }
 
 /// What `analysis.json` holds.
@@ -69,6 +160,10 @@ pub struct Analysis {
     /// Force decoder fit on the baseline's preparatory states (their top principal components): R² on
     /// baseline, and on each later stage.
     pub force_decoder_r2: Vec<(String, f64)>,
+    /// Initial force decoded trial by trial from the 2-D TDR preparatory state (Sun et al. ED Fig. 2a;
+    /// monkeys: R² 0.59, slope 0.41): on the baseline cross-validated over halves of the trials; on each
+    /// later stage with the plane and decoder fit on every baseline trial.
+    pub tdr_force_decoder: Vec<(String, DecoderScore)>,
     /// Principal angles (degrees) between the baseline's TDR plane and each later stage's.
     pub tdr_angles_deg: Vec<(String, Vec<f64>)>,
     /// Δ_L, Δ_W and θ_LW of the centroids of the preparatory states.
@@ -76,6 +171,9 @@ pub struct Analysis {
     /// The learning shift of each target along the uniform axis (orthogonal to the TDR plane) against its
     /// distance from the trained target.
     pub uniform_shift: Option<UniformShiftTest>,
+    /// The same test on shifts not positive by construction: the uniform axis estimated on one half of
+    /// the trials and the other half projected on it, both ways (`split_half_uniform_shifts`).
+    pub uniform_shift_split_half: Option<UniformShiftTest>,
     /// Fraction of the learning shift's squared norm inside the TDR plane.
     pub learning_shift_in_tdr: f64,
     /// Of the learning shift along the uniform axis (mean over targets), the fraction still there at the
@@ -332,6 +430,8 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
         },
         prep_pca_variance_ratio: pca.as_ref().map_or(vec![], |p| p.explained_variance_ratio.clone()),
         force_decoder_r2: vec![],
+        tdr_force_decoder: vec![],
+        uniform_shift_split_half: None,
         tdr_angles_deg: vec![],
         shifts: None,
         uniform_shift: None,
@@ -382,6 +482,19 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
                 .map(|p| (p.stage.clone(), plane_rotation_deg(&b.points, &p.points)))
                 .collect();
         }
+        // Trial by trial in the 2-D TDR state: cross-validated on the baseline, then baseline → stage.
+        if let Some(cv) = tdr_decoder_cross_validated(base, n_targets) {
+            out.tdr_force_decoder.push(("baseline".into(), cv));
+        }
+        let (bx, by) = trial_rows(base, |_| true);
+        let tdr_dec = LinearDecoder::fit(tdr.project(bx.as_ref()).map_err(bad)?.as_ref(), by.as_ref()).map_err(bad)?;
+        for (name, c) in conds.iter().filter(|(n, _)| n != "baseline") {
+            let (x, y) = trial_rows(c, |_| true);
+            let score = tdr_dec
+                .score(tdr.project(x.as_ref()).map_err(bad)?.as_ref(), y.as_ref())
+                .map_err(bad)?;
+            out.tdr_force_decoder.push((name.clone(), score));
+        }
         for (name, c) in &conds {
             let score = dec.score(pcs(&c.prep)?.as_ref(), c.force.as_ref()).map_err(bad)?;
             out.force_decoder_r2.push((name.clone(), score.r2));
@@ -411,6 +524,18 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
             out.shifts = Some(sh);
             out.tdr_shift_retained_after_washout = projected_centroid_shift(&base.prep, &wash.prep, &tdr.axes)
                 / projected_centroid_shift(&base.prep, &learn.prep, &tdr.axes);
+            if let (Some([ba, bb]), Some([la, lb])) = (halves(base, n_targets), halves(learn, n_targets)) {
+                if let Ok(shifts) = split_half_uniform_shifts(
+                    ba.0.as_ref(),
+                    la.0.as_ref(),
+                    bb.0.as_ref(),
+                    lb.0.as_ref(),
+                    Some(tdr.axes.as_ref()),
+                ) {
+                    out.uniform_shift_split_half =
+                        Some(shift_distance_test(shifts, s.evaluation.trained_target, 10_000, s.seed).map_err(bad)?);
+                }
+            }
             if let Ok(axis) = uniform_shift_axis(base.prep.as_ref(), learn.prep.as_ref(), Some(tdr.axes.as_ref())) {
                 out.uniform_shift_retained_after_washout =
                     mean_projection(&base.prep, &wash.prep, &axis) / mean_projection(&base.prep, &learn.prep, &axis);
