@@ -285,6 +285,49 @@ fn the_comparison_scenario_runs_every_arm_and_seed() {
 }
 
 #[test]
+fn nonsense_settings_are_refused_with_the_key() {
+    // (text to replace in the curl_field built-in, replacement, key the error must name)
+    let cases = [
+        ("hidden = 128", "hidden = 100000", "core.hidden"),
+        ("[policy.core]", "[policy.core]\ngain = nan", "core.gain"),
+        (
+            "learning_rate = 1e-4",
+            "learning_rate = 1e-4\nadam_eps = -1.0",
+            "train.adam_eps",
+        ),
+        ("learning_rate = 1e-4", "learning_rate = 1e-4\nclip = nan", "train.clip"),
+        (
+            "learning_rate = 1e-4",
+            "learning_rate = 1e-4\nmax_grad_norm = -1.0",
+            "train.max_grad_norm",
+        ),
+        (
+            "episodes_per_update = 64",
+            "episodes_per_update = 1000000000",
+            "train.episodes_per_update",
+        ),
+        ("b = 10.0", "b = 1e300", "phase[1]"),
+        ("n_targets = 8", "n_targets = 100000", "n_targets"),
+        (
+            "trials_per_target = 4",
+            "trials_per_target = 0",
+            "evaluation.trials_per_target",
+        ),
+        ("name = \"washout\"", "name = \"latest\"", "phase[2].name"),
+    ];
+    for (from, to, key) in cases {
+        let text = builtin::text("curl_field").unwrap();
+        assert!(text.contains(from), "{from}");
+        let text = text.replacen(from, to, 1);
+        let msg = match reachlab::scenarios::Scenario::from_toml(&text, Path::new("my.toml")) {
+            Ok(_) => panic!("{to} was accepted"),
+            Err(e) => e.to_string(),
+        };
+        assert!(msg.contains(key), "{to}: {msg}");
+    }
+}
+
+#[test]
 fn a_closed_pipe_ends_the_listing_quietly() {
     // `train_agent --list-scenarios | head -0`: the reader is gone before the first line is written.
     let (reader, writer) = std::io::pipe().unwrap();

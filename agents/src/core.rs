@@ -97,9 +97,19 @@ impl CoreConfig {
         }
     }
 
+    /// Largest core: 8192 units (an LSTM's recurrent weights are then 1 GiB of f32).
+    pub const MAX_HIDDEN: usize = 8192;
+
     pub fn validate(&self) -> Result<()> {
-        if self.hidden == 0 {
-            return Err(AgentError::config("core.hidden", "must be at least 1"));
+        if self.hidden == 0 || self.hidden > Self::MAX_HIDDEN {
+            return Err(AgentError::config(
+                "core.hidden",
+                format!(
+                    "{} is not in 1..={} (the recurrent weights alone would not fit)",
+                    self.hidden,
+                    Self::MAX_HIDDEN
+                ),
+            ));
         }
         if !(self.alpha > 0.0 && self.alpha <= 1.0) {
             return Err(AgentError::config(
@@ -113,7 +123,14 @@ impl CoreConfig {
         if !(self.sigma_rec >= 0.0 && self.sigma_rec.is_finite()) {
             return Err(AgentError::config("core.sigma_rec", "must be finite and ≥ 0"));
         }
-        if self.kind == CoreKind::Sparse && !(self.density > 0.0 && self.density <= 1.0) {
+        // Checked whatever the kind: a NaN here would reach checkpoint.json as `null` and fail the resume.
+        if !(self.gain.is_finite() && self.gain >= 0.0) {
+            return Err(AgentError::config(
+                "core.gain",
+                format!("{} must be finite and ≥ 0", self.gain),
+            ));
+        }
+        if !(self.density > 0.0 && self.density <= 1.0) {
             return Err(AgentError::config(
                 "core.density",
                 format!("{} is not in (0, 1]", self.density),

@@ -244,6 +244,19 @@ impl Scenario {
             return Err(bad("phase".into(), "at least one [[phase]] is needed".into()));
         }
         let n = self.env.n_targets;
+        let ev = &self.evaluation;
+        if ev.trials_per_target == 0 {
+            return Err(bad(
+                "evaluation.trials_per_target".into(),
+                "must be at least 1 (the evaluation blocks measure the normal trials)".into(),
+            ));
+        }
+        if !(ev.band_floor.is_finite() && ev.band_floor >= 0.0) {
+            return Err(bad(
+                "evaluation.band_floor".into(),
+                format!("{} must be finite and ≥ 0", ev.band_floor),
+            ));
+        }
         if self.evaluation.trained_target >= n {
             return Err(bad(
                 "evaluation.trained_target".into(),
@@ -274,6 +287,17 @@ impl Scenario {
             }
             if st.updates == 0 {
                 return Err(bad(format!("{key}.updates"), "must be at least 1".into()));
+            }
+            if !(st.stop_at_success.is_finite() && (0.0..=1.0).contains(&st.stop_at_success)) {
+                return Err(bad(
+                    format!("{key}.stop_at_success"),
+                    format!("{} is not in [0, 1] (0 = off)", st.stop_at_success),
+                ));
+            }
+            for (what, v) in [("catch_prob", st.catch_prob), ("channel_prob", st.channel_prob)] {
+                if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+                    return Err(bad(format!("{key}.{what}"), format!("{v} is not in [0, 1]")));
+                }
             }
             if st.method == Method::PlantBptt
                 && (st.field != FieldSpec::Null || st.catch_prob > 0.0 || st.channel_prob > 0.0)

@@ -153,8 +153,27 @@ impl TrainConfig {
                 format!("must be in 1..={} (episodes_per_update)", self.episodes_per_update),
             ));
         }
-        if self.clip <= 0.0 {
-            return Err(AgentError::config("train.clip", "must be > 0"));
+        for (key, v) in [("train.clip", self.clip), ("train.adam_eps", self.adam_eps)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(AgentError::config(key, format!("{v} must be finite and > 0")));
+            }
+        }
+        for (key, v) in [
+            ("train.max_grad_norm", self.max_grad_norm),
+            ("train.value_clip", self.value_clip),
+            ("train.target_kl", self.target_kl),
+            ("train.value_coef", self.value_coef),
+            ("train.entropy_coef", self.entropy_coef),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(AgentError::config(key, format!("{v} must be finite and ≥ 0 (0 = off)")));
+            }
+        }
+        if self.episodes_per_update == 0 || self.episodes_per_update > 1 << 16 {
+            return Err(AgentError::config(
+                "train.episodes_per_update",
+                format!("{} is not in 1..=65536", self.episodes_per_update),
+            ));
         }
         let r = &self.regularizers;
         for (key, v) in [

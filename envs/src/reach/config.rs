@@ -258,8 +258,17 @@ impl ReachConfig {
                 Err(EnvError::config(key, format!("must be finite and > 0, got {v}")))
             }
         };
-        if self.n_targets == 0 {
-            return Err(EnvError::config("n_targets", "must be ≥ 1"));
+        if self.n_targets == 0 || self.n_targets > 360 {
+            return Err(EnvError::config(
+                "n_targets",
+                format!("{} is not in 1..=360", self.n_targets),
+            ));
+        }
+        if self.trial_steps == 0 || self.trial_steps > 100_000 {
+            return Err(EnvError::config(
+                "trial_steps",
+                format!("{} is not in 1..=100000", self.trial_steps),
+            ));
         }
         pos("radius", self.radius)?;
         pos("dt", self.dt)?;

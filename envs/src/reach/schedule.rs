@@ -38,18 +38,21 @@ impl FieldSpec {
     }
 
     fn validate(&self, key: &str) -> Result<()> {
+        // Fields far beyond any robot's (tens of N·s/m) overflow the hand state within a step.
+        const MAX: f64 = 1e4;
+        let sane = |v: f64| v.is_finite() && v.abs() <= MAX;
         let ok = match self {
             FieldSpec::Null => true,
-            FieldSpec::Curl { b } => b.is_finite(),
-            FieldSpec::Viscous { matrix } => matrix.iter().flatten().all(|v| v.is_finite()),
-            FieldSpec::RandomCurl { b_max } => b_max.is_finite() && *b_max >= 0.0,
+            FieldSpec::Curl { b } => sane(*b),
+            FieldSpec::Viscous { matrix } => matrix.iter().flatten().all(|v| sane(*v)),
+            FieldSpec::RandomCurl { b_max } => sane(*b_max) && *b_max >= 0.0,
         };
         if ok {
             Ok(())
         } else {
             Err(EnvError::config(
                 key,
-                format!("field {self:?} has a non-finite or negative coefficient"),
+                format!("field {self:?} has a non-finite, negative or larger than 1e4 N·s/m coefficient"),
             ))
         }
     }
