@@ -328,6 +328,39 @@ fn nonsense_settings_are_refused_with_the_key() {
 }
 
 #[test]
+fn flags_that_do_not_apply_together_are_refused() {
+    for args in [
+        &["--list-scenarios", "--scenario", "curl_field"][..],
+        &["--print-scenario", "curl_field", "--out", "x"][..],
+        &["--sweep", "s.toml", "--quick"][..],
+        &["--sweep", "s.toml", "--dry-run"][..],
+        // With --quick, so that a regression costs a second, not a whole run.
+        &[
+            "--scenario",
+            "curl_field",
+            "--quick",
+            "--unit",
+            "0",
+            "--out",
+            "/nonexistent/x",
+        ][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(
+            err.contains("cannot be used with")
+                || err.contains("apply to --sweep")
+                || err.contains("--dry-run applies"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
 fn a_closed_pipe_ends_the_listing_quietly() {
     // `train_agent --list-scenarios | head -0`: the reader is gone before the first line is written.
     let (reader, writer) = std::io::pipe().unwrap();

@@ -33,8 +33,9 @@ struct Args {
     /// Continue the run in this folder from its last checkpoint.
     #[arg(long, conflicts_with_all = ["scenario", "out", "quick"])]
     resume: Option<PathBuf>,
-    /// A reduced run (small network, 3 updates per stage) for smoke tests.
-    #[arg(long)]
+    /// A reduced run (small network, 3 updates per stage) for smoke tests (sweeps: `quick = true` in the
+    /// sweep file).
+    #[arg(long, conflicts_with = "sweep")]
     quick: bool,
     /// Override the scenario's seed.
     #[arg(long)]
@@ -46,10 +47,10 @@ struct Args {
     #[arg(long)]
     json_logs: bool,
     /// List the built-in scenarios.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["scenario", "out", "resume", "sweep", "collect", "print_scenario", "quick", "seed"])]
     list_scenarios: bool,
     /// Print a built-in scenario with every default written out.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["scenario", "out", "resume", "sweep", "collect", "quick"])]
     print_scenario: Option<String>,
     /// Run a sweep file: every unit (with --backend local), or submit them as a Slurm array.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["scenario", "resume"])]
@@ -64,7 +65,7 @@ struct Args {
     #[arg(long, requires = "sweep")]
     unit: Option<usize>,
     /// With --backend slurm: write the manifest and the sbatch script, do not submit.
-    #[arg(long)]
+    #[arg(long, requires = "sweep")]
     dry_run: bool,
     /// Gather the summaries of a sweep's units in DIR into DIR/collected.csv.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["scenario", "resume", "sweep"])]
@@ -283,6 +284,13 @@ fn main() -> std::process::ExitCode {
 fn run() -> anyhow::Result<()> {
     reachlab::agents::tune_allocator();
     let args = Args::parse();
+    // Checked here: clap's `requires` let `--scenario X --unit 0` through (the unit was ignored).
+    if args.sweep.is_none() && (args.unit.is_some() || args.dry_run) {
+        anyhow::bail!("--unit and --dry-run apply to --sweep");
+    }
+    if args.dry_run && args.backend != Backend::Slurm {
+        anyhow::bail!("--dry-run applies to --backend slurm (the local backend runs the units)");
+    }
     if args.list_scenarios {
         for (name, desc) in builtin::list() {
             println!("{name:<20} {desc}");
