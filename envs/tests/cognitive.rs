@@ -586,3 +586,46 @@ fn bad_actions_and_conventions_are_refused_with_the_key() {
     let e = TaskSet::from_names(&["dm1", "dm1"], conv()).unwrap_err().to_string();
     assert!(e.contains("twice"), "{e}");
 }
+
+#[test]
+fn classic_task_parameters_that_would_panic_are_refused_with_the_key() {
+    use reachlab_envs::cognitive::{ContextIntegration, FlipFlop, SineWave};
+    let refused = |t: Task, key: &str| {
+        let e = TaskSet::new(vec![t], conv()).err().expect("accepted").to_string();
+        assert!(e.contains(key), "{e}");
+    };
+    for p in [2.0, f64::NAN, -0.1] {
+        refused(
+            Task::FlipFlop(FlipFlop {
+                pulse_prob: p,
+                ..FlipFlop::default()
+            }),
+            "tasks.flipflop.pulse_prob",
+        );
+    }
+    refused(
+        Task::FlipFlop(FlipFlop {
+            bits: 100_000,
+            ..FlipFlop::default()
+        }),
+        "tasks.flipflop.bits",
+    );
+    refused(
+        Task::ContextIntegration(ContextIntegration {
+            coherences: vec![],
+            ..ContextIntegration::default()
+        }),
+        "tasks.context_integration.coherences",
+    );
+    refused(
+        Task::SineWave(SineWave {
+            frequencies: 0,
+            ..SineWave::default()
+        }),
+        "tasks.sine_wave.frequencies",
+    );
+    // The defaults pass.
+    for name in ["flipflop", "context_integration", "sine_wave"] {
+        TaskSet::from_names(&[name], conv()).unwrap();
+    }
+}

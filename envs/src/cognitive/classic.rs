@@ -261,3 +261,99 @@ fn sign_agreement(trial: &Trial, outputs: &[f32], from: usize) -> f64 {
         good as f64 / total as f64
     }
 }
+
+/// Refuses a value outside `range` (or not finite), naming the key `tasks.<task>.<field>`.
+fn check(key: &str, v: f64, ok: bool, what: &str) -> crate::Result<()> {
+    if v.is_finite() && ok {
+        Ok(())
+    } else {
+        Err(crate::EnvError::config(key, format!("{v} {what}")))
+    }
+}
+
+/// The most steps a classic task's trial may have (a batch holds every trial's inputs and targets).
+const MAX_STEPS: usize = 100_000;
+
+impl FlipFlop {
+    /// Checks the parameters; errors name `tasks.flipflop.<field>`.
+    pub fn validate(&self) -> crate::Result<()> {
+        check(
+            "tasks.flipflop.bits",
+            self.bits as f64,
+            (1..=1024).contains(&self.bits),
+            "is not in 1..=1024",
+        )?;
+        check(
+            "tasks.flipflop.steps",
+            self.steps as f64,
+            (1..=MAX_STEPS).contains(&self.steps),
+            "is not in 1..=100000",
+        )?;
+        check(
+            "tasks.flipflop.pulse_prob",
+            self.pulse_prob,
+            (0.0..=1.0).contains(&self.pulse_prob),
+            "is not a probability",
+        )
+    }
+}
+
+impl ContextIntegration {
+    /// Checks the parameters; errors name `tasks.context_integration.<field>`.
+    pub fn validate(&self) -> crate::Result<()> {
+        for (key, v) in [
+            ("tasks.context_integration.fixation_ms", self.fixation_ms),
+            ("tasks.context_integration.stimulus_ms", self.stimulus_ms),
+            ("tasks.context_integration.response_ms", self.response_ms),
+            ("tasks.context_integration.noise", self.noise),
+        ] {
+            check(key, v, v >= 0.0 && v <= 1e7, "must be ≥ 0 (and at most 1e7)")?;
+        }
+        if self.coherences.is_empty() {
+            return Err(crate::EnvError::config(
+                "tasks.context_integration.coherences",
+                "needs at least one coherence",
+            ));
+        }
+        for &c in &self.coherences {
+            check("tasks.context_integration.coherences", c, true, "is not finite")?;
+        }
+        Ok(())
+    }
+}
+
+impl SineWave {
+    /// Checks the parameters; errors name `tasks.sine_wave.<field>`.
+    pub fn validate(&self) -> crate::Result<()> {
+        check(
+            "tasks.sine_wave.steps",
+            self.steps as f64,
+            (1..=MAX_STEPS).contains(&self.steps),
+            "is not in 1..=100000",
+        )?;
+        check(
+            "tasks.sine_wave.frequencies",
+            self.frequencies as f64,
+            (1..=100_000).contains(&self.frequencies),
+            "is not in 1..=100000",
+        )?;
+        check(
+            "tasks.sine_wave.min_rad_per_step",
+            self.min_rad_per_step,
+            true,
+            "is not finite",
+        )?;
+        check(
+            "tasks.sine_wave.max_rad_per_step",
+            self.max_rad_per_step,
+            self.max_rad_per_step >= self.min_rad_per_step,
+            "must be ≥ min_rad_per_step",
+        )?;
+        check(
+            "tasks.sine_wave.tolerance",
+            self.tolerance,
+            self.tolerance >= 0.0,
+            "must be ≥ 0",
+        )
+    }
+}

@@ -231,6 +231,14 @@ impl TaskSet {
         if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || weights.iter().sum::<f64>() <= 0.0 {
             return Err(EnvError::config("tasks.weights", "must be finite, >= 0, and not all 0"));
         }
+        for t in &tasks {
+            match t {
+                Task::FlipFlop(f) => f.validate()?,
+                Task::ContextIntegration(c) => c.validate()?,
+                Task::SineWave(w) => w.validate()?,
+                _ => {}
+            }
+        }
         let (stim_dim, output_dim) = tasks[0].dims(&conventions);
         for t in &tasks {
             if t.dims(&conventions) != (stim_dim, output_dim) {
