@@ -307,7 +307,7 @@ impl ContextIntegration {
             ("tasks.context_integration.response_ms", self.response_ms),
             ("tasks.context_integration.noise", self.noise),
         ] {
-            check(key, v, v >= 0.0 && v <= 1e7, "must be ≥ 0 (and at most 1e7)")?;
+            check(key, v, (0.0..=1e7).contains(&v), "must be ≥ 0 (and at most 1e7)")?;
         }
         if self.coherences.is_empty() {
             return Err(crate::EnvError::config(
