@@ -193,6 +193,17 @@ fn bad_configs_and_phases_name_their_key() {
         .unwrap_err()
         .to_string();
     assert!(msg.contains("target 8"), "{msg}");
+    // A field so strong that an Euler step overflows the f32 observation (b = 1e12 gave −inf as Ok).
+    for b in [1e12, f64::INFINITY, -2e4] {
+        let msg = reach()
+            .set_phase(Phase {
+                field: FieldSpec::Curl { b },
+                ..Phase::null("x")
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("field"), "{msg}");
+    }
     let mut env = reach();
     let opts = ReachOptions {
         target: Some(99),
@@ -433,4 +444,49 @@ fn a_delay_line_too_long_to_hold_is_refused_with_the_key() {
         assert!(e.contains("sensory_delay.delay"), "{e}");
     }
     assert!(SensoryDelay::new(reach(), 1000, ReachEnv::HAND_COMPONENTS).is_ok());
+}
+
+/// A refused step leaves every sub-env as it was, whatever the thread count: in `Disabled` mode with
+/// sub-env 0 ended, no other sub-env steps (3 threads used to step sub-envs 2-5); and a vector env
+/// never reset refuses to step instead of resetting from OS entropy in `NextStep` mode.
+#[test]
+fn refused_vector_steps_touch_no_sub_env_for_any_thread_count() {
+    let make = |i: usize| {
+        ReachEnv::new(ReachConfig {
+            trial_steps: if i == 0 { 90 } else { 180 },
+            ..ReachConfig::default()
+        })
+    };
+    let run = |threads: usize| -> Vec<f32> {
+        let mut venv = ThreadedVecEnv::new(6, threads, AutoresetMode::Disabled, make).unwrap();
+        let mut buf = venv.buffers();
+        venv.reset(Some(3), &mut buf).unwrap();
+        let actions = vec![[0.0f32, 0.0]; 6];
+        for _ in 0..90 {
+            venv.step(&actions, &mut buf).unwrap();
+        }
+        assert_eq!(
+            venv.step(&actions, &mut buf).unwrap_err(),
+            EnvError::SubEnvNeedsReset { index: 0 }
+        );
+        venv.reset_done(&mut buf).unwrap();
+        for _ in 0..5 {
+            venv.step(&actions, &mut buf).unwrap();
+        }
+        buf.obs.clone()
+    };
+    assert_eq!(run(1), run(3));
+    for mode in [
+        AutoresetMode::NextStep,
+        AutoresetMode::SameStep,
+        AutoresetMode::Disabled,
+    ] {
+        let mut venv = SyncVecEnv::new(2, mode, |_| Ok(reach())).unwrap();
+        let mut buf = venv.buffers();
+        let err = venv.step(&[[0.0, 0.0]; 2], &mut buf).unwrap_err();
+        assert!(matches!(err, EnvError::NeedsReset { .. }), "{mode:?}: {err}");
+        let mut venv = ThreadedVecEnv::new(2, 2, mode, |_| Ok(reach())).unwrap();
+        let err = venv.step(&[[0.0, 0.0]; 2], &mut buf).unwrap_err();
+        assert!(matches!(err, EnvError::NeedsReset { .. }), "{mode:?}: {err}");
+    }
 }

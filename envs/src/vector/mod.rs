@@ -127,20 +127,36 @@ pub(crate) fn reset_slice<E: Env>(
     first_err.map_or(Ok(()), Err)
 }
 
-/// Steps the envs of a slice under `mode`.
+/// What a vector env checks before it steps any sub-env, so that a refused step leaves every sub-env as
+/// it was whatever the number of threads: it must have been reset (in `NextStep` mode a never-reset
+/// sub-env would otherwise be reset from OS entropy, unseeded), and in `Disabled` mode no sub-env may be
+/// waiting for a reset (`first_pending` finds the first one, asked only in that mode).
+pub(crate) fn check_step(
+    mode: AutoresetMode,
+    ever_reset: bool,
+    first_pending: impl FnOnce() -> Result<Option<usize>>,
+) -> Result<()> {
+    if !ever_reset {
+        return Err(EnvError::NeedsReset {
+            why: "the vector env was never reset",
+        });
+    }
+    if mode == AutoresetMode::Disabled {
+        if let Some(index) = first_pending()? {
+            return Err(EnvError::SubEnvNeedsReset { index });
+        }
+    }
+    Ok(())
+}
+
+/// Steps the envs of a slice under `mode` (after [`check_step`]).
 pub(crate) fn step_slice<E: Env>(
     envs: &mut [E],
     pending: &mut [bool],
     mode: AutoresetMode,
     actions: &[E::Action],
-    offset: usize,
     mut out: BufSlice<'_, E::Info>,
 ) -> Result<()> {
-    if mode == AutoresetMode::Disabled {
-        if let Some(j) = pending.iter().position(|&p| p) {
-            return Err(EnvError::SubEnvNeedsReset { index: offset + j });
-        }
-    }
     let opts = E::Options::default();
     let mut first_err = None;
     for (j, env) in envs.iter_mut().enumerate() {

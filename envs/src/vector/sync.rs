@@ -1,6 +1,6 @@
 //! [`SyncVecEnv`]: sub-envs stepped in order on the calling thread.
 
-use super::{check_sizes, reset_slice, step_slice, AutoresetMode, ResetWhich, VecBuffers, VectorEnv};
+use super::{check_sizes, check_step, reset_slice, step_slice, AutoresetMode, ResetWhich, VecBuffers, VectorEnv};
 use crate::env::Env;
 use crate::error::{EnvError, Result};
 use crate::space::Space;
@@ -21,6 +21,7 @@ pub struct SyncVecEnv<E: Env> {
     envs: Vec<E>,
     pending: Vec<bool>,
     mode: AutoresetMode,
+    ever_reset: bool,
     obs_space: Space,
     action_space: Space,
 }
@@ -52,6 +53,7 @@ impl<E: Env> SyncVecEnv<E> {
             pending: vec![true; envs.len()],
             envs,
             mode,
+            ever_reset: false,
             obs_space,
             action_space,
         })
@@ -90,6 +92,7 @@ impl<E: Env> VectorEnv for SyncVecEnv<E> {
     fn reset(&mut self, seed: Option<u64>, buf: &mut VecBuffers<E::Info>) -> Result<()> {
         let n = self.envs.len();
         check_sizes(n, self.obs_space.flat_dim(), None, buf)?;
+        self.ever_reset = true;
         reset_slice(
             &mut self.envs,
             &mut self.pending,
@@ -102,14 +105,8 @@ impl<E: Env> VectorEnv for SyncVecEnv<E> {
     fn step(&mut self, actions: &[E::Action], buf: &mut VecBuffers<E::Info>) -> Result<()> {
         let n = self.envs.len();
         check_sizes(n, self.obs_space.flat_dim(), Some(actions.len()), buf)?;
-        step_slice(
-            &mut self.envs,
-            &mut self.pending,
-            self.mode,
-            actions,
-            0,
-            buf.slice(0, n),
-        )
+        check_step(self.mode, self.ever_reset, || Ok(self.pending.iter().position(|&p| p)))?;
+        step_slice(&mut self.envs, &mut self.pending, self.mode, actions, buf.slice(0, n))
     }
 
     fn reset_done(&mut self, buf: &mut VecBuffers<E::Info>) -> Result<()> {

@@ -5,7 +5,7 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
-use super::{check_sizes, reset_slice, step_slice, AutoresetMode, ResetWhich, VecBuffers, VectorEnv};
+use super::{check_sizes, check_step, reset_slice, step_slice, AutoresetMode, ResetWhich, VecBuffers, VectorEnv};
 use crate::env::Env;
 use crate::error::{EnvError, Result};
 use crate::space::{Space, SpaceValue};
@@ -44,6 +44,7 @@ pub struct ThreadedVecEnv<E: Env + 'static> {
     workers: Vec<Worker<E>>,
     n: usize,
     mode: AutoresetMode,
+    ever_reset: bool,
     obs_space: Space,
     action_space: Space,
 }
@@ -101,6 +102,7 @@ impl<E: Env + 'static> ThreadedVecEnv<E> {
             workers,
             n,
             mode,
+            ever_reset: false,
             obs_space,
             action_space,
         })
@@ -159,7 +161,7 @@ fn spawn_worker<E: Env + 'static>(w: usize, chunk: Chunk<E>, mode: AutoresetMode
                     let n = c.envs.len();
                     let out = c.buf.slice(0, n);
                     c.result = match cmd {
-                        Command::Step => step_slice(&mut c.envs, &mut c.pending, mode, &c.actions, c.offset, out),
+                        Command::Step => step_slice(&mut c.envs, &mut c.pending, mode, &c.actions, out),
                         Command::Reset(seed) => {
                             reset_slice(&mut c.envs, &mut c.pending, ResetWhich::All(seed), c.offset, out)
                         }
@@ -204,11 +206,21 @@ impl<E: Env + 'static> VectorEnv for ThreadedVecEnv<E> {
 
     fn reset(&mut self, seed: Option<u64>, buf: &mut VecBuffers<E::Info>) -> Result<()> {
         check_sizes(self.n, self.obs_space.flat_dim(), None, buf)?;
+        self.ever_reset = true;
         self.run(|| Command::Reset(seed), buf)
     }
 
     fn step(&mut self, actions: &[E::Action], buf: &mut VecBuffers<E::Info>) -> Result<()> {
         check_sizes(self.n, self.obs_space.flat_dim(), Some(actions.len()), buf)?;
+        check_step(self.mode, self.ever_reset, || {
+            for (w, worker) in self.workers.iter().enumerate() {
+                let c = lock(&worker.chunk, w)?;
+                if let Some(j) = c.pending.iter().position(|&p| p) {
+                    return Ok(Some(c.offset + j));
+                }
+            }
+            Ok(None)
+        })?;
         for (w, worker) in self.workers.iter().enumerate() {
             let mut chunk = lock(&worker.chunk, w)?;
             let start = chunk.offset;
