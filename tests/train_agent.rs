@@ -232,6 +232,32 @@ fn a_killed_run_resumes_without_losing_or_doubling_rows() {
 }
 
 #[test]
+fn a_resume_refuses_an_edited_scenario_unless_forced() {
+    let scenario = builtin::resolve("curl_field").unwrap().quick();
+    let dir = tmp("edited");
+    let err = Run::create(scenario, &dir, &mut StopAfter(4))
+        .unwrap()
+        .run()
+        .unwrap_err();
+    assert!(matches!(err, ScenarioError::Interrupted { .. }), "{err}");
+    let path = dir.join("scenario.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replacen("learning_rate = 0.0001", "learning_rate = 0.0002", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&path, edited).unwrap();
+    let msg = match Run::resume(&dir, &mut reachlab::scenarios::Silent) {
+        Ok(_) => panic!("an edited scenario was resumed"),
+        Err(e) => e.to_string(),
+    };
+    assert!(msg.contains("train.learning_rate") && msg.contains("--force"), "{msg}");
+    Run::resume_with(&dir, &mut reachlab::scenarios::Silent, true)
+        .unwrap()
+        .run()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_scenario_typo_names_the_key_the_line_and_a_suggestion() {
     let text = builtin::text("curl_field")
         .unwrap()

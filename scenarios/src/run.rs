@@ -233,12 +233,28 @@ impl<'o> Run<'o> {
     /// Reopens a run killed in `dir`: the last checkpoint's weights, optimiser and counters, and the CSVs cut
     /// back to the rows written before it (the updates after it are redone identically).
     pub fn resume(dir: &Path, observer: &'o mut dyn Observer) -> Result<Self> {
+        Self::resume_with(dir, observer, false)
+    }
+
+    /// As [`resume`](Self::resume); a `scenario.toml` edited since the last checkpoint is refused (the
+    /// changed keys named) unless `force`, in which case the run continues with the edited settings.
+    pub fn resume_with(dir: &Path, observer: &'o mut dyn Observer, force: bool) -> Result<Self> {
         let bad = |reason: String| ScenarioError::Resume {
             dir: dir.to_owned(),
             reason,
         };
         let scenario = Scenario::load(&dir.join("scenario.toml"))?;
         let latest = committed(&dir.join("checkpoints"));
+        if let Ok(saved) = std::fs::read_to_string(latest.join("scenario.toml")) {
+            let changed = changed_keys(&saved, &scenario.to_toml());
+            if !changed.is_empty() && !force {
+                return Err(bad(format!(
+                    "scenario.toml changed since the last checkpoint ({}); the results would mix settings \
+                     (--force continues with the new ones)",
+                    changed.join(", ")
+                )));
+            }
+        }
         // The committed counters; runs from before atomic commits kept them beside the checkpoint.
         let progress: Progress = read_json(&latest.join("progress.json"))
             .or_else(|_| read_json(&dir.join("progress.json")))
@@ -290,9 +306,12 @@ impl<'o> Run<'o> {
         self.progress.trial_rows = self.trials.rows();
         self.progress.eval_rows = self.evals.rows();
         self.progress.wall_seconds = self.wall();
-        let (trainer, progress) = (&self.trainer, &self.progress);
+        let (trainer, progress, scenario) = (&self.trainer, &self.progress, &self.scenario);
         commit(&ck, |dir| {
             save_trainer(dir, trainer)?;
+            // The settings this state was reached with: a resume refuses a scenario.toml edited since.
+            let path = dir.join("scenario.toml");
+            std::fs::write(&path, scenario.to_toml()).map_err(|e| ScenarioError::io(&path, e))?;
             write_json(&dir.join("progress.json"), progress)
         })?;
         // A copy where users (and `Progress::finished_in`) look; the resume reads the committed one.
@@ -696,4 +715,31 @@ pub fn baseline_band(s: &Scenario, rows: &[EvalRow]) -> (f64, f64) {
         0.0
     };
     (m, (2.0 * sd).max(floor))
+}
+
+/// The dotted keys whose values differ between two TOML documents (both resolved scenarios).
+pub(crate) fn changed_keys(a: &str, b: &str) -> Vec<String> {
+    fn walk(prefix: &str, a: Option<&toml::Value>, b: Option<&toml::Value>, out: &mut Vec<String>) {
+        match (a, b) {
+            (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&p, x.get(k), y.get(k), out);
+                }
+            }
+            (x, y) if x != y => out.push(prefix.to_string()),
+            _ => {}
+        }
+    }
+    let parse = |t: &str| t.parse::<toml::Table>().ok().map(toml::Value::Table);
+    let mut out = Vec::new();
+    walk("", parse(a).as_ref(), parse(b).as_ref(), &mut out);
+    out
 }

@@ -33,6 +33,9 @@ struct Args {
     /// Continue the run in this folder from its last checkpoint.
     #[arg(long, conflicts_with_all = ["scenario", "out", "quick"])]
     resume: Option<PathBuf>,
+    /// With --resume: continue even though scenario.toml was edited since the last checkpoint.
+    #[arg(long, requires = "resume")]
+    force: bool,
     /// A reduced run (small network, 3 updates per stage) for smoke tests (sweeps: `quick = true` in the
     /// sweep file).
     #[arg(long, conflicts_with = "sweep")]
@@ -288,6 +291,9 @@ fn run() -> anyhow::Result<()> {
     if args.sweep.is_none() && (args.unit.is_some() || args.dry_run) {
         anyhow::bail!("--unit and --dry-run apply to --sweep");
     }
+    if args.force && args.resume.is_none() {
+        anyhow::bail!("--force applies to --resume");
+    }
     if args.dry_run && args.backend != Backend::Slurm {
         anyhow::bail!("--dry-run applies to --backend slurm (the local backend runs the units)");
     }
@@ -333,7 +339,7 @@ fn run() -> anyhow::Result<()> {
         }
     }
     let run = if let Some(dir) = &args.resume {
-        Run::resume(dir, &mut progress)?
+        Run::resume_with(dir, &mut progress, args.force)?
     } else {
         let Some(name) = &args.scenario else {
             bail!("give --scenario NAME|FILE (see --list-scenarios) or --resume DIR");
