@@ -51,9 +51,24 @@ fn flipflop_learns_and_stores_eight_stable_memories() {
         "learning_curve.csv",
         "result.json",
         "figures/task_curves.png",
+        "fixed_points.safetensors",
     ] {
         assert!(dir.join(f).is_file(), "missing {f}");
     }
+    // Every point, with its state, q, stability and eigenvalues, for Python.
+    let saved =
+        candle_core::safetensors::load(dir.join("fixed_points.safetensors"), &candle_core::Device::Cpu).unwrap();
+    let unstable = saved["unstable_modes"].to_vec1::<u32>().unwrap();
+    let converged = saved["converged"].to_vec1::<u8>().unwrap();
+    let stable = unstable
+        .iter()
+        .zip(&converged)
+        .filter(|(u, c)| **u == 0 && **c == 1)
+        .count();
+    assert_eq!(stable, fp.stable);
+    let (k, h) = saved["states"].dims2().unwrap();
+    assert_eq!((k, h), (unstable.len(), saved["eigenvalues_re"].dims2().unwrap().1));
+    assert_eq!(k, fp.fixed + fp.slow);
     // `analyze_run` recomputes the fixed points from the checkpoint: the same table.
     let before = std::fs::read_to_string(dir.join("results.md")).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_analyze_run"))

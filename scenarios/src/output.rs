@@ -214,3 +214,42 @@ impl LoadedRecording {
         })
     }
 }
+
+/// Writes every point of a fixed-point search to `path` (safetensors, as FixedPointFinder users expect
+/// them in Python): `states` [K, S] (f64), `q` [K] (f64), `converged` [K] (u8: 1 = fixed point, 0 = slow
+/// point), `unstable_modes` [K] (u32: 0 = stable, else the saddle index), `eigenvalues_re` and
+/// `eigenvalues_im` [K, S] (f64, by decreasing modulus). `safetensors.numpy.load_file` reads it.
+pub fn save_fixed_points(path: &Path, res: &reachlab_analysis::FixedPointResult) -> Result<()> {
+    use reachlab_analysis::Stability;
+    let dev = Device::Cpu;
+    let k = res.points.len();
+    let s = res.points.first().map_or(0, |p| p.x.len());
+    let mut states = Vec::with_capacity(k * s);
+    let (mut re, mut im) = (Vec::with_capacity(k * s), Vec::with_capacity(k * s));
+    for p in &res.points {
+        states.extend_from_slice(&p.x);
+        for j in 0..s {
+            let (a, b) = p.eigenvalues.get(j).copied().unwrap_or((f64::NAN, f64::NAN));
+            re.push(a);
+            im.push(b);
+        }
+    }
+    let q: Vec<f64> = res.points.iter().map(|p| p.q).collect();
+    let converged: Vec<u8> = res.points.iter().map(|p| u8::from(p.converged)).collect();
+    let unstable: Vec<u32> = res
+        .points
+        .iter()
+        .map(|p| match p.stability {
+            Stability::Stable => 0,
+            Stability::Saddle { unstable } => unstable as u32,
+        })
+        .collect();
+    let mut map: HashMap<String, Tensor> = HashMap::new();
+    map.insert("states".into(), Tensor::from_vec(states, (k, s), &dev)?);
+    map.insert("q".into(), Tensor::from_vec(q, k, &dev)?);
+    map.insert("converged".into(), Tensor::from_vec(converged, k, &dev)?);
+    map.insert("unstable_modes".into(), Tensor::from_vec(unstable, k, &dev)?);
+    map.insert("eigenvalues_re".into(), Tensor::from_vec(re, (k, s), &dev)?);
+    map.insert("eigenvalues_im".into(), Tensor::from_vec(im, (k, s), &dev)?);
+    candle_core::safetensors::save(&map, path).map_err(|e| ScenarioError::output(path, e))
+}

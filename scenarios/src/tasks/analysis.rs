@@ -187,6 +187,7 @@ pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, policy: &Policy, dir: &Path
     let u = vec![0.0; policy.obs_dim()];
     let cfg = FixedPointConfig::default();
     let res = find_fixed_points(&dynamics, &u, &starts, &cfg).map_err(|e| ScenarioError::output(dir, e))?;
+    crate::output::save_fixed_points(&dir.join("fixed_points.safetensors"), &res)?;
     let w_pi = values(policy, "pi.weight")?;
     let b_pi = values(policy, "pi.bias")?;
     let o = b_pi.len();
