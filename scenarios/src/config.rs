@@ -7,7 +7,7 @@ use reachlab_envs::reach::{FieldSpec, Phase, ReachConfig, TargetSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{parse_error, Result, ScenarioError};
-use crate::metrics::ExpertCriterion;
+use crate::expert::ExpertCriterion;
 
 /// A whole experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 //! - [`builtin`]: the scenarios that ship with reachlab (`scenarios/builtin/*.toml`).
 //! - [`compare`]: several arms (pretraining variants) × seeds through the same phases, compared.
 //! - [`run`]: running a scenario into an output folder, and resuming a killed run exactly.
+//! - [`expert`]: the expert-baseline criterion on a block of evaluation trials.
 //! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
 //! - [`commit`]: atomic checkpoints (weights, optimiser, counters and CSV row counts in one rename).
 //! - [`output`]: CSV logs and the safetensors recordings of hidden states and behaviour.
@@ -20,6 +21,7 @@ pub mod commit;
 pub mod compare;
 pub mod config;
 mod error;
+pub mod expert;
 pub mod metrics;
 pub mod output;
 pub mod plots;
