@@ -112,6 +112,7 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
     let mut stages = Vec::new();
     let mut warnings = Vec::new();
     let nan_row = EvalRow {
+        success_rate: f64::NAN,
         mpd_trained_cm: f64::NAN,
         adaptation_index: f64::NAN,
         ..EvalRow::default()
@@ -122,11 +123,6 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
         let blocks: Vec<&EvalRow> = evals.iter().filter(|r| r.stage == st.name).collect();
         let block = |name: &str| blocks.iter().find(|r| r.block == name).copied().unwrap_or(&nan_row);
         let (early, late) = (block("early"), block("late"));
-        let late_normal = || {
-            trials
-                .iter()
-                .filter(|t| t.stage == st.name && t.block == "late" && t.trial_type == "normal")
-        };
         let abs_tr: Vec<f64> = rows.iter().map(|r| r.mpd_trained_cm.abs()).collect();
         let rolling: Vec<f64> = (0..abs_tr.len())
             .map(|i| mean(abs_tr[i.saturating_sub(2)..=i].iter().copied()))
@@ -171,7 +167,7 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
             channel_force_late_n: late.channel_force_trained_n,
             adaptation_index_early: early.adaptation_index,
             adaptation_index_late: late.adaptation_index,
-            eval_success_late: mean(late_normal().map(|t| f64::from(u8::from(t.success)))),
+            eval_success_late: late.success_rate,
             curvature_late: late.curvature_median,
             peak_speed_late_m_per_s: late.peak_speed_m_per_s,
             single_peak_late: late.single_peak_fraction,
