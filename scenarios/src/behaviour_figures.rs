@@ -35,6 +35,20 @@ pub(crate) fn segments(pts: impl IntoIterator<Item = (f64, f64)>) -> Vec<Vec<(f6
     out
 }
 
+/// The normal trials of a recording (channel trials are straight by construction).
+fn normal_trials(rec: &LoadedRecording) -> impl Iterator<Item = usize> + '_ {
+    (0..rec.n).filter(|&i| rec.trial_type[i] == 0)
+}
+
+/// Red for the trained target's trials, blue for the others.
+fn target_colour(rec: &LoadedRecording, i: usize, trained: usize) -> RGBColor {
+    if rec.target[i] as usize == trained {
+        RED
+    } else {
+        BLUE
+    }
+}
+
 /// Stage spans (name, first update − 1, last update) in the run's update numbers.
 fn spans(rows: &[CurveRow]) -> Vec<(String, f64, f64)> {
     let mut spans: Vec<(String, f64, f64)> = Vec::new();
@@ -220,7 +234,7 @@ pub(crate) fn hand_paths<DB: DrawingBackend>(
                 .draw_series(std::iter::once(PathElement::new(ring, colour.stroke_width(1))))
                 .map_err(e)?;
         }
-        for i in (0..rec.n).filter(|&i| rec.trial_type[i] == 0) {
+        for i in normal_trials(rec) {
             let pts: Vec<(f64, f64)> = (0..rec.length[i] as usize)
                 .map(|t| {
                     let k = (i * rec.t + t) * 2;
@@ -230,7 +244,7 @@ pub(crate) fn hand_paths<DB: DrawingBackend>(
                     )
                 })
                 .collect();
-            let colour = if rec.target[i] as usize == trained { RED } else { BLUE };
+            let colour = target_colour(rec, i, trained);
             chart
                 .draw_series(std::iter::once(PathElement::new(pts, colour.mix(0.7))))
                 .map_err(e)?;
@@ -276,7 +290,7 @@ pub(crate) fn speed_profiles<DB: DrawingBackend>(
     let mut vmax: f64 = 0.1;
     let mut tmax: f64 = 0.5;
     for (_, rec) in panels {
-        for i in (0..rec.n).filter(|&i| rec.trial_type[i] == 0) {
+        for i in normal_trials(rec) {
             let go = rec.go_step[i] as usize;
             for t in go.min(rec.length[i] as usize)..rec.length[i] as usize {
                 vmax = vmax.max(speed(rec, i, t));
@@ -299,13 +313,13 @@ pub(crate) fn speed_profiles<DB: DrawingBackend>(
             .disable_mesh()
             .draw()
             .map_err(e)?;
-        for i in (0..rec.n).filter(|&i| rec.trial_type[i] == 0) {
+        for i in normal_trials(rec) {
             let go = rec.go_step[i] as usize;
             let start = go.saturating_sub(10);
             let pts: Vec<(f64, f64)> = (start..rec.length[i] as usize)
                 .map(|t| ((t as f64 + 1.0 - go as f64) * dt, speed(rec, i, t)))
                 .collect();
-            let colour = if rec.target[i] as usize == trained { RED } else { BLUE };
+            let colour = target_colour(rec, i, trained);
             chart
                 .draw_series(std::iter::once(PathElement::new(pts, colour.mix(0.6))))
                 .map_err(e)?;
