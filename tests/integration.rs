@@ -2,6 +2,7 @@
 //! Each module holds the tests of one user-facing feature.
 
 mod custom_agent;
+mod fault_injection;
 mod ppo_reach;
 mod sweep;
 mod tasks;

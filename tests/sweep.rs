@@ -189,3 +189,28 @@ fn a_sweep_axis_with_a_typo_is_refused_with_a_suggestion() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn slurm_without_sbatch_says_what_to_do() {
+    let dir = tmp("nosbatch");
+    let file = dir.join("tiny.toml");
+    std::fs::write(&file, SWEEP).unwrap();
+    let empty = dir.join("bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+        .args(["--backend", "slurm", "--sweep"])
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.join("out"))
+        .env("PATH", &empty)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("sbatch") && err.contains("sweep.sbatch") && err.contains("--dry-run"),
+        "{err}"
+    );
+    assert!(dir.join("out/sweep.sbatch").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -170,6 +170,16 @@ fn a_killed_task_run_resumes_exactly() {
     let err = run_tasks(&s, &b, &mut StopAfter(2)).unwrap_err();
     assert!(matches!(err, ScenarioError::Interrupted { .. }), "{err}");
     assert!(curve(&b).len() < curve(&a).len());
+    // scenario.toml edited before the resume (as `--resume` reads it): refused, the key named.
+    let mut edited = s.clone();
+    edited.training.learning_rate *= 2.0;
+    std::fs::write(b.join("scenario.toml"), edited.to_toml()).unwrap();
+    let err = run_tasks(&edited, &b, &mut QuietTasks).unwrap_err().to_string();
+    assert!(
+        err.contains("training.learning_rate") && err.contains("--force"),
+        "{err}"
+    );
+    std::fs::write(b.join("scenario.toml"), s.to_toml()).unwrap();
     run_tasks(&s, &b, &mut QuietTasks).unwrap();
     assert_eq!(
         curve(&a),
@@ -178,9 +188,16 @@ fn a_killed_task_run_resumes_exactly() {
     );
     let w = |d: &Path| std::fs::read(d.join("checkpoints/latest/weights.safetensors")).unwrap();
     assert_eq!(w(&a), w(&b));
-    // A different scenario in the same folder is refused.
+    // A different scenario in the same folder is refused, and so is an unrelated non-empty folder.
     s.training.learning_rate *= 2.0;
     assert!(run_tasks(&s, &b, &mut QuietTasks).is_err());
+    let other = tmp("resume-other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "mine").unwrap();
+    let err = run_tasks(&s, &other, &mut QuietTasks).unwrap_err().to_string();
+    assert!(err.contains("not empty"), "{err}");
+    assert_eq!(std::fs::read_dir(&other).unwrap().count(), 1, "nothing written into it");
+    let _ = std::fs::remove_dir_all(&other);
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
 }

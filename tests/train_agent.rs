@@ -340,11 +340,22 @@ fn nonsense_settings_are_refused_with_the_key() {
             "evaluation.trials_per_target",
         ),
         ("name = \"washout\"", "name = \"latest\"", "phase[2].name"),
+        // Each size within its bound, together beyond any machine's memory (3.4e18 bytes): refused
+        // before anything is allocated.
+        (
+            "episodes_per_update = 64",
+            "episodes_per_update = 65536",
+            "train.episodes_per_update × env.trial_steps × policy.core.hidden",
+        ),
     ];
     for (from, to, key) in cases {
         let text = builtin::text("curl_field").unwrap();
         assert!(text.contains(from), "{from}");
-        let text = text.replacen(from, to, 1);
+        let mut text = text.replacen(from, to, 1);
+        if to.contains("65536") {
+            text = text.replacen("trial_steps = 180", "trial_steps = 100000", 1);
+            text = text.replacen("hidden = 128", "hidden = 8192", 1);
+        }
         let msg = match reachlab::scenarios::Scenario::from_toml(&text, Path::new("my.toml")) {
             Ok(_) => panic!("{to} was accepted"),
             Err(e) => e.to_string(),

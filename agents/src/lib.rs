@@ -14,7 +14,7 @@
 //!   [`evaluate`].
 //! - [`checkpoint`]: safetensors weights + JSON metadata (+ optimiser state for resuming).
 //! - [`optim`]: Adam with a checkpointable state.
-//! - [`tune_allocator`]: glibc settings that training binaries call once.
+//! - [`tune_allocator`] and [`fix_kernel_threads`]: process settings that training binaries call once.
 
 pub mod agent;
 mod alloc;
@@ -30,6 +30,7 @@ pub mod plant;
 pub mod policy;
 pub mod rollout;
 pub mod supervised;
+mod threads;
 pub mod train;
 
 pub use agent::{evaluate, Agent, Episode, PolicyAgent};
@@ -42,4 +43,5 @@ pub use params::Params;
 pub use plant::{plant_bptt_step, PlantBpttConfig, PlantBpttStats, PlantModel};
 pub use policy::{ActionMap, HeadKind, Policy, PolicyConfig, PolicySnapshot};
 pub use rollout::{EpisodeOutcome, PolicyAction, Rollout, RolloutConfig, RolloutWorkers};
+pub use threads::fix_kernel_threads;
 pub use train::{Algorithm, RegularizerConfig, TrainConfig, Trainer, TrainerState, UpdateStats};

@@ -85,10 +85,23 @@ pub fn committed(ck: &Path) -> PathBuf {
 
 /// Writes `value` as pretty JSON to `path` through a temporary file and a rename.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let tmp = path.with_extension("json.tmp");
     let text = serde_json::to_string_pretty(value).map_err(|e| ScenarioError::output(path, e))?;
-    std::fs::write(&tmp, text).map_err(|e| ScenarioError::io(&tmp, e))?;
+    write_atomic(path, text.as_bytes())
+}
+
+/// Writes `bytes` to `path` through `<path>.tmp` and a rename: a reader (or a resume after a kill) sees
+/// the old file or the new one, never a part.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = tmp_path(path);
+    std::fs::write(&tmp, bytes).map_err(|e| ScenarioError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| ScenarioError::io(path, e))
+}
+
+/// The temporary name [`write_atomic`] writes `path` under before renaming it.
+pub fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
 }
 
 /// Reads a JSON file written by [`write_json`].

@@ -117,9 +117,8 @@ pub fn run_compare(base: &Scenario, dir: &Path, observer: &mut dyn Observer) -> 
         for &seed in &spec.seeds {
             let sub = dir.join(&arm.name).join(format!("seed-{seed}"));
             observer.message(&format!("arm `{}`, seed {seed}: {}", arm.name, sub.display()));
-            let progress = sub.join("progress.json");
             if !Progress::finished_in(&sub) {
-                let run = if progress.exists() {
+                let run = if sub.join("scenario.toml").exists() {
                     Run::resume(&sub, observer)?
                 } else {
                     Run::create(arm.scenario(base, seed), &sub, observer)?

@@ -385,7 +385,43 @@ impl Scenario {
                     .map_err(|e| bad(format!("compare.arm[{i}]"), e.to_string()))?;
             }
         }
-        Ok(())
+        crate::memory::check(file, &self.memory_needs(), crate::memory::available())
+    }
+
+    /// What the run's largest buffers take (see [`crate::memory`]).
+    pub fn memory_needs(&self) -> Vec<crate::memory::Need> {
+        use crate::memory::Need;
+        let (steps, hidden) = (self.env.trial_steps as usize, self.policy.core.hidden);
+        let critic = if self.policy.separate_critic { 2 } else { 1 };
+        let e = &self.evaluation;
+        let per_target = e.trials_per_target + e.channel_trials_per_target + e.catch_trials_per_target;
+        let mut needs = vec![
+            Need::rollout(
+                self.train.episodes_per_update * critic,
+                steps,
+                hidden,
+                "train.episodes_per_update × env.trial_steps × policy.core.hidden",
+            ),
+            Need::recording(
+                self.env.n_targets * per_target,
+                steps,
+                hidden,
+                "env.n_targets × evaluation.trials_per_target × env.trial_steps × policy.core.hidden",
+            ),
+            Need::weights(hidden * critic, "policy.core.hidden"),
+        ];
+        if std::iter::once(&self.pretraining)
+            .chain(&self.phases)
+            .any(|st| st.method == Method::PlantBptt)
+        {
+            needs.push(Need::graph(
+                self.plant_bptt.batch,
+                steps,
+                hidden,
+                "plant_bptt.batch × env.trial_steps × policy.core.hidden",
+            ));
+        }
+        needs
     }
 
     /// The reduced version `--quick` runs: small network and batches, a few updates per stage.

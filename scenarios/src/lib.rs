@@ -7,6 +7,7 @@
 //! - [`compare`]: several arms (pretraining variants) × seeds through the same phases, compared.
 //! - [`run`]: running a scenario into an output folder, and resuming a killed run exactly.
 //! - [`expert`]: the expert-baseline criterion on a block of evaluation trials.
+//! - [`memory`]: estimates of a run's largest buffers, refused before allocating when they cannot fit.
 //! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
 //! - [`commit`]: atomic checkpoints (weights, optimiser, counters and CSV row counts in one rename).
 //! - [`output`]: CSV logs and the safetensors recordings of hidden states and behaviour.
@@ -22,6 +23,7 @@ pub mod compare;
 pub mod config;
 mod error;
 pub mod expert;
+pub mod memory;
 pub mod metrics;
 pub mod output;
 pub mod plots;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Seek, SeekFrom};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
@@ -33,24 +33,41 @@ impl<T: Serialize> CsvLog<T> {
         })
     }
 
-    /// An existing file cut back to its header and first `keep` rows, then appended to.
+    /// An existing file cut back to its header and first `keep` rows, then appended to. The cut is one
+    /// `ftruncate`, so a kill during a resume leaves the committed rows in place (rewriting the file would
+    /// lose them); with `keep == 0` a missing file is created.
     pub fn reopen(path: &Path, keep: usize) -> Result<Self> {
-        let file = File::open(path).map_err(|e| ScenarioError::io(path, e))?;
-        let mut lines = Vec::new();
-        for line in BufReader::new(file).lines() {
-            lines.push(line.map_err(|e| ScenarioError::io(path, e))?);
-        }
-        let have = lines.len().saturating_sub(1);
-        if have < keep {
-            return Err(ScenarioError::Resume {
-                dir: path.to_owned(),
-                reason: format!("the file has {have} rows, the checkpoint expects at least {keep}"),
-            });
-        }
-        let mut out = File::create(path).map_err(|e| ScenarioError::io(path, e))?;
-        for line in lines.iter().take(if keep == 0 { 0 } else { keep + 1 }) {
-            writeln!(out, "{line}").map_err(|e| ScenarioError::io(path, e))?;
-        }
+        let bytes = match std::fs::read(path) {
+            Err(e) if keep == 0 && e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            r => r.map_err(|e| ScenarioError::io(path, e))?,
+        };
+        // The end of line `keep` (the header is line 0), or 0 to keep nothing, header included.
+        let lines_kept = if keep == 0 { 0 } else { keep + 1 };
+        let cut = bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i + 1)
+            .nth(lines_kept.wrapping_sub(1));
+        let cut = match (lines_kept, cut) {
+            (0, _) => 0,
+            (_, Some(c)) => c,
+            (_, None) => {
+                let have = bytes.iter().filter(|b| **b == b'\n').count().saturating_sub(1);
+                return Err(ScenarioError::Resume {
+                    dir: path.to_owned(),
+                    reason: format!("the file has {have} rows, the checkpoint expects at least {keep}"),
+                });
+            }
+        };
+        let mut out = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| ScenarioError::io(path, e))?;
+        out.set_len(cut as u64).map_err(|e| ScenarioError::io(path, e))?;
+        out.seek(SeekFrom::End(0)).map_err(|e| ScenarioError::io(path, e))?;
         let writer = csv::WriterBuilder::new().has_headers(keep == 0).from_writer(out);
         Ok(CsvLog {
             path: path.to_owned(),

@@ -10,7 +10,7 @@ use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::Env;
 use serde::{Deserialize, Serialize};
 
-use crate::commit::{commit, committed, read_json, write_json};
+use crate::commit::{commit, committed, read_json, write_atomic, write_json};
 use crate::config::{Method, Until};
 use crate::config::{Scenario, StageSpec};
 use crate::error::{Result, ScenarioError};
@@ -118,12 +118,14 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Whether the run in `dir` has finished (false when it has no readable `progress.json`).
+    /// Whether the run in `dir` has finished: every update done and every output written (its
+    /// `summary.json`, written last, exists).
     pub fn finished_in(dir: &Path) -> bool {
-        std::fs::read_to_string(dir.join("progress.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str::<Progress>(&t).ok())
-            .is_some_and(|p| p.finished)
+        dir.join("summary.json").is_file()
+            && std::fs::read_to_string(dir.join("progress.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<Progress>(&t).ok())
+                .is_some_and(|p| p.finished)
     }
 }
 
@@ -167,22 +169,23 @@ fn build_trainer(s: &Scenario) -> Result<Trainer<ReachEnv>> {
 impl<'o> Run<'o> {
     /// Starts a new run of `scenario` in `dir` (created; must be empty or absent).
     pub fn create(scenario: Scenario, dir: &Path, observer: &'o mut dyn Observer) -> Result<Self> {
-        if dir.exists()
-            && std::fs::read_dir(dir)
-                .map_err(|e| ScenarioError::io(dir, e))?
-                .next()
-                .is_some()
-        {
+        if holds_files(dir, &dir.join("scenario.toml"))? {
             return Err(ScenarioError::output(
                 dir,
                 "the output folder is not empty (use --resume to continue a run there)",
             ));
         }
-        std::fs::create_dir_all(dir.join("checkpoints")).map_err(|e| ScenarioError::io(dir, e))?;
-        std::fs::create_dir_all(dir.join("recordings")).map_err(|e| ScenarioError::io(dir, e))?;
-        std::fs::create_dir_all(dir.join("figures")).map_err(|e| ScenarioError::io(dir, e))?;
-        let path = dir.join("scenario.toml");
-        std::fs::write(&path, scenario.to_toml()).map_err(|e| ScenarioError::io(&path, e))?;
+        // scenario.toml first, whole or not at all: once it exists, `--resume` can continue the run.
+        std::fs::create_dir_all(dir).map_err(|e| ScenarioError::io(dir, e))?;
+        write_atomic(&dir.join("scenario.toml"), scenario.to_toml().as_bytes())?;
+        Self::start(scenario, dir, observer)
+    }
+
+    /// A fresh run in `dir`, whose scenario.toml is written: the output folders and empty CSV files.
+    fn start(scenario: Scenario, dir: &Path, observer: &'o mut dyn Observer) -> Result<Self> {
+        for sub in ["checkpoints", "recordings", "figures"] {
+            std::fs::create_dir_all(dir.join(sub)).map_err(|e| ScenarioError::io(dir, e))?;
+        }
         let trainer = build_trainer(&scenario)?;
         Ok(Run {
             curve: CsvLog::create(&dir.join("learning_curve.csv"))?,
@@ -214,20 +217,19 @@ impl<'o> Run<'o> {
         };
         let scenario = Scenario::load(&dir.join("scenario.toml"))?;
         let latest = committed(&dir.join("checkpoints"));
-        if let Ok(saved) = std::fs::read_to_string(latest.join("scenario.toml")) {
-            let changed = changed_keys(&saved, &scenario.to_toml());
-            if !changed.is_empty() && !force {
-                return Err(bad(format!(
-                    "scenario.toml changed since the last checkpoint ({}); the results would mix settings \
-                     (--force continues with the new ones)",
-                    changed.join(", ")
-                )));
-            }
+        if !force {
+            refuse_edits(dir, &latest, &scenario.to_toml())?;
         }
         // The committed counters; runs from before atomic commits kept them beside the checkpoint.
-        let progress: Progress = read_json(&latest.join("progress.json"))
-            .or_else(|_| read_json(&dir.join("progress.json")))
-            .map_err(|e| bad(format!("no committed checkpoint to resume from ({e})")))?;
+        let progress: Progress = match read_json(&latest.join("progress.json")) {
+            Ok(p) => p,
+            Err(_) if !latest.exists() && !dir.join("progress.json").exists() => {
+                // Killed before the first commit: nothing was reached yet, so the run starts over.
+                return Self::start(scenario, dir, observer);
+            }
+            Err(_) => read_json(&dir.join("progress.json"))
+                .map_err(|e| bad(format!("no committed checkpoint to resume from ({e})")))?,
+        };
         let mut trainer = build_trainer(&scenario)?;
         restore_trainer(&latest, &mut trainer)?;
         Ok(Run {
@@ -279,8 +281,8 @@ impl<'o> Run<'o> {
         commit(&ck, |dir| {
             save_trainer(dir, trainer)?;
             // The settings this state was reached with: a resume refuses a scenario.toml edited since.
-            let path = dir.join("scenario.toml");
-            std::fs::write(&path, scenario.to_toml()).map_err(|e| ScenarioError::io(&path, e))?;
+            std::fs::write(dir.join("scenario.toml"), scenario.to_toml())
+                .map_err(|e| ScenarioError::io(&dir.join("scenario.toml"), e))?;
             write_json(&dir.join("progress.json"), progress)
         })?;
         // A copy where users (and `Progress::finished_in`) look; the resume reads the committed one.
@@ -309,9 +311,9 @@ impl<'o> Run<'o> {
             let path = self.dir.join("analysis.json");
             let _ = std::fs::write(&path, serde_json::json!({ "error": e.to_string() }).to_string());
         }
-        let summary = crate::summary::summarize(&self.scenario, &self.dir)?;
+        // The summary last: its presence marks a finished run (`Progress::finished_in`).
         crate::plots::draw_all(&self.scenario, &self.dir)?;
-        Ok(summary)
+        crate::summary::summarize(&self.scenario, &self.dir)
     }
 
     fn set_phase(&mut self, st: &StageSpec) -> Result<()> {
@@ -492,6 +494,42 @@ impl<'o> Run<'o> {
 }
 
 /// The dotted keys whose values differ between two TOML documents (both resolved scenarios).
+/// Whether `dir` exists and holds anything but what a start killed before `settings` (its scenario.toml)
+/// existed leaves behind: such a folder may be started in again.
+pub(crate) fn holds_files(dir: &Path, settings: &Path) -> Result<bool> {
+    if !dir.exists() {
+        return Ok(false);
+    }
+    let leftover = crate::commit::tmp_path(settings);
+    for e in std::fs::read_dir(dir).map_err(|e| ScenarioError::io(dir, e))? {
+        let e = e.map_err(|e| ScenarioError::io(dir, e))?;
+        if e.path() != leftover {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Refuses to continue the run in `dir` when its settings (`current`, as TOML) differ from those its
+/// committed checkpoint `latest` was reached with, naming the changed keys.
+pub(crate) fn refuse_edits(dir: &Path, latest: &Path, current: &str) -> Result<()> {
+    let Ok(saved) = std::fs::read_to_string(latest.join("scenario.toml")) else {
+        return Ok(());
+    };
+    let changed = changed_keys(&saved, current);
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(ScenarioError::Resume {
+        dir: dir.to_owned(),
+        reason: format!(
+            "scenario.toml changed since the last checkpoint ({}); the results would mix settings \
+             (--force continues with the new ones)",
+            changed.join(", ")
+        ),
+    })
+}
+
 pub(crate) fn changed_keys(a: &str, b: &str) -> Vec<String> {
     fn walk(prefix: &str, a: Option<&toml::Value>, b: Option<&toml::Value>, out: &mut Vec<String>) {
         match (a, b) {

@@ -229,12 +229,7 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
         warnings,
         wall_seconds: curve.last().map_or(0.0, |r| r.wall_seconds),
     };
-    let path = dir.join("summary.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&summary).expect("summary serialises"),
-    )
-    .map_err(|e| ScenarioError::io(&path, e))?;
+    crate::commit::write_json(&dir.join("summary.json"), &summary)?;
     Ok(summary)
 }
 

@@ -30,6 +30,7 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     reachlab::quiet_on_closed_pipe();
+    reachlab::agents::fix_kernel_threads();
     reachlab::exit_code(run())
 }
 

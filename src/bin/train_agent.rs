@@ -172,8 +172,13 @@ impl TaskObserver for Progress {
 }
 
 /// Trains a cognitive-task scenario into `out` (or resumes it there) and prints its table.
-fn run_task_scenario(s: &TaskScenario, out: &std::path::Path, progress: &mut Progress) -> anyhow::Result<()> {
-    let results = tasks::run_tasks(s, out, progress)?;
+fn run_task_scenario(
+    s: &TaskScenario,
+    out: &std::path::Path,
+    progress: &mut Progress,
+    force: bool,
+) -> anyhow::Result<()> {
+    let results = tasks::run_tasks_with(s, out, progress, force)?;
     if let Some(b) = progress.bar.take() {
         b.finish();
     }
@@ -206,7 +211,7 @@ fn run_sweep(args: &Args, file: &std::path::Path, progress: &mut Progress) -> an
                 tasks::run_tasks(s, &dir, progress)?;
             }
             AnyScenario::Reaching(s) => {
-                let run = if dir.join("progress.json").exists() {
+                let run = if dir.join("scenario.toml").exists() {
                     Run::resume(&dir, progress)?
                 } else {
                     Run::create(s.as_ref().clone(), &dir, progress)?
@@ -233,7 +238,14 @@ fn run_sweep(args: &Args, file: &std::path::Path, progress: &mut Progress) -> an
                 let st = std::process::Command::new("sbatch")
                     .arg("--parsable")
                     .arg(&script)
-                    .output()?;
+                    .output()
+                    .with_context(|| {
+                        format!(
+                            "could not run `sbatch` (is Slurm installed here, and on PATH?); the script is \
+                             written: submit {} from a login node, or use --dry-run",
+                            script.display()
+                        )
+                    })?;
                 if !st.status.success() {
                     bail!("sbatch failed: {}", String::from_utf8_lossy(&st.stderr));
                 }
@@ -281,6 +293,7 @@ fn run_sweep(args: &Args, file: &std::path::Path, progress: &mut Progress) -> an
 
 fn main() -> std::process::ExitCode {
     reachlab::quiet_on_closed_pipe();
+    reachlab::agents::fix_kernel_threads();
     reachlab::exit_code(run())
 }
 
@@ -326,7 +339,7 @@ fn run() -> anyhow::Result<()> {
     // A comparison scenario runs every arm × seed (resuming finished and unfinished ones alike).
     let resumed = match &args.resume {
         Some(dir) => match AnyScenario::load(&dir.join("scenario.toml"))? {
-            AnyScenario::Tasks(s) => return run_task_scenario(&s, dir, &mut progress),
+            AnyScenario::Tasks(s) => return run_task_scenario(&s, dir, &mut progress, args.force),
             AnyScenario::Reaching(s) => Some(*s),
         },
         None => None,
@@ -359,7 +372,7 @@ fn run() -> anyhow::Result<()> {
                     let t = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
                     PathBuf::from("runs").join(format!("{}-{t}", s.name))
                 });
-                return run_task_scenario(&s, &out, &mut progress);
+                return run_task_scenario(&s, &out, &mut progress, false);
             }
         };
         if args.quick {

@@ -247,7 +247,40 @@ impl TaskScenario {
                 .validate()
                 .map_err(|e| bad(&format!("arm[{i}].core"), e.to_string()))?;
         }
-        Ok(())
+        crate::memory::check(file, &self.memory_needs()?, crate::memory::available())
+    }
+
+    /// What the run's largest buffers take (see [`crate::memory`]), with the longest trial of one drawn
+    /// per task.
+    pub fn memory_needs(&self) -> Result<Vec<crate::memory::Need>> {
+        use crate::memory::Need;
+        let set = self.tasks.task_set().map_err(|e| ScenarioError::Invalid {
+            file: "<scenario>".into(),
+            key: "tasks".into(),
+            reason: e.to_string(),
+        })?;
+        let mut rng = reachlab_envs::seeding::rng_from_seed(self.seed);
+        let steps = (0..set.tasks().len())
+            .map(|i| set.trial_of(i, &mut rng).steps)
+            .max()
+            .unwrap_or(1);
+        let hidden = self.arm_list().iter().map(|a| a.core.hidden).max().unwrap_or(0);
+        let t = &self.training;
+        Ok(vec![
+            Need::rollout(
+                t.batch_size,
+                steps,
+                hidden,
+                "training.batch_size × trial steps × policy.core.hidden",
+            ),
+            Need::recording(
+                t.eval_trials_per_task * set.tasks().len(),
+                steps,
+                hidden,
+                "training.eval_trials_per_task × tasks × trial steps × policy.core.hidden",
+            ),
+            Need::weights(hidden, "policy.core.hidden"),
+        ])
     }
 
     /// The reduced version `--quick` runs: a small network, a few steps.

@@ -14,4 +14,4 @@ pub mod report;
 pub mod run;
 
 pub use config::{Arm, BatchMode, TaskAnalysis, TaskScenario, TaskTraining, TasksSpec};
-pub use run::{run_tasks, QuietTasks, TaskCurveRow, TaskObserver, UnitResult};
+pub use run::{run_tasks, run_tasks_with, QuietTasks, TaskCurveRow, TaskObserver, UnitResult};

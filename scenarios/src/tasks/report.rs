@@ -142,8 +142,9 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
 
 /// Writes `results.csv`, `results.md` and the learning-curve figure.
 pub fn write_report(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> Result<()> {
+    // results.csv last and whole: its presence marks a finished task run (`sweep::finished_in`).
     let path = dir.join("results.csv");
-    let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
+    let mut w = csv::Writer::from_writer(Vec::new());
     for r in results {
         let f = r.analysis.fixed_points.as_ref();
         w.serialize(ResultRow {
@@ -160,7 +161,9 @@ pub fn write_report(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> Res
         })
         .map_err(|e| ScenarioError::output(&path, e))?;
     }
-    w.flush().map_err(|e| ScenarioError::io(&path, e))?;
+    let table = w
+        .into_inner()
+        .map_err(|e| ScenarioError::output(&path, e.to_string()))?;
     let md = dir.join("results.md");
     std::fs::write(&md, markdown(s, dir, results)).map_err(|e| ScenarioError::io(&md, e))?;
     // Curves: the mean over tasks for every unit.
@@ -188,7 +191,8 @@ pub fn write_report(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> Res
         .map_err(|e| ScenarioError::output(&png, e))?;
     let svg = figs.join("task_curves.svg");
     curves(SVGBackend::new(&svg, (900, 550)).into_drawing_area(), s, &series)
-        .map_err(|e| ScenarioError::output(&svg, e))
+        .map_err(|e| ScenarioError::output(&svg, e))?;
+    crate::commit::write_atomic(&path, &table)
 }
 
 fn curves<DB: DrawingBackend>(

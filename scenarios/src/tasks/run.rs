@@ -142,9 +142,12 @@ impl Unit<'_> {
         };
         self.progress.curve_rows = self.curve.rows();
         self.progress.wall_seconds = self.wall();
-        let (trainer, progress) = (&self.trainer, &self.progress);
+        let (trainer, progress, settings) = (&self.trainer, &self.progress, self.s.to_toml());
         commit(&self.dir.join("checkpoints"), |dir| {
             save_checkpoint(dir, trainer.policy(), state)?;
+            // The settings this state was reached with: a resume refuses a scenario.toml edited since.
+            std::fs::write(dir.join("scenario.toml"), &settings)
+                .map_err(|e| ScenarioError::io(&dir.join("scenario.toml"), e))?;
             let opt_path = dir.join("optimizer.safetensors");
             candle_core::safetensors::save(&trainer.optimizer().state()?, &opt_path)
                 .map_err(|e| ScenarioError::output(&opt_path, e))?;
@@ -269,7 +272,11 @@ fn run_unit(
     dir: &Path,
     root: &Path,
     observer: &mut dyn TaskObserver,
+    force: bool,
 ) -> Result<UnitResult> {
+    if !force {
+        crate::run::refuse_edits(dir, &committed(&dir.join("checkpoints")), &s.to_toml())?;
+    }
     let result_path = dir.join("result.json");
     if let Ok(text) = std::fs::read_to_string(&result_path) {
         return serde_json::from_str(&text).map_err(|e| ScenarioError::output(&result_path, e));
@@ -373,10 +380,26 @@ pub fn reanalyse(dir: &Path) -> Result<Vec<UnitResult>> {
 }
 
 /// Runs every arm × seed of `s` into `dir` (skipping finished units, resuming a killed one), then
-/// writes `results.csv`, `results.md` and the figures. `dir` must be empty or a run of the same scenario.
+/// writes `results.csv`, `results.md` and the figures. `dir` must be empty or a run of the same scenario;
+/// a unit whose checkpoint was reached with other settings is refused (see [`run_tasks_with`]).
 pub fn run_tasks(s: &TaskScenario, dir: &Path, observer: &mut dyn TaskObserver) -> Result<Vec<UnitResult>> {
-    std::fs::create_dir_all(dir.join("figures")).map_err(|e| ScenarioError::io(dir, e))?;
+    run_tasks_with(s, dir, observer, false)
+}
+
+/// As [`run_tasks`]; with `force`, units checkpointed under other settings continue with `s`'s.
+pub fn run_tasks_with(
+    s: &TaskScenario,
+    dir: &Path,
+    observer: &mut dyn TaskObserver,
+    force: bool,
+) -> Result<Vec<UnitResult>> {
     let spath = dir.join("scenario.toml");
+    if !spath.exists() && crate::run::holds_files(dir, &spath)? {
+        return Err(ScenarioError::output(
+            dir,
+            "the output folder is not empty and holds no run of this scenario (choose another --out)",
+        ));
+    }
     match std::fs::read_to_string(&spath) {
         Ok(text) => {
             let old = TaskScenario::from_toml(&text, &spath)?;
@@ -387,13 +410,18 @@ pub fn run_tasks(s: &TaskScenario, dir: &Path, observer: &mut dyn TaskObserver) 
                 });
             }
         }
-        Err(_) => std::fs::write(&spath, s.to_toml()).map_err(|e| ScenarioError::io(&spath, e))?,
+        Err(_) => {
+            // scenario.toml first, whole or not at all: once it exists, `--resume` can continue the run.
+            std::fs::create_dir_all(dir).map_err(|e| ScenarioError::io(dir, e))?;
+            crate::commit::write_atomic(&spath, s.to_toml().as_bytes())?;
+        }
     }
+    std::fs::create_dir_all(dir.join("figures")).map_err(|e| ScenarioError::io(dir, e))?;
     let mut results = Vec::new();
     for arm in s.arm_list() {
         for seed in s.seed_list() {
             let d = unit_dir(s, dir, &arm.name, seed);
-            results.push(run_unit(s, &arm, seed, &d, dir, observer)?);
+            results.push(run_unit(s, &arm, seed, &d, dir, observer, force)?);
         }
     }
     super::report::write_report(s, dir, &results)?;
