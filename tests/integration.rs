@@ -3,6 +3,7 @@
 
 mod custom_agent;
 mod fault_injection;
+mod fuzz;
 mod ppo_reach;
 mod sweep;
 mod tasks;

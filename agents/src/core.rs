@@ -117,18 +117,16 @@ impl CoreConfig {
                 format!("{} is not in (0, 1]", self.alpha),
             ));
         }
-        if !(self.input_scale >= 0.0 && self.input_scale.is_finite()) {
-            return Err(AgentError::config("core.input_scale", "must be finite and ≥ 0"));
-        }
-        if !(self.sigma_rec >= 0.0 && self.sigma_rec.is_finite()) {
-            return Err(AgentError::config("core.sigma_rec", "must be finite and ≥ 0"));
-        }
-        // Checked whatever the kind: a NaN here would reach checkpoint.json as `null` and fail the resume.
-        if !(self.gain.is_finite() && self.gain >= 0.0) {
-            return Err(AgentError::config(
-                "core.gain",
-                format!("{} must be finite and ≥ 0", self.gain),
-            ));
+        // Bounded far above any useful value: 1e300 passed as "finite" and made infinite weights. Checked
+        // whatever the kind: a NaN here would reach checkpoint.json as `null` and fail the resume.
+        for (key, v, max) in [
+            ("core.input_scale", self.input_scale, 1e4),
+            ("core.sigma_rec", self.sigma_rec, 100.0),
+            ("core.gain", self.gain, 100.0),
+        ] {
+            if !(v.is_finite() && (0.0..=max).contains(&v)) {
+                return Err(AgentError::config(key, format!("{v} is not in [0, {max}]")));
+            }
         }
         if !(self.density > 0.0 && self.density <= 1.0) {
             return Err(AgentError::config(

@@ -52,6 +52,23 @@ impl Params {
         self.vars.get(name)
     }
 
+    /// The name of the first variable holding a NaN or an infinity (a diverged update), if any.
+    pub fn first_non_finite(&self) -> Result<Option<&str>> {
+        for (name, v) in &self.vars {
+            // The sum of |x| is finite exactly when every element is (short of values near f32::MAX).
+            let s = v
+                .as_tensor()
+                .abs()?
+                .sum_all()?
+                .to_dtype(DType::F64)?
+                .to_scalar::<f64>()?;
+            if !s.is_finite() {
+                return Ok(Some(name.as_str()));
+            }
+        }
+        Ok(None)
+    }
+
     /// Number of trainable scalars.
     pub fn count(&self) -> usize {
         self.vars.values().map(|v| v.elem_count()).sum()
@@ -103,5 +120,23 @@ impl Params {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nan_or_an_infinity_in_any_variable_is_found() {
+        let mut p = Params::new(DType::F32, Device::Cpu);
+        let var = |v: &[f32]| Var::from_tensor(&Tensor::new(v, &Device::Cpu).unwrap()).unwrap();
+        p.insert("a".into(), var(&[1.0, -2.0, 3e30]));
+        p.insert("b".into(), var(&[0.0; 4]));
+        assert_eq!(p.first_non_finite().unwrap(), None);
+        p.insert("b".into(), var(&[0.0, f32::NAN, 0.0, 0.0]));
+        assert_eq!(p.first_non_finite().unwrap(), Some("b"));
+        p.insert("b".into(), var(&[0.0, 0.0, f32::NEG_INFINITY, 0.0]));
+        assert_eq!(p.first_non_finite().unwrap(), Some("b"));
     }
 }

@@ -48,6 +48,36 @@ impl Default for PolicyConfig {
     }
 }
 
+impl PolicyConfig {
+    /// Largest initial scale accepted (a standard deviation of 100 already saturates every unit).
+    pub const MAX_INIT_STD: f64 = 100.0;
+
+    /// Checks the core and the initial scales (finite, ≥ 0, at most [`Self::MAX_INIT_STD`]): a scale of
+    /// 1e300 made infinite weights that trained into NaN.
+    pub fn validate(&self) -> Result<()> {
+        self.core.validate()?;
+        for (key, v) in [
+            ("policy.init_action_std", self.init_action_std),
+            ("policy.action_mean_init_std", self.action_mean_init_std),
+            ("policy.value_init_std", self.value_init_std),
+        ] {
+            if !(v.is_finite() && (0.0..=Self::MAX_INIT_STD).contains(&v)) {
+                return Err(AgentError::config(
+                    key,
+                    format!("{v} is not in [0, {}]", Self::MAX_INIT_STD),
+                ));
+            }
+        }
+        if self.init_action_std == 0.0 {
+            return Err(AgentError::config(
+                "policy.init_action_std",
+                "must be > 0 (a Gaussian policy needs exploration noise)",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The distribution the action head parameterises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

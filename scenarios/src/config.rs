@@ -347,7 +347,6 @@ impl Scenario {
         }
         reachlab_envs::reach::ReachEnv::new(self.env.clone()).map_err(|e| bad("env".into(), e.to_string()))?;
         self.policy
-            .core
             .validate()
             .map_err(|e| bad("policy".into(), e.to_string()))?;
         self.train.validate().map_err(|e| bad("train".into(), e.to_string()))?;

@@ -38,6 +38,14 @@ pub enum ScenarioError {
     /// The observer asked to stop; the run can be resumed.
     #[error("interrupted; `train_agent --resume {}` continues the run", dir.display())]
     Interrupted { dir: PathBuf },
+    /// An update made the weights non-finite; the last checkpoint before it is kept.
+    #[error(
+        "training diverged in {}: `{param}` holds NaN or infinity after update {update}; the settings \
+         (learning rate, noise, gains, initial scales) are too large for this network; the last \
+         checkpoint before it is kept",
+        dir.display()
+    )]
+    Diverged { dir: PathBuf, update: usize, param: String },
     #[error(transparent)]
     Agent(#[from] AgentError),
     #[error(transparent)]

@@ -344,6 +344,13 @@ impl<'o> Run<'o> {
                 }
                 Method::PlantBptt => self.plant_bptt_update(st)?,
             };
+            if let Some(param) = self.trainer.policy().params().first_non_finite()? {
+                return Err(ScenarioError::Diverged {
+                    dir: self.dir.clone(),
+                    update: row.update,
+                    param: param.to_string(),
+                });
+            }
             self.curve.write(&row)?;
             self.observer.updated(&row);
             if st.stop_at_success > 0.0 {

@@ -77,20 +77,21 @@ impl Conventions {
 
     pub(crate) fn validate(&self) -> crate::Result<()> {
         let bad = |key: &str, reason: &str| Err(crate::EnvError::config(format!("tasks.conventions.{key}"), reason));
-        if !(self.dt_ms > 0.0 && self.dt_ms.is_finite()) {
-            return bad("dt_ms", "must be finite and > 0");
+        if !(self.dt_ms > 0.0 && self.dt_ms <= 1e4) {
+            return bad("dt_ms", "must be in (0, 10000] ms");
         }
         if self.n_ring < 2 {
             return bad("n_ring", "must be at least 2");
         }
-        if !(self.sigma_x >= 0.0 && self.sigma_x.is_finite()) {
-            return bad("sigma_x", "must be finite and >= 0");
+        // Yang et al. use 0.01; 1e300 passed as finite and trained the network into NaN.
+        if !(self.sigma_x >= 0.0 && self.sigma_x <= 100.0) {
+            return bad("sigma_x", "must be in [0, 100]");
         }
         if !(self.alpha > 0.0 && self.alpha <= 1.0) {
             return bad("alpha", "must be in (0, 1]");
         }
-        if !self.omega.is_finite() {
-            return bad("omega", "must be finite");
+        if !(self.omega.is_finite() && self.omega.abs() <= 1e3) {
+            return bad("omega", "must be in [-1000, 1000]");
         }
         Ok(())
     }

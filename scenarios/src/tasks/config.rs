@@ -235,6 +235,7 @@ impl TaskScenario {
         if !(0.0..=1.0).contains(&t.mean_criterion) {
             return Err(bad("training.mean_criterion", "must be in [0, 1]".into()));
         }
+        self.policy.validate().map_err(|e| bad("policy", e.to_string()))?;
         let mut names = std::collections::HashSet::new();
         for (i, arm) in self.arm_list().iter().enumerate() {
             if !is_folder_name(&arm.name) || !names.insert(arm.name.clone()) {

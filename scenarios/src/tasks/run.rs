@@ -227,6 +227,13 @@ impl Unit<'_> {
             loss_sum += self.trainer.step(&to_supervised(&b)?)?;
             n += 1;
             self.progress.update += 1;
+            if let Some(param) = self.trainer.policy().params().first_non_finite()? {
+                return Err(ScenarioError::Diverged {
+                    dir: self.dir.clone(),
+                    update: self.progress.update,
+                    param: param.to_string(),
+                });
+            }
             if self.progress.update.is_multiple_of(t.eval_every) || self.progress.update == t.updates {
                 self.evaluate(loss_sum / n.max(1) as f64, observer)?;
                 (loss_sum, n) = (0.0, 0);
