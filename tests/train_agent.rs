@@ -285,7 +285,9 @@ fn a_scenario_typo_names_the_key_the_line_and_a_suggestion() {
 fn the_comparison_scenario_runs_every_arm_and_seed() {
     let scenario = builtin::resolve("curl_field_compare").unwrap().quick();
     let dir = tmp("compare");
-    let rows = reachlab::scenarios::compare::run_compare(&scenario, &dir, &mut reachlab::scenarios::Silent).unwrap();
+    let silent = |_: &str| -> Box<dyn reachlab::scenarios::Observer + Send> { Box::new(reachlab::scenarios::Silent) };
+    let rows = reachlab::scenarios::compare::run_compare(&scenario, &dir, 1, &mut reachlab::scenarios::Silent, &silent)
+        .unwrap();
     // 4 arms × 5 measures, each over 2 seeds (quick keeps the first two).
     assert_eq!(rows.len(), 20);
     assert!(rows.iter().all(|r| r.values.len() == 2));
@@ -307,7 +309,68 @@ fn the_comparison_scenario_runs_every_arm_and_seed() {
     assert_eq!(meta("pretrained")["obs_dim"], 8);
     let csv = std::fs::read_to_string(dir.join("comparison.csv")).unwrap();
     assert_eq!(csv.lines().count(), 21);
+    // The findings per arm, and θ_LW of each arm against the first.
+    let md = std::fs::read_to_string(dir.join("findings.md")).unwrap();
+    assert!(
+        md.contains("**arm `k_input_only`**") && md.contains("θ_LW against the first arm"),
+        "{md}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--seeds N --jobs 2`: seeds run concurrently on threads give the same runs as one at a time, and the
+/// findings over seeds are written; a second call skips the finished seeds.
+#[test]
+fn seeds_run_concurrently_give_the_same_runs_and_their_findings() {
+    let run = |jobs: &str, out: &Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+            .args([
+                "--scenario",
+                "curl_field",
+                "--quick",
+                "--seeds",
+                "3",
+                "--jobs",
+                jobs,
+                "--quiet",
+                "--out",
+            ])
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let (one, two) = (tmp("seeds-1"), tmp("seeds-2"));
+    run("1", &one);
+    run("2", &two);
+    for seed in 0..3 {
+        let sub = format!("scenario/seed-{seed}");
+        assert_eq!(
+            curve_without_timing(&one.join(&sub)),
+            curve_without_timing(&two.join(&sub)),
+            "seed {seed}"
+        );
+        let w = |d: &Path| std::fs::read(d.join(&sub).join("checkpoints/latest/weights.safetensors")).unwrap();
+        assert_eq!(w(&one), w(&two), "seed {seed}");
+    }
+    let seeds = std::fs::read_to_string(two.join("seeds.csv")).unwrap();
+    assert_eq!(seeds.lines().count(), 4, "{seeds}");
+    let md = std::fs::read_to_string(two.join("findings.md")).unwrap();
+    assert!(
+        md.contains("| 6 |") && md.contains("(3)") && md.contains("--seeds 3"),
+        "{md}"
+    );
+    // Again: every seed has finished, nothing is rerun, the findings are the same.
+    let before = std::fs::read_to_string(two.join("scenario/seed-1/learning_curve.csv")).unwrap();
+    run("2", &two);
+    assert_eq!(
+        before,
+        std::fs::read_to_string(two.join("scenario/seed-1/learning_curve.csv")).unwrap()
+    );
+    assert_eq!(md, std::fs::read_to_string(two.join("findings.md")).unwrap());
+    let _ = std::fs::remove_dir_all(&one);
+    let _ = std::fs::remove_dir_all(&two);
 }
 
 #[test]

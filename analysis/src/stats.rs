@@ -3,7 +3,9 @@
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use crate::error::{AnalysisError, Result};
 
@@ -28,6 +30,55 @@ pub fn mean_sem(x: &[f64]) -> MeanSem {
         0.0
     };
     MeanSem { mean, sem, n }
+}
+
+/// A mean over independent units (seeds) with its confidence interval from Student's t, and the values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeanCi {
+    /// Number of finite values (NaN values, e.g. a measure a seed could not give, are left out).
+    pub n: usize,
+    pub mean: f64,
+    /// Sample standard deviation (n − 1).
+    pub sd: f64,
+    pub sem: f64,
+    /// Confidence level of the interval (0.95).
+    pub level: f64,
+    /// mean ± t_{(1+level)/2, n−1}·sem; NaN for fewer than 2 values.
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Every value, in the order given (NaN included).
+    pub values: Vec<f64>,
+}
+
+/// Mean and `level` confidence interval of the finite values of `x`.
+pub fn mean_ci(x: &[f64], level: f64) -> MeanCi {
+    let finite: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
+    let n = finite.len();
+    let ms = mean_sem(&finite);
+    let mean = if n == 0 { f64::NAN } else { ms.mean };
+    let sd = ms.sem * (n as f64).sqrt();
+    let half = if n > 1 {
+        student_t_quantile(0.5 + level / 2.0, (n - 1) as f64) * ms.sem
+    } else {
+        f64::NAN
+    };
+    MeanCi {
+        n,
+        mean,
+        sd: if n > 1 { sd } else { f64::NAN },
+        sem: if n > 1 { ms.sem } else { f64::NAN },
+        level,
+        ci_low: mean - half,
+        ci_high: mean + half,
+        values: x.to_vec(),
+    }
+}
+
+/// One-sample t-test of the finite values of `x` against `mu`: `(mean − mu, t, two-sided p)`.
+pub fn one_sample_t_test(x: &[f64], mu: f64) -> Result<(f64, f64, f64)> {
+    let d: Vec<f64> = x.iter().filter(|v| v.is_finite()).map(|v| v - mu).collect();
+    let zeros = vec![0.0; d.len()];
+    paired_t_test(&d, &zeros)
 }
 
 /// A least-squares line `y = slope·x + intercept`.
@@ -163,8 +214,15 @@ pub fn rank_sum_test(a: &[f64], b: &[f64]) -> Result<(f64, f64)> {
         }
         return Ok((observed, extreme as f64 / count as f64));
     }
+    // Normal approximation with the tie correction of the variance.
     let n = (na + nb) as f64;
-    let sd = ((na * nb) as f64 * (n + 1.0) / 12.0).sqrt();
+    let mut sorted = all.clone();
+    sorted.sort_by(f64::total_cmp);
+    let ties: f64 = sorted
+        .chunk_by(|a, b| a == b)
+        .map(|g| (g.len() as f64).powi(3) - g.len() as f64)
+        .sum();
+    let sd = ((na * nb) as f64 / 12.0 * ((n + 1.0) - ties / (n * (n - 1.0)))).sqrt();
     let z = (observed - mean_u).abs() / sd;
     Ok((observed, (2.0 * normal_sf(z)).min(1.0)))
 }
@@ -222,113 +280,25 @@ fn next_combination(idx: &mut [usize], n: usize) -> bool {
     false
 }
 
-/// Upper tail of the standard normal, via erfc (Numerical Recipes' Chebyshev fit, |error| < 1.2e-7).
+/// Upper tail of the standard normal, P(Z > z).
 pub fn normal_sf(z: f64) -> f64 {
-    0.5 * erfc(z / std::f64::consts::SQRT_2)
+    Normal::standard().sf(z)
 }
 
-fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let r = t * poly.exp();
-    if x >= 0.0 {
-        r
-    } else {
-        2.0 - r
-    }
-}
-
-/// Two-sided p-value of Student's t with `df` degrees of freedom: I_{df/(df+t²)}(df/2, 1/2).
+/// Two-sided p-value of Student's t with `df` degrees of freedom, P(|T| ≥ |t|).
 pub fn student_t_two_sided_p(t: f64, df: f64) -> f64 {
     if !t.is_finite() {
         return 0.0;
     }
-    regularized_incomplete_beta(df / (df + t * t), 0.5 * df, 0.5)
-}
-
-/// I_x(a, b) by the continued fraction of Numerical Recipes (`betai`/`betacf`).
-fn regularized_incomplete_beta(x: f64, a: f64, b: f64) -> f64 {
-    if x <= 0.0 {
-        return 0.0;
-    }
-    if x >= 1.0 {
-        return 1.0;
-    }
-    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
-    let front = ln_front.exp();
-    if x < (a + 1.0) / (a + b + 2.0) {
-        front * beta_cf(x, a, b) / a
-    } else {
-        1.0 - front * beta_cf(1.0 - x, b, a) / b
+    match StudentsT::new(0.0, 1.0, df) {
+        Ok(d) => (2.0 * d.sf(t.abs())).min(1.0),
+        Err(_) => f64::NAN,
     }
 }
 
-fn beta_cf(x: f64, a: f64, b: f64) -> f64 {
-    const TINY: f64 = 1e-300;
-    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
-    let mut c = 1.0;
-    let mut d = 1.0 - qab * x / qap;
-    if d.abs() < TINY {
-        d = TINY;
-    }
-    d = 1.0 / d;
-    let mut h = d;
-    for m in 1..300 {
-        let m = f64::from(m);
-        let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        d = if d.abs() < TINY { TINY } else { d };
-        c = 1.0 + aa / c;
-        c = if c.abs() < TINY { TINY } else { c };
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        d = if d.abs() < TINY { TINY } else { d };
-        c = 1.0 + aa / c;
-        c = if c.abs() < TINY { TINY } else { c };
-        d = 1.0 / d;
-        let del = d * c;
-        h *= del;
-        if (del - 1.0).abs() < 1e-15 {
-            break;
-        }
-    }
-    h
-}
-
-/// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; relative error ~1e-15).
-fn ln_gamma(x: f64) -> f64 {
-    const G: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        let pi = std::f64::consts::PI;
-        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let mut a = G[0];
-    let t = x + 7.5;
-    for (i, g) in G.iter().enumerate().skip(1) {
-        a += g / (x + i as f64);
-    }
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+/// The `q` quantile of Student's t with `df` degrees of freedom (NaN for df ≤ 0).
+pub fn student_t_quantile(q: f64, df: f64) -> f64 {
+    StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |d| d.inverse_cdf(q))
 }
 
 #[cfg(test)]
@@ -336,14 +306,32 @@ mod tests {
     use super::*;
 
     /// Reference values from scipy 1.x: `scipy.stats.t.sf(2.0, 10) * 2`, `t.sf(1.0, 1) * 2` (= 0.5),
-    /// `norm.sf(1.96)`.
+    /// `norm.sf(1.96)`, now computed by statrs.
     #[test]
     fn distribution_tails_match_reference_values() {
         assert!((student_t_two_sided_p(2.0, 10.0) - 0.073_388_034_770_740_7).abs() < 1e-9);
         assert!((student_t_two_sided_p(1.0, 1.0) - 0.5).abs() < 1e-12);
         assert!((student_t_two_sided_p(0.0, 5.0) - 1.0).abs() < 1e-12);
-        assert!((normal_sf(1.96) - 0.024_997_895_148_220_435).abs() < 2e-7);
-        assert!((ln_gamma(5.0) - 24f64.ln()).abs() < 1e-13);
+        assert!((normal_sf(1.96) - 0.024_997_895_148_220_435).abs() < 1e-9);
+        // t_{0.975, 7} = 2.3646242515927844 (t tables; the 95 % interval of 8 seeds).
+        assert!((student_t_quantile(0.975, 7.0) - 2.364_624_251_592_784_4).abs() < 1e-9);
+    }
+
+    #[test]
+    fn mean_ci_and_one_sample_t_match_hand_values() {
+        // x = [1, 2, 3, 4, 5, 6, 7, 8] (+ a NaN left out): mean 4.5, sd √6 = 2.449489742783178,
+        // sem = sd/√8 = 0.8660254, 4.5 ± 2.3646243 · 0.8660254 = (2.4521753, 6.5478247).
+        let c = mean_ci(&[1.0, 2.0, 3.0, 4.0, f64::NAN, 5.0, 6.0, 7.0, 8.0], 0.95);
+        assert_eq!((c.n, c.values.len()), (8, 9));
+        assert!((c.mean - 4.5).abs() < 1e-12 && (c.sd - 2.449_489_742_783_178).abs() < 1e-12);
+        assert!((c.ci_low - 2.452_175_327_7).abs() < 1e-9 && (c.ci_high - 6.547_824_672_3).abs() < 1e-9);
+        let one = mean_ci(&[3.0], 0.95);
+        assert!(one.mean == 3.0 && one.ci_low.is_nan());
+        // Against 2: t = 2.5/0.8660254 = 2.886751345948129; p = 2∫_t^∞ of the t(7) density = 0.0234246
+        // (Simpson's rule, 2e5 intervals).
+        let (d, t, p) = one_sample_t_test(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], 2.0).unwrap();
+        assert!((d - 2.5).abs() < 1e-12 && (t - 2.886_751_345_948_129).abs() < 1e-12);
+        assert!((p - 0.023_424_636).abs() < 1e-7, "{p}");
     }
 
     #[test]
@@ -354,6 +342,25 @@ mod tests {
         assert!((p - 0.1).abs() < 1e-12);
         let (_, p) = rank_sum_test(&[1.0, 4.0, 5.0], &[2.0, 3.0, 6.0]).unwrap();
         assert!(p > 0.5);
+    }
+
+    #[test]
+    fn large_rank_sums_use_the_normal_approximation() {
+        // 20 vs 20, separated: U = 0, mean 200, sd = √(20·20·41/12) = 36.968, z = 5.410,
+        // p = 2·P(Z > 5.410) = 6.30e-8. The pooled near/far test of 8 seeds × 3 targets is this size.
+        let a: Vec<f64> = (0..20).map(f64::from).collect();
+        let b: Vec<f64> = (20..40).map(f64::from).collect();
+        let (u, p) = rank_sum_test(&a, &b).unwrap();
+        let z = 200.0 / (20.0f64 * 20.0 * 41.0 / 12.0).sqrt();
+        assert_eq!(u, 0.0);
+        assert!(
+            (p - 2.0 * normal_sf(z)).abs() < 1e-15 && (p - 6.30e-8).abs() < 1e-9,
+            "{p}"
+        );
+        // Interleaved groups: U = 190, z = 10/36.968 = 0.27, p = 0.787.
+        let c: Vec<f64> = (0..40).filter(|i| i % 2 == 0).map(f64::from).collect();
+        let d: Vec<f64> = (0..40).filter(|i| i % 2 == 1).map(f64::from).collect();
+        assert!((rank_sum_test(&c, &d).unwrap().1 - 0.7868).abs() < 1e-3);
     }
 
     #[test]

@@ -1,18 +1,21 @@
-//! Comparison scenarios: the same phases for several arms (how the agent was pretrained) and seeds, then a
-//! table of the headline measures, mean ± s.e.m. over seeds, each arm tested against the first with a
-//! paired t-test (seeds paired).
+//! Multi-seed and comparison scenarios: the same phases for several seeds, and optionally several arms (how
+//! the agent was pretrained), then the findings over seeds ([`crate::findings`]: mean [95 % CI], per-seed
+//! values, tests, verdicts) and a table of the headline measures, each arm tested against the first with
+//! a paired t-test (seeds paired). Units (arm × seed) run `jobs` at a time on threads.
 //!
 //! The 2×2 design of the RL paper's reviewers: prior experience of random curl fields (yes/no) × the
 //! field-strength input k during pretraining (yes/no); k is 0 in every test phase.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use reachlab_analysis::stats::{mean_sem, paired_t_test};
 use reachlab_envs::reach::FieldSpec;
 use serde::{Deserialize, Serialize};
 
+use crate::commit::write_atomic;
 use crate::config::Scenario;
 use crate::error::{Result, ScenarioError};
+use crate::findings::{Finding, SeedMeasures};
 use crate::run::{Observer, Progress, Run};
 
 /// The `[compare]` table of a scenario file.
@@ -21,9 +24,33 @@ use crate::run::{Observer, Progress, Run};
 pub struct CompareSpec {
     /// Seeds; every arm runs every seed (paired by seed in the tests).
     pub seeds: Vec<u64>,
-    /// The arms (`[[compare.arm]]`); the first is the reference of the paired tests.
-    #[serde(rename = "arm")]
+    /// The arms (`[[compare.arm]]`); the first is the reference of the paired tests. None: one arm,
+    /// `scenario`, that runs the scenario as it is (a multi-seed experiment).
+    #[serde(rename = "arm", default, skip_serializing_if = "Vec::is_empty")]
     pub arms: Vec<Arm>,
+}
+
+impl CompareSpec {
+    /// The arms, or the one arm that runs the scenario unchanged.
+    pub fn arm_list(&self) -> Vec<Arm> {
+        if self.arms.is_empty() {
+            vec![Arm {
+                name: "scenario".into(),
+                pretraining_field: None,
+                field_input: None,
+            }]
+        } else {
+            self.arms.clone()
+        }
+    }
+
+    /// `n` seeds 0..n, one arm.
+    pub fn seeds(n: u64) -> Self {
+        CompareSpec {
+            seeds: (0..n).collect(),
+            arms: Vec::new(),
+        }
+    }
 }
 
 /// One arm: how pretraining differs from the scenario's.
@@ -32,10 +59,13 @@ pub struct CompareSpec {
 pub struct Arm {
     pub name: String,
     /// The field during pretraining (`{ kind = "null" }` for a naive agent, `{ kind = "random_curl",
-    /// b_max = 15.0 }` for prior experience).
-    pub pretraining_field: FieldSpec,
-    /// Give the network the k input (and show k during pretraining); k = 0 in the test phases.
-    pub field_input: bool,
+    /// b_max = 15.0 }` for prior experience); absent: the scenario's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretraining_field: Option<FieldSpec>,
+    /// Give the network the k input (and show k during pretraining); k = 0 in the test phases. Absent:
+    /// the scenario's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_input: Option<bool>,
 }
 
 impl Arm {
@@ -45,11 +75,15 @@ impl Arm {
         s.compare = None;
         s.name = format!("{}-{}-seed{seed}", base.name, self.name);
         s.seed = seed;
-        s.pretraining.field = self.pretraining_field.clone();
-        s.env.observation.field_input = self.field_input;
-        s.pretraining.show_field_input = self.field_input;
-        for p in &mut s.phases {
-            p.show_field_input = false;
+        if let Some(f) = &self.pretraining_field {
+            s.pretraining.field = f.clone();
+        }
+        if let Some(k) = self.field_input {
+            s.env.observation.field_input = k;
+            s.pretraining.show_field_input = k;
+            for p in &mut s.phases {
+                p.show_field_input = false;
+            }
         }
         s
     }
@@ -98,9 +132,20 @@ pub fn measures(dir: &Path) -> Result<[f64; 5]> {
     ])
 }
 
-/// Runs (or resumes) every arm × seed of `base` under `dir/<arm>/seed-<seed>/`, then writes
-/// `comparison.json` and `comparison.csv` and returns the table.
-pub fn run_compare(base: &Scenario, dir: &Path, observer: &mut dyn Observer) -> Result<Vec<ArmMeasure>> {
+/// Makes the observer of one unit that runs on a worker thread (its label: `<arm>/seed-<n>`).
+pub type UnitObservers<'a> = &'a (dyn Fn(&str) -> Box<dyn Observer + Send> + Sync);
+
+/// Runs (or resumes) every arm × seed of `base` under `dir/<arm>/seed-<seed>/`, `jobs` units at a time
+/// (each on a thread with its share of the rollout threads; `observer` follows a lone job, `unit_observer`
+/// makes one per unit otherwise), skipping finished units; then writes `comparison.{json,csv}`, the
+/// findings (`findings.{json,md}`, `seeds.csv`) and returns the comparison table.
+pub fn run_compare(
+    base: &Scenario,
+    dir: &Path,
+    jobs: usize,
+    observer: &mut dyn Observer,
+    unit_observer: UnitObservers<'_>,
+) -> Result<Vec<ArmMeasure>> {
     let spec = base.compare.clone().ok_or_else(|| ScenarioError::Invalid {
         file: dir.join("scenario.toml"),
         key: "compare".into(),
@@ -108,31 +153,90 @@ pub fn run_compare(base: &Scenario, dir: &Path, observer: &mut dyn Observer) -> 
     })?;
     std::fs::create_dir_all(dir).map_err(|e| ScenarioError::io(dir, e))?;
     let path = dir.join("scenario.toml");
-    if !path.exists() {
-        std::fs::write(&path, base.to_toml()).map_err(|e| ScenarioError::io(&path, e))?;
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let changed = crate::run::changed_keys(&text, &base.to_toml());
+            if !changed.is_empty() {
+                return Err(ScenarioError::Resume {
+                    dir: dir.to_owned(),
+                    reason: format!(
+                        "the folder holds an experiment with other settings ({}); choose another --out",
+                        changed.join(", ")
+                    ),
+                });
+            }
+        }
+        Err(_) => write_atomic(&path, base.to_toml().as_bytes())?,
+    }
+    let arms = spec.arm_list();
+    let units: Vec<(Arm, u64, PathBuf)> = arms
+        .iter()
+        .flat_map(|arm| {
+            spec.seeds
+                .iter()
+                .map(move |&seed| (arm.clone(), seed, dir.join(&arm.name).join(format!("seed-{seed}"))))
+        })
+        .collect();
+    let todo: Vec<&(Arm, u64, PathBuf)> = units.iter().filter(|u| !Progress::finished_in(&u.2)).collect();
+    let jobs = jobs.clamp(1, todo.len().max(1));
+    let run_unit = |arm: &Arm, seed: u64, sub: &Path, obs: &mut dyn Observer| -> Result<()> {
+        let mut s = arm.scenario(base, seed);
+        if jobs > 1 {
+            // Rollout threads shared out; the results do not depend on them.
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            s.train.threads = (cores / jobs).max(1);
+        }
+        let run = if sub.join("scenario.toml").exists() {
+            Run::resume(sub, obs)?
+        } else {
+            Run::create(s, sub, obs)?
+        };
+        run.run().map(|_| ())
+    };
+    if jobs == 1 {
+        for (arm, seed, sub) in &todo {
+            observer.message(&format!("arm `{}`, seed {seed}: {}", arm.name, sub.display()));
+            run_unit(arm, *seed, sub, observer)?;
+        }
+    } else {
+        observer.message(&format!("{} units, {jobs} at a time", todo.len()));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let failed = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some((arm, seed, sub)) = todo.get(i) else { break };
+                    let mut obs = unit_observer(&format!("{}/seed-{seed}", arm.name));
+                    if let Err(e) = run_unit(arm, *seed, sub, obs.as_mut()) {
+                        failed.lock().expect("error list").push(e);
+                    }
+                });
+            }
+        });
+        if let Some(e) = failed.into_inner().expect("error list").into_iter().next() {
+            return Err(e);
+        }
     }
     let mut table: Vec<[Vec<f64>; 5]> = Vec::new();
-    for arm in &spec.arms {
+    let mut per_arm = Vec::new();
+    for arm in &arms {
         let mut cols: [Vec<f64>; 5] = Default::default();
+        let mut seeds = Vec::new();
         for &seed in &spec.seeds {
             let sub = dir.join(&arm.name).join(format!("seed-{seed}"));
-            observer.message(&format!("arm `{}`, seed {seed}: {}", arm.name, sub.display()));
-            if !Progress::finished_in(&sub) {
-                let run = if sub.join("scenario.toml").exists() {
-                    Run::resume(&sub, observer)?
-                } else {
-                    Run::create(arm.scenario(base, seed), &sub, observer)?
-                };
-                run.run()?;
-            }
             for (c, v) in cols.iter_mut().zip(measures(&sub)?) {
                 c.push(v);
             }
+            seeds.push(SeedMeasures::read(&sub, seed)?);
         }
         table.push(cols);
+        let rows = crate::findings::findings(&seeds);
+        per_arm.push((arm.name.clone(), seeds, rows));
     }
+    write_findings(dir, base, &per_arm)?;
     let mut out = Vec::new();
-    for (arm, cols) in spec.arms.iter().zip(&table) {
+    for (arm, cols) in arms.iter().zip(&table) {
         for (m, (name, values)) in MEASURES.iter().zip(cols).enumerate() {
             let ms = mean_sem(values);
             let finite = values.iter().chain(&table[0][m]).all(|v| v.is_finite());
@@ -179,6 +283,88 @@ pub fn run_compare(base: &Scenario, dir: &Path, observer: &mut dyn Observer) -> 
     }
     w.flush().map_err(|e| ScenarioError::io(&csv_path, e))?;
     Ok(out)
+}
+
+/// Writes `findings.json`, `findings.md` (the table of [`crate::findings::markdown`], and for several arms
+/// the paired comparison of |θ_LW − 90°| with the first arm) and `seeds.csv` (every arm × seed's measures).
+fn write_findings(dir: &Path, base: &Scenario, per_arm: &[(String, Vec<SeedMeasures>, Vec<Finding>)]) -> Result<()> {
+    let spec = base.compare.as_ref().expect("a comparison");
+    let command = if spec.arms.is_empty() {
+        format!(
+            "cargo run --release --bin train_agent -- --scenario {} --seeds {} --jobs 2",
+            base.name,
+            spec.seeds.len()
+        )
+    } else {
+        format!(
+            "cargo run --release --bin train_agent -- --scenario {} --jobs 2",
+            base.name
+        )
+    };
+    let mut md = crate::findings::markdown(per_arm, &command);
+    if per_arm.len() > 1 {
+        md += "
+θ_LW against the first arm (|θ_LW − 90°|, paired by seed; smaller is more orthogonal):
+
+";
+        let off90 =
+            |seeds: &[SeedMeasures]| -> Vec<f64> { seeds.iter().map(|s| (s.theta_lw_deg - 90.0).abs()).collect() };
+        let first = off90(&per_arm[0].1);
+        for (arm, seeds, _) in &per_arm[1..] {
+            let this = off90(seeds);
+            let ci = reachlab_analysis::stats::mean_ci(&this, 0.95);
+            let (d, _, p) = paired_t_test(&this, &first).unwrap_or((f64::NAN, f64::NAN, f64::NAN));
+            md += &format!(
+                "- `{arm}`: {:.1}° [{:.1}, {:.1}] vs `{}` {:.1}°; difference {d:+.1}°, paired t p = {p:.3}\n",
+                ci.mean,
+                ci.ci_low,
+                ci.ci_high,
+                per_arm[0].0,
+                reachlab_analysis::stats::mean_ci(&first, 0.95).mean
+            );
+        }
+    }
+    write_atomic(&dir.join("findings.md"), md.as_bytes())?;
+    let json: Vec<serde_json::Value> = per_arm
+        .iter()
+        .map(|(arm, seeds, rows)| serde_json::json!({ "arm": arm, "seeds": seeds, "findings": rows }))
+        .collect();
+    crate::commit::write_json(&dir.join("findings.json"), &json)?;
+    let path = dir.join("seeds.csv");
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = false;
+    for (arm, seeds, _) in per_arm {
+        for s in seeds {
+            let mut row = serde_json::to_value(s).map_err(|e| ScenarioError::output(&path, e))?;
+            let obj = row.as_object_mut().expect("a struct");
+            obj.insert("arm".into(), arm.clone().into());
+            obj.insert("mean_uniform_shift".into(), s.mean_uniform_shift().into());
+            for key in ["uniform_shifts", "distances_deg"] {
+                let joined = obj[key]
+                    .as_array()
+                    .map(|a| a.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" "))
+                    .unwrap_or_default();
+                obj.insert(key.into(), joined.into());
+            }
+            if !std::mem::replace(&mut header, true) {
+                w.write_record(obj.keys())
+                    .map_err(|e| ScenarioError::output(&path, e))?;
+            }
+            let cells: Vec<String> = obj
+                .values()
+                .map(|v| match v {
+                    serde_json::Value::Null => "NaN".to_string(),
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            w.write_record(&cells).map_err(|e| ScenarioError::output(&path, e))?;
+        }
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ScenarioError::output(&path, e.to_string()))?;
+    write_atomic(&path, &bytes)
 }
 
 /// The comparison as a plain-text table.

@@ -363,14 +363,17 @@ impl Scenario {
             return Err(bad("checkpoint_every".into(), "must be at least 1".into()));
         }
         if let Some(c) = &self.compare {
-            if c.seeds.is_empty() || c.arms.is_empty() {
-                return Err(bad(
-                    "compare".into(),
-                    "needs at least one seed and one [[compare.arm]]".into(),
-                ));
+            if c.seeds.is_empty() {
+                return Err(bad("compare.seeds".into(), "needs at least one seed".into()));
+            }
+            let mut distinct = c.seeds.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if distinct.len() != c.seeds.len() {
+                return Err(bad("compare.seeds".into(), "a seed is listed twice".into()));
             }
             let mut names = std::collections::HashSet::new();
-            for (i, arm) in c.arms.iter().enumerate() {
+            for (i, arm) in c.arm_list().iter().enumerate() {
                 if !is_folder_name(&arm.name) || !names.insert(arm.name.clone()) {
                     return Err(bad(
                         format!("compare.arm[{i}].name"),

@@ -6,6 +6,7 @@
 //! - [`builtin`]: the scenarios that ship with reachlab (`scenarios/builtin/*.toml`).
 //! - [`compare`]: several arms (pretraining variants) × seeds through the same phases, compared.
 //! - [`run`]: running a scenario into an output folder, and resuming a killed run exactly.
+//! - [`findings`]: the reaching findings over seeds (mean [95 % CI], per-seed values, tests, verdicts).
 //! - [`expert`]: the expert-baseline criterion on a block of evaluation trials.
 //! - [`memory`]: estimates of a run's largest buffers, refused before allocating when they cannot fit.
 //! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
@@ -23,6 +24,7 @@ pub mod compare;
 pub mod config;
 mod error;
 pub mod expert;
+pub mod findings;
 pub mod memory;
 pub mod metrics;
 pub mod output;

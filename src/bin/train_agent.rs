@@ -61,9 +61,14 @@ struct Args {
     /// Where a sweep's units run.
     #[arg(long, value_enum, default_value = "local")]
     backend: Backend,
-    /// Units run at once by the local backend (each gets cores/jobs threads).
+    /// Units run at once: sweep units on the local backend (each gets cores/jobs threads), or the seeds
+    /// (and arms) of a multi-seed or comparison scenario.
     #[arg(long, default_value_t = 1)]
     jobs: usize,
+    /// Run the scenario for seeds 0..N (or the listed seeds, `0,3,5`) and report its findings over seeds
+    /// (mean [95 % CI], per-seed values, tests): `findings.md` in the output folder.
+    #[arg(long, value_name = "N|LIST", conflicts_with_all = ["seed", "resume", "sweep"])]
+    seeds: Option<String>,
     /// Run (or resume) only this unit of the sweep (what each Slurm array task does).
     #[arg(long, requires = "sweep")]
     unit: Option<usize>,
@@ -168,6 +173,70 @@ impl TaskObserver for Progress {
                 last.perf, last.loss
             ));
         }
+    }
+}
+
+/// `--seeds`: `N` (seeds 0..N) or a comma-separated list.
+fn parse_seeds(text: &str) -> anyhow::Result<Vec<u64>> {
+    if let Ok(n) = text.trim().parse::<u64>() {
+        if n == 0 || n > 1000 {
+            bail!("--seeds {n}: give 1 to 1000 seeds");
+        }
+        return Ok((0..n).collect());
+    }
+    text.split(',')
+        .map(|t| {
+            t.trim()
+                .parse::<u64>()
+                .with_context(|| format!("--seeds: `{t}` is not a seed"))
+        })
+        .collect()
+}
+
+/// One line per stage of a unit run on a worker thread (`[arm/seed-k] stage: …`), or its rows as JSON.
+struct UnitLines {
+    label: String,
+    quiet: bool,
+    json: bool,
+    last: Option<CurveRow>,
+}
+
+impl Observer for UnitLines {
+    fn updated(&mut self, row: &CurveRow) {
+        if self.json {
+            let mut v = serde_json::to_value(row).expect("rows serialise");
+            v["unit"] = self.label.clone().into();
+            println!("{v}");
+        }
+        self.last = Some(row.clone());
+    }
+
+    fn stage_finished(&mut self, stage: &StageSpec) {
+        if let (Some(r), false, false) = (&self.last, self.quiet, self.json) {
+            eprintln!(
+                "[{}] {}: {} updates, success {:.2}, MPD {:+.2} cm, {:.0} s",
+                self.label, stage.name, r.stage_update, r.success_rate, r.mpd_trained_cm, r.wall_seconds
+            );
+        }
+    }
+
+    fn message(&mut self, text: &str) {
+        if !self.quiet && !self.json {
+            eprintln!("[{}] {text}", self.label);
+        }
+    }
+}
+
+/// The observers of units on worker threads.
+fn unit_lines(args: &Args) -> impl Fn(&str) -> Box<dyn Observer + Send> + Sync {
+    let (quiet, json) = (args.quiet, args.json_logs);
+    move |label: &str| {
+        Box::new(UnitLines {
+            label: label.to_string(),
+            quiet,
+            json,
+            last: None,
+        })
     }
 }
 
@@ -346,8 +415,9 @@ fn run() -> anyhow::Result<()> {
     };
     if let (Some(dir), Some(s)) = (&args.resume, &resumed) {
         if s.compare.is_some() {
-            let rows = compare::run_compare(s, dir, &mut progress)?;
+            let rows = compare::run_compare(s, dir, args.jobs, &mut progress, &unit_lines(&args))?;
             println!("{}", compare::table(&rows));
+            println!("findings over seeds: {}", dir.join("findings.md").display());
             return Ok(());
         }
     }
@@ -381,13 +451,27 @@ fn run() -> anyhow::Result<()> {
         if let Some(seed) = args.seed {
             scenario.seed = seed;
         }
+        if let Some(list) = &args.seeds {
+            let seeds = parse_seeds(list)?;
+            match &mut scenario.compare {
+                Some(c) => c.seeds = seeds,
+                None => {
+                    scenario.compare = Some(compare::CompareSpec {
+                        seeds,
+                        arms: Vec::new(),
+                    })
+                }
+            }
+            scenario.validate(std::path::Path::new(name))?;
+        }
         let out = args.out.clone().unwrap_or_else(|| {
             let t = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
             PathBuf::from("runs").join(format!("{}-{t}", scenario.name))
         });
         if scenario.compare.is_some() {
-            let rows = compare::run_compare(&scenario, &out, &mut progress)?;
+            let rows = compare::run_compare(&scenario, &out, args.jobs, &mut progress, &unit_lines(&args))?;
             println!("{}", compare::table(&rows));
+            println!("findings over seeds: {}", out.join("findings.md").display());
             println!("results in {}", out.display());
             return Ok(());
         }
