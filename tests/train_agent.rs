@@ -361,6 +361,7 @@ fn seeds_run_concurrently_give_the_same_runs_and_their_findings() {
         md.contains("| 6 |") && md.contains("(3)") && md.contains("--seeds 3"),
         "{md}"
     );
+    assert!(two.join("figures/seeds.png").is_file() && two.join("figures/seeds.svg").is_file());
     // Again: every seed has finished, nothing is rerun, the findings are the same.
     let before = std::fs::read_to_string(two.join("scenario/seed-1/learning_curve.csv")).unwrap();
     run("2", &two);

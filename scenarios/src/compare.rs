@@ -220,21 +220,30 @@ pub fn run_compare(
     }
     let mut table: Vec<[Vec<f64>; 5]> = Vec::new();
     let mut per_arm = Vec::new();
+    let mut figure = Vec::new();
     for arm in &arms {
         let mut cols: [Vec<f64>; 5] = Default::default();
-        let mut seeds = Vec::new();
+        let (mut seeds, mut evals) = (Vec::new(), Vec::new());
         for &seed in &spec.seeds {
             let sub = dir.join(&arm.name).join(format!("seed-{seed}"));
             for (c, v) in cols.iter_mut().zip(measures(&sub)?) {
                 c.push(v);
             }
             seeds.push(SeedMeasures::read(&sub, seed)?);
+            evals.push(crate::summary::read_csv(&sub.join("evaluations.csv"))?);
         }
         table.push(cols);
         let rows = crate::findings::findings(&seeds);
+        figure.push(crate::seed_figures::ArmSeeds {
+            name: arm.name.clone(),
+            evals,
+            measures: seeds.clone(),
+        });
         per_arm.push((arm.name.clone(), seeds, rows));
     }
     write_findings(dir, base, &per_arm)?;
+    let stages: Vec<String> = base.phases.iter().map(|p| p.name.clone()).collect();
+    crate::seed_figures::draw(dir, &figure, &stages)?;
     let mut out = Vec::new();
     for (arm, cols) in arms.iter().zip(&table) {
         for (m, (name, values)) in MEASURES.iter().zip(cols).enumerate() {

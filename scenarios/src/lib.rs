@@ -14,7 +14,8 @@
 //! - [`output`]: CSV logs and the safetensors recordings of hidden states and behaviour.
 //! - [`sweep`]: sweep files (axes over scenario keys), units, the Slurm array script, collection.
 //! - [`summary`]: `summary.json` and the end-of-run table.
-//! - [`plots`]: learning curves and hand paths (PNG and SVG).
+//! - [`plots`]: learning curves and hand paths (PNG and SVG); a multi-seed experiment's
+//!   `figures/seeds.png` (error through the phases with a CI band, uniform shift vs distance, θ_LW).
 
 pub mod analysis;
 mod behaviour_figures;
@@ -30,6 +31,7 @@ pub mod metrics;
 pub mod output;
 pub mod plots;
 pub mod run;
+mod seed_figures;
 pub mod summary;
 pub mod sweep;
 pub mod tasks;
