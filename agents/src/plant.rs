@@ -28,7 +28,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use reachlab_envs::effector::{ForceLaw, PointMass};
-use reachlab_envs::reach::{EffectorConfig, ReachConfig, ReachEnv, ReachOptions};
+use reachlab_envs::reach::{EffectorConfig, Phase, ReachConfig, ReachEnv, ReachOptions};
 use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::Env;
 use serde::{Deserialize, Serialize};
@@ -118,6 +118,12 @@ pub struct PlantModel {
 impl PlantModel {
     /// Reads the map off the env's point mass (its integrator and action meaning) in the null field.
     pub fn of(env: &ReachConfig) -> Result<Self> {
+        Self::with_law(env, &ForceLaw::NULL)
+    }
+
+    /// The same under a force law linear in the hand state (a curl or viscous field): still an affine
+    /// map, read off the env's point mass the same way (exact for its exact integrator too).
+    pub fn with_law(env: &ReachConfig, law: &ForceLaw) -> Result<Self> {
         let EffectorConfig::PointMass(pm) = env.effector else {
             return Err(AgentError::config(
                 "env.effector",
@@ -134,7 +140,7 @@ impl PlantModel {
             let mut z = [0.0; 4];
             z[j] = 1.0;
             body.set_state([z[0], z[1]], [z[2], z[3]]);
-            body.step([0.0, 0.0], &ForceLaw::NULL);
+            body.step([0.0, 0.0], law);
             let col = state(&body);
             for i in 0..4 {
                 a[i][j] = col[i];
@@ -145,7 +151,7 @@ impl PlantModel {
             let mut u = [0.0; 2];
             u[j] = 1.0;
             body.set_state([0.0; 2], [0.0; 2]);
-            body.step(u, &ForceLaw::NULL);
+            body.step(u, law);
             let col = state(&body);
             for i in 0..4 {
                 b[i][j] = col[i];
@@ -155,6 +161,23 @@ impl PlantModel {
     }
 }
 
+/// The transposed maps of a curl field of coefficient `bs[i]` for each trial `i`, as `([N, 4, 4],
+/// [N, 2, 4])` tensors, so that `z.unsqueeze(1)·A + u.unsqueeze(1)·B` steps every trial at once.
+pub fn curl_maps(env: &ReachConfig, bs: &[f64], dtype: DType) -> Result<(Tensor, Tensor)> {
+    let n = bs.len();
+    let (mut a, mut b) = (Vec::with_capacity(n * 16), Vec::with_capacity(n * 8));
+    for &k in bs {
+        let m = PlantModel::with_law(env, &ForceLaw::curl(k))?;
+        a.extend((0..4).flat_map(|j| (0..4).map(move |i| m.a[i][j])));
+        b.extend((0..2).flat_map(|j| (0..4).map(move |i| m.b[i][j])));
+    }
+    let dev = Device::Cpu;
+    Ok((
+        Tensor::from_vec(a, (n, 4, 4), &dev)?.to_dtype(dtype)?,
+        Tensor::from_vec(b, (n, 2, 4), &dev)?.to_dtype(dtype)?,
+    ))
+}
+
 /// What one step through the plant measured.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct PlantBpttStats {
@@ -162,12 +185,16 @@ pub struct PlantBpttStats {
     pub grad_norm: f64,
 }
 
-/// One gradient step of `policy` through the plant on `cfg.batch` trials drawn by the env from `seed`
-/// (trial `i` to target `i mod n_targets`), with `opt` (its learning rate is set to the config's).
+/// One gradient step of `policy` through the plant on `cfg.batch` trials drawn by the env in `phase` from
+/// `seed` (trial `i` to target `i mod n_targets`), with `opt` (its learning rate is set to the config's).
+/// A curl field of the phase acts from the go cue on, as in the env, each trial with its own coefficient
+/// (a random curl field draws one per trial), and the field-strength input k shows it when the phase says
+/// so. Channel and catch trials are not simulated here (the phase must have none).
 pub fn plant_bptt_step(
     policy: &mut Policy,
     opt: &mut Adam,
     env_cfg: &ReachConfig,
+    phase: &Phase,
     cfg: &PlantBpttConfig,
     seed: u64,
 ) -> Result<PlantBpttStats> {
@@ -176,6 +203,7 @@ pub fn plant_bptt_step(
     let dtype = policy.params().dtype();
     let (n, t_max) = (cfg.batch, env_cfg.trial_steps as usize);
     let mut env = ReachEnv::new(env_cfg.clone())?;
+    env.set_phase(phase.clone())?;
     let mut trials = Vec::with_capacity(n);
     for i in 0..n {
         let options = ReachOptions {
@@ -213,8 +241,25 @@ pub fn plant_bptt_step(
             .collect(),
         (n, 2),
     )?;
+    // Each field trial's own step after the go cue, batched: z' = z·A_iᵀ + u·B_iᵀ.
+    let field_b: Vec<f64> = trials
+        .iter()
+        .map(|i| if i.field_on { i.field_b } else { 0.0 })
+        .collect();
+    let field_maps = if field_b.iter().any(|b| *b != 0.0) {
+        Some(curl_maps(env_cfg, &field_b, dtype)?)
+    } else {
+        None
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(seed, u64::MAX));
     let extra = env_cfg.obs_dim() - 7;
+    // The eighth observation, k = b·scale when the phase shows it (the env's rule).
+    let k_column = if phase.show_field_input {
+        let scale = env_cfg.observation.field_input_scale;
+        tensor(trials.iter().map(|i| i.field_b * scale).collect(), (n, 1))?
+    } else {
+        Tensor::zeros((n, 1), dtype, &dev)?
+    };
     let mut z = Tensor::zeros((n, 4), dtype, &dev)?;
     let mut h = Tensor::zeros((n, policy.actor().config().state_width()), dtype, &dev)?;
     let mut prev_u: Option<Tensor> = None;
@@ -225,7 +270,7 @@ pub fn plant_bptt_step(
         let go = col(&|i| f64::from(u8::from(t >= i.go_step)))?;
         let mut parts = vec![(targets.broadcast_mul(&shown)? * ps)?, go, z.matmul(&obs_map)?];
         if extra > 0 {
-            parts.push(Tensor::zeros((n, extra), dtype, &dev)?);
+            parts.push(k_column.clone());
         }
         let obs = Tensor::cat(&parts, 1)?;
         let (next, mean) = policy.step_mean(&obs, &h)?;
@@ -237,7 +282,16 @@ pub fn plant_bptt_step(
             })
             .collect();
         let u = (&mean + tensor(noise, (n, 2))?)?.clamp(-bound, bound)?;
-        z = (z.matmul(&a_t)? + u.matmul(&b_t)?)?;
+        let null_step = (z.matmul(&a_t)? + u.matmul(&b_t)?)?;
+        z = match &field_maps {
+            Some((fa, fb)) => {
+                let field_step = (z.unsqueeze(1)?.matmul(fa)? + u.unsqueeze(1)?.matmul(fb)?)?.squeeze(1)?;
+                // The env switches the field on from the go cue (its step count t ≥ go_step).
+                let on = col(&|i| f64::from(u8::from(t >= i.go_step && i.field_on && i.field_b != 0.0)))?;
+                (&null_step + (field_step - &null_step)?.broadcast_mul(&on)?)?
+            }
+            None => null_step,
+        };
         // Costs of the state after this step (step count t + 1).
         let s = t + 1;
         let before = col(&|i| f64::from(u8::from(s < i.go_step)))?;
@@ -312,6 +366,87 @@ mod tests {
                 assert!(d.to_scalar::<f64>().unwrap() < 1e-12, "{kind:?} step {s}");
             }
         }
+    }
+
+    /// The env's own trajectory in a curl field, step for step: the null map before the go cue, the field
+    /// map from it on (how `plant_bptt_step` steps a field trial).
+    #[test]
+    fn the_field_map_follows_the_env_through_a_curl_field_trial() {
+        use reachlab_envs::reach::{FieldSpec, TrialType};
+        let cfg = ReachConfig::default();
+        let mut env = ReachEnv::new(cfg.clone()).unwrap();
+        env.set_phase(Phase {
+            field: FieldSpec::Curl { b: 12.0 },
+            ..Phase::null("field")
+        })
+        .unwrap();
+        let options = ReachOptions {
+            target: Some(2),
+            trial_type: Some(TrialType::Normal),
+        };
+        let (_, info) = env.reset(Some(3), &options).unwrap();
+        assert!(info.field_on && info.field_b == 12.0);
+        let (null, field) = (
+            PlantModel::of(&cfg).unwrap(),
+            PlantModel::with_law(&cfg, &ForceLaw::curl(12.0)).unwrap(),
+        );
+        let mut z = [0.0; 4];
+        let mut moved = 0;
+        for t in 0..cfg.trial_steps {
+            let u: [f32; 2] = if t >= info.go_step {
+                [(3.0 * (0.1 * t as f32).sin()), (2.0 * (0.07 * t as f32).cos())]
+            } else {
+                [0.0, 0.0]
+            };
+            let m = if t >= info.go_step { &field } else { &null };
+            let mut next = [0.0; 4];
+            for i in 0..4 {
+                next[i] = (0..4).map(|j| m.a[i][j] * z[j]).sum::<f64>()
+                    + (0..2).map(|j| m.b[i][j] * f64::from(u[j])).sum::<f64>();
+            }
+            z = next;
+            let step = env.step(&u).unwrap();
+            let h = step.info.hand;
+            let got = [h.pos[0], h.pos[1], h.vel[0], h.vel[1]];
+            for i in 0..4 {
+                assert!(
+                    (got[i] - z[i]).abs() < 1e-12,
+                    "step {t}, state {i}: env {} vs map {}",
+                    got[i],
+                    z[i]
+                );
+            }
+            moved += usize::from(t >= info.go_step);
+            if step.terminated || step.truncated {
+                break;
+            }
+        }
+        assert!(moved > 20, "the field acted for {moved} steps");
+        // The batched maps of `plant_bptt_step` step each trial by its own map.
+        let bs = [12.0, -5.0];
+        let (fa, fb) = curl_maps(&cfg, &bs, DType::F64).unwrap();
+        let (zs, us) = (
+            [[0.01, -0.02, 0.3, -0.1], [0.0, 0.05, -0.2, 0.4]],
+            [[1.0, -2.0], [0.5, 3.0]],
+        );
+        let zt = Tensor::new(&zs, &Device::Cpu).unwrap().unsqueeze(1).unwrap();
+        let ut = Tensor::new(&us, &Device::Cpu).unwrap().unsqueeze(1).unwrap();
+        let got: Vec<Vec<f64>> = (zt.matmul(&fa).unwrap() + ut.matmul(&fb).unwrap())
+            .unwrap()
+            .squeeze(1)
+            .unwrap()
+            .to_vec2()
+            .unwrap();
+        for (k, &b) in bs.iter().enumerate() {
+            let m = PlantModel::with_law(&cfg, &ForceLaw::curl(b)).unwrap();
+            for i in 0..4 {
+                let want = (0..4).map(|j| m.a[i][j] * zs[k][j]).sum::<f64>()
+                    + (0..2).map(|j| m.b[i][j] * us[k][j]).sum::<f64>();
+                assert!((got[k][i] - want).abs() < 1e-12, "trial {k}, state {i}");
+            }
+        }
+        // The field bends the path: the curl map differs from the null map in the velocity rows.
+        assert!((field.a[2][3] - null.a[2][3]).abs() > 0.05);
     }
 
     #[test]

@@ -300,11 +300,11 @@ impl Scenario {
                 }
             }
             if st.method == Method::PlantBptt
-                && (st.field != FieldSpec::Null || st.catch_prob > 0.0 || st.channel_prob > 0.0)
+                && (matches!(st.field, FieldSpec::Viscous { .. }) || st.catch_prob > 0.0 || st.channel_prob > 0.0)
             {
                 return Err(bad(
                     format!("{key}.method"),
-                    "plant_bptt trains in the null field, with normal trials only".into(),
+                    "plant_bptt trains in the null or a curl field, with normal trials only".into(),
                 ));
             }
             if let Some(lr) = st.learning_rate {

@@ -421,7 +421,9 @@ impl<'o> Run<'o> {
             self.progress.stage_update as u64,
         );
         let (policy, opt) = self.trainer.policy_and_optimizer_mut();
-        let stats = reachlab_agents::plant_bptt_step(policy, opt, &self.scenario.env, &self.scenario.plant_bptt, seed)?;
+        let phase = st.phase();
+        let stats =
+            reachlab_agents::plant_bptt_step(policy, opt, &self.scenario.env, &phase, &self.scenario.plant_bptt, seed)?;
         self.progress.stage_update += 1;
         let steps = (self.scenario.plant_bptt.batch * self.scenario.env.trial_steps as usize) as u64;
         let mut state = self.trainer.state();
