@@ -174,6 +174,18 @@ values = [0, 1]
     let svcca = std::fs::read_to_string(out.join("svcca_distance.csv")).unwrap();
     assert_eq!(svcca.lines().count(), 5, "{svcca}");
     assert!(out.join("figures/svcca_mds.png").is_file());
+    // DSA's angular score between every pair: 0 on the diagonal, within [0, π] elsewhere.
+    let angular = std::fs::read_to_string(out.join("dsa_angular.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = angular
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 4, "{angular}");
+    for (i, r) in rows.iter().enumerate() {
+        assert!(r[i].abs() < 1e-3, "{angular}");
+        assert!(r.iter().all(|v| (0.0..=std::f64::consts::PI).contains(v)), "{angular}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

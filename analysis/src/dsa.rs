@@ -1,9 +1,15 @@
-//! Dynamical similarity analysis (Ostrow et al. 2023, arXiv 2306.10168): fit each system's dynamics by a
-//! reduced-rank DMD on a Hankel delay embedding, then compare the two linear operators up to an orthogonal
-//! change of basis: `d(A, B) = min_{C ∈ O(r)} ‖A − C·B·Cᵀ‖_F`.
+//! Dynamical similarity analysis (Ostrow et al. 2023, arXiv 2306.10168), as the reference code
+//! (mitchellostrow/DSA) computes it: fit each system's dynamics by a reduced-rank DMD on a Hankel delay
+//! embedding, in the *whitened* coordinates of the embedding (the top left singular vectors, `dmd.py`'s
+//! `V`, each of unit norm), scale both operators to unit Frobenius norm, and compare them up to an
+//! orthogonal change of basis C (`simdist.py`): the angular score `arccos(⟨A, C·B·Cᵀ⟩ / (‖A‖‖B‖))`
+//! (DSA's default) and the Euclidean `‖A − C·B·Cᵀ‖_F`, at `C = argmin_{C ∈ O(r)} ‖A − C·B·Cᵀ‖_F`.
+//! Whitening makes two systems that differ by any invertible linear map of their states (not only a
+//! rotation) compare as equal.
 //!
 //! The minimisation runs Riemannian gradient descent on O(r) (Cayley retraction, Armijo backtracking) from
-//! several starts (the identity, a reflection, random orthogonal matrices) and keeps the best.
+//! several starts (the identity, a reflection, random orthogonal matrices) and keeps the best (the
+//! reference uses Adam on a Cayley parametrisation from the identity and a permutation).
 
 use faer::linalg::solvers::Solve;
 use faer::{Mat, MatRef};
@@ -43,12 +49,12 @@ impl Default for DsaConfig {
     }
 }
 
-/// What [`dsa`] returns.
+/// What [`dsa`] and [`dsa_operators`] return.
 #[derive(Debug, Clone, Serialize)]
 pub struct DsaResult {
-    /// `min_C ‖A_x − C·A_y·Cᵀ‖_F`.
+    /// `min_C ‖A_x − C·A_y·Cᵀ‖_F` of the operators scaled to unit Frobenius norm (0 to 2).
     pub distance: f64,
-    /// The angular version: `arccos(⟨A_x, C·A_y·Cᵀ⟩ / (‖A_x‖·‖A_y‖))` at the best C, in radians.
+    /// DSA's default score: `arccos(⟨A_x, C·A_y·Cᵀ⟩ / (‖A_x‖·‖A_y‖))` at the best C, in radians (0 to π).
     pub angular: f64,
     /// Eigenvalues (re, im) of the two fitted operators.
     pub eigen_x: Vec<(f64, f64)>,
@@ -56,8 +62,9 @@ pub struct DsaResult {
 }
 
 /// The reduced-rank DMD operator `A` (rank × rank) of one system: trajectories (`T × n` each) delay-embedded
-/// with `n_delays`, projected on the top `rank` right singular vectors of the stacked Hankel matrix, and
-/// `z_{t+1} ≈ A·z_t` fitted by ridge regression within each trajectory.
+/// with `n_delays`, stacked into the Hankel matrix `H = U·S·Vᵀ`, whitened to the top `rank` columns of
+/// `U` (`H·V·S⁻¹`: every coordinate of unit norm, as DSA's `dmd.py` fits `A_v`), and `z_{t+1} ≈ A·z_t`
+/// fitted by ridge regression within each trajectory.
 pub fn dmd_operator(trajectories: &[MatRef<'_, f64>], n_delays: usize, rank: usize, ridge: f64) -> Result<Mat<f64>> {
     const OP: &str = "dmd_operator";
     let bad = |name: &'static str, reason: String| AnalysisError::InvalidParameter { op: OP, name, reason };
@@ -107,8 +114,14 @@ pub fn dmd_operator(trajectories: &[MatRef<'_, f64>], n_delays: usize, rank: usi
         return Err(bad("rank", format!("{rank} exceeds the embedding dimension {width}")));
     }
     let h = Mat::from_fn(rows.len(), width, |i, j| rows[i][j]);
-    let (_, _, v) = thin_svd(OP, h.as_ref())?;
-    let z = &h * v.subcols(0, rank);
+    let (u, s, _) = thin_svd(OP, h.as_ref())?;
+    if s.get(rank - 1).is_none_or(|&x| x <= s[0] * 1e-12) {
+        return Err(bad(
+            "rank",
+            format!("the embedding has fewer than {rank} independent directions; lower the rank"),
+        ));
+    }
+    let z = u.subcols(0, rank);
     let zm = Mat::from_fn(pairs.len(), rank, |i, j| z[(pairs[i].0, j)]);
     let zp = Mat::from_fn(pairs.len(), rank, |i, j| z[(pairs[i].1, j)]);
     // A = Z₊ᵀ·Z₋·(Z₋ᵀ·Z₋ + λI)⁻¹, i.e. Aᵀ = (Z₋ᵀZ₋ + λI)⁻¹·Z₋ᵀ·Z₊.
@@ -249,19 +262,29 @@ fn eigen(a: MatRef<'_, f64>) -> Result<Vec<(f64, f64)>> {
 pub fn dsa(x: &[MatRef<'_, f64>], y: &[MatRef<'_, f64>], cfg: &DsaConfig) -> Result<DsaResult> {
     let ax = dmd_operator(x, cfg.n_delays, cfg.rank, cfg.ridge)?;
     let ay = dmd_operator(y, cfg.n_delays, cfg.rank, cfg.ridge)?;
-    let (distance, c) = procrustes_dynamics(ax.as_ref(), ay.as_ref(), cfg)?;
-    let cb = &c * &ay * c.transpose();
+    dsa_operators(ax.as_ref(), ay.as_ref(), cfg)
+}
+
+/// DSA's comparison of two fitted operators: both scaled to unit Frobenius norm, the best orthogonal C,
+/// then the Euclidean distance and the angular score at it (`simdist.py`).
+pub fn dsa_operators(ax: MatRef<'_, f64>, ay: MatRef<'_, f64>, cfg: &DsaConfig) -> Result<DsaResult> {
+    let unit = |m: MatRef<'_, f64>| -> Mat<f64> {
+        let norm = frob2(m).sqrt().max(1e-300);
+        Mat::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)] / norm)
+    };
+    let (a, b) = (unit(ax), unit(ay));
+    let (distance, c) = procrustes_dynamics(a.as_ref(), b.as_ref(), cfg)?;
+    let cb = &c * &b * c.transpose();
     let mut dot = 0.0;
-    for j in 0..ax.ncols() {
-        for i in 0..ax.nrows() {
-            dot += ax[(i, j)] * cb[(i, j)];
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            dot += a[(i, j)] * cb[(i, j)];
         }
     }
-    let norm = (frob2(ax.as_ref()) * frob2(ay.as_ref())).sqrt().max(1e-300);
     Ok(DsaResult {
         distance,
-        angular: (dot / norm).clamp(-1.0, 1.0).acos(),
-        eigen_x: eigen(ax.as_ref())?,
-        eigen_y: eigen(ay.as_ref())?,
+        angular: dot.clamp(-1.0, 1.0).acos(),
+        eigen_x: eigen(ax)?,
+        eigen_y: eigen(ay)?,
     })
 }

@@ -39,7 +39,7 @@ mod subspace;
 mod tdr;
 
 pub use cca::{cca, svcca, CcaResult};
-pub use dsa::{dmd_operator, dsa, procrustes_dynamics, DsaConfig, DsaResult};
+pub use dsa::{dmd_operator, dsa, dsa_operators, procrustes_dynamics, DsaConfig, DsaResult};
 pub use dynamics::{Activation, Dynamics, Gru, LeakyRnn, LinearMap, Lstm};
 pub use error::{AnalysisError, Result};
 pub use fixed_points::{find_fixed_points, FixedPoint, FixedPointConfig, FixedPointResult, Stability};

@@ -531,6 +531,70 @@ fn procrustes_dynamics_meets_hoffman_wielandt() {
     assert!(d < 1e-6, "conjugate at {d}");
 }
 
+/// DSA as its reference code computes it: the DMD in whitened coordinates, so a system and the same
+/// system seen through any invertible (here strongly non-orthogonal) map of its states score 0; operators
+/// scaled to unit norm, so a scaled conjugate also scores 0; and the angular score is
+/// arccos(⟨A, C·B·Cᵀ⟩/(‖A‖‖B‖)) at the best C (simdist.py), π/2 for orthogonal operators.
+#[test]
+fn dsa_is_blind_to_invertible_maps_of_the_states_as_in_the_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let n = 3;
+    let a = Mat::from_fn(n, n, |i, j| [[0.9, -0.3, 0.0], [0.3, 0.9, 0.1], [0.0, -0.1, 0.7]][i][j]);
+    let trajs: Vec<Mat<f64>> = (0..4)
+        .map(|_| {
+            let mut x = randn(&mut rng, n, 1);
+            Mat::from_fn(40, n, |t, j| {
+                if j == 0 && t > 0 {
+                    x = &a * &x;
+                }
+                x[(j, 0)]
+            })
+        })
+        .collect();
+    // States seen through M = [[1, 5, 0], [0, 1, 0], [0, 2, 0.2]] (condition number ~ 140).
+    let m = Mat::from_fn(n, n, |i, j| [[1.0, 5.0, 0.0], [0.0, 1.0, 0.0], [0.0, 2.0, 0.2]][i][j]);
+    let seen: Vec<Mat<f64>> = trajs.iter().map(|t| t * m.transpose()).collect();
+    let cfg = DsaConfig {
+        n_delays: 1,
+        rank: 3,
+        ..DsaConfig::default()
+    };
+    let x: Vec<_> = trajs.iter().map(|t| t.as_ref()).collect();
+    let y: Vec<_> = seen.iter().map(|t| t.as_ref()).collect();
+    let r = dsa(&x, &y, &cfg).unwrap();
+    assert!(r.distance < 1e-6 && r.angular < 1e-5, "{} {}", r.distance, r.angular);
+    // Fitted in unwhitened coordinates (H·V, as before), the two operators are similar only through
+    // a non-orthogonal map, and the orthogonal Procrustes distance between them is not 0.
+    let raw = |ts: &[Mat<f64>]| -> Mat<f64> {
+        use faer::linalg::solvers::Solve;
+        let h = Mat::from_fn(ts.len() * 40, n, |i, j| ts[i / 40][(i % 40, j)]);
+        let v = h.thin_svd().unwrap().V().to_owned();
+        let z: Vec<Mat<f64>> = ts.iter().map(|t| t * &v).collect();
+        let zm = Mat::from_fn(z.len() * 39, n, |i, j| z[i / 39][(i % 39, j)]);
+        let zp = Mat::from_fn(z.len() * 39, n, |i, j| z[i / 39][(i % 39 + 1, j)]);
+        let at = (zm.transpose() * &zm).partial_piv_lu().solve(zm.transpose() * &zp);
+        at.transpose().to_owned()
+    };
+    let unit = |m: Mat<f64>| {
+        let f = m.norm_l2();
+        m * (1.0 / f)
+    };
+    let (d_raw, _) = procrustes_dynamics(unit(raw(&trajs)).as_ref(), unit(raw(&seen)).as_ref(), &cfg).unwrap();
+    assert!(d_raw > 0.05, "unwhitened operators at {d_raw}");
+    // A scaled orthogonal conjugate scores 0; orthogonal operators score π/2 by the angular formula.
+    let q = randn(&mut rng, n, n).qr().compute_Q();
+    let b = (q.transpose() * &a * &q) * 3.0;
+    let s = dsa_operators(a.as_ref(), b.as_ref(), &cfg).unwrap();
+    assert!(s.distance < 1e-6 && s.angular < 1e-5, "{} {}", s.distance, s.angular);
+    let p = Mat::from_fn(2, 2, |i, j| [[1.0, 0.0], [0.0, 1.0]][i][j]);
+    let rot = Mat::from_fn(2, 2, |i, j| [[0.0, -1.0], [1.0, 0.0]][i][j]);
+    let s = dsa_operators(p.as_ref(), rot.as_ref(), &DsaConfig { rank: 2, ..cfg }).unwrap();
+    // ⟨I, C·R·Cᵀ⟩ = tr(R) = 0 for every orthogonal C: arccos 0 = π/2, distance √2.
+    assert!((s.angular - std::f64::consts::FRAC_PI_2).abs() < 1e-9, "{}", s.angular);
+    // ‖I/√2 − C·R·Cᵀ/√2‖² = (2 + 2 − 0)/2: distance √2 for every C.
+    assert!((s.distance - 2f64.sqrt()).abs() < 1e-9, "{}", s.distance);
+}
+
 #[test]
 fn fixed_points_do_not_depend_on_the_thread_count() {
     // A GRU with strong recurrence (several fixed points) and 100 starts: four groups of starts, the last

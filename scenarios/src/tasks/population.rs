@@ -46,7 +46,8 @@ fn unit_operator(states: &Mat<f64>, trials: usize) -> Option<Mat<f64>> {
 }
 
 /// Gathers a task sweep: `collected.csv`, `collected.md` (per setting other than the seed: performance
-/// and fixed points), `svcca_distance.csv` and `figures/svcca_mds.{png,svg}`. Returns the units that
+/// and fixed points), `svcca_distance.csv`, `dsa_angular.csv` (DSA's default score), `dsa_distance.csv`
+/// (Euclidean, unit-norm operators) and `figures/svcca_mds.{png,svg}`. Returns the units that
 /// have not finished, with their logs.
 pub fn collect_tasks(out: &Path, manifest: &Manifest) -> Result<Vec<(usize, PathBuf)>> {
     let path = out.join("collected.csv");
@@ -175,13 +176,16 @@ pub fn collect_tasks(out: &Path, manifest: &Manifest) -> Result<Vec<(usize, Path
     let n = mats.len();
     let mut d = vec![f64::NAN; n * n];
     let mut dsa = vec![f64::NAN; n * n];
+    let mut dsa_euclid = vec![f64::NAN; n * n];
     for i in 0..n {
         for j in 0..n {
             let (a, b) = (&mats[i].2, &mats[j].2);
             if let (Some(x), Some(y)) = (&mats[i].3, &mats[j].3) {
                 let cfg = reachlab_analysis::DsaConfig::default();
-                dsa[i * n + j] =
-                    reachlab_analysis::procrustes_dynamics(x.as_ref(), y.as_ref(), &cfg).map_or(f64::NAN, |r| r.0);
+                if let Ok(r) = reachlab_analysis::dsa_operators(x.as_ref(), y.as_ref(), &cfg) {
+                    dsa[i * n + j] = r.angular;
+                    dsa_euclid[i * n + j] = r.distance;
+                }
             }
             if a.nrows() != b.nrows() {
                 continue;
@@ -192,7 +196,11 @@ pub fn collect_tasks(out: &Path, manifest: &Manifest) -> Result<Vec<(usize, Path
     }
     let mut header = vec!["unit".to_string()];
     header.extend(mats.iter().map(|m| m.0.to_string()));
-    for (name, values) in [("svcca_distance.csv", &d), ("dsa_distance.csv", &dsa)] {
+    for (name, values) in [
+        ("svcca_distance.csv", &d),
+        ("dsa_angular.csv", &dsa),
+        ("dsa_distance.csv", &dsa_euclid),
+    ] {
         let path = out.join(name);
         let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
         w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
@@ -239,7 +247,7 @@ pub fn collect_tasks(out: &Path, manifest: &Manifest) -> Result<Vec<(usize, Path
         );
         let _ = writeln!(
             md,
-            "\nDSA distance (min over orthogonal C of ‖A_x − C·A_y·Cᵀ‖_F; Hankel DMD, 10 delays, rank 10, same trials): within groups {:.3} (n = {}), between groups {:.3} (n = {}).",
+            "\nDSA angular score (DSA's default: arccos of the alignment of the unit-norm operators at the best orthogonal C, radians; whitened Hankel DMD, 10 delays, rank 10, same trials): within groups {:.3} (n = {}), between groups {:.3} (n = {}).",
             mean(&dw),
             dw.len(),
             mean(&db),
