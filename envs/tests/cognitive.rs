@@ -275,21 +275,37 @@ fn modcog_int_turns_the_response_by_omega_times_the_delay() {
     assert_eq!(delays, (0..12).map(|k| k * 5).collect(), "{{0, 100, …, 1100}} ms");
 }
 
+/// Mod-Cog's `seq` (mod_cog_tasks.py, `my_set_groundtruth`): after t steps of the decision period the
+/// target index is `mod(value + int(seq·t·ω·dt), dim_ring)`, `seqr` passing seq = +1 (the index rises,
+/// counter-clockwise) and `seql` −1; non-reaction seq tasks set `timing = {'decision': 1000}`, reaction
+/// ones keep 500 ms. Here ω = 0.01 rad/ms, dt = 20 ms, 32 ring units: the index moves every 5 steps.
 #[test]
-fn modcog_seq_output_rotates_at_omega() {
-    for (name, sign) in [("fdgo_seql", 1.0), ("dm2_seqr", -1.0), ("dmsgo_intl_seqr", -1.0)] {
-        for tr in trials(name, 50, 11) {
+fn modcog_seq_targets_move_by_whole_ring_indices_as_in_the_reference() {
+    let n_ring = conv().n_ring as f64;
+    for (name, seq, response_ms) in [
+        ("fdgo_seql", -1.0, 1000.0),
+        ("dm2_seqr", 1.0, 1000.0),
+        ("dmsgo_intl_seqr", 1.0, 1000.0),
+        ("reactgo_seqr", 1.0, 500.0),
+        ("fdgo", 0.0, 500.0),
+    ] {
+        for tr in trials(name, 30, 11) {
             let Response::Ring(r0) = tr.response[tr.go] else {
                 continue;
             };
-            let Response::Ring(r_end) = final_target(&tr) else {
-                panic!()
-            };
-            let turned = (tr.steps - 1 - tr.go) as f64 * 0.01 * DT * sign;
-            assert!(
-                ring::periodic_distance(r_end, (r0 + turned).rem_euclid(TAU)) < 1e-4,
-                "{name}"
-            );
+            assert_eq!(tr.steps - tr.go, (response_ms / DT) as usize, "{name}: decision period");
+            for t in 0..tr.steps - tr.go {
+                let Response::Ring(r) = tr.response[tr.go + t] else {
+                    panic!("{name}")
+                };
+                // int() truncates toward zero, as Python's.
+                let moved = (seq * t as f64 * 0.01 * DT).trunc();
+                let want = (r0 + moved * TAU / n_ring).rem_euclid(TAU);
+                assert!(
+                    ring::periodic_distance(r, want) < 1e-9,
+                    "{name}, step {t}: {r} vs {want}"
+                );
+            }
         }
     }
 }

@@ -122,12 +122,14 @@ impl RingTrialBuilder {
         }
     }
 
-    /// Ring output bump on `[on, off)` at `loc + rate·(t − on)` (rate in radians per step: 0 for a fixed
-    /// target, ±ω·dt for a Mod-Cog `seq` task).
+    /// Ring output bump on `[on, off)` at `loc` moved by `trunc(rate·(t − on))` ring indices (`rate` in
+    /// indices per step: 0 for a fixed target, ±ω·dt for a Mod-Cog `seq` task, whose target index moves
+    /// by `int(seq·t·ω·dt)`).
     pub fn out(&mut self, loc: f64, on: usize, off: Option<usize>, rate: f64) {
         let w = 1 + self.n_ring;
+        let index = std::f64::consts::TAU / self.n_ring as f64;
         for t in self.span(on, off) {
-            let l = ring::wrap(loc + rate * (t - on) as f64);
+            let l = ring::wrap(loc + (rate * (t - on) as f64).trunc() * index);
             for (k, &p) in self.pref.iter().enumerate() {
                 self.y[t * w + 1 + k] += ring::tuning(l, p) as f32;
             }

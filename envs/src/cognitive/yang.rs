@@ -134,6 +134,12 @@ impl Turn {
         }
     }
 
+    /// The direction of a `seq` rotation in ring indices: `r` raises the index (counter-clockwise), `l`
+    /// lowers it, as Mod-Cog's `seq = ±1`. (The `int` shift keeps [`Turn::sign`].)
+    pub fn seq_sign(self) -> f64 {
+        -self.sign()
+    }
+
     pub fn letter(self) -> char {
         match self {
             Turn::Left => 'l',
@@ -146,8 +152,9 @@ impl Turn {
 ///
 /// - `int`: the memory delay is drawn from {0, 100, …, 1100} ms and the correct response is the
 ///   original one rotated by `±ω·delay` (the network must integrate elapsed time).
-/// - `seq`: during the response period the output bump rotates at `±ω`, starting from the original
-///   response (a moving output).
+/// - `seq`: during the response period (1000 ms instead of 500, but for the reaction tasks) the target
+///   moves around the ring from the original response, by `int(±t·ω·dt)` ring indices after `t` steps
+///   (Mod-Cog's `my_set_groundtruth`: one index per 100 ms at ω = 0.01 rad/ms; `r` raises the index).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Variant {
     pub int: Option<Turn>,
@@ -213,7 +220,16 @@ const STIM_MS: [f64; 3] = [200., 400., 600.];
 pub(crate) fn generate(task: YangTask, variant: Variant, conv: &Conventions, rng: &mut EnvRng) -> Trial {
     let mut d = Draw { rng, dt: conv.dt_ms };
     let n = conv.n_ring;
-    let seq_rate = variant.seq.map_or(0.0, |s| s.sign() * conv.omega * conv.dt_ms);
+    // Mod-Cog's `seq`: the target's ring index moves by int(seq·t·ω·dt) after t steps of the response,
+    // `r` raising the index (`my_set_groundtruth`, mod_cog_tasks.py): one index per 100 ms at ω = 0.01.
+    let seq_rate = variant.seq.map_or(0.0, |s| s.seq_sign() * conv.omega * conv.dt_ms);
+    // The response of a `seq` task lasts 1000 ms (`timing = {'decision': 1000}`), but for reaction tasks.
+    let reaction = matches!(task, ReactGo | ReactAnti);
+    let response_ms = if variant.seq.is_some() && !reaction {
+        1000.0
+    } else {
+        500.0
+    };
     // The memory delay, redrawn for `int`; the response then turns by ω·delay.
     let delay = |d: &mut Draw, default: &[f64]| -> (usize, f64) {
         match variant.int {
@@ -237,7 +253,7 @@ pub(crate) fn generate(task: YangTask, variant: Variant, conv: &Conventions, rng
                 FdGo | FdAnti => {
                     stim_on = d.uniform_ms(300.0, 700.0);
                     go = stim_on + d.uniform_ms(500.0, 1500.0);
-                    steps = go + d.steps(500.0);
+                    steps = go + d.steps(response_ms);
                     stim_off = None;
                     b = RingTrialBuilder::new(steps, n);
                     b.fix_in(0, Some(go));
@@ -247,7 +263,7 @@ pub(crate) fn generate(task: YangTask, variant: Variant, conv: &Conventions, rng
                 ReactGo | ReactAnti => {
                     stim_on = d.uniform_ms(500.0, 2500.0);
                     go = stim_on;
-                    steps = go + d.steps(500.0);
+                    steps = go + d.steps(response_ms);
                     stim_off = None;
                     b = RingTrialBuilder::new(steps, n);
                     b.fix_in(0, None);
@@ -259,7 +275,7 @@ pub(crate) fn generate(task: YangTask, variant: Variant, conv: &Conventions, rng
                     let (dl, shift) = delay(&mut d, &DELAY_MS);
                     response = (response + shift).rem_euclid(TAU);
                     go = off + dl;
-                    steps = go + d.steps(500.0);
+                    steps = go + d.steps(response_ms);
                     stim_off = Some(off);
                     b = RingTrialBuilder::new(steps, n);
                     b.fix_in(0, Some(go));
@@ -282,7 +298,7 @@ pub(crate) fn generate(task: YangTask, variant: Variant, conv: &Conventions, rng
             let (m1, m2, choose) = dm_strengths(task, &mut d, &cohs);
             let stim_on = d.uniform_ms(100.0, 400.0);
             let go = stim_on + d.choice_ms(&[400.0, 800.0, 1600.0]);
-            let steps = go + d.steps(500.0);
+            let steps = go + d.steps(response_ms);
             let mut b = RingTrialBuilder::new(steps, n);
             b.fix_in(0, Some(go));
             for (modality, (s1, s2)) in [(1, m1), (2, m2)] {
@@ -309,7 +325,7 @@ pub(crate) fn generate(task: YangTask, variant: Variant, conv: &Conventions, rng
             let s2_on = s1_off + dl;
             let s2_off = s2_on + d.choice_ms(&STIM_MS);
             let go = s2_off + d.uniform_ms(100.0, 300.0);
-            let steps = go + d.steps(500.0);
+            let steps = go + d.steps(response_ms);
             let mut b = RingTrialBuilder::new(steps, n);
             b.fix_in(0, Some(go));
             for (modality, (s1, s2)) in [(1, m1), (2, m2)] {
@@ -350,10 +366,10 @@ pub(crate) fn generate(task: YangTask, variant: Variant, conv: &Conventions, rng
             let (dl, shift) = delay(&mut d, &DELAY_MS);
             let go = s1_off + dl;
             let steps = go
-                + if category {
+                + if category && variant.seq.is_none() {
                     d.choice_ms(&STIM_MS)
                 } else {
-                    d.steps(500.0)
+                    d.steps(response_ms)
                 };
             let mut b = RingTrialBuilder::new(steps, n);
             b.fix_in(0, None);
