@@ -275,6 +275,52 @@ fn modcog_int_turns_the_response_by_omega_times_the_delay() {
     assert_eq!(delays, (0..12).map(|k| k * 5).collect(), "{{0, 100, …, 1100}} ms");
 }
 
+/// Mod-Cog's `int` in its other two families (mod_cog_tasks.py): the delayed-decision family fixes the
+/// delay at 500 ms and sets `i_target = int(mod(i_target ± ω·delay, dim_ring))`, 5 ring indices; the match
+/// family draws the delay from {0, …, 1100} ms and moves the test target by int(±ω·delay) indices; `intr`
+/// raises the index in both (32 ring units here: one index is 2π/32).
+#[test]
+fn modcog_int_moves_decision_and_match_targets_by_ring_indices_as_in_the_reference() {
+    let index = TAU / 32.0;
+    for (name, sign) in [("delaydm1_intr", 1.0), ("contextdelaydm2_intl", -1.0)] {
+        for tr in trials(name, 60, 4) {
+            assert_eq!(
+                len(&tr, "delay1"),
+                (500.0 / DT) as usize,
+                "{name}: the delay is fixed at 500 ms"
+            );
+            let (s1, s2) = (tr.epoch("stim1").unwrap().start, tr.epoch("stim2").unwrap().start);
+            let locs: Vec<f64> = [(s1, 1), (s1, 2), (s2, 1), (s2, 2)]
+                .iter()
+                .filter_map(|&(t, m)| ring_loc(&tr, t, m))
+                .collect();
+            let Response::Ring(r) = tr.response[tr.go] else {
+                panic!()
+            };
+            // int(ω·500) = 5 indices from one of the two stimuli.
+            let near = locs
+                .iter()
+                .map(|l| ring::periodic_distance(r, (l + sign * 5.0 * index).rem_euclid(TAU)))
+                .fold(f64::INFINITY, f64::min);
+            assert!(near < 1e-4, "{name}: {r} is not 5 indices from {locs:?}");
+        }
+    }
+    let mut delays = BTreeSet::new();
+    for (name, sign) in [("dmsgo_intr", 1.0), ("dmsgo_intl", -1.0)] {
+        for tr in trials(name, 200, 6) {
+            let Response::Ring(r) = tr.response[tr.go] else {
+                continue; // a no-go trial
+            };
+            let delay_ms = len(&tr, "delay1") as f64 * DT;
+            delays.insert(delay_ms as u64);
+            let test = [1, 2].iter().find_map(|&m| ring_loc(&tr, tr.go, m)).unwrap();
+            let want = (test + sign * (0.01 * delay_ms).trunc() * index).rem_euclid(TAU);
+            assert!(ring::periodic_distance(r, want) < 1e-4, "{name}: {r} vs {want}");
+        }
+    }
+    assert_eq!(delays, (0..12).map(|k| k * 100).collect(), "{{0, 100, …, 1100}} ms");
+}
+
 /// Mod-Cog's `seq` (mod_cog_tasks.py, `my_set_groundtruth`): after t steps of the decision period the
 /// target index is `mod(value + int(seq·t·ω·dt), dim_ring)`, `seqr` passing seq = +1 (the index rises,
 /// counter-clockwise) and `seql` −1; non-reaction seq tasks set `timing = {'decision': 1000}`, reaction

@@ -150,8 +150,11 @@ impl Turn {
 
 /// The Mod-Cog modifications of a Yang task.
 ///
-/// - `int`: the memory delay is drawn from {0, 100, …, 1100} ms and the correct response is the
-///   original one rotated by `±ω·delay` (the network must integrate elapsed time).
+/// - `int`: the response turns with the memory delay (the network must integrate elapsed time), as each
+///   Mod-Cog family does it: go tasks draw the delay from {0, 100, …, 1100} ms and turn by `ω·delay`
+///   radians (`r`: the response clockwise of the stimulus); delayed decisions fix it at 500 ms and move
+///   the target by `int(ω·500)` = 5 ring indices; match tasks draw it as the go tasks and move the test
+///   target by `int(ω·delay)` indices (`r` raising the index in both).
 /// - `seq`: during the response period (1000 ms instead of 500, but for the reaction tasks) the target
 ///   moves around the ring from the original response, by `int(±t·ω·dt)` ring indices after `t` steps
 ///   (Mod-Cog's `my_set_groundtruth`: one index per 100 ms at ω = 0.01 rad/ms; `r` raises the index).
@@ -230,14 +233,30 @@ pub(crate) fn generate(task: YangTask, variant: Variant, conv: &Conventions, rng
     } else {
         500.0
     };
-    // The memory delay, redrawn for `int`; the response then turns by ω·delay.
+    // The memory delay of an `int` task and the turn of the response, as each Mod-Cog family sets them
+    // (mod_cog_tasks.py): the go family draws the delay from {0, 100, …, 1100} ms and shows the stimulus
+    // ω·delay radians ahead of the response (`intr`: the response lies ω·delay clockwise of the
+    // stimulus); the delayed-decision family fixes the delay at 500 ms and moves the chosen target by
+    // int(±ω·500) ring indices; the match family draws the delay as the go family and moves the test
+    // target by int(±ω·delay) indices (`intr` raising the index in both).
+    let index = TAU / n as f64;
     let delay = |d: &mut Draw, default: &[f64]| -> (usize, f64) {
-        match variant.int {
-            Some(turn) => {
+        let Some(turn) = variant.int else {
+            return (d.choice_ms(default), 0.0);
+        };
+        match task {
+            DelayGo | DelayAnti => {
                 let steps = d.choice_ms(&INT_DELAYS_MS);
                 (steps, turn.sign() * conv.omega * steps as f64 * conv.dt_ms)
             }
-            None => (d.choice_ms(default), 0.0),
+            DelayDm1 | DelayDm2 | ContextDelayDm1 | ContextDelayDm2 | MultiDelayDm => {
+                let steps = d.steps(500.0);
+                (steps, turn.seq_sign() * (conv.omega * 500.0).trunc() * index)
+            }
+            _ => {
+                let ms = INT_DELAYS_MS[d.rng.random_range(0..INT_DELAYS_MS.len())];
+                (d.steps(ms), turn.seq_sign() * (conv.omega * ms).trunc() * index)
+            }
         }
     };
     let check = |go: usize, d: &Draw| go + d.steps(100.0);
