@@ -107,7 +107,7 @@ fn every_builtin_task_scenario_runs_quick_from_the_cli() {
     }
     assert_eq!(
         task_scenario("modcog").tasks.task_set().unwrap().input_dim(),
-        1 + 2 * 16 + 126,
+        1 + 2 * 16 + 82,
         "one rule unit per Mod-Cog task"
     );
 }

@@ -357,12 +357,22 @@ fn modcog_seq_targets_move_by_whole_ring_indices_as_in_the_reference() {
 }
 
 #[test]
-fn the_modcog_battery_has_126_distinct_tasks_whose_names_round_trip() {
-    let all = suite("modcog").unwrap();
-    assert_eq!(all.len(), 126);
-    assert_eq!(all.iter().collect::<BTreeSet<_>>().len(), 126);
+fn the_modcog_batteries_are_the_references_lists_and_names_round_trip() {
+    // The Mod-Cog README's list: 20 + 22 int + 40 seq (its 84 entries repeat dlyantiintr/intl).
+    let modcog = suite("modcog").unwrap();
+    assert_eq!(modcog.len(), 82);
+    assert_eq!(modcog.iter().collect::<BTreeSet<_>>().len(), 82);
+    assert!(modcog.contains(&"dmcnogo_intl".to_string()) && modcog.contains(&"reactanti_seql".to_string()));
+    // mod_cog_tasks.py's `…intseq` tasks set integrate = seq = True: r and r only.
+    let intseq = suite("modcog_intseq").unwrap();
+    assert_eq!(intseq.len(), 11);
+    assert!(intseq.iter().all(|n| n.ends_with("_intr_seqr")), "{intseq:?}");
     assert_eq!(suite("yang20").unwrap().len(), 20);
     assert_eq!(suite("modcog_int").unwrap().len(), 22);
+    // Our extension: every combination of directions.
+    let all = suite("modcog_all_turns").unwrap();
+    assert_eq!(all.len(), 126);
+    assert_eq!(all.iter().collect::<BTreeSet<_>>().len(), 126);
     for name in &all {
         assert_eq!(&Task::from_name(name).unwrap().name(), name);
     }
@@ -375,7 +385,7 @@ fn the_modcog_battery_has_126_distinct_tasks_whose_names_round_trip() {
 #[test]
 fn an_oracle_scores_one_on_every_task() {
     for names in [
-        suite("modcog").unwrap(),
+        suite("modcog_all_turns").unwrap(),
         vec!["flipflop".into()],
         vec!["context_integration".into()],
         vec!["sine_wave".into()],

@@ -143,10 +143,24 @@ fn score_ring(trial: &Trial, outputs: &[f32]) -> f64 {
     f64::from(u8::from(ok))
 }
 
-/// The named batteries: `yang20` (20), `modcog_seq` (the 20 with `seql`/`seqr`: 40), `modcog_int` (the 11
-/// delay tasks with `intl`/`intr`: 22), `modcog_intseq` (both: 44), and `modcog` = all four (126, the count
-/// of the Mod-Cog README: 20 + 40 + 22 + 44).
-pub const SUITES: [&str; 5] = ["yang20", "modcog", "modcog_seq", "modcog_int", "modcog_intseq"];
+/// The named batteries, as the Mod-Cog reference (mikailkhona/Mod_Cog) defines them:
+///
+/// - `yang20`: the 20 tasks of Yang et al. 2019;
+/// - `modcog`: the list the Mod-Cog README trains on: the 20, the 11 delay tasks with `intr`/`intl` (22)
+///   and the 20 with `seqr`/`seql` (40): 82 tasks (the README lists `dlyantiintr`/`dlyantiintl` twice);
+/// - `modcog_seq` (40) and `modcog_int` (22): those two parts;
+/// - `modcog_intseq`: the 11 `…intseq` tasks mod_cog_tasks.py defines, `integrate = seq = True`, i.e.
+///   `_intr_seqr` only;
+/// - `modcog_all_turns`: an extension of ours, every combination of the variants and directions:
+///   20 + 40 + 22 + 44 = 126.
+pub const SUITES: [&str; 6] = [
+    "yang20",
+    "modcog",
+    "modcog_seq",
+    "modcog_int",
+    "modcog_intseq",
+    "modcog_all_turns",
+];
 
 /// The task names of a battery, or `None` for an unknown battery.
 pub fn suite(name: &str) -> Option<Vec<String>> {
@@ -165,7 +179,10 @@ pub fn suite(name: &str) -> Option<Vec<String>> {
         .collect();
     let delay = || YangTask::ALL.into_iter().filter(|t| t.has_delay());
     let int: Vec<String> = delay().flat_map(|t| turns.map(|i| named(t, Some(i), None))).collect();
-    let intseq: Vec<String> = delay()
+    let intseq_reference: Vec<String> = delay()
+        .map(|t| named(t, Some(Turn::Right), Some(Turn::Right)))
+        .collect();
+    let intseq_all: Vec<String> = delay()
         .flat_map(|t| turns.into_iter().flat_map(move |i| turns.map(move |s| (t, i, s))))
         .map(|(t, i, s)| named(t, Some(i), Some(s)))
         .collect();
@@ -173,8 +190,9 @@ pub fn suite(name: &str) -> Option<Vec<String>> {
         "yang20" => base,
         "modcog_seq" => seq,
         "modcog_int" => int,
-        "modcog_intseq" => intseq,
-        "modcog" => [base, seq, int, intseq].concat(),
+        "modcog_intseq" => intseq_reference,
+        "modcog" => [base, int, seq].concat(),
+        "modcog_all_turns" => [base, seq, int, intseq_all].concat(),
         _ => return None,
     })
 }
