@@ -435,6 +435,16 @@ fn flags_that_do_not_apply_together_are_refused() {
         &["--print-scenario", "curl_field", "--out", "x"][..],
         &["--sweep", "s.toml", "--quick"][..],
         &["--sweep", "s.toml", "--dry-run"][..],
+        // A comparison's seeds come from its [compare] table or --seeds; --seed used to be ignored.
+        &[
+            "--scenario",
+            "curl_field_compare",
+            "--quick",
+            "--seed",
+            "3",
+            "--out",
+            "/nonexistent/x",
+        ][..],
         // With --quick, so that a regression costs a second, not a whole run.
         &[
             "--scenario",
@@ -455,7 +465,8 @@ fn flags_that_do_not_apply_together_are_refused() {
         assert!(
             err.contains("cannot be used with")
                 || err.contains("apply to --sweep")
-                || err.contains("--dry-run applies"),
+                || err.contains("--dry-run applies")
+                || err.contains("--seed does not apply"),
             "{args:?}: {err}"
         );
     }

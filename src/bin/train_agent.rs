@@ -451,6 +451,9 @@ fn run() -> anyhow::Result<()> {
         if let Some(seed) = args.seed {
             scenario.seed = seed;
         }
+        if scenario.compare.is_some() && args.seed.is_some() {
+            bail!("--seed does not apply to a scenario with [compare] seeds; give them with --seeds N|LIST");
+        }
         if let Some(list) = &args.seeds {
             let seeds = parse_seeds(list)?;
             match &mut scenario.compare {
