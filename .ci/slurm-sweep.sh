@@ -4,7 +4,10 @@
 # run with `--backend local`, and stops the daemons it started. Needs root and Debian's slurm-wlm + munge.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exe=$(pwd)/target/release/train_agent
+# Wherever cargo puts its build (CARGO_TARGET_DIR), as an absolute path.
+target=${CARGO_TARGET_DIR:-target}
+case $target in /*) ;; *) target=$(pwd)/$target ;; esac
+exe=$target/release/train_agent
 work=$(mktemp -d /tmp/reachlab-slurm.XXXXXX)
 export SLURM_CONF=$work/slurm.conf
 cat > "$SLURM_CONF" <<EOF

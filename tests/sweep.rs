@@ -203,6 +203,20 @@ fn a_sweep_axis_with_a_typo_is_refused_with_a_suggestion() {
 }
 
 #[test]
+fn a_sweep_over_a_comparison_scenario_is_refused() {
+    let dir = tmp("compare-base");
+    let file = dir.join("s.toml");
+    std::fs::write(
+        &file,
+        SWEEP.replace("base = \"curl_field\"", "base = \"curl_field_compare\""),
+    )
+    .unwrap();
+    let err = SweepSpec::load(&file).unwrap().units(&file).unwrap_err().to_string();
+    assert!(err.contains("[compare]") && err.contains("base"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn slurm_without_sbatch_says_what_to_do() {
     let dir = tmp("nosbatch");
     let file = dir.join("tiny.toml");

@@ -504,3 +504,33 @@ fn printed_scenarios_parse_back_to_the_same_scenario() {
         "{text}"
     );
 }
+
+/// `--threads N` sets the kernel and rollout threads together; the results do not depend on it.
+#[test]
+fn the_thread_count_is_one_setting_and_changes_no_result() {
+    let run = |threads: Option<&str>, out: &Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_train_agent"));
+        c.args(["--scenario", "curl_field", "--quick", "--quiet", "--out"])
+            .arg(out);
+        if let Some(t) = threads {
+            c.args(["--threads", t]);
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let (one, three) = (tmp("threads-1"), tmp("threads-3"));
+    run(Some("1"), &one);
+    run(Some("3"), &three);
+    assert_eq!(curve_without_timing(&one), curve_without_timing(&three));
+    let w = |d: &Path| std::fs::read(d.join("checkpoints/latest/weights.safetensors")).unwrap();
+    assert_eq!(w(&one), w(&three));
+    let settings = std::fs::read_to_string(three.join("scenario.toml")).unwrap();
+    assert!(settings.contains("threads = 3"), "the rollout workers follow the flag");
+    let o = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+        .args(["--scenario", "curl_field", "--quick", "--threads", "0"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let _ = std::fs::remove_dir_all(&one);
+    let _ = std::fs::remove_dir_all(&three);
+}

@@ -147,6 +147,13 @@ impl SweepSpec {
                 let scenario = match &base {
                     AnyScenario::Reaching(_) => {
                         let mut s: Scenario = v.try_into().map_err(conv)?;
+                        if s.compare.is_some() {
+                            // Its arms were dropped and a later --resume of the unit ran them all.
+                            return Err(bad(
+                                "base".into(),
+                                "a sweep unit is one run: give the base scenario no [compare] table (sweep `seed` and the arms' settings instead)".into(),
+                            ));
+                        }
                         s.name = name;
                         if self.quick {
                             s = s.quick();
@@ -259,7 +266,8 @@ pub fn write_manifest(spec: &SweepSpec, units: &[Unit], out: &Path) -> Result<()
 }
 
 /// Runs the unfinished `units` of a sweep on this machine, `jobs` at a time: each as a child process
-/// `exe --sweep FILE --out OUT --unit I --quiet` with `cores / jobs` kernel threads and its output in
+/// `exe --sweep FILE --out OUT --unit I --quiet --threads T` with T = `cores / jobs` (kernels and rollout
+/// workers) and its output in
 /// `OUT/logs/unit-I.log`. `done` is called after each unit. Returns the units that failed, with their logs.
 pub fn run_local(
     exe: &Path,
@@ -289,7 +297,7 @@ pub fn run_local(
                             .arg(sweep_file)
                             .arg("--out")
                             .arg(out)
-                            .args(["--unit", &i.to_string(), "--quiet"])
+                            .args(["--unit", &i.to_string(), "--quiet", "--threads", &threads.to_string()])
                             .env("RAYON_NUM_THREADS", threads.to_string())
                             .stdout(f)
                             .stderr(err)

@@ -65,6 +65,10 @@ struct Args {
     /// (and arms) of a multi-seed or comparison scenario.
     #[arg(long, default_value_t = 1)]
     jobs: usize,
+    /// Threads for the kernels and the rollout workers together (default: one per core); results do not
+    /// depend on it. A sweep's local backend gives each unit cores/jobs.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    threads: Option<u16>,
     /// Run the scenario for seeds 0..N (or the listed seeds, `0,3,5`) and report its findings over seeds
     /// (mean [95 % CI], per-seed values, tests): `findings.md` in the output folder.
     #[arg(long, value_name = "N|LIST", conflicts_with_all = ["seed", "resume", "sweep"])]
@@ -283,7 +287,11 @@ fn run_sweep(args: &Args, file: &std::path::Path, progress: &mut Progress) -> an
                 let run = if dir.join("scenario.toml").exists() {
                     Run::resume(&dir, progress)?
                 } else {
-                    Run::create(s.as_ref().clone(), &dir, progress)?
+                    let mut s = s.as_ref().clone();
+                    if let Some(n) = args.threads {
+                        s.train.threads = usize::from(n);
+                    }
+                    Run::create(s, &dir, progress)?
                 };
                 run.run()?;
             }
@@ -362,13 +370,21 @@ fn run_sweep(args: &Args, file: &std::path::Path, progress: &mut Progress) -> an
 
 fn main() -> std::process::ExitCode {
     reachlab::quiet_on_closed_pipe();
-    reachlab::agents::fix_kernel_threads();
     reachlab::exit_code(run())
 }
 
 fn run() -> anyhow::Result<()> {
     reachlab::agents::tune_allocator();
     let args = Args::parse();
+    // One thread setting for the kernels and the rollout workers, fixed before any thread starts.
+    if let Some(n) = args.threads {
+        // SAFETY: no thread has started yet (see `fix_kernel_threads`).
+        #[allow(unused_unsafe)]
+        unsafe {
+            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        }
+    }
+    reachlab::agents::fix_kernel_threads();
     // Checked here: clap's `requires` let `--scenario X --unit 0` through (the unit was ignored).
     if args.sweep.is_none() && (args.unit.is_some() || args.dry_run) {
         anyhow::bail!("--unit and --dry-run apply to --sweep");
@@ -450,6 +466,9 @@ fn run() -> anyhow::Result<()> {
         }
         if let Some(seed) = args.seed {
             scenario.seed = seed;
+        }
+        if let Some(n) = args.threads {
+            scenario.train.threads = usize::from(n);
         }
         if scenario.compare.is_some() && args.seed.is_some() {
             bail!("--seed does not apply to a scenario with [compare] seeds; give them with --seeds N|LIST");
