@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use reachlab_analysis::stats::mean_ci;
+use reachlab_analysis::stats::{mean_ci, MeanCi};
 
 use crate::behaviour_figures::Draw;
 use crate::error::{Result, ScenarioError};
@@ -261,14 +262,7 @@ fn panels<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, arms: &[ArmSeeds], s
         for (d, v) in by_d {
             let m = mean_ci(&v, 0.95);
             let x = d as f64 + dx;
-            if m.ci_low.is_finite() {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        vec![(x, m.ci_low), (x, m.ci_high)],
-                        c.stroke_width(2),
-                    )))
-                    .map_err(e)?;
-            }
+            ci_bar(&mut chart, x, &m, c)?;
             chart
                 .draw_series(std::iter::once(Rectangle::new(
                     [(x - 4.0, m.mean), (x + 4.0, m.mean)],
@@ -332,17 +326,28 @@ fn panels<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, arms: &[ArmSeeds], s
         }
         let m = mean_ci(&v, 0.95);
         let x = ai as f64 + 0.1;
-        if m.ci_low.is_finite() {
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(x, m.ci_low), (x, m.ci_high)],
-                    c.stroke_width(2),
-                )))
-                .map_err(e)?;
-        }
+        ci_bar(&mut chart, x, &m, c)?;
         chart
             .draw_series(std::iter::once(Circle::new((x, m.mean), 5, c.filled())))
             .map_err(e)?;
     }
     root.present().map_err(e)
+}
+
+/// A vertical 95 % CI bar at `x` (nothing when the interval is undefined).
+fn ci_bar<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    x: f64,
+    m: &MeanCi,
+    c: RGBColor,
+) -> Draw {
+    if m.ci_low.is_finite() {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(x, m.ci_low), (x, m.ci_high)],
+                c.stroke_width(2),
+            )))
+            .map_err(|x| x.to_string())?;
+    }
+    Ok(())
 }
