@@ -43,14 +43,6 @@ impl CompareSpec {
             self.arms.clone()
         }
     }
-
-    /// `n` seeds 0..n, one arm.
-    pub fn seeds(n: u64) -> Self {
-        CompareSpec {
-            seeds: (0..n).collect(),
-            arms: Vec::new(),
-        }
-    }
 }
 
 /// One arm: how pretraining differs from the scenario's.
@@ -151,8 +143,14 @@ pub fn run_compare(
         key: "compare".into(),
         reason: "this scenario has no [compare] table".into(),
     })?;
-    std::fs::create_dir_all(dir).map_err(|e| ScenarioError::io(dir, e))?;
     let path = dir.join("scenario.toml");
+    if !path.exists() && crate::run::holds_files(dir, &path)? {
+        return Err(ScenarioError::output(
+            dir,
+            "the output folder is not empty and holds no experiment of this scenario (choose another --out)",
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| ScenarioError::io(dir, e))?;
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             let changed = crate::run::changed_keys(&text, &base.to_toml());
