@@ -534,3 +534,22 @@ fn the_thread_count_is_one_setting_and_changes_no_result() {
     let _ = std::fs::remove_dir_all(&one);
     let _ = std::fs::remove_dir_all(&three);
 }
+
+/// Without a terminal (a log file, a cluster job) progress is plain lines: each stage and a line per tenth.
+#[test]
+fn progress_is_plain_lines_without_a_terminal() {
+    let dir = tmp("lines");
+    let o = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+        .args(["--scenario", "curl_field", "--quick", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    for stage in ["pretraining", "baseline", "learning", "washout", "relearning"] {
+        assert!(err.contains(&format!("{stage}: up to 3 updates")), "{err}");
+        assert!(err.contains(&format!("{stage}: 3/3 updates, success")), "{err}");
+    }
+    assert!(!err.contains('\u{1b}'), "no terminal escapes in a log: {err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -95,11 +95,32 @@ struct Progress {
     quiet: bool,
     json: bool,
     bar: Option<ProgressBar>,
+    /// Plain lines instead of bars when stderr is not a terminal (a log file, a cluster job): the stage
+    /// and its size, and a line every tenth of it.
+    lines: Option<(String, usize)>,
+}
+
+impl Progress {
+    fn new(args: &Args) -> Self {
+        use std::io::IsTerminal;
+        let plain = !std::io::stderr().is_terminal() && !args.quiet && !args.json_logs;
+        Progress {
+            quiet: args.quiet,
+            json: args.json_logs,
+            bar: None,
+            lines: plain.then(|| (String::new(), 0)),
+        }
+    }
 }
 
 impl Observer for Progress {
     fn stage_started(&mut self, stage: &StageSpec, done: usize) {
         if self.quiet || self.json {
+            return;
+        }
+        if let Some(l) = &mut self.lines {
+            *l = (stage.name.clone(), stage.updates);
+            eprintln!("{}: up to {} updates (from {done})", stage.name, stage.updates);
             return;
         }
         let bar = ProgressBar::new(stage.updates as u64);
@@ -123,6 +144,15 @@ impl Observer for Progress {
                 "success {:.2}, MPD {:+.2} cm",
                 row.success_rate, row.mpd_trained_cm
             ));
+        }
+        if let Some((stage, of)) = &self.lines {
+            let every = (of / 10).max(1);
+            if row.stage_update.is_multiple_of(every) || row.stage_update == *of {
+                eprintln!(
+                    "{stage}: {}/{of} updates, success {:.2}, MPD {:+.2} cm, {:.0} s",
+                    row.stage_update, row.success_rate, row.mpd_trained_cm, row.wall_seconds
+                );
+            }
         }
     }
 
@@ -157,6 +187,13 @@ impl TaskObserver for Progress {
             return;
         }
         let mean = rows.iter().find(|r| r.task == "mean").map_or(f64::NAN, |r| r.perf);
+        if self.lines.is_some() {
+            eprintln!(
+                "{unit}: {}/{of_updates} steps, mean perf {mean:.3}, min {:.3}, loss {:.4}",
+                last.update, last.perf, last.loss
+            );
+            return;
+        }
         if self.bar.as_ref().is_none_or(|b| b.prefix() != unit) {
             if let Some(b) = self.bar.take() {
                 b.finish();
@@ -405,11 +442,7 @@ fn run() -> anyhow::Result<()> {
         print!("{}", builtin::resolve_any(name)?.to_toml());
         return Ok(());
     }
-    let mut progress = Progress {
-        quiet: args.quiet,
-        json: args.json_logs,
-        bar: None,
-    };
+    let mut progress = Progress::new(&args);
     if let Some(dir) = &args.collect {
         let missing = sweep::collect(dir)?;
         println!("collected into {}", dir.join("collected.csv").display());
