@@ -73,6 +73,18 @@ fn a_local_sweep_runs_every_unit_once_and_matches_a_lone_unit() {
             assert!((d - m[j][i]).abs() < 1e-9 && (0.0..=1.0).contains(&d), "{svcca}");
         }
     }
+    // DSA's angular score between their dynamics, as task sweeps have it: 0 on the diagonal, in [0, π].
+    let dsa = std::fs::read_to_string(out.join("dsa_angular.csv")).unwrap();
+    let a: Vec<Vec<f64>> = dsa
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(a.len(), 4, "{dsa}");
+    for (i, row) in a.iter().enumerate() {
+        assert!(row[i].abs() < 1e-3, "{dsa}");
+        assert!(row.iter().all(|v| (0.0..=std::f64::consts::PI).contains(v)), "{dsa}");
+    }
 
     // Re-running skips every finished unit (their folders are untouched).
     let stamp = std::fs::metadata(out.join("unit-0003/summary.json"))

@@ -421,7 +421,9 @@ fn trajectories(dir: &Path) -> Result<Option<reachlab_analysis::faer::Mat<f64>>>
 }
 
 /// `svcca_distance.csv`: SVCCA distance (1 − mean canonical correlation of the top 10 SVD directions)
-/// between the condition-averaged trajectories of every pair of finished units.
+/// between the condition-averaged trajectories of every pair of finished units; `dsa_angular.csv`: DSA's
+/// angular score between their dynamics (whitened Hankel DMD of the per-target trajectories, 10 delays,
+/// rank 10), as task sweeps write it.
 fn svcca_matrix(units: &[&ManifestUnit], out: &Path) -> Result<()> {
     let mut mats = Vec::new();
     for u in units {
@@ -429,19 +431,46 @@ fn svcca_matrix(units: &[&ManifestUnit], out: &Path) -> Result<()> {
             mats.push((u.index, m));
         }
     }
-    let path = out.join("svcca_distance.csv");
-    let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
+    let targets = |m: &reachlab_analysis::faer::Mat<f64>, dir: &Path| -> Option<usize> {
+        let text = std::fs::read_to_string(dir.join("scenario.toml")).ok()?;
+        let s = Scenario::from_toml(&text, &dir.join("scenario.toml")).ok()?;
+        (s.env.n_targets > 0 && m.nrows().is_multiple_of(s.env.n_targets)).then_some(s.env.n_targets)
+    };
+    let cfg = reachlab_analysis::DsaConfig::default();
+    let operators: Vec<Option<reachlab_analysis::faer::Mat<f64>>> = mats
+        .iter()
+        .map(|(i, m)| {
+            let dir = units.iter().find(|u| u.index == *i)?.dir.clone();
+            let k = targets(m, &dir)?;
+            let t = m.nrows() / k;
+            let per: Vec<_> = (0..k).map(|c| m.subrows(c * t, t)).collect();
+            reachlab_analysis::dmd_operator(&per, cfg.n_delays, cfg.rank, 1e-6).ok()
+        })
+        .collect();
     let mut header = vec!["unit".to_string()];
     header.extend(mats.iter().map(|(i, _)| i.to_string()));
-    w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
-    for (i, a) in &mats {
-        let mut rec = vec![i.to_string()];
-        for (_, b) in &mats {
-            let k = 10.min(a.ncols()).min(b.ncols());
-            let d = reachlab_analysis::svcca(a.as_ref(), b.as_ref(), k).map_or(f64::NAN, |r| r.distance);
-            rec.push(format!("{d:.6}"));
+    for name in ["svcca_distance.csv", "dsa_angular.csv"] {
+        let path = out.join(name);
+        let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
+        w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
+        for (x, (i, a)) in mats.iter().enumerate() {
+            let mut rec = vec![i.to_string()];
+            for (y, (_, b)) in mats.iter().enumerate() {
+                let d = if name.starts_with("svcca") {
+                    let k = 10.min(a.ncols()).min(b.ncols());
+                    reachlab_analysis::svcca(a.as_ref(), b.as_ref(), k).map_or(f64::NAN, |r| r.distance)
+                } else {
+                    match (&operators[x], &operators[y]) {
+                        (Some(p), Some(q)) => reachlab_analysis::dsa_operators(p.as_ref(), q.as_ref(), &cfg)
+                            .map_or(f64::NAN, |r| r.angular),
+                        _ => f64::NAN,
+                    }
+                };
+                rec.push(format!("{d:.6}"));
+            }
+            w.write_record(&rec).map_err(|e| ScenarioError::output(&path, e))?;
         }
-        w.write_record(&rec).map_err(|e| ScenarioError::output(&path, e))?;
+        w.flush().map_err(|e| ScenarioError::io(&path, e))?;
     }
-    w.flush().map_err(|e| ScenarioError::io(&path, e))
+    Ok(())
 }
