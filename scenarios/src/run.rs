@@ -502,7 +502,6 @@ impl<'o> Run<'o> {
     }
 }
 
-/// The dotted keys whose values differ between two TOML documents (both resolved scenarios).
 /// Whether `dir` exists and holds anything but what a start killed before `settings` (its scenario.toml)
 /// existed leaves behind: such a folder may be started in again.
 pub(crate) fn holds_files(dir: &Path, settings: &Path) -> Result<bool> {
@@ -539,6 +538,7 @@ pub(crate) fn refuse_edits(dir: &Path, latest: &Path, current: &str) -> Result<(
     })
 }
 
+/// The dotted keys whose values differ between two TOML documents (both resolved scenarios).
 pub(crate) fn changed_keys(a: &str, b: &str) -> Vec<String> {
     fn walk(prefix: &str, a: Option<&toml::Value>, b: Option<&toml::Value>, out: &mut Vec<String>) {
         match (a, b) {
