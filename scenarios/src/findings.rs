@@ -418,20 +418,22 @@ pub fn markdown(arms: &[(String, Vec<SeedMeasures>, Vec<Finding>)], command: &st
         if arms.len() > 1 {
             md += &format!("| | **arm `{arm}`** ({} seeds) | | | | | |\n", seeds.len());
         }
+        // A `|` inside a cell (|MPD|) would end it: escaped.
+        let cell = |t: &str| t.replace('|', "\\|");
         for f in rows {
             md += &format!(
                 "| {} | {} | {} | {} | {:.3} [{:.3}, {:.3}] ({}) | {} | {} ({}) |\n",
                 f.number,
-                f.claim,
-                f.paper,
-                f.measure,
+                cell(&f.claim),
+                cell(&f.paper),
+                cell(&f.measure),
                 f.ours.mean,
                 f.ours.ci_low,
                 f.ours.ci_high,
                 f.ours.n,
-                f.test,
+                cell(&f.test),
                 f.reproduced.word(),
-                f.rule
+                cell(&f.rule)
             );
         }
     }
@@ -515,6 +517,12 @@ mod tests {
         let f = findings(&same);
         assert_eq!(f[3].reproduced, Verdict::No);
         assert!(f[3].test.contains("0/8"));
+        // Every table row has its 7 cells, whatever `|` the measures' names hold.
+        let md = markdown(&[("a".into(), seeds.clone(), findings(&seeds))], "cmd");
+        for line in md.lines().filter(|l| l.starts_with("| ")) {
+            let cells = line.replace("\\|", "").matches('|').count();
+            assert_eq!(cells, 8, "{line}");
+        }
         // One seed: no test can be made, and none is claimed.
         let f = findings(&same[..1]);
         assert!(f.iter().all(|r| r.reproduced == Verdict::NotTested), "{:?}", f[0]);
