@@ -38,6 +38,21 @@ fn train_agent(args: &[&str], extra: &[&Path]) -> String {
     text
 }
 
+/// `dsa_angular.csv` under `out`: one row per unit, 0 on the diagonal, every score within [0, π].
+fn dsa_angular_is_a_score_matrix(out: &Path, units: usize) {
+    let text = std::fs::read_to_string(out.join("dsa_angular.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), units, "{text}");
+    for (i, r) in rows.iter().enumerate() {
+        assert!(r[i].abs() < 1e-3, "{text}");
+        assert!(r.iter().all(|v| (0.0..=std::f64::consts::PI).contains(v)), "{text}");
+    }
+}
+
 #[test]
 fn a_local_sweep_runs_every_unit_once_and_matches_a_lone_unit() {
     let dir = tmp("local");
@@ -73,18 +88,8 @@ fn a_local_sweep_runs_every_unit_once_and_matches_a_lone_unit() {
             assert!((d - m[j][i]).abs() < 1e-9 && (0.0..=1.0).contains(&d), "{svcca}");
         }
     }
-    // DSA's angular score between their dynamics, as task sweeps have it: 0 on the diagonal, in [0, π].
-    let dsa = std::fs::read_to_string(out.join("dsa_angular.csv")).unwrap();
-    let a: Vec<Vec<f64>> = dsa
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
-        .collect();
-    assert_eq!(a.len(), 4, "{dsa}");
-    for (i, row) in a.iter().enumerate() {
-        assert!(row[i].abs() < 1e-3, "{dsa}");
-        assert!(row.iter().all(|v| (0.0..=std::f64::consts::PI).contains(v)), "{dsa}");
-    }
+    // DSA's angular score between their dynamics, as task sweeps have it.
+    dsa_angular_is_a_score_matrix(&out, 4);
 
     // Re-running skips every finished unit (their folders are untouched).
     let stamp = std::fs::metadata(out.join("unit-0003/summary.json"))
@@ -186,18 +191,7 @@ values = [0, 1]
     let svcca = std::fs::read_to_string(out.join("svcca_distance.csv")).unwrap();
     assert_eq!(svcca.lines().count(), 5, "{svcca}");
     assert!(out.join("figures/svcca_mds.png").is_file());
-    // DSA's angular score between every pair: 0 on the diagonal, within [0, π] elsewhere.
-    let angular = std::fs::read_to_string(out.join("dsa_angular.csv")).unwrap();
-    let rows: Vec<Vec<f64>> = angular
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
-        .collect();
-    assert_eq!(rows.len(), 4, "{angular}");
-    for (i, r) in rows.iter().enumerate() {
-        assert!(r[i].abs() < 1e-3, "{angular}");
-        assert!(r.iter().all(|v| (0.0..=std::f64::consts::PI).contains(v)), "{angular}");
-    }
+    dsa_angular_is_a_score_matrix(&out, 4);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
