@@ -47,6 +47,19 @@ fn quick_run_writes_every_output() {
     ] {
         assert!(dir.join(f).is_file(), "missing {f}");
     }
+    // Every fixed and slow point of the preparatory dynamics, per recorded stage and target, for Python.
+    let fp = candle_core::safetensors::load(
+        dir.join("fixed_points/baseline_target0.safetensors"),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    let (k, width) = fp["states"].dims2().unwrap();
+    assert!(
+        k > 0 && width == 32,
+        "{k} points of width {width} (the quick GRU has 32 units)"
+    );
+    assert_eq!(fp["q"].dims1().unwrap(), k);
+    assert_eq!(fp["eigenvalues_re"].dims2().unwrap(), (k, width));
     let h = header(&dir.join("learning_curve.csv"));
     for col in [
         "stage",

@@ -326,6 +326,10 @@ fn prep_fixed_points(
             continue;
         }
         let res = find_fixed_points(&gru, &u, &starts, &cfg).map_err(|e| ScenarioError::output(dir, e))?;
+        // Every fixed and slow point, for Python (as task runs write theirs).
+        let fp_dir = dir.join("fixed_points");
+        std::fs::create_dir_all(&fp_dir).map_err(|e| ScenarioError::io(&fp_dir, e))?;
+        crate::output::save_fixed_points(&fp_dir.join(format!("{stage}_target{k}.safetensors")), &res)?;
         let fixed: Vec<_> = res.points.iter().filter(|p| p.converged).collect();
         let target_prep: Vec<f64> = (0..prep.ncols()).map(|j| prep[(k, j)]).collect();
         let dist = |x: &[f64]| {
