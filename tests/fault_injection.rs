@@ -122,7 +122,7 @@ fn timing(name: &str) -> bool {
     name.starts_with("wall") || name.ends_with("per_second")
 }
 
-fn without_timing_columns(text: &str) -> String {
+pub(crate) fn without_timing_columns(text: &str) -> String {
     let mut lines = text.lines();
     let Some(header) = lines.next() else {
         return String::new();

@@ -180,24 +180,13 @@ impl Observer for StopAfter {
     }
 }
 
+/// The learning curve's rows without the wall-time columns (the fault-injection test's filter).
 fn curve_without_timing(dir: &Path) -> Vec<String> {
-    let mut r = csv_rows(&dir.join("learning_curve.csv"));
-    let h = r.remove(0);
-    let skip: Vec<usize> = h
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.contains("seconds") || c.contains("per_second"))
-        .map(|(i, _)| i)
-        .collect();
-    r.into_iter()
-        .map(|row| {
-            row.into_iter()
-                .enumerate()
-                .filter(|(i, _)| !skip.contains(i))
-                .map(|(_, v)| v)
-                .collect::<Vec<_>>()
-                .join(",")
-        })
+    let text = std::fs::read_to_string(dir.join("learning_curve.csv")).unwrap();
+    crate::fault_injection::without_timing_columns(&text)
+        .lines()
+        .skip(1)
+        .map(String::from)
         .collect()
 }
 

@@ -30,7 +30,7 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     reachlab::quiet_on_closed_pipe();
-    reachlab::agents::fix_kernel_threads();
+    reachlab::agents::fix_kernel_threads(None);
     reachlab::exit_code(run())
 }
 

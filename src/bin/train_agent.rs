@@ -414,14 +414,7 @@ fn run() -> anyhow::Result<()> {
     reachlab::agents::tune_allocator();
     let args = Args::parse();
     // One thread setting for the kernels and the rollout workers, fixed before any thread starts.
-    if let Some(n) = args.threads {
-        // SAFETY: no thread has started yet (see `fix_kernel_threads`).
-        #[allow(unused_unsafe)]
-        unsafe {
-            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
-        }
-    }
-    reachlab::agents::fix_kernel_threads();
+    reachlab::agents::fix_kernel_threads(args.threads.map(usize::from));
     // Checked here: clap's `requires` let `--scenario X --unit 0` through (the unit was ignored).
     if args.sweep.is_none() && (args.unit.is_some() || args.dry_run) {
         anyhow::bail!("--unit and --dry-run apply to --sweep");
