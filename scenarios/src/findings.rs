@@ -218,27 +218,29 @@ pub fn findings(seeds: &[SeedMeasures]) -> Vec<Finding> {
     let relearn0 = abs_all(&col(&|s| s.mpd_relearning_early_cm));
     let savings = col(&|s| s.savings);
     let (t, p) = paired(&learn0, &relearn0);
+    let savings_ci = ci(&savings);
     out.push(Finding {
         number: 1,
         claim: "Savings: relearning is faster than learning".into(),
         paper: "relearning faster (RL paper, n = 4; Sun et al.)".into(),
         measure: "initial-error savings 1 − |MPD₀ relearning| / |MPD₀ learning|".into(),
-        ours: ci(&savings),
+        ours: savings_ci.clone(),
         test: format!("paired t, |MPD₀| learning vs relearning: t = {t:.2}, p = {}", fmt_p(p)),
         p,
         rule: "savings > 0 with p < 0.05".into(),
-        reproduced: Verdict::of(ci(&savings).mean > 0.0 && p < 0.05, p),
+        reproduced: Verdict::of(savings_ci.mean > 0.0 && p < 0.05, p),
     });
 
     // 2. Curved reaches in the field, adapted by the end of learning, opposite after-effects.
     let onset = col(&|s| s.onset_jump_cm);
     let (t, p) = one_sample(&onset, 0.0);
+    let onset_ci = ci(&onset);
     out.push(Finding {
         number: 2,
         claim: "Field reaches are curved at first".into(),
         paper: "curved, then adapted reaches".into(),
         measure: "onset jump: MPD₀ learning − MPD late baseline (cm)".into(),
-        ours: ci(&onset),
+        ours: onset_ci.clone(),
         test: format!("one-sample t vs 0: t = {t:.2}, p = {}", fmt_p(p)),
         p,
         rule: "≠ 0 with p < 0.05".into(),
@@ -247,16 +249,17 @@ pub fn findings(seeds: &[SeedMeasures]) -> Vec<Finding> {
     let late = abs_all(&col(&|s| s.mpd_learning_late_cm));
     let adapted: Vec<f64> = learn0.iter().zip(&late).map(|(a, b)| 1.0 - b / a).collect();
     let (t, p) = paired(&learn0, &late);
+    let adapted_ci = ci(&adapted);
     out.push(Finding {
         number: 2,
         claim: "… and adapted by the end of learning".into(),
         paper: "errors fall over learning".into(),
         measure: "error removed in learning 1 − |MPD late| / |MPD₀|".into(),
-        ours: ci(&adapted),
+        ours: adapted_ci.clone(),
         test: format!("paired t, |MPD| first vs last block: t = {t:.2}, p = {}", fmt_p(p)),
         p,
         rule: "> 0 with p < 0.05".into(),
-        reproduced: Verdict::of(ci(&adapted).mean > 0.0 && p < 0.05, p),
+        reproduced: Verdict::of(adapted_ci.mean > 0.0 && p < 0.05, p),
     });
     let after = col(&|s| s.after_effect_cm);
     let (t, p) = one_sample(&after, 0.0);
@@ -264,12 +267,13 @@ pub fn findings(seeds: &[SeedMeasures]) -> Vec<Finding> {
         .iter()
         .filter(|s| s.after_effect_cm * s.onset_jump_cm < 0.0)
         .count();
+    let after_ci = ci(&after);
     out.push(Finding {
         number: 2,
         claim: "Early washout shows an opposite after-effect".into(),
         paper: "MPD sign flips in early washout".into(),
         measure: "after-effect: MPD₀ washout − MPD late baseline (cm)".into(),
-        ours: ci(&after),
+        ours: after_ci.clone(),
         test: format!(
             "one-sample t vs 0: t = {t:.2}, p = {}; opposite to the onset jump in {opposite}/{}",
             fmt_p(p),
@@ -277,7 +281,7 @@ pub fn findings(seeds: &[SeedMeasures]) -> Vec<Finding> {
         ),
         p,
         rule: "opposite sign to the onset jump, p < 0.05".into(),
-        reproduced: Verdict::of(p < 0.05 && ci(&after).mean * ci(&onset).mean < 0.0, p),
+        reproduced: Verdict::of(p < 0.05 && after_ci.mean * onset_ci.mean < 0.0, p),
     });
 
     // 3. The TDR subspace fit before learning still predicts force after it.
@@ -307,16 +311,17 @@ pub fn findings(seeds: &[SeedMeasures]) -> Vec<Finding> {
     // 4. The uniform shift is there and does not depend on the distance from the trained target.
     let mean_shift = col(&|s| s.mean_uniform_shift());
     let (t, p_shift) = one_sample(&mean_shift, 0.0);
+    let mean_shift_ci = ci(&mean_shift);
     out.push(Finding {
         number: 4,
         claim: "A uniform shift of preparatory states".into(),
         paper: "present after learning (Sun et al.)".into(),
         measure: "mean split-half uniform shift over targets".into(),
-        ours: ci(&mean_shift),
+        ours: mean_shift_ci.clone(),
         test: format!("one-sample t vs 0: t = {t:.2}, p = {}", fmt_p(p_shift)),
         p: p_shift,
         rule: "> 0 with p < 0.05".into(),
-        reproduced: Verdict::of(ci(&mean_shift).mean > 0.0 && p_shift < 0.05, p_shift),
+        reproduced: Verdict::of(mean_shift_ci.mean > 0.0 && p_shift < 0.05, p_shift),
     });
     let (mut near, mut far) = (Vec::new(), Vec::new());
     for s in seeds {
@@ -375,6 +380,7 @@ pub fn findings(seeds: &[SeedMeasures]) -> Vec<Finding> {
     let tdr = col(&|s| s.tdr_retained);
     let (t, p) = paired(&uni, &tdr);
     let ret_diff: Vec<f64> = uni.iter().zip(&tdr).map(|(a, b)| a - b).collect();
+    let ret_diff_ci = ci(&ret_diff);
     out.push(Finding {
         number: 5,
         claim: "The uniform shift persists through washout while force-subspace states revert".into(),
@@ -384,26 +390,27 @@ pub fn findings(seeds: &[SeedMeasures]) -> Vec<Finding> {
             ci(&uni).mean,
             ci(&tdr).mean
         ),
-        ours: ci(&ret_diff),
+        ours: ret_diff_ci.clone(),
         test: format!("paired t, uniform vs TDR retained: t = {t:.2}, p = {}", fmt_p(p)),
         p,
         rule: "uniform retained > TDR retained with p < 0.05".into(),
-        reproduced: Verdict::of(ci(&ret_diff).mean > 0.0 && p < 0.05, p),
+        reproduced: Verdict::of(ret_diff_ci.mean > 0.0 && p < 0.05, p),
     });
 
     // 6. θ_LW (compared between arms by `findings_table`; here its value and its distance from 180°).
     let theta = col(&|s| s.theta_lw_deg);
     let (t, p) = one_sample(&theta, 180.0);
+    let theta_ci = ci(&theta);
     out.push(Finding {
         number: 6,
         claim: "Washout does not simply reverse learning (θ_LW < 180°; nearer 90° when pretrained)".into(),
         paper: "more orthogonal when pretrained (RL paper Fig. 4b; angles not retrieved)".into(),
         measure: "θ_LW (degrees)".into(),
-        ours: ci(&theta),
+        ours: theta_ci.clone(),
         test: format!("one-sample t vs 180°: t = {t:.2}, p = {}", fmt_p(p)),
         p,
         rule: "< 180° with p < 0.05; the arm comparison needs the 2×2 experiment".into(),
-        reproduced: Verdict::of(ci(&theta).mean < 180.0 && p < 0.05, p),
+        reproduced: Verdict::of(theta_ci.mean < 180.0 && p < 0.05, p),
     });
     out
 }
