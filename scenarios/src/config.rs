@@ -407,7 +407,7 @@ impl Scenario {
             Need::recording(
                 self.env.n_targets * per_target,
                 steps,
-                hidden,
+                hidden + self.env.obs_dim(),
                 "env.n_targets × evaluation.trials_per_target × env.trial_steps × policy.core.hidden",
             ),
             Need::weights(hidden * critic, "policy.core.hidden"),

@@ -97,7 +97,9 @@ impl<T: Serialize> CsvLog<T> {
 
 /// The evaluation trials of a recorded block, as arrays (trials N, steps T, hidden units H).
 ///
-/// Saved as safetensors (f32 unless noted): `hidden` [N, T, H] (actor state after each step),
+/// Saved as safetensors (f32 unless noted): `hidden` [N, T, H] (actor state after each step), `obs`
+/// [N, T, O] (the observation the policy stepped on at each step, so that `hidden` can be recomputed from
+/// the saved weights: `reachlab.load_policy(run).forward(obs)` in Python),
 /// `hand_pos`, `hand_vel`, `field_force` [N, T, 2] (m, m/s, N; start at the origin), `target_pos` [N, 2],
 /// `target` [N] (u32), `trial_type` [N] (u32: 0 normal, 1 catch, 2 channel), `go_step` [N] (u32: the step
 /// count at which the go cue appears, so `hidden[:, go_step]` is the first state that saw it and
@@ -108,7 +110,9 @@ pub struct Recording {
     n: usize,
     t: usize,
     h: usize,
+    o: usize,
     hidden: Vec<f32>,
+    obs: Vec<f32>,
     hand_pos: Vec<f32>,
     hand_vel: Vec<f32>,
     field_force: Vec<f32>,
@@ -120,12 +124,15 @@ pub struct Recording {
 }
 
 impl Recording {
-    pub fn new(n: usize, t: usize, h: usize) -> Self {
+    /// Room for `n` trials of up to `t` steps, `h` hidden units and observations of length `o`.
+    pub fn new(n: usize, t: usize, h: usize, o: usize) -> Self {
         Recording {
             n,
             t,
             h,
+            o,
             hidden: vec![0.0; n * t * h],
+            obs: vec![0.0; n * t * o],
             hand_pos: vec![0.0; n * t * 2],
             hand_vel: vec![0.0; n * t * 2],
             field_force: vec![0.0; n * t * 2],
@@ -150,6 +157,10 @@ impl Recording {
             if let Some(hid) = ep.hidden.get(s) {
                 self.hidden[k * h..(k + 1) * h].copy_from_slice(&hid[..h]);
             }
+            if let Some(obs) = ep.obs.get(s) {
+                let o = self.o.min(obs.len());
+                self.obs[k * self.o..k * self.o + o].copy_from_slice(&obs[..o]);
+            }
         }
         let last = ep.final_info();
         self.target_pos[i * 2] = last.target_pos[0] as f32;
@@ -169,6 +180,7 @@ impl Recording {
         let (n, t, h) = (self.n, self.t, self.h);
         let mut map: HashMap<String, Tensor> = HashMap::new();
         map.insert("hidden".into(), Tensor::from_vec(self.hidden, (n, t, h), &dev)?);
+        map.insert("obs".into(), Tensor::from_vec(self.obs, (n, t, self.o), &dev)?);
         map.insert("hand_pos".into(), Tensor::from_vec(self.hand_pos, (n, t, 2), &dev)?);
         map.insert("hand_vel".into(), Tensor::from_vec(self.hand_vel, (n, t, 2), &dev)?);
         map.insert(

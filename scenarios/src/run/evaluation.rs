@@ -106,7 +106,8 @@ impl Run<'_> {
         let episodes = reachlab_agents::evaluate(&mut env, &mut agent, &plan, steps)?;
         let rc = &self.scenario.env;
         let record = st.record && matches!(block, "early" | "late");
-        let mut rec = record.then(|| Recording::new(episodes.len(), steps, self.trainer.policy().hidden()));
+        let mut rec =
+            record.then(|| Recording::new(episodes.len(), steps, self.trainer.policy().hidden(), rc.obs_dim()));
         let mut normal = Vec::new();
         // The trained target's channel trials and their peak forces.
         let mut channel_trained: Vec<(&[ReachInfo], f64)> = Vec::new();

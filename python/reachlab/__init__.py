@@ -1,0 +1,41 @@
+"""reachlab from Python: curl-field reaching and cognitive tasks as Gymnasium envs on a Rust core, and
+reachlab's runs (train a scenario, read its folder back, run its policy in numpy).
+
+>>> import gymnasium as gym, reachlab
+>>> env = gym.make("reachlab/CurlReach-v0")
+>>> obs, info = env.reset(seed=0)
+>>> obs.shape, obs.dtype
+((7,), dtype('float32'))
+
+Envs: ``ReachEnv``, ``DecisionEnv``, ``OutputEnv`` (Gymnasium ``Env``s) and ``ReachVectorEnv``,
+``DecisionVectorEnv`` (Gymnasium ``VectorEnv``s over the threaded Rust vector env). Registered ids:
+``reachlab/Reach-v0``, ``reachlab/CurlReach-v0``, ``reachlab/ArmReach-v0``, ``reachlab/Decision-v0``,
+``reachlab/Output-v0`` (``gymnasium.make_vec(id, num_envs, vectorization_mode="vector_entry_point")`` for
+the first four). Runs: ``train``, ``load_run``, ``load_policy``.
+"""
+
+from ._reachlab import __version__
+from .envs import DecisionEnv, OutputEnv, ReachEnv
+from .policy import Policy, load_policy
+from .registration import register_envs
+from .runs import Run, list_scenarios, load_run, read_safetensors, scenario_toml, train
+from .vector import DecisionVectorEnv, ReachVectorEnv
+
+register_envs()
+
+__all__ = [
+    "__version__",
+    "ReachEnv",
+    "DecisionEnv",
+    "OutputEnv",
+    "ReachVectorEnv",
+    "DecisionVectorEnv",
+    "train",
+    "load_run",
+    "load_policy",
+    "Run",
+    "Policy",
+    "read_safetensors",
+    "list_scenarios",
+    "scenario_toml",
+]

@@ -1,0 +1,32 @@
+"""Gymnasium ids for reachlab's envs (registered when ``reachlab`` is imported)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+# id → (entry point, vector entry point or None, default kwargs)
+ENVS = {
+    "reachlab/Reach-v0": ("reachlab.envs:ReachEnv", "reachlab.vector:ReachVectorEnv", {}),
+    # The curl-field experiment's env and phases (pretraining, baseline, learning, washout, relearning);
+    # it starts in the null field; env.unwrapped.set_phase("learning") switches the curl field on.
+    "reachlab/CurlReach-v0": (
+        "reachlab.envs:ReachEnv",
+        "reachlab.vector:ReachVectorEnv",
+        {"scenario": "curl_field"},
+    ),
+    "reachlab/ArmReach-v0": (
+        "reachlab.envs:ReachEnv",
+        "reachlab.vector:ReachVectorEnv",
+        {"config": {"effector": {"kind": "two_link_arm"}}},
+    ),
+    "reachlab/Decision-v0": ("reachlab.envs:DecisionEnv", "reachlab.vector:DecisionVectorEnv", {"tasks": "yang20"}),
+    "reachlab/Output-v0": ("reachlab.envs:OutputEnv", None, {"tasks": "flipflop"}),
+}
+
+
+def register_envs() -> None:
+    """Registers every id once (importing reachlab twice, or reloading it, does not warn)."""
+    for env_id, (entry, vector_entry, kwargs) in ENVS.items():
+        if env_id in gym.registry:
+            continue
+        gym.register(id=env_id, entry_point=entry, vector_entry_point=vector_entry, kwargs=kwargs)

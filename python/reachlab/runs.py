@@ -1,0 +1,199 @@
+"""Runs from Python: train a scenario, then read its folder back as numpy arrays and dicts."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _reachlab as _r
+
+__all__ = ["train", "load_run", "Run", "read_safetensors", "list_scenarios", "scenario_toml"]
+
+_DTYPES = {
+    "F64": "<f8",
+    "F32": "<f4",
+    "F16": "<f2",
+    "I64": "<i8",
+    "I32": "<i4",
+    "I16": "<i2",
+    "I8": "i1",
+    "U64": "<u8",
+    "U32": "<u4",
+    "U16": "<u2",
+    "U8": "u1",
+    "BOOL": "?",
+}
+
+
+def read_safetensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every tensor of a safetensors file as a numpy array (the format: an 8-byte little-endian header
+    length, a JSON header of dtype, shape and byte offsets, then the data). Needs no other package."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    body = memoryview(data)[8 + n :]
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        if t["dtype"] not in _DTYPES:
+            raise ValueError(f"{path}: tensor {name!r} has dtype {t['dtype']}, which this reader does not know")
+        start, end = t["data_offsets"]
+        out[name] = np.frombuffer(body[start:end], dtype=_DTYPES[t["dtype"]]).reshape(t["shape"]).copy()
+    return out
+
+
+def train(
+    scenario: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+    *,
+    seed: int | None = None,
+    quick: bool = False,
+    threads: int | None = None,
+    jobs: int = 1,
+    resume: bool = False,
+    progress: bool = True,
+) -> "Run":
+    """Runs a scenario (a built-in name such as ``"curl_field"``, a TOML file, or TOML text) into ``out``
+    as ``train_agent --scenario … --out …`` does, and returns the run read back (``load_run``).
+
+    ``resume=True`` continues a killed or interrupted run in ``out``. The GIL is released while training;
+    progress lines go to stderr (``progress=False`` silences them); Ctrl-C raises ``KeyboardInterrupt`` at
+    the next update and leaves the run resumable.
+    """
+    if out is None:
+        raise ValueError("give out=: the folder the run writes into")
+    path = _r.train(
+        None if scenario is None else os.fspath(scenario),
+        os.fspath(out),
+        seed=seed,
+        quick=quick,
+        threads=threads,
+        jobs=jobs,
+        resume=resume,
+        progress=progress,
+    )
+    return load_run(path)
+
+
+def list_scenarios() -> list[tuple[str, str]]:
+    """``(name, description)`` of every built-in scenario."""
+    return _r.list_scenarios()
+
+
+def scenario_toml(scenario: str | os.PathLike) -> str:
+    """A scenario's TOML with every default written out."""
+    return _r.scenario_toml(os.fspath(scenario))
+
+
+def _column(values: list[str]) -> np.ndarray:
+    try:
+        return np.array([float(v) if v != "" else np.nan for v in values], dtype=np.float64)
+    except ValueError:
+        return np.array(values, dtype=object)
+
+
+def _read_csv(path: Path, as_pandas: bool):
+    if as_pandas:
+        import pandas as pd
+
+        return pd.read_csv(path)
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return {}
+    head, body = rows[0], rows[1:]
+    return {name: _column([r[i] if i < len(r) else "" for r in body]) for i, name in enumerate(head)}
+
+
+@dataclass
+class Run:
+    """A run folder read back.
+
+    ``tables``: every CSV (``learning_curve``, ``trials``, ``evaluations``, task runs' ``results``, …) as a
+    dict of column arrays, or a pandas DataFrame when pandas is installed; ``summary`` and ``analysis``
+    (``summary.json``, ``analysis.json``) as dicts; ``recordings``: each ``recordings/*.safetensors``
+    (hidden states [trials, steps, units], observations, hand paths, targets …) as a dict of arrays;
+    ``units``: the sub-runs of a comparison or task run (``naive/seed-0`` …), each a ``Run``.
+    """
+
+    path: Path
+    scenario: str
+    tables: dict[str, Any] = field(default_factory=dict)
+    json: dict[str, Any] = field(default_factory=dict)
+    recordings: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    units: dict[str, "Run"] = field(default_factory=dict)
+
+    @property
+    def learning_curve(self):
+        return self.tables.get("learning_curve")
+
+    @property
+    def trials(self):
+        return self.tables.get("trials")
+
+    @property
+    def evaluations(self):
+        return self.tables.get("evaluations")
+
+    @property
+    def summary(self) -> dict | None:
+        return self.json.get("summary")
+
+    @property
+    def analysis(self) -> dict | None:
+        return self.json.get("analysis")
+
+    def policy(self, checkpoint: str = "latest"):
+        """The policy of a checkpoint (``latest``, or a stage name: the weights at the stage's end)."""
+        from .policy import load_policy
+
+        return load_policy(self.path, checkpoint)
+
+    def __repr__(self) -> str:
+        parts = [f"path={str(self.path)!r}"]
+        if self.tables:
+            parts.append(f"tables={sorted(self.tables)}")
+        if self.recordings:
+            parts.append(f"recordings={sorted(self.recordings)}")
+        if self.units:
+            parts.append(f"units={len(self.units)}")
+        return f"Run({', '.join(parts)})"
+
+
+def load_run(path: str | os.PathLike, as_pandas: bool | None = None) -> Run:
+    """Reads a run folder (reaching, comparison, or task run). ``as_pandas``: tables as DataFrames
+    (default: when pandas is installed)."""
+    root = Path(path)
+    if not (root / "scenario.toml").is_file():
+        raise FileNotFoundError(f"{root}: no scenario.toml, so not a run folder")
+    if as_pandas is None:
+        try:
+            import pandas  # noqa: F401
+
+            as_pandas = True
+        except ImportError:
+            as_pandas = False
+    run = Run(path=root, scenario=(root / "scenario.toml").read_text())
+    for f in sorted(root.glob("*.csv")):
+        run.tables[f.stem] = _read_csv(f, as_pandas)
+    for f in sorted(root.glob("*.json")):
+        run.json[f.stem] = json.loads(f.read_text())
+    for f in sorted((root / "recordings").glob("*.safetensors")):
+        run.recordings[f.stem] = read_safetensors(f)
+    subs = [p.parent for p in root.rglob("scenario.toml") if p.parent != root and "checkpoints" not in p.parts]
+    for sub in sorted(subs, key=lambda p: (len(p.parts), p)):
+        # Only the nearest run folders below this one (arm/seed-k, seed<k>, unit-0000); theirs are theirs.
+        rel = sub.relative_to(root)
+        if {Path(*rel.parts[:i]).as_posix() for i in range(1, len(rel.parts))} & run.units.keys():
+            continue
+        run.units[rel.as_posix()] = load_run(sub, as_pandas)
+    return run

@@ -1,0 +1,230 @@
+//! One reaching env for Python: [`ReachCore`], built from a config dict or a scenario file.
+
+use std::path::Path;
+
+use numpy::{PyArray1, PyReadonlyArray1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use reachlab_envs::reach::{Epoch, Phase, ReachConfig, ReachEnv, ReachInfo, ReachOptions, TrialType};
+use reachlab_envs::{Env, Space};
+use reachlab_scenarios::builtin::{self, AnyScenario};
+
+use crate::{env_err, from_json, scenario_err};
+
+/// A [`ReachEnv`] and the phases it can be switched to by name.
+#[pyclass(module = "reachlab._reachlab")]
+pub struct ReachCore {
+    env: ReachEnv,
+    phases: Vec<Phase>,
+    obs: Vec<f32>,
+}
+
+#[pymethods]
+impl ReachCore {
+    /// From a config dict serialised as JSON (every key of `[env]` in a scenario file; missing keys take
+    /// their defaults) and a list of phases (dicts of `[[phase]]` keys, JSON), the first one active.
+    #[new]
+    #[pyo3(signature = (config_json, phases_json = None))]
+    fn new(config_json: &str, phases_json: Option<&str>) -> PyResult<Self> {
+        let config: ReachConfig = from_json("config", config_json)?;
+        let phases: Vec<Phase> = match phases_json {
+            Some(p) => from_json("phases", p)?,
+            None => Vec::new(),
+        };
+        Self::build(config, phases)
+    }
+
+    /// The env of a reaching scenario (a built-in name, a file path, or TOML text) with its pretraining
+    /// stage and phases, pretraining active.
+    #[staticmethod]
+    fn from_scenario(scenario: &str) -> PyResult<Self> {
+        let s = match load_scenario(scenario)? {
+            AnyScenario::Reaching(s) => *s,
+            AnyScenario::Tasks(s) => {
+                return Err(PyValueError::new_err(format!(
+                    "`{}` is a task scenario; use reachlab.DecisionEnv or reachlab.OutputEnv with its tasks",
+                    s.name
+                )))
+            }
+        };
+        let phases = std::iter::once(&s.pretraining)
+            .chain(&s.phases)
+            .map(|st| st.phase())
+            .collect();
+        Self::build(s.env, phases)
+    }
+
+    /// The config as JSON (every key, defaults written out).
+    fn config_json(&self) -> PyResult<String> {
+        serde_json::to_string(self.env.config()).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Names of the phases known by name.
+    fn phase_names(&self) -> Vec<String> {
+        self.phases.iter().map(|p| p.name.clone()).collect()
+    }
+
+    /// The active phase as JSON.
+    fn phase_json(&self) -> PyResult<String> {
+        serde_json::to_string(self.env.phase()).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Switches to a phase by name (from the scenario) for the next episode.
+    fn set_phase_named(&mut self, name: &str) -> PyResult<()> {
+        let Some(p) = self.phases.iter().find(|p| p.name == name) else {
+            let known: Vec<_> = self.phases.iter().map(|p| p.name.as_str()).collect();
+            return Err(PyValueError::new_err(format!(
+                "no phase `{name}` (known: {}); give a phase dict instead",
+                known.join(", ")
+            )));
+        };
+        let p = p.clone();
+        self.env.set_phase(p).map_err(env_err)
+    }
+
+    /// Switches to a phase given as JSON (keys of a `[[phase]]` table) for the next episode.
+    fn set_phase_json(&mut self, json: &str) -> PyResult<()> {
+        let phase: Phase = from_json("phase", json)?;
+        self.env.set_phase(phase).map_err(env_err)
+    }
+
+    /// `(low, high)` of the observation box, as lists.
+    fn observation_bounds(&self) -> (Vec<f32>, Vec<f32>) {
+        bounds(self.env.observation_space())
+    }
+
+    /// `(low, high)` of the action box, as lists.
+    fn action_bounds(&self) -> (Vec<f32>, Vec<f32>) {
+        bounds(self.env.action_space())
+    }
+
+    /// Starts an episode: `(obs, info)`. `trial_type` is "normal", "catch" or "channel".
+    #[pyo3(signature = (seed = None, target = None, trial_type = None))]
+    fn reset<'py>(
+        &mut self,
+        py: Python<'py>,
+        seed: Option<u64>,
+        target: Option<usize>,
+        trial_type: Option<&str>,
+    ) -> PyResult<(Bound<'py, PyArray1<f32>>, Bound<'py, PyDict>)> {
+        let options = ReachOptions {
+            target,
+            trial_type: trial_type.map(parse_trial_type).transpose()?,
+        };
+        let info = self.env.reset_into(seed, &options, &mut self.obs).map_err(env_err)?;
+        Ok((PyArray1::from_slice(py, &self.obs), info_dict(py, &info)?))
+    }
+
+    /// One step: `(obs, reward, terminated, truncated, info)`. The action is any 2-element sequence.
+    #[allow(clippy::type_complexity)]
+    fn step<'py>(
+        &mut self,
+        py: Python<'py>,
+        action: &Bound<'py, PyAny>,
+    ) -> PyResult<(Bound<'py, PyArray1<f32>>, f64, bool, bool, Bound<'py, PyDict>)> {
+        let a = action2(action)?;
+        let t = self.env.step_into(&a, &mut self.obs).map_err(env_err)?;
+        Ok((
+            PyArray1::from_slice(py, &self.obs),
+            t.reward,
+            t.terminated,
+            t.truncated,
+            info_dict(py, &t.info)?,
+        ))
+    }
+}
+
+impl ReachCore {
+    fn build(config: ReachConfig, phases: Vec<Phase>) -> PyResult<Self> {
+        let mut env = ReachEnv::new(config).map_err(env_err)?;
+        if let Some(first) = phases.first() {
+            env.set_phase(first.clone()).map_err(env_err)?;
+        }
+        let obs = vec![0.0; env.obs_dim()];
+        Ok(ReachCore { env, phases, obs })
+    }
+}
+
+/// A scenario by built-in name, path, or TOML text (a text holds a newline or an `=`).
+pub(crate) fn load_scenario(scenario: &str) -> PyResult<AnyScenario> {
+    if scenario.contains('\n') || (scenario.contains('=') && !Path::new(scenario).exists()) {
+        AnyScenario::from_toml(scenario, Path::new("<scenario text>")).map_err(scenario_err)
+    } else {
+        builtin::resolve_any(scenario).map_err(scenario_err)
+    }
+}
+
+pub(crate) fn bounds(space: &Space) -> (Vec<f32>, Vec<f32>) {
+    match space.as_box() {
+        Some(b) => (b.low.clone(), b.high.clone()),
+        None => (Vec::new(), Vec::new()),
+    }
+}
+
+fn parse_trial_type(s: &str) -> PyResult<TrialType> {
+    match s {
+        "normal" => Ok(TrialType::Normal),
+        "catch" => Ok(TrialType::Catch),
+        "channel" => Ok(TrialType::Channel),
+        _ => Err(PyValueError::new_err(format!(
+            "trial_type `{s}`: expected \"normal\", \"catch\" or \"channel\""
+        ))),
+    }
+}
+
+/// A 2-D action from a float32 array (fast path) or any sequence of two numbers.
+pub(crate) fn action2(action: &Bound<'_, PyAny>) -> PyResult<[f32; 2]> {
+    if let Ok(a) = action.extract::<PyReadonlyArray1<'_, f32>>() {
+        if let Ok(&[x, y]) = a.as_slice() {
+            return Ok([x, y]);
+        }
+    }
+    let v: Vec<f64> = action
+        .extract()
+        .map_err(|_| PyValueError::new_err("the action must be a sequence of 2 numbers"))?;
+    match v.as_slice() {
+        &[x, y] => Ok([x as f32, y as f32]),
+        _ => Err(PyValueError::new_err(format!(
+            "the action has {} components, expected 2",
+            v.len()
+        ))),
+    }
+}
+
+pub(crate) fn epoch_name(e: Epoch) -> &'static str {
+    match e {
+        Epoch::Hold => "hold",
+        Epoch::Cue => "cue",
+        Epoch::Move => "move",
+        Epoch::End => "end",
+    }
+}
+
+pub(crate) fn trial_type_name(t: TrialType) -> &'static str {
+    match t {
+        TrialType::Normal => "normal",
+        TrialType::Catch => "catch",
+        TrialType::Channel => "channel",
+    }
+}
+
+/// The info as a dict (Gymnasium's `info`); positions in m relative to the start, forces in N.
+fn info_dict<'py>(py: Python<'py>, i: &ReachInfo) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("step", i.step)?;
+    d.set_item("epoch", epoch_name(i.epoch))?;
+    d.set_item("target", i.target)?;
+    d.set_item("target_pos", PyList::new(py, i.target_pos)?)?;
+    d.set_item("trial_type", trial_type_name(i.trial_type))?;
+    d.set_item("field_on", i.field_on)?;
+    d.set_item("field_b", i.field_b)?;
+    d.set_item("hand_pos", PyList::new(py, i.hand.pos)?)?;
+    d.set_item("hand_vel", PyList::new(py, i.hand.vel)?)?;
+    d.set_item("field_force", PyList::new(py, i.field_force)?)?;
+    d.set_item("cue_step", i.cue_step)?;
+    d.set_item("go_step", i.go_step)?;
+    d.set_item("success", i.success)?;
+    d.set_item("premature", i.premature)?;
+    Ok(d)
+}

@@ -1,0 +1,360 @@
+//! Vector envs for Python over [`ThreadedVecEnv`]: a step writes into buffers owned here, which numpy
+//! arrays view (made once by [`ReachVec::views`]), so no array is allocated or copied per step; the GIL is
+//! released while the sub-envs step.
+
+use numpy::ndarray::{ArrayView1, ArrayView2};
+use numpy::{Element, PyArray, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use reachlab_envs::cognitive::{DecisionEnv, DecisionInfo, DecisionRewards};
+use reachlab_envs::reach::{Phase, ReachConfig, ReachEnv, ReachInfo};
+use reachlab_envs::{AutoresetMode, EnvError, ThreadedVecEnv, VecBuffers, VectorEnv};
+
+use crate::reach::{epoch_name, trial_type_name};
+use crate::tasks::task_set;
+use crate::{env_err, from_json};
+
+fn mode(name: &str) -> PyResult<AutoresetMode> {
+    match name {
+        "next_step" => Ok(AutoresetMode::NextStep),
+        "same_step" => Ok(AutoresetMode::SameStep),
+        "disabled" => Ok(AutoresetMode::Disabled),
+        _ => Err(PyValueError::new_err(format!(
+            "autoreset_mode `{name}`: expected \"next_step\", \"same_step\" or \"disabled\""
+        ))),
+    }
+}
+
+fn threads_for(n: usize, threads: Option<usize>) -> PyResult<usize> {
+    match threads {
+        Some(0) => Err(PyValueError::new_err("threads must be ≥ 1")),
+        Some(t) => Ok(t.min(n.max(1))),
+        None => Ok(std::thread::available_parallelism()
+            .map_or(1, |c| c.get())
+            .min(n.max(1))),
+    }
+}
+
+/// A numpy array viewing `data` (rows × cols, or 1-D when `cols` is `None`) that keeps `owner` alive.
+///
+/// SAFETY (of the callers): `data` lives in a buffer of `owner` that is never reallocated or dropped
+/// while `owner` lives; Rust writes into it only inside `step`/`reset`, which Python cannot run
+/// concurrently with reading the same arrays without a data race of its own making (as with any numpy
+/// array shared between threads).
+unsafe fn view<'py, T: Element>(
+    owner: &Bound<'py, PyAny>,
+    data: &[T],
+    cols: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let err = |e: numpy::ndarray::ShapeError| PyValueError::new_err(e.to_string());
+    Ok(match cols {
+        None => PyArray::borrow_from_array(&ArrayView1::from(data), owner.clone()).into_any(),
+        Some(c) => {
+            let v = ArrayView2::from_shape((data.len() / c.max(1), c), data).map_err(err)?;
+            PyArray::borrow_from_array(&v, owner.clone()).into_any()
+        }
+    })
+}
+
+/// Per-step info of the reaching sub-envs, as arrays (one row per sub-env).
+#[derive(Default)]
+struct ReachInfoArrays {
+    step: Vec<i64>,
+    epoch: Vec<u8>,
+    target: Vec<i64>,
+    trial_type: Vec<u8>,
+    field_on: Vec<bool>,
+    go_step: Vec<i64>,
+    success: Vec<bool>,
+    premature: Vec<bool>,
+    hand_pos: Vec<f64>,
+    hand_vel: Vec<f64>,
+    field_force: Vec<f64>,
+    final_success: Vec<bool>,
+}
+
+impl ReachInfoArrays {
+    fn new(n: usize) -> Self {
+        ReachInfoArrays {
+            step: vec![0; n],
+            epoch: vec![0; n],
+            target: vec![0; n],
+            trial_type: vec![0; n],
+            field_on: vec![false; n],
+            go_step: vec![0; n],
+            success: vec![false; n],
+            premature: vec![false; n],
+            hand_pos: vec![0.0; 2 * n],
+            hand_vel: vec![0.0; 2 * n],
+            field_force: vec![0.0; 2 * n],
+            final_success: vec![false; n],
+        }
+    }
+
+    fn fill(&mut self, infos: &[ReachInfo], finals: &[ReachInfo]) {
+        for (i, f) in infos.iter().enumerate() {
+            self.step[i] = i64::from(f.step);
+            self.epoch[i] = f.epoch as u8;
+            self.target[i] = f.target as i64;
+            self.trial_type[i] = f.trial_type as u8;
+            self.field_on[i] = f.field_on;
+            self.go_step[i] = i64::from(f.go_step);
+            self.success[i] = f.success;
+            self.premature[i] = f.premature;
+            self.hand_pos[2 * i..2 * i + 2].copy_from_slice(&f.hand.pos);
+            self.hand_vel[2 * i..2 * i + 2].copy_from_slice(&f.hand.vel);
+            self.field_force[2 * i..2 * i + 2].copy_from_slice(&f.field_force);
+            self.final_success[i] = finals[i].success;
+        }
+    }
+}
+
+/// `num_envs` reaching envs of one config, stepped on threads.
+#[pyclass(module = "reachlab._reachlab")]
+pub struct ReachVec {
+    env: ThreadedVecEnv<ReachEnv>,
+    buf: VecBuffers<ReachInfo>,
+    info: ReachInfoArrays,
+}
+
+#[pymethods]
+impl ReachVec {
+    /// `config_json` as for `ReachCore`; `phase_json` the starting phase (JSON) or `None` for the null
+    /// field; `autoreset_mode` "next_step" (Gymnasium's default), "same_step" or "disabled".
+    #[new]
+    #[pyo3(signature = (num_envs, config_json, phase_json = None, autoreset_mode = "next_step", threads = None))]
+    fn new(
+        num_envs: usize,
+        config_json: &str,
+        phase_json: Option<&str>,
+        autoreset_mode: &str,
+        threads: Option<usize>,
+    ) -> PyResult<Self> {
+        let config: ReachConfig = from_json("config", config_json)?;
+        let phase: Option<Phase> = phase_json.map(|j| from_json("phase", j)).transpose()?;
+        let env = ThreadedVecEnv::new(num_envs, threads_for(num_envs, threads)?, mode(autoreset_mode)?, |_| {
+            let mut e = ReachEnv::new(config.clone())?;
+            if let Some(p) = &phase {
+                e.set_phase(p.clone())?;
+            }
+            Ok(e)
+        })
+        .map_err(env_err)?;
+        let buf = env.buffers();
+        Ok(ReachVec {
+            env,
+            buf,
+            info: ReachInfoArrays::new(num_envs),
+        })
+    }
+
+    /// Number of worker threads.
+    fn num_threads(&self) -> usize {
+        self.env.num_threads()
+    }
+
+    /// The arrays a step writes into, as numpy views: obs [n, O] f32, rewards [n] f64, terminated and
+    /// truncated [n] bool, final_obs [n, O] (same-step mode), and the info fields.
+    fn views<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        let py = slf.py();
+        let owner = slf.clone().into_any();
+        let this = slf.borrow();
+        let d = PyDict::new(py);
+        let o = this.buf.obs_dim();
+        let b = &this.buf;
+        let i = &this.info;
+        // SAFETY: every buffer is a field of `this`, allocated once in `new` and never resized.
+        unsafe {
+            d.set_item("obs", view(&owner, &b.obs, Some(o))?)?;
+            d.set_item("rewards", view(&owner, &b.rewards, None)?)?;
+            d.set_item("terminated", view(&owner, &b.terminated, None)?)?;
+            d.set_item("truncated", view(&owner, &b.truncated, None)?)?;
+            d.set_item("final_obs", view(&owner, &b.final_obs, Some(o))?)?;
+            d.set_item("step", view(&owner, &i.step, None)?)?;
+            d.set_item("epoch", view(&owner, &i.epoch, None)?)?;
+            d.set_item("target", view(&owner, &i.target, None)?)?;
+            d.set_item("trial_type", view(&owner, &i.trial_type, None)?)?;
+            d.set_item("field_on", view(&owner, &i.field_on, None)?)?;
+            d.set_item("go_step", view(&owner, &i.go_step, None)?)?;
+            d.set_item("success", view(&owner, &i.success, None)?)?;
+            d.set_item("premature", view(&owner, &i.premature, None)?)?;
+            d.set_item("hand_pos", view(&owner, &i.hand_pos, Some(2))?)?;
+            d.set_item("hand_vel", view(&owner, &i.hand_vel, Some(2))?)?;
+            d.set_item("field_force", view(&owner, &i.field_force, Some(2))?)?;
+            d.set_item("final_success", view(&owner, &i.final_success, None)?)?;
+        }
+        Ok(d)
+    }
+
+    /// Names of the `epoch` and `trial_type` codes in the info arrays.
+    #[staticmethod]
+    fn codes() -> (Vec<&'static str>, Vec<&'static str>) {
+        use reachlab_envs::reach::{Epoch, TrialType};
+        (
+            [Epoch::Hold, Epoch::Cue, Epoch::Move, Epoch::End]
+                .map(epoch_name)
+                .to_vec(),
+            [TrialType::Normal, TrialType::Catch, TrialType::Channel]
+                .map(trial_type_name)
+                .to_vec(),
+        )
+    }
+
+    /// Resets every sub-env (sub-env i gets `seed + i`).
+    #[pyo3(signature = (seed = None))]
+    fn reset(&mut self, py: Python<'_>, seed: Option<u64>) -> PyResult<()> {
+        let (env, buf) = (&mut self.env, &mut self.buf);
+        py.detach(|| env.reset(seed, buf)).map_err(env_err)?;
+        self.info.fill(&self.buf.infos, &self.buf.final_infos);
+        Ok(())
+    }
+
+    /// Steps every sub-env with its row of `actions` ([n, 2] float32, C-contiguous).
+    fn step(&mut self, py: Python<'_>, actions: PyReadonlyArray2<'_, f32>) -> PyResult<()> {
+        let n = self.buf.len();
+        let shape = actions.as_array().shape().to_vec();
+        if shape != [n, 2] {
+            return Err(PyValueError::new_err(format!(
+                "actions have shape {shape:?}, expected [{n}, 2]"
+            )));
+        }
+        let flat = actions
+            .as_slice()
+            .map_err(|_| PyValueError::new_err("actions must be C-contiguous"))?;
+        // Shape [n, 2] and contiguous: exactly n rows, nothing left over.
+        let (rows, _) = flat.as_chunks::<2>();
+        let (env, buf) = (&mut self.env, &mut self.buf);
+        py.detach(|| env.step(rows, buf)).map_err(env_err)?;
+        self.info.fill(&self.buf.infos, &self.buf.final_infos);
+        Ok(())
+    }
+
+    /// Resets the sub-envs whose episode ended (autoreset "disabled").
+    fn reset_done(&mut self, py: Python<'_>) -> PyResult<()> {
+        let (env, buf) = (&mut self.env, &mut self.buf);
+        py.detach(|| env.reset_done(buf)).map_err(env_err)?;
+        self.info.fill(&self.buf.infos, &self.buf.final_infos);
+        Ok(())
+    }
+
+    /// Switches every sub-env to a phase (JSON) from its next episode on.
+    fn set_phase_json(&mut self, json: &str) -> PyResult<()> {
+        let phase: Phase = from_json("phase", json)?;
+        self.env
+            .apply(&|e: &mut ReachEnv| e.set_phase(phase.clone()))
+            .map_err(env_err)
+    }
+}
+
+/// `num_envs` decision envs of one task set, stepped on threads.
+#[pyclass(module = "reachlab._reachlab")]
+pub struct DecisionVec {
+    env: ThreadedVecEnv<DecisionEnv>,
+    buf: VecBuffers<DecisionInfo>,
+    actions: Vec<usize>,
+    task: Vec<i64>,
+    correct: Vec<bool>,
+    has_correct: Vec<bool>,
+    aborted: Vec<bool>,
+}
+
+#[pymethods]
+impl DecisionVec {
+    #[new]
+    #[pyo3(signature = (num_envs, tasks, conventions_json = None, rewards_json = None, autoreset_mode = "next_step", threads = None))]
+    fn new(
+        num_envs: usize,
+        tasks: Vec<String>,
+        conventions_json: Option<&str>,
+        rewards_json: Option<&str>,
+        autoreset_mode: &str,
+        threads: Option<usize>,
+    ) -> PyResult<Self> {
+        let set = task_set(tasks, conventions_json)?;
+        let rewards: DecisionRewards = match rewards_json {
+            Some(j) => from_json("rewards", j)?,
+            None => DecisionRewards::default(),
+        };
+        let env = ThreadedVecEnv::new(num_envs, threads_for(num_envs, threads)?, mode(autoreset_mode)?, |_| {
+            DecisionEnv::new(set.clone(), rewards)
+        })
+        .map_err(env_err)?;
+        let buf = env.buffers();
+        Ok(DecisionVec {
+            env,
+            buf,
+            actions: vec![0; num_envs],
+            task: vec![0; num_envs],
+            correct: vec![false; num_envs],
+            has_correct: vec![false; num_envs],
+            aborted: vec![false; num_envs],
+        })
+    }
+
+    fn views<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        let py = slf.py();
+        let owner = slf.clone().into_any();
+        let this = slf.borrow();
+        let d = PyDict::new(py);
+        let b = &this.buf;
+        // SAFETY: every buffer is a field of `this`, allocated once in `new` and never resized.
+        unsafe {
+            d.set_item("obs", view(&owner, &b.obs, Some(b.obs_dim()))?)?;
+            d.set_item("rewards", view(&owner, &b.rewards, None)?)?;
+            d.set_item("terminated", view(&owner, &b.terminated, None)?)?;
+            d.set_item("truncated", view(&owner, &b.truncated, None)?)?;
+            d.set_item("final_obs", view(&owner, &b.final_obs, Some(b.obs_dim()))?)?;
+            d.set_item("task", view(&owner, &this.task, None)?)?;
+            d.set_item("correct", view(&owner, &this.correct, None)?)?;
+            d.set_item("_correct", view(&owner, &this.has_correct, None)?)?;
+            d.set_item("aborted", view(&owner, &this.aborted, None)?)?;
+        }
+        Ok(d)
+    }
+
+    #[pyo3(signature = (seed = None))]
+    fn reset(&mut self, py: Python<'_>, seed: Option<u64>) -> PyResult<()> {
+        let (env, buf) = (&mut self.env, &mut self.buf);
+        py.detach(|| env.reset(seed, buf)).map_err(env_err)?;
+        self.fill();
+        Ok(())
+    }
+
+    /// Steps every sub-env with its action ([n] integers).
+    fn step(&mut self, py: Python<'_>, actions: PyReadonlyArray1<'_, i64>) -> PyResult<()> {
+        let a = actions.as_array();
+        if a.len() != self.actions.len() {
+            return Err(env_err(EnvError::BufferSize {
+                what: "actions",
+                expected: self.actions.len(),
+                got: a.len(),
+            }));
+        }
+        for (slot, &v) in self.actions.iter_mut().zip(a.iter()) {
+            *slot = usize::try_from(v).map_err(|_| env_err(EnvError::NotAnIndex { value: v as f64 }))?;
+        }
+        let (env, buf, actions) = (&mut self.env, &mut self.buf, &self.actions);
+        py.detach(|| env.step(actions, buf)).map_err(env_err)?;
+        self.fill();
+        Ok(())
+    }
+
+    fn reset_done(&mut self, py: Python<'_>) -> PyResult<()> {
+        let (env, buf) = (&mut self.env, &mut self.buf);
+        py.detach(|| env.reset_done(buf)).map_err(env_err)?;
+        self.fill();
+        Ok(())
+    }
+}
+
+impl DecisionVec {
+    fn fill(&mut self) {
+        for (i, f) in self.buf.infos.iter().enumerate() {
+            self.task[i] = f.task as i64;
+            self.correct[i] = f.correct == Some(true);
+            self.has_correct[i] = f.correct.is_some();
+            self.aborted[i] = f.aborted;
+        }
+    }
+}

@@ -1,0 +1,90 @@
+"""Runs from Python: train a quick scenario, read it back, and recompute its hidden states in numpy."""
+
+import json
+
+import numpy as np
+import pytest
+
+import reachlab
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "curl"
+    return reachlab.train("curl_field", out=out, quick=True, seed=1, progress=False)
+
+
+def test_train_writes_a_run_that_load_run_reads(quick_run):
+    run = quick_run
+    assert run.summary["scenario"] == "curl_field"
+    assert "theta_lw_deg" in run.summary and isinstance(run.analysis, dict)
+    curve = run.learning_curve
+    stages = list(curve["stage"])
+    assert stages[0] == "pretraining" and stages[-1] == "relearning"
+    assert np.all(np.diff(np.asarray(curve["update"], float)) == 1)
+    rec = run.recordings["learning_late"]
+    n, t, h = rec["hidden"].shape
+    assert rec["obs"].shape == (n, t, 7) and rec["hand_pos"].shape == (n, t, 2) and h == run.policy().hidden_size
+    assert rec["length"].dtype == np.uint32 and (rec["length"] <= t).all()
+
+
+def test_load_policy_forward_reproduces_the_recorded_hidden_states(quick_run):
+    # Each stage's late recording was made by the weights saved at the stage's end.
+    for stage in ["baseline", "learning", "washout", "relearning"]:
+        rec = quick_run.recordings[f"{stage}_late"]
+        policy = reachlab.load_policy(quick_run.path, stage)
+        assert policy.kind == "gru" and "actor.weight_hh_l0" in policy.weights
+        hidden, head = policy.forward(rec["obs"])
+        assert head.shape[-1] == 2
+        for i, length in enumerate(rec["length"]):
+            np.testing.assert_allclose(hidden[i, :length], rec["hidden"][i, :length], atol=1e-5)
+    # A single trial [T, I] gives [T, H].
+    hidden, _ = policy.forward(rec["obs"][0])
+    assert hidden.shape == rec["hidden"][0].shape
+
+
+def test_resume_of_a_finished_run_changes_nothing(quick_run):
+    before = (quick_run.path / "learning_curve.csv").read_bytes()
+    again = reachlab.train(out=quick_run.path, resume=True, progress=False)
+    assert (again.path / "learning_curve.csv").read_bytes() == before
+
+
+def test_a_task_run_from_python(tmp_path):
+    run = reachlab.train("flipflop", out=tmp_path / "ff", quick=True, progress=False)
+    assert "results" in run.tables and len(run.learning_curve["update"]) > 0
+    # One unit (one seed, one arm) runs in the folder itself; several would be run.units.
+    policy = reachlab.load_policy(run.path)
+    obs = np.zeros((5, policy.weights["actor.weight_ih_l0"].shape[1]))
+    hidden, head = policy.forward(obs)
+    assert hidden.shape == (5, policy.hidden_size) and head.shape == (5, 3)
+
+
+def test_run_errors_are_python_exceptions(tmp_path):
+    with pytest.raises(ValueError, match="no scenario `curl_feild`"):
+        reachlab.train("curl_feild", out=tmp_path / "x")
+    bad = reachlab.scenario_toml("curl_field").replace("n_targets = 8", "n_targets = 8\nradiuss = 0.1")
+    with pytest.raises(ValueError, match=r"radiuss.*did you mean `radius`"):
+        reachlab.train(bad, out=tmp_path / "y")
+    with pytest.raises(FileNotFoundError):
+        reachlab.load_run(tmp_path / "nothing")
+    with pytest.raises(FileNotFoundError, match="checkpoints here"):
+        reachlab.load_policy(tmp_path, "baseline")
+
+
+def test_pandas_tables_when_pandas_is_installed(quick_run):
+    pd = pytest.importorskip("pandas")
+    run = reachlab.load_run(quick_run.path, as_pandas=True)
+    assert isinstance(run.trials, pd.DataFrame) and "mpd_cm" in run.trials.columns
+    plain = reachlab.load_run(quick_run.path, as_pandas=False)
+    np.testing.assert_allclose(np.asarray(plain.trials["mpd_cm"]), run.trials["mpd_cm"].to_numpy(), equal_nan=True)
+
+
+def test_read_safetensors_matches_the_header(quick_run):
+    path = quick_run.path / "recordings" / "baseline_late.safetensors"
+    raw = path.read_bytes()
+    header = json.loads(raw[8 : 8 + int.from_bytes(raw[:8], "little")])
+    arrays = reachlab.read_safetensors(path)
+    assert set(arrays) == set(header) - {"__metadata__"}
+    for name, t in header.items():
+        if name != "__metadata__":
+            assert list(arrays[name].shape) == t["shape"]
