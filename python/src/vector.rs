@@ -1,4 +1,4 @@
-//! Vector envs for Python over [`ThreadedVecEnv`]: a step writes into buffers owned here, which numpy
+//! Vector envs for Python over [`ThreadedVecEnv`] (or [`SyncVecEnv`] for small batches): a step writes into buffers owned here, which numpy
 //! arrays view (made once by [`ReachVec::views`]), so no array is allocated or copied per step; the GIL is
 //! released while the sub-envs step.
 
@@ -9,7 +9,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use reachlab_envs::cognitive::{DecisionEnv, DecisionInfo, DecisionRewards};
 use reachlab_envs::reach::{Phase, ReachConfig, ReachEnv, ReachInfo};
-use reachlab_envs::{AutoresetMode, EnvError, ThreadedVecEnv, VecBuffers, VectorEnv};
+use reachlab_envs::{
+    AutoresetMode, Env, EnvError, Result as EnvResult, SyncVecEnv, ThreadedVecEnv, VecBuffers, VectorEnv,
+};
 
 use crate::reach::{epoch_name, trial_type_name};
 use crate::tasks::task_set;
@@ -26,13 +28,47 @@ fn mode(name: &str) -> PyResult<AutoresetMode> {
     }
 }
 
+/// Below this many sub-envs a reaching or task step (~0.1 µs each) costs less than handing the batch to
+/// worker threads (~10 µs), so the default steps them on the calling thread.
+const THREADED_FROM: usize = 256;
+
 fn threads_for(n: usize, threads: Option<usize>) -> PyResult<usize> {
     match threads {
         Some(0) => Err(PyValueError::new_err("threads must be ≥ 1")),
         Some(t) => Ok(t.min(n.max(1))),
-        None => Ok(std::thread::available_parallelism()
-            .map_or(1, |c| c.get())
-            .min(n.max(1))),
+        None if n < THREADED_FROM => Ok(1),
+        None => Ok(std::thread::available_parallelism().map_or(1, |c| c.get()).min(n)),
+    }
+}
+
+/// One thread: [`SyncVecEnv`] on the calling thread; more: [`ThreadedVecEnv`]. Both give bit-identical
+/// results for a seed.
+enum Backend<E: Env + 'static> {
+    Sync(SyncVecEnv<E>),
+    Threaded(ThreadedVecEnv<E>),
+}
+
+impl<E: Env + 'static> Backend<E> {
+    fn new(n: usize, threads: usize, mode: AutoresetMode, make: impl FnMut(usize) -> EnvResult<E>) -> EnvResult<Self> {
+        if threads <= 1 {
+            Ok(Backend::Sync(SyncVecEnv::new(n, mode, make)?))
+        } else {
+            Ok(Backend::Threaded(ThreadedVecEnv::new(n, threads, mode, make)?))
+        }
+    }
+
+    fn threads(&self) -> usize {
+        match self {
+            Backend::Sync(_) => 1,
+            Backend::Threaded(t) => t.num_threads(),
+        }
+    }
+
+    fn v(&mut self) -> &mut dyn VectorEnv<Env = E> {
+        match self {
+            Backend::Sync(s) => s,
+            Backend::Threaded(t) => t,
+        }
     }
 }
 
@@ -113,7 +149,7 @@ impl ReachInfoArrays {
 /// `num_envs` reaching envs of one config, stepped on threads.
 #[pyclass(module = "reachlab._reachlab")]
 pub struct ReachVec {
-    env: ThreadedVecEnv<ReachEnv>,
+    env: Backend<ReachEnv>,
     buf: VecBuffers<ReachInfo>,
     info: ReachInfoArrays,
 }
@@ -133,7 +169,7 @@ impl ReachVec {
     ) -> PyResult<Self> {
         let config: ReachConfig = from_json("config", config_json)?;
         let phase: Option<Phase> = phase_json.map(|j| from_json("phase", j)).transpose()?;
-        let env = ThreadedVecEnv::new(num_envs, threads_for(num_envs, threads)?, mode(autoreset_mode)?, |_| {
+        let mut env = Backend::new(num_envs, threads_for(num_envs, threads)?, mode(autoreset_mode)?, |_| {
             let mut e = ReachEnv::new(config.clone())?;
             if let Some(p) = &phase {
                 e.set_phase(p.clone())?;
@@ -141,7 +177,7 @@ impl ReachVec {
             Ok(e)
         })
         .map_err(env_err)?;
-        let buf = env.buffers();
+        let buf = env.v().buffers();
         Ok(ReachVec {
             env,
             buf,
@@ -151,7 +187,7 @@ impl ReachVec {
 
     /// Number of worker threads.
     fn num_threads(&self) -> usize {
-        self.env.num_threads()
+        self.env.threads()
     }
 
     /// The arrays a step writes into, as numpy views: obs [n, O] f32, rewards [n] f64, terminated and
@@ -205,7 +241,7 @@ impl ReachVec {
     #[pyo3(signature = (seed = None))]
     fn reset(&mut self, py: Python<'_>, seed: Option<u64>) -> PyResult<()> {
         let (env, buf) = (&mut self.env, &mut self.buf);
-        py.detach(|| env.reset(seed, buf)).map_err(env_err)?;
+        py.detach(|| env.v().reset(seed, buf)).map_err(env_err)?;
         self.info.fill(&self.buf.infos, &self.buf.final_infos);
         Ok(())
     }
@@ -225,7 +261,7 @@ impl ReachVec {
         // Shape [n, 2] and contiguous: exactly n rows, nothing left over.
         let (rows, _) = flat.as_chunks::<2>();
         let (env, buf) = (&mut self.env, &mut self.buf);
-        py.detach(|| env.step(rows, buf)).map_err(env_err)?;
+        py.detach(|| env.v().step(rows, buf)).map_err(env_err)?;
         self.info.fill(&self.buf.infos, &self.buf.final_infos);
         Ok(())
     }
@@ -233,7 +269,7 @@ impl ReachVec {
     /// Resets the sub-envs whose episode ended (autoreset "disabled").
     fn reset_done(&mut self, py: Python<'_>) -> PyResult<()> {
         let (env, buf) = (&mut self.env, &mut self.buf);
-        py.detach(|| env.reset_done(buf)).map_err(env_err)?;
+        py.detach(|| env.v().reset_done(buf)).map_err(env_err)?;
         self.info.fill(&self.buf.infos, &self.buf.final_infos);
         Ok(())
     }
@@ -242,6 +278,7 @@ impl ReachVec {
     fn set_phase_json(&mut self, json: &str) -> PyResult<()> {
         let phase: Phase = from_json("phase", json)?;
         self.env
+            .v()
             .apply(&|e: &mut ReachEnv| e.set_phase(phase.clone()))
             .map_err(env_err)
     }
@@ -250,7 +287,7 @@ impl ReachVec {
 /// `num_envs` decision envs of one task set, stepped on threads.
 #[pyclass(module = "reachlab._reachlab")]
 pub struct DecisionVec {
-    env: ThreadedVecEnv<DecisionEnv>,
+    env: Backend<DecisionEnv>,
     buf: VecBuffers<DecisionInfo>,
     actions: Vec<usize>,
     task: Vec<i64>,
@@ -276,11 +313,11 @@ impl DecisionVec {
             Some(j) => from_json("rewards", j)?,
             None => DecisionRewards::default(),
         };
-        let env = ThreadedVecEnv::new(num_envs, threads_for(num_envs, threads)?, mode(autoreset_mode)?, |_| {
+        let mut env = Backend::new(num_envs, threads_for(num_envs, threads)?, mode(autoreset_mode)?, |_| {
             DecisionEnv::new(set.clone(), rewards)
         })
         .map_err(env_err)?;
-        let buf = env.buffers();
+        let buf = env.v().buffers();
         Ok(DecisionVec {
             env,
             buf,
@@ -316,7 +353,7 @@ impl DecisionVec {
     #[pyo3(signature = (seed = None))]
     fn reset(&mut self, py: Python<'_>, seed: Option<u64>) -> PyResult<()> {
         let (env, buf) = (&mut self.env, &mut self.buf);
-        py.detach(|| env.reset(seed, buf)).map_err(env_err)?;
+        py.detach(|| env.v().reset(seed, buf)).map_err(env_err)?;
         self.fill();
         Ok(())
     }
@@ -335,14 +372,14 @@ impl DecisionVec {
             *slot = usize::try_from(v).map_err(|_| env_err(EnvError::NotAnIndex { value: v as f64 }))?;
         }
         let (env, buf, actions) = (&mut self.env, &mut self.buf, &self.actions);
-        py.detach(|| env.step(actions, buf)).map_err(env_err)?;
+        py.detach(|| env.v().step(actions, buf)).map_err(env_err)?;
         self.fill();
         Ok(())
     }
 
     fn reset_done(&mut self, py: Python<'_>) -> PyResult<()> {
         let (env, buf) = (&mut self.env, &mut self.buf);
-        py.detach(|| env.reset_done(buf)).map_err(env_err)?;
+        py.detach(|| env.v().reset_done(buf)).map_err(env_err)?;
         self.fill();
         Ok(())
     }
