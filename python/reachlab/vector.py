@@ -1,7 +1,7 @@
 """Gymnasium vector envs over reachlab's threaded Rust vector envs.
 
-A step hands the actions to Rust, which steps every sub-env on worker threads with the GIL released and
-writes into buffers that numpy arrays view: no array is allocated per step. With ``copy=True`` (the
+A step hands the actions to Rust, which steps every sub-env (on worker threads for the arm from 256 envs
+on; the point mass and the tasks are fastest on the calling thread) with the GIL released and writes into buffers that numpy arrays view: no array is allocated per step. With ``copy=True`` (the
 default, as Gymnasium's ``SyncVectorEnv``) the arrays returned are copies; with ``copy=False`` they are
 the views themselves, overwritten by the next step (copy what you keep, as a rollout buffer does).
 
@@ -126,7 +126,7 @@ class ReachVectorEnv(_RustVectorEnv):
     """``num_envs`` reaching envs (see ``reachlab.ReachEnv`` for ``config``, ``scenario``, ``phase``).
 
     ``autoreset_mode``: "next_step" (Gymnasium's default), "same_step" (``info["final_obs"]``) or
-    "disabled" (call ``reset_done``). ``threads``: worker threads (default: the cores). Infos are arrays:
+    "disabled" (call ``reset_done``). ``threads``: worker threads (default: 1, or the cores for the arm from 256 envs). Infos are arrays:
     ``success``, ``target``, ``epoch`` (codes of ``epoch_names``), ``trial_type`` (codes of
     ``trial_type_names``), ``field_on``, ``go_step``, ``step``, ``premature``, ``hand_pos``, ``hand_vel``,
     ``field_force`` ([n, 2]), each with its ``_key`` mask (all true).
