@@ -3,10 +3,19 @@ same 1024 starts as `examples/fixed_point_compare.rs`, timed side by side.
 
 The method: all starts as one tensor, q(x) = ½‖F(x) − x‖², Adam with ReduceLROnPlateau (factor 0.95,
 patience 5), at most 5000 iterations, then float64 refinement, outlier removal, de-duplication (1e-3) and the
-Jacobian's eigenvalues at each unique point. Two departures from its defaults, both because the defaults
-do not converge here (../shared/science.md §6): q is summed over the starts, not averaged, and lr = 0.1.
+Jacobian's eigenvalues at each unique point. Three variants (`--variant`, default all three, one JSON
+line each):
 
-    /tmp/tv/bin/python benches/compare/fixed_points_torch.py /tmp/fp.safetensors [threads]
+- `working`: the variant that converges here (../shared/science.md §6): q summed over the starts, Adam
+  lr 0.1, ReduceLROnPlateau(0.95, patience 5), stop when every start has q < 1e-10.
+- `tf_defaults`: FixedPointFinder's defaults (FixedPointFinderBase `_default_hps`): q averaged over the
+  starts, Adam lr 1.0 with epsilon 0.01, the rate lowered ×0.95 after 2 iterations without improvement
+  (ReduceLROnPlateau standing in for its AdaptiveLearningRate), at most 5000 iterations, stop when every
+  start has q < 1e-12 or dq < 1e-20·lr.
+- `torch_defaults`: FixedPointFinderTorch's loop: q averaged, Adam lr 0.05, StepLR(500, 0.7), at most
+  2000 iterations, the same q/dq stop.
+
+    /tmp/tv/bin/python benches/compare/fixed_points_torch.py /tmp/fp.safetensors [threads] [--variant V]
 """
 
 import json
@@ -28,35 +37,49 @@ def gru_step(x, w_ih, w_hh, b_ih, b_hh):
     return (1 - z) * c + z * x
 
 
-def optimise(x0, weights, dtype, iters, q_tol, lr):
+VARIANTS = {
+    "working": dict(reduce="sum", lr=0.1, eps=1e-8, sched="plateau", patience=5, iters=5000, q_tol=1e-10, dq_tol=None),
+    "tf_defaults": dict(reduce="mean", lr=1.0, eps=0.01, sched="plateau", patience=2, iters=5000, q_tol=1e-12, dq_tol=1e-20),
+    "torch_defaults": dict(reduce="mean", lr=0.05, eps=1e-8, sched="step", patience=None, iters=2000, q_tol=1e-12, dq_tol=1e-20),
+}
+
+
+def optimise(x0, weights, dtype, v):
     w = [t.to(dtype) for t in weights]
     x = x0.clone().to(dtype).requires_grad_(True)
-    opt = torch.optim.Adam([x], lr=lr)
-    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.95, patience=5)
-    for it in range(iters):
+    opt = torch.optim.Adam([x], lr=v["lr"], eps=v["eps"])
+    if v["sched"] == "plateau":
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.95, patience=v["patience"])
+    else:
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=500, gamma=0.7)
+    q_prev = None
+    for it in range(v["iters"]):
         opt.zero_grad()
         q = 0.5 * ((gru_step(x, *w) - x) ** 2).sum(dim=1)
-        total = q.sum()
-        if q.max().item() < q_tol:
+        total = q.sum() if v["reduce"] == "sum" else q.mean()
+        done = q.detach() < v["q_tol"]
+        if v["dq_tol"] is not None and q_prev is not None:
+            done |= (q_prev - q.detach()).abs() < v["dq_tol"] * opt.param_groups[0]["lr"]
+        if bool(done.all()):
             break
+        q_prev = q.detach().clone()
         total.backward()
         opt.step()
-        sched.step(total.item())
+        if v["sched"] == "plateau":
+            sched.step(total.item())
+        else:
+            sched.step()
     with torch.no_grad():
         q = 0.5 * ((gru_step(x, *w) - x) ** 2).sum(dim=1)
     return x.detach(), q, it + 1
 
 
-def main():
-    path = sys.argv[1] if len(sys.argv) > 1 else "/tmp/fp.safetensors"
-    threads = int(sys.argv[2]) if len(sys.argv) > 2 else 2
-    torch.set_num_threads(threads)
-    t = load_file(path)
-    weights = [t["weight_ih_l0"], t["weight_hh_l0"], t["bias_ih_l0"], t["bias_hh_l0"]]
-    starts = t["starts"]
+def run(variant, starts, weights, threads):
+    v = VARIANTS[variant]
     t0 = time.perf_counter()
-    x, q, it32 = optimise(starts, weights, torch.float32, 5000, 1e-10, 0.1)
-    x, q, it64 = optimise(x, weights, torch.float64, 1000, 1e-12, 1e-3)
+    x, q, it32 = optimise(starts, weights, torch.float32, v)
+    refine = dict(v, lr=1e-3, iters=1000, q_tol=1e-12)
+    x, q, it64 = optimise(x, weights, torch.float64, refine)
     # Outliers: farther than 10x the mean start-to-centroid distance from the centroid.
     centroid = starts.mean(dim=0)
     spread = (starts - centroid).norm(dim=1).mean()
@@ -69,25 +92,41 @@ def main():
     w64 = [w.to(torch.float64) for w in weights]
     stable = 0
     for p in unique:
-        jac = torch.autograd.functional.jacobian(lambda v: gru_step(v[None, :], *w64)[0], p)
+        jac = torch.autograd.functional.jacobian(lambda s: gru_step(s[None, :], *w64)[0], p)
         if torch.linalg.eigvals(jac).abs().max().item() < 1:
             stable += 1
     seconds = time.perf_counter() - t0
-    print(
-        json.dumps(
-            {
-                "tool": "pytorch",
-                "threads": threads,
-                "starts": starts.shape[0],
-                "seconds": round(seconds, 3),
-                "iterations_f32": it32,
-                "iterations_f64": it64,
-                "converged_starts": int((q < 1e-12).sum()),
-                "fixed": len(unique),
-                "stable": stable,
-            }
-        )
-    )
+    # What each start ended as: a fixed point (q < 1e-12), a slow point (q < 1e-6), or nothing.
+    slow = int(((q >= 1e-12) & (q < 1e-6)).sum())
+    return {
+        "tool": "pytorch",
+        "variant": variant,
+        "threads": threads,
+        "starts": starts.shape[0],
+        "seconds": round(seconds, 3),
+        "iterations_f32": it32,
+        "iterations_f64": it64,
+        "converged_starts": int((q < 1e-12).sum()),
+        "slow_starts": slow,
+        "nothing_starts": int(starts.shape[0]) - int((q < 1e-12).sum()) - slow,
+        "fixed": len(unique),
+        "stable": stable,
+    }
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    variants = list(VARIANTS)
+    if "--variant" in sys.argv:
+        variants = [sys.argv[sys.argv.index("--variant") + 1]]
+        args = [a for a in args if a != variants[0]]
+    path = args[0] if args else "/tmp/fp.safetensors"
+    threads = int(args[1]) if len(args) > 1 else 2
+    torch.set_num_threads(threads)
+    t = load_file(path)
+    weights = [t["weight_ih_l0"], t["weight_hh_l0"], t["bias_ih_l0"], t["bias_hh_l0"]]
+    for variant in variants:
+        print(json.dumps(run(variant, t["starts"], weights, threads)), flush=True)
 
 
 if __name__ == "__main__":

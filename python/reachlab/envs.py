@@ -40,7 +40,8 @@ def phase_dict(phase: dict) -> dict:
 
 
 class _SeededEnv(gym.Env):
-    """Shared seeding: an explicit seed goes to the Rust env; the first unseeded reset draws one."""
+    """Shared by every env: an explicit seed goes to the Rust env, the first unseeded reset draws one from
+    `np_random`; `step` is the Rust step (obs, reward, terminated, truncated, info)."""
 
     _seeded = False
 
@@ -53,6 +54,9 @@ class _SeededEnv(gym.Env):
             self._seeded = True
             return int(self.np_random.integers(0, 2**63 - 1))
         return None
+
+    def step(self, action):
+        return self._core.step(action)
 
 
 class ReachEnv(_SeededEnv):
@@ -123,11 +127,20 @@ class ReachEnv(_SeededEnv):
             self.set_phase(phase)
         return self._core.reset(seed, target, trial_type)
 
-    def step(self, action):
-        return self._core.step(action)
+
+class _TaskEnv(_SeededEnv):
+    """Shared by the task envs: ``reset(options={"task": i})`` forces the task index."""
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        seed = self._seed_for(seed)
+        opts = dict(options or {})
+        task = opts.pop("task", None)
+        if opts:
+            raise ValueError(f"unknown reset options {sorted(opts)} (known: task)")
+        return self._core.reset(seed, task)
 
 
-class DecisionEnv(_SeededEnv):
+class DecisionEnv(_TaskEnv):
     """Ring tasks (Yang et al. 2019, Mod-Cog) with discrete actions: 0 fixates, k ≥ 1 chooses the
     direction 2π(k−1)/n_ring.
 
@@ -158,19 +171,8 @@ class DecisionEnv(_SeededEnv):
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(dim,), dtype=np.float32)
         self.action_space = spaces.Discrete(self._core.n_actions())
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        seed = self._seed_for(seed)
-        opts = dict(options or {})
-        task = opts.pop("task", None)
-        if opts:
-            raise ValueError(f"unknown reset options {sorted(opts)} (known: task)")
-        return self._core.reset(seed, task)
 
-    def step(self, action):
-        return self._core.step(action)
-
-
-class OutputEnv(_SeededEnv):
+class OutputEnv(_TaskEnv):
     """Any task (ring tasks, flip-flop, context integration, sine wave) with the network's output
     vector as the action; the reward is minus the masked squared error to the target, and the info of
     a trial's last step holds its ``score``."""
@@ -190,14 +192,3 @@ class OutputEnv(_SeededEnv):
         self.task_names = self._core.task_names()
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(self._core.obs_dim(),), dtype=np.float32)
         self.action_space = spaces.Box(-10.0, 10.0, shape=(self._core.action_dim(),), dtype=np.float32)
-
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        seed = self._seed_for(seed)
-        opts = dict(options or {})
-        task = opts.pop("task", None)
-        if opts:
-            raise ValueError(f"unknown reset options {sorted(opts)} (known: task)")
-        return self._core.reset(seed, task)
-
-    def step(self, action):
-        return self._core.step(action)
