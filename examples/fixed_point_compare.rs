@@ -76,12 +76,16 @@ fn main() -> anyhow::Result<()> {
         Tensor::from_vec(flat, (starts.len(), sw), &Device::Cpu)?,
     );
     candle_core::safetensors::save(&m, &out)?;
+    // What each start ended as, as the PyTorch twin counts them: a fixed point, a slow point, or nothing
+    // (outliers, which went far from the states, count as nothing there too).
+    let slow = starts.len() - r.n_converged - r.n_outliers - r.n_failed;
     println!(
-        "{{\"tool\": \"reachlab\", \"starts\": {}, \"hidden\": {sw}, \"seconds_median_of_3\": {:.3}, \"fixed\": {fixed}, \"stable\": {stable}, \"unique_points\": {}, \"failed_starts\": {}}}",
+        "{{\"tool\": \"reachlab\", \"starts\": {}, \"hidden\": {sw}, \"seconds_median_of_3\": {:.3}, \"converged_starts\": {}, \"slow_starts\": {slow}, \"nothing_starts\": {}, \"fixed\": {fixed}, \"stable\": {stable}, \"unique_points\": {}}}",
         starts.len(),
         times[1],
+        r.n_converged,
+        r.n_failed + r.n_outliers,
         r.points.len(),
-        r.n_failed
     );
     println!("wrote {}", out.display());
     Ok(())
