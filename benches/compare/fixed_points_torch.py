@@ -3,17 +3,19 @@ same 1024 starts as `examples/fixed_point_compare.rs`, timed side by side.
 
 The method: all starts as one tensor, q(x) = ½‖F(x) − x‖², Adam with ReduceLROnPlateau (factor 0.95,
 patience 5), at most 5000 iterations, then float64 refinement, outlier removal, de-duplication (1e-3) and the
-Jacobian's eigenvalues at each unique point. Three variants (`--variant`, default all three, one JSON
-line each):
+Jacobian's eigenvalues at each unique point. Four variants (`--variant`, default all, one JSON line
+each):
 
-- `working`: the variant that converges here (../shared/science.md §6): q summed over the starts, Adam
-  lr 0.1, ReduceLROnPlateau(0.95, patience 5), stop when every start has q < 1e-10.
-- `tf_defaults`: FixedPointFinder's defaults (FixedPointFinderBase `_default_hps`): q averaged over the
-  starts, Adam lr 1.0 with epsilon 0.01, the rate lowered ×0.95 after 2 iterations without improvement
-  (ReduceLROnPlateau standing in for its AdaptiveLearningRate), at most 5000 iterations, stop when every
-  start has q < 1e-12 or dq < 1e-20·lr.
-- `torch_defaults`: FixedPointFinderTorch's loop: q averaged, Adam lr 0.05, StepLR(500, 0.7), at most
-  2000 iterations, the same q/dq stop.
+- `working`: the variant that converged on our first trained flip-flop (../shared/science.md §6): q
+  summed over the starts, Adam lr 0.1, ReduceLROnPlateau(0.95, patience 5), stop when every start has
+  q < 1e-10.
+- `fpf_torch`: FixedPointFinderTorch's defaults as science.md §6 gives them: q averaged over the starts,
+  Adam lr 1.0, ReduceLROnPlateau(0.95, patience 2), stop when every start has q < 1e-12 or dq < 1e-20·lr,
+  at most 5000 iterations.
+- `fpf_tf`: the TF version's (FixedPointFinderBase `_default_hps`): the same with Adam epsilon 0.01 and
+  patience 5 (ReduceLROnPlateau standing in for its AdaptiveLearningRate).
+- `fpf_torch_steplr`: the loop of FixedPointFinderTorch.py as stored at commit 0735e79: q averaged, Adam
+  lr 0.05, StepLR(500, 0.7), at most 2000 iterations, the same stop.
 
     /tmp/tv/bin/python benches/compare/fixed_points_torch.py /tmp/fp.safetensors [threads] [--variant V]
 """
@@ -39,8 +41,9 @@ def gru_step(x, w_ih, w_hh, b_ih, b_hh):
 
 VARIANTS = {
     "working": dict(reduce="sum", lr=0.1, eps=1e-8, sched="plateau", patience=5, iters=5000, q_tol=1e-10, dq_tol=None),
-    "tf_defaults": dict(reduce="mean", lr=1.0, eps=0.01, sched="plateau", patience=2, iters=5000, q_tol=1e-12, dq_tol=1e-20),
-    "torch_defaults": dict(reduce="mean", lr=0.05, eps=1e-8, sched="step", patience=None, iters=2000, q_tol=1e-12, dq_tol=1e-20),
+    "fpf_torch": dict(reduce="mean", lr=1.0, eps=1e-8, sched="plateau", patience=2, iters=5000, q_tol=1e-12, dq_tol=1e-20),
+    "fpf_tf": dict(reduce="mean", lr=1.0, eps=0.01, sched="plateau", patience=5, iters=5000, q_tol=1e-12, dq_tol=1e-20),
+    "fpf_torch_steplr": dict(reduce="mean", lr=0.05, eps=1e-8, sched="step", patience=None, iters=2000, q_tol=1e-12, dq_tol=1e-20),
 }
 
 
