@@ -7,11 +7,15 @@
 //! - [`agents`]: RNN policies and policy-gradient training.
 //! - [`analysis`]: population geometry and dynamics.
 //! - [`scenarios`]: whole experiments as data.
+//! - [`cli`]: the command-line front end the `train_agent` binary calls (flags as [`cli::TrainOptions`],
+//!   progress output, sweep backends).
 
 pub use reachlab_agents as agents;
 pub use reachlab_analysis as analysis;
 pub use reachlab_envs as envs;
 pub use reachlab_scenarios as scenarios;
+
+pub mod cli;
 
 /// What the binaries' `main` returns for `run()`'s result: success, or exit status 1 with the error chain
 /// (`{:#}`) on one line and no backtrace.

@@ -1,0 +1,219 @@
+//! The command-line front end of `train_agent`: the binary parses flags into [`TrainOptions`] and calls
+//! [`train_agent`]; the progress output ([`Progress`], [`unit_lines`]) and the sweep backends live here.
+
+mod progress;
+mod sweep;
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use reachlab_scenarios::builtin::{self, AnyScenario};
+use reachlab_scenarios::tasks::{self, TaskScenario};
+use reachlab_scenarios::{compare, sweep as sweeps, Run, Scenario};
+
+pub use progress::{unit_lines, Progress};
+
+/// Where a sweep's units run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// On this machine, `jobs` units at a time.
+    #[default]
+    Local,
+    /// As a Slurm array (`sbatch`).
+    Slurm,
+}
+
+/// Everything `train_agent` can be asked to do (its flags; see `train_agent --help`).
+#[derive(Debug, Clone, Default)]
+pub struct TrainOptions {
+    pub scenario: Option<String>,
+    pub out: Option<PathBuf>,
+    pub resume: Option<PathBuf>,
+    pub force: bool,
+    pub quick: bool,
+    pub seed: Option<u64>,
+    pub quiet: bool,
+    pub json_logs: bool,
+    pub list_scenarios: bool,
+    pub print_scenario: Option<String>,
+    pub sweep: Option<PathBuf>,
+    pub backend: Backend,
+    pub jobs: usize,
+    pub threads: Option<usize>,
+    pub seeds: Option<String>,
+    pub unit: Option<usize>,
+    pub dry_run: bool,
+    pub collect: Option<PathBuf>,
+}
+
+/// `--seeds`: `N` (seeds 0..N) or a comma-separated list.
+pub fn parse_seeds(text: &str) -> anyhow::Result<Vec<u64>> {
+    if let Ok(n) = text.trim().parse::<u64>() {
+        if n == 0 || n > 1000 {
+            bail!("--seeds {n}: give 1 to 1000 seeds");
+        }
+        return Ok((0..n).collect());
+    }
+    text.split(',')
+        .map(|t| {
+            t.trim()
+                .parse::<u64>()
+                .with_context(|| format!("--seeds: `{t}` is not a seed"))
+        })
+        .collect()
+}
+
+/// Trains a cognitive-task scenario into `out` (or resumes it there) and prints its table.
+fn run_task_scenario(
+    s: &TaskScenario,
+    out: &std::path::Path,
+    progress: &mut Progress,
+    force: bool,
+) -> anyhow::Result<()> {
+    let results = tasks::run_tasks_with(s, out, progress, force)?;
+    if let Some(b) = progress.bar.take() {
+        b.finish();
+    }
+    if !progress.json {
+        println!("{}", tasks::report::markdown(s, out, &results));
+        println!("results in {}", out.display());
+    }
+    Ok(())
+}
+
+/// Runs what the options ask for (a scenario, a resume, a comparison, a sweep, a listing).
+pub fn train_agent(args: &TrainOptions) -> anyhow::Result<()> {
+    reachlab_agents::tune_allocator();
+    // One thread setting for the kernels and the rollout workers, fixed before any thread starts.
+    reachlab_agents::fix_kernel_threads(args.threads);
+    // Checked here: clap's `requires` let `--scenario X --unit 0` through (the unit was ignored).
+    if args.sweep.is_none() && (args.unit.is_some() || args.dry_run) {
+        anyhow::bail!("--unit and --dry-run apply to --sweep");
+    }
+    if args.force && args.resume.is_none() {
+        anyhow::bail!("--force applies to --resume");
+    }
+    if args.dry_run && args.backend != Backend::Slurm {
+        anyhow::bail!("--dry-run applies to --backend slurm (the local backend runs the units)");
+    }
+    if args.list_scenarios {
+        for (name, desc) in builtin::list() {
+            println!("{name:<20} {desc}");
+        }
+        return Ok(());
+    }
+    if let Some(name) = &args.print_scenario {
+        print!("{}", builtin::resolve_any(name)?.to_toml());
+        return Ok(());
+    }
+    let mut progress = Progress::new(args.quiet, args.json_logs);
+    if let Some(dir) = &args.collect {
+        let missing = sweeps::collect(dir)?;
+        println!("collected into {}", dir.join("collected.csv").display());
+        for (i, log) in &missing {
+            println!("unit {i} has not finished: see {}", log.display());
+        }
+        return Ok(());
+    }
+    if let Some(file) = &args.sweep {
+        return sweep::run_sweep(args, file, &mut progress);
+    }
+    // A comparison scenario runs every arm × seed (resuming finished and unfinished ones alike).
+    let resumed = match &args.resume {
+        Some(dir) => match AnyScenario::load(&dir.join("scenario.toml"))? {
+            AnyScenario::Tasks(s) => return run_task_scenario(&s, dir, &mut progress, args.force),
+            AnyScenario::Reaching(s) => Some(*s),
+        },
+        None => None,
+    };
+    if let (Some(dir), Some(s)) = (&args.resume, &resumed) {
+        if s.compare.is_some() {
+            let rows = compare::run_compare(
+                s,
+                dir,
+                args.jobs,
+                &mut progress,
+                &unit_lines(args.quiet, args.json_logs),
+            )?;
+            println!("{}", compare::table(&rows));
+            println!("findings over seeds: {}", dir.join("findings.md").display());
+            return Ok(());
+        }
+    }
+    let run = if let Some(dir) = &args.resume {
+        Run::resume_with(dir, &mut progress, args.force)?
+    } else {
+        let Some(name) = &args.scenario else {
+            bail!("give --scenario NAME|FILE (see --list-scenarios) or --resume DIR");
+        };
+        let mut scenario: Scenario = match builtin::resolve_any(name)? {
+            AnyScenario::Reaching(s) => *s,
+            AnyScenario::Tasks(s) => {
+                let mut s = *s;
+                if args.quick {
+                    s = s.quick();
+                }
+                if let Some(seed) = args.seed {
+                    s.seed = seed;
+                    s.seeds.clear();
+                }
+                let out = args.out.clone().unwrap_or_else(|| {
+                    let t = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                    PathBuf::from("runs").join(format!("{}-{t}", s.name))
+                });
+                return run_task_scenario(&s, &out, &mut progress, false);
+            }
+        };
+        if args.quick {
+            scenario = scenario.quick();
+        }
+        if let Some(seed) = args.seed {
+            scenario.seed = seed;
+        }
+        if let Some(n) = args.threads {
+            scenario.train.threads = n;
+        }
+        if scenario.compare.is_some() && args.seed.is_some() {
+            bail!("--seed does not apply to a scenario with [compare] seeds; give them with --seeds N|LIST");
+        }
+        if let Some(list) = &args.seeds {
+            let seeds = parse_seeds(list)?;
+            match &mut scenario.compare {
+                Some(c) => c.seeds = seeds,
+                None => {
+                    scenario.compare = Some(compare::CompareSpec {
+                        seeds,
+                        arms: Vec::new(),
+                    })
+                }
+            }
+            scenario.validate(std::path::Path::new(name))?;
+        }
+        let out = args.out.clone().unwrap_or_else(|| {
+            let t = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            PathBuf::from("runs").join(format!("{}-{t}", scenario.name))
+        });
+        if scenario.compare.is_some() {
+            let rows = compare::run_compare(
+                &scenario,
+                &out,
+                args.jobs,
+                &mut progress,
+                &unit_lines(args.quiet, args.json_logs),
+            )?;
+            println!("{}", compare::table(&rows));
+            println!("findings over seeds: {}", out.join("findings.md").display());
+            println!("results in {}", out.display());
+            return Ok(());
+        }
+        Run::create(scenario, &out, &mut progress).with_context(|| format!("starting a run in {}", out.display()))?
+    };
+    let dir = run.dir().to_owned();
+    let summary = run.run()?;
+    if !args.json_logs {
+        println!("{}", summary.table());
+        println!("results in {}", dir.display());
+    }
+    Ok(())
+}
