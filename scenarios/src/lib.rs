@@ -29,6 +29,7 @@ pub mod findings;
 pub mod memory;
 pub mod metrics;
 pub mod output;
+mod pairwise;
 pub mod plots;
 pub mod run;
 mod seed_figures;

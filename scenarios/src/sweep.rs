@@ -421,9 +421,9 @@ fn trajectories(dir: &Path) -> Result<Option<reachlab_analysis::faer::Mat<f64>>>
 }
 
 /// `svcca_distance.csv`: SVCCA distance (1 − mean canonical correlation of the top 10 SVD directions)
-/// between the condition-averaged trajectories of every pair of finished units; `dsa_angular.csv`: DSA's
-/// angular score between their dynamics (whitened Hankel DMD of the per-target trajectories, 10 delays,
-/// rank 10), as task sweeps write it.
+/// between the condition-averaged trajectories of every pair of finished units; `dsa_angular.csv` and
+/// `dsa_distance.csv`: DSA between their dynamics (whitened Hankel DMD of the per-target trajectories, 10
+/// delays, rank 10), as task populations write them ([`crate::pairwise`]).
 fn svcca_matrix(units: &[&ManifestUnit], out: &Path) -> Result<()> {
     let mut mats = Vec::new();
     for u in units {
@@ -447,30 +447,7 @@ fn svcca_matrix(units: &[&ManifestUnit], out: &Path) -> Result<()> {
             reachlab_analysis::dmd_operator(&per, cfg.n_delays, cfg.rank, 1e-6).ok()
         })
         .collect();
-    let mut header = vec!["unit".to_string()];
-    header.extend(mats.iter().map(|(i, _)| i.to_string()));
-    for name in ["svcca_distance.csv", "dsa_angular.csv"] {
-        let path = out.join(name);
-        let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
-        w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
-        for (x, (i, a)) in mats.iter().enumerate() {
-            let mut rec = vec![i.to_string()];
-            for (y, (_, b)) in mats.iter().enumerate() {
-                let d = if name.starts_with("svcca") {
-                    let k = 10.min(a.ncols()).min(b.ncols());
-                    reachlab_analysis::svcca(a.as_ref(), b.as_ref(), k).map_or(f64::NAN, |r| r.distance)
-                } else {
-                    match (&operators[x], &operators[y]) {
-                        (Some(p), Some(q)) => reachlab_analysis::dsa_operators(p.as_ref(), q.as_ref(), &cfg)
-                            .map_or(f64::NAN, |r| r.angular),
-                        _ => f64::NAN,
-                    }
-                };
-                rec.push(format!("{d:.6}"));
-            }
-            w.write_record(&rec).map_err(|e| ScenarioError::output(&path, e))?;
-        }
-        w.flush().map_err(|e| ScenarioError::io(&path, e))?;
-    }
-    Ok(())
+    let states: Vec<&reachlab_analysis::faer::Mat<f64>> = mats.iter().map(|(_, m)| m).collect();
+    let labels: Vec<usize> = mats.iter().map(|(i, _)| *i).collect();
+    crate::pairwise::pairwise(&states, &operators).write(out, &labels)
 }

@@ -174,43 +174,11 @@ pub fn collect_tasks(out: &Path, manifest: &Manifest) -> Result<Vec<(usize, Path
         }
     }
     let n = mats.len();
-    let mut d = vec![f64::NAN; n * n];
-    let mut dsa = vec![f64::NAN; n * n];
-    let mut dsa_euclid = vec![f64::NAN; n * n];
-    for i in 0..n {
-        for j in 0..n {
-            let (a, b) = (&mats[i].2, &mats[j].2);
-            if let (Some(x), Some(y)) = (&mats[i].3, &mats[j].3) {
-                let cfg = reachlab_analysis::DsaConfig::default();
-                if let Ok(r) = reachlab_analysis::dsa_operators(x.as_ref(), y.as_ref(), &cfg) {
-                    dsa[i * n + j] = r.angular;
-                    dsa_euclid[i * n + j] = r.distance;
-                }
-            }
-            if a.nrows() != b.nrows() {
-                continue;
-            }
-            let k = 10.min(a.ncols()).min(b.ncols());
-            d[i * n + j] = reachlab_analysis::svcca(a.as_ref(), b.as_ref(), k).map_or(f64::NAN, |r| r.distance);
-        }
-    }
-    let mut header = vec!["unit".to_string()];
-    header.extend(mats.iter().map(|m| m.0.to_string()));
-    for (name, values) in [
-        ("svcca_distance.csv", &d),
-        ("dsa_angular.csv", &dsa),
-        ("dsa_distance.csv", &dsa_euclid),
-    ] {
-        let path = out.join(name);
-        let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
-        w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
-        for i in 0..n {
-            let mut rec = vec![mats[i].0.to_string()];
-            rec.extend((0..n).map(|j| format!("{:.6}", values[i * n + j])));
-            w.write_record(&rec).map_err(|e| ScenarioError::output(&path, e))?;
-        }
-        w.flush().map_err(|e| ScenarioError::io(&path, e))?;
-    }
+    let states: Vec<&Mat<f64>> = mats.iter().map(|m| &m.2).collect();
+    let operators: Vec<Option<Mat<f64>>> = mats.iter().map(|m| m.3.clone()).collect();
+    let pairs = crate::pairwise::pairwise(&states, &operators);
+    pairs.write(out, &mats.iter().map(|m| m.0).collect::<Vec<_>>())?;
+    let (d, dsa) = (&pairs.svcca, &pairs.dsa_angular);
     if n >= 2 && d.iter().all(|v| v.is_finite()) {
         // Within- vs between-group distances: networks cluster by architecture (Maheswaranathan et al.).
         let (mut within, mut between) = (Vec::new(), Vec::new());
@@ -253,7 +221,7 @@ pub fn collect_tasks(out: &Path, manifest: &Manifest) -> Result<Vec<(usize, Path
             mean(&db),
             db.len()
         );
-        let xy = reachlab_analysis::classical_mds(&d, n, 2).map_err(|e| ScenarioError::output(out, e))?;
+        let xy = reachlab_analysis::classical_mds(d, n, 2).map_err(|e| ScenarioError::output(out, e))?;
         let pts: Vec<(String, f64, f64)> = (0..n).map(|i| (mats[i].1.clone(), xy[2 * i], xy[2 * i + 1])).collect();
         let figs = out.join("figures");
         std::fs::create_dir_all(&figs).map_err(|e| ScenarioError::io(&figs, e))?;
