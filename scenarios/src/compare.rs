@@ -105,22 +105,16 @@ pub const MEASURES: [&str; 5] = [
     "uniform_shift_slope",
 ];
 
-/// The compared measures of one finished run (from its `summary.json` and `analysis.json`).
+/// The compared measures of one finished run (from its `summary.json` and `analysis.json`, read once as
+/// for the findings; the uniform-shift slope is the split-half one, as in `findings.md`).
 pub fn measures(dir: &Path) -> Result<[f64; 5]> {
-    let read = |name: &str| -> Result<serde_json::Value> {
-        let p = dir.join(name);
-        let t = std::fs::read_to_string(&p).map_err(|e| ScenarioError::io(&p, e))?;
-        serde_json::from_str(&t).map_err(|e| ScenarioError::output(&p, e))
-    };
-    let s = read("summary.json")?;
-    let a = read("analysis.json")?;
-    let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    let m = crate::findings::SeedMeasures::read(dir, 0)?;
     Ok([
-        f(&s["savings"]),
-        f(&s["after_effect_cm"]),
-        f(&s["onset_jump_cm"]),
-        f(&s["theta_lw_deg"]),
-        f(&a["uniform_shift"]["fit"]["slope"]),
+        m.savings,
+        m.after_effect_cm,
+        m.onset_jump_cm,
+        m.theta_lw_deg,
+        m.uniform_shift_slope,
     ])
 }
 

@@ -66,12 +66,9 @@ impl SeedMeasures {
             let t = std::fs::read_to_string(&p).map_err(|e| ScenarioError::io(&p, e))?;
             serde_json::from_str(&t).map_err(|e| ScenarioError::output(&p, e))
         };
-        let (s, a) = (read("summary.json")?, read("analysis.json")?);
-        let stage = |name: &str, key: &str| -> f64 {
-            s["stages"]
-                .as_array()
-                .and_then(|st| st.iter().find(|x| x["stage"] == name))
-                .map_or(f64::NAN, |x| num(&x[key]))
+        let (s, a) = (crate::summary::Summary::read(dir)?, read("analysis.json")?);
+        let stage = |name: &str, value: fn(&crate::summary::StageSummary) -> f64| -> f64 {
+            s.stages.iter().find(|x| x.stage == name).map_or(f64::NAN, value)
         };
         let decoder = |name: &str, key: &str| -> f64 {
             a["tdr_force_decoder"]
@@ -82,14 +79,14 @@ impl SeedMeasures {
         let split = &a["uniform_shift_split_half"];
         Ok(SeedMeasures {
             seed,
-            expert_baseline: s["expert_baseline"].as_bool().unwrap_or(false),
-            savings: num(&s["savings"]),
-            mpd_baseline_late_cm: stage("baseline", "mpd_trained_late_cm"),
-            mpd_learning_early_cm: stage("learning", "mpd_trained_early_cm"),
-            mpd_learning_late_cm: stage("learning", "mpd_trained_late_cm"),
-            mpd_relearning_early_cm: stage("relearning", "mpd_trained_early_cm"),
-            onset_jump_cm: num(&s["onset_jump_cm"]),
-            after_effect_cm: num(&s["after_effect_cm"]),
+            expert_baseline: s.expert_baseline,
+            savings: s.savings,
+            mpd_baseline_late_cm: stage("baseline", |x| x.mpd_trained_late_cm),
+            mpd_learning_early_cm: stage("learning", |x| x.mpd_trained_early_cm),
+            mpd_learning_late_cm: stage("learning", |x| x.mpd_trained_late_cm),
+            mpd_relearning_early_cm: stage("relearning", |x| x.mpd_trained_early_cm),
+            onset_jump_cm: s.onset_jump_cm,
+            after_effect_cm: s.after_effect_cm,
             tdr_force_r2_learning: decoder("learning", "r2"),
             tdr_force_slope_learning: decoder("learning", "slope"),
             uniform_shifts: nums(&split["shifts"]),
@@ -97,7 +94,7 @@ impl SeedMeasures {
             uniform_shift_slope: num(&split["fit"]["slope"]),
             uniform_retained: num(&a["uniform_shift_retained_after_washout"]),
             tdr_retained: num(&a["tdr_shift_retained_after_washout"]),
-            theta_lw_deg: num(&s["theta_lw_deg"]),
+            theta_lw_deg: s.theta_lw_deg,
         })
     }
 
