@@ -555,3 +555,29 @@ fn progress_is_plain_lines_without_a_terminal() {
     assert!(!err.contains('\u{1b}'), "no terminal escapes in a log: {err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_renamed_phase_is_named_in_the_warnings_not_left_as_a_silent_nan() {
+    let mut scenario = builtin::resolve("curl_field").unwrap().quick();
+    let learning = scenario.phases.iter_mut().find(|p| p.name == "learning").unwrap();
+    learning.name = "adaptation".into();
+    let dir = tmp("renamed_phase");
+    let summary = Run::create(scenario, &dir, &mut reachlab::scenarios::Silent)
+        .unwrap()
+        .run()
+        .unwrap();
+    assert!(summary.onset_jump_cm.is_nan() && summary.savings.is_nan());
+    let warning = summary
+        .warnings
+        .iter()
+        .find(|w| w.starts_with("no recorded phase named"))
+        .expect("a warning names the missing phase");
+    assert!(
+        warning.contains("`learning`") && !warning.contains("`washout`"),
+        "{warning}"
+    );
+    // The summary read back from its file is the same, NaNs included.
+    let back = reachlab::scenarios::Summary::read(&dir).unwrap();
+    assert_eq!(back.warnings, summary.warnings);
+    assert!(back.onset_jump_cm.is_nan());
+}

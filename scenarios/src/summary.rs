@@ -232,6 +232,28 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
         });
     }
     let get = |name: &str| stages.iter().find(|x| x.stage == name);
+    // The measures of the protocol find their phases by name; a renamed phase would leave them NaN
+    // without a word, so say which are missing and what they cost.
+    let roles = [
+        (
+            "learning",
+            "the onset jump, savings, generalisation, TDR after learning and θ_LW",
+        ),
+        ("washout", "the after-effect, washout into the band and θ_LW"),
+        ("relearning", "savings"),
+    ];
+    let missing: Vec<String> = roles
+        .iter()
+        .filter(|(name, _)| get(name).is_none())
+        .map(|(name, what)| format!("`{name}` ({what})"))
+        .collect();
+    if !missing.is_empty() && s.phases.len() > 1 {
+        warnings.push(format!(
+            "no recorded phase named {}: those measures are NaN (phases are matched by name: baseline = \
+             `evaluation.baseline_stage`, then learning, washout, relearning)",
+            missing.join(", ")
+        ));
+    }
     let expert_baseline = get(&s.evaluation.baseline_stage).is_some_and(|b| b.expert_late);
     if !expert_baseline {
         warnings.push(format!(
@@ -401,7 +423,10 @@ mod tests {
         let back: Summary = serde_json::from_str(&text).unwrap();
         assert!(back.after_effect_cm.is_nan() && back.baseline_band_cm[1].is_nan());
         assert!(back.generalisation[0].mpd_change_cm.is_nan());
-        assert_eq!((back.onset_jump_cm, back.savings, back.theta_lw_deg), (-3.25, 0.18, 83.7));
+        assert_eq!(
+            (back.onset_jump_cm, back.savings, back.theta_lw_deg),
+            (-3.25, 0.18, 83.7)
+        );
         assert_eq!(serde_json::to_string(&back).unwrap(), text);
     }
 }
