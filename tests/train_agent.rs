@@ -495,6 +495,14 @@ fn printed_scenarios_parse_back_to_the_same_scenario() {
         let s = builtin::resolve_any(name).unwrap();
         let again = builtin::AnyScenario::from_toml(&s.to_toml(), Path::new("printed.toml")).unwrap();
         assert_eq!(s, again, "{name}");
+        // What --print-scenario shows leaves out what has no effect, and still means the same scenario.
+        let printed = s.to_toml_printed();
+        let again = builtin::AnyScenario::from_toml(&printed, Path::new("printed.toml")).unwrap();
+        assert_eq!(s, again, "{name}: {printed}");
+        assert!(
+            !printed.contains("init_seed") && !printed.contains("record_infos"),
+            "{name}"
+        );
     }
     let out = Command::new(env!("CARGO_BIN_EXE_train_agent"))
         .arg("--list-scenarios")
@@ -503,6 +511,16 @@ fn printed_scenarios_parse_back_to_the_same_scenario() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("curl_field ") && text.contains("curl_field_compare"),
+        "{text}"
+    );
+    // curl_field's core is a GRU: the vanilla family's keys are not printed.
+    let out = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+        .args(["--print-scenario", "curl_field"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("kind = \"gru\"") && !text.contains("sigma_rec") && !text.contains("max_steps"),
         "{text}"
     );
 }

@@ -246,5 +246,5 @@ pub fn list_scenarios() -> Vec<(String, String)> {
 /// A scenario's TOML with every default written out (`train_agent --print-scenario`).
 #[pyfunction]
 pub fn scenario_toml(scenario: &str) -> PyResult<String> {
-    Ok(load_scenario(scenario)?.to_toml())
+    Ok(load_scenario(scenario)?.to_toml_printed())
 }

@@ -60,6 +60,51 @@ impl AnyScenario {
             AnyScenario::Tasks(s) => s.to_toml(),
         }
     }
+
+    /// The scenario as `train_agent --print-scenario` prints it: every key that has an effect, with its
+    /// value, and none that the runner sets itself (the seeds it derives from `seed`, the rollout length
+    /// and recording it takes from the env) or that the chosen core ignores (the vanilla family's
+    /// activation, α, σ_rec and gain on a GRU or LSTM; the sparse core's density on the others). It
+    /// parses back to the same scenario.
+    pub fn to_toml_printed(&self) -> String {
+        let mut t: toml::Table = toml::from_str(&self.to_toml()).expect("a scenario's TOML parses");
+        let remove = |t: &mut toml::Table, path: &[&str]| {
+            let (last, parents) = path.split_last().expect("a key");
+            let mut cur = Some(t);
+            for p in parents {
+                cur = cur.and_then(|c| c.get_mut(*p)).and_then(toml::Value::as_table_mut);
+            }
+            if let Some(c) = cur {
+                c.remove(*last);
+            }
+        };
+        remove(&mut t, &["policy", "init_seed"]);
+        if let AnyScenario::Reaching(_) = self {
+            for path in [
+                &["train", "seed"][..],
+                &["train", "rollout", "max_steps"],
+                &["train", "rollout", "record_infos"],
+            ] {
+                remove(&mut t, path);
+            }
+        }
+        let kind = t
+            .get("policy")
+            .and_then(|p| p.get("core"))
+            .and_then(|c| c.get("kind"))
+            .and_then(toml::Value::as_str)
+            .unwrap_or("gru")
+            .to_string();
+        let unused: &[&str] = match kind.as_str() {
+            "gru" | "lstm" => &["activation", "alpha", "sigma_rec", "gain", "density"],
+            "sparse" => &[],
+            _ => &["density"],
+        };
+        for key in unused {
+            remove(&mut t, &["policy", "core", key]);
+        }
+        toml::to_string(&t).expect("a TOML table serialises")
+    }
 }
 
 /// A built-in scenario of either kind by name, or a scenario file by path.

@@ -104,7 +104,7 @@ pub fn train_agent(args: &TrainOptions) -> anyhow::Result<()> {
         return Ok(());
     }
     if let Some(name) = &args.print_scenario {
-        print!("{}", builtin::resolve_any(name)?.to_toml());
+        print!("{}", builtin::resolve_any(name)?.to_toml_printed());
         return Ok(());
     }
     let mut progress = Progress::new(args.quiet, args.json_logs);
