@@ -22,6 +22,17 @@ mod runs;
 mod tasks;
 mod vector;
 
+/// What `reset` returns to Python: `(obs, info)`.
+pub(crate) type ResetOut<'py> = (Bound<'py, numpy::PyArray1<f32>>, Bound<'py, pyo3::types::PyDict>);
+/// What `step` returns to Python: `(obs, reward, terminated, truncated, info)`.
+pub(crate) type StepOut<'py> = (
+    Bound<'py, numpy::PyArray1<f32>>,
+    f64,
+    bool,
+    bool,
+    Bound<'py, pyo3::types::PyDict>,
+);
+
 /// The Python exception for an env error: input the caller can fix is a `ValueError`.
 pub(crate) fn env_err(e: EnvError) -> PyErr {
     match e {

@@ -10,7 +10,7 @@ use reachlab_envs::reach::{Epoch, Phase, ReachConfig, ReachEnv, ReachInfo, Reach
 use reachlab_envs::{Env, Space};
 use reachlab_scenarios::builtin::{self, AnyScenario};
 
-use crate::{env_err, from_json, scenario_err};
+use crate::{env_err, from_json, scenario_err, ResetOut, StepOut};
 
 /// A [`ReachEnv`] and the phases it can be switched to by name.
 #[pyclass(module = "reachlab._reachlab")]
@@ -107,7 +107,7 @@ impl ReachCore {
         seed: Option<u64>,
         target: Option<usize>,
         trial_type: Option<&str>,
-    ) -> PyResult<(Bound<'py, PyArray1<f32>>, Bound<'py, PyDict>)> {
+    ) -> PyResult<ResetOut<'py>> {
         let options = ReachOptions {
             target,
             trial_type: trial_type.map(parse_trial_type).transpose()?,
@@ -117,12 +117,7 @@ impl ReachCore {
     }
 
     /// One step: `(obs, reward, terminated, truncated, info)`. The action is any 2-element sequence.
-    #[allow(clippy::type_complexity)]
-    fn step<'py>(
-        &mut self,
-        py: Python<'py>,
-        action: &Bound<'py, PyAny>,
-    ) -> PyResult<(Bound<'py, PyArray1<f32>>, f64, bool, bool, Bound<'py, PyDict>)> {
+    fn step<'py>(&mut self, py: Python<'py>, action: &Bound<'py, PyAny>) -> PyResult<StepOut<'py>> {
         let a = action2(action)?;
         let t = self.env.step_into(&a, &mut self.obs).map_err(env_err)?;
         Ok((

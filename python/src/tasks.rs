@@ -10,7 +10,7 @@ use reachlab_envs::cognitive::{
 };
 use reachlab_envs::{Env, EnvError, Transition};
 
-use crate::{env_err, from_json};
+use crate::{env_err, from_json, ResetOut, StepOut};
 
 /// The task names of a battery (`yang20`, `modcog`, …), or `None` for a name that is no battery.
 #[pyfunction]
@@ -76,27 +76,15 @@ impl DecisionCore {
     }
 
     #[pyo3(signature = (seed = None, task = None))]
-    fn reset<'py>(
-        &mut self,
-        py: Python<'py>,
-        seed: Option<u64>,
-        task: Option<usize>,
-    ) -> PyResult<(Bound<'py, PyArray1<f32>>, Bound<'py, PyDict>)> {
+    fn reset<'py>(&mut self, py: Python<'py>, seed: Option<u64>, task: Option<usize>) -> PyResult<ResetOut<'py>> {
         let info = self
             .env
             .reset_into(seed, &DecisionOptions { task }, &mut self.obs)
             .map_err(env_err)?;
-        let d = PyDict::new(py);
-        d.set_item("task", info.task)?;
-        Ok((PyArray1::from_slice(py, &self.obs), d))
+        first_obs(py, &self.obs, info.task)
     }
 
-    #[allow(clippy::type_complexity)]
-    fn step<'py>(
-        &mut self,
-        py: Python<'py>,
-        action: &Bound<'py, PyAny>,
-    ) -> PyResult<(Bound<'py, PyArray1<f32>>, f64, bool, bool, Bound<'py, PyDict>)> {
+    fn step<'py>(&mut self, py: Python<'py>, action: &Bound<'py, PyAny>) -> PyResult<StepOut<'py>> {
         let a = discrete_action(action)?;
         let t = self.env.step_into(&a, &mut self.obs).map_err(env_err)?;
         let d = PyDict::new(py);
@@ -114,6 +102,13 @@ impl DecisionCore {
             d,
         ))
     }
+}
+
+/// A task env's first observation and its info (the task drawn).
+fn first_obs<'py>(py: Python<'py>, obs: &[f32], task: usize) -> PyResult<ResetOut<'py>> {
+    let d = PyDict::new(py);
+    d.set_item("task", task)?;
+    Ok((PyArray1::from_slice(py, obs), d))
 }
 
 /// A discrete action: a Python or numpy integer (a float or a negative number is refused).
@@ -200,24 +195,12 @@ impl OutputCore {
     }
 
     #[pyo3(signature = (seed = None, task = None))]
-    fn reset<'py>(
-        &mut self,
-        py: Python<'py>,
-        seed: Option<u64>,
-        task: Option<usize>,
-    ) -> PyResult<(Bound<'py, PyArray1<f32>>, Bound<'py, PyDict>)> {
+    fn reset<'py>(&mut self, py: Python<'py>, seed: Option<u64>, task: Option<usize>) -> PyResult<ResetOut<'py>> {
         let info = self.env.reset(seed, task, &mut self.obs).map_err(env_err)?;
-        let d = PyDict::new(py);
-        d.set_item("task", info.task)?;
-        Ok((PyArray1::from_slice(py, &self.obs), d))
+        first_obs(py, &self.obs, info.task)
     }
 
-    #[allow(clippy::type_complexity)]
-    fn step<'py>(
-        &mut self,
-        py: Python<'py>,
-        action: &Bound<'py, PyAny>,
-    ) -> PyResult<(Bound<'py, PyArray1<f32>>, f64, bool, bool, Bound<'py, PyDict>)> {
+    fn step<'py>(&mut self, py: Python<'py>, action: &Bound<'py, PyAny>) -> PyResult<StepOut<'py>> {
         let n = self.action.len();
         if let Ok(a) = action.extract::<PyReadonlyArray1<'_, f32>>() {
             match a.as_slice() {
