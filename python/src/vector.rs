@@ -95,6 +95,20 @@ unsafe fn view<'py, T: Element>(
     })
 }
 
+/// Views of the step outputs every vector env has: obs [n, O] f32, rewards [n] f64, terminated and
+/// truncated [n] bool, final_obs [n, O] (same-step mode).
+///
+/// SAFETY: as [`view`]; `buf` is a field of `owner`'s object.
+unsafe fn buffer_views<I>(d: &Bound<'_, PyDict>, owner: &Bound<'_, PyAny>, buf: &VecBuffers<I>) -> PyResult<()> {
+    let o = Some(buf.obs_dim());
+    d.set_item("obs", view(owner, &buf.obs, o)?)?;
+    d.set_item("rewards", view(owner, &buf.rewards, None)?)?;
+    d.set_item("terminated", view(owner, &buf.terminated, None)?)?;
+    d.set_item("truncated", view(owner, &buf.truncated, None)?)?;
+    d.set_item("final_obs", view(owner, &buf.final_obs, o)?)?;
+    Ok(())
+}
+
 /// Per-step info of the reaching sub-envs, as arrays (one row per sub-env).
 #[derive(Default)]
 struct ReachInfoArrays {
@@ -205,16 +219,11 @@ impl ReachVec {
         let owner = slf.clone().into_any();
         let this = slf.borrow();
         let d = PyDict::new(py);
-        let o = this.buf.obs_dim();
         let b = &this.buf;
         let i = &this.info;
         // SAFETY: every buffer is a field of `this`, allocated once in `new` and never resized.
         unsafe {
-            d.set_item("obs", view(&owner, &b.obs, Some(o))?)?;
-            d.set_item("rewards", view(&owner, &b.rewards, None)?)?;
-            d.set_item("terminated", view(&owner, &b.terminated, None)?)?;
-            d.set_item("truncated", view(&owner, &b.truncated, None)?)?;
-            d.set_item("final_obs", view(&owner, &b.final_obs, Some(o))?)?;
+            buffer_views(&d, &owner, b)?;
             d.set_item("step", view(&owner, &i.step, None)?)?;
             d.set_item("epoch", view(&owner, &i.epoch, None)?)?;
             d.set_item("target", view(&owner, &i.target, None)?)?;
@@ -348,11 +357,7 @@ impl DecisionVec {
         let b = &this.buf;
         // SAFETY: every buffer is a field of `this`, allocated once in `new` and never resized.
         unsafe {
-            d.set_item("obs", view(&owner, &b.obs, Some(b.obs_dim()))?)?;
-            d.set_item("rewards", view(&owner, &b.rewards, None)?)?;
-            d.set_item("terminated", view(&owner, &b.terminated, None)?)?;
-            d.set_item("truncated", view(&owner, &b.truncated, None)?)?;
-            d.set_item("final_obs", view(&owner, &b.final_obs, Some(b.obs_dim()))?)?;
+            buffer_views(&d, &owner, b)?;
             d.set_item("task", view(&owner, &this.task, None)?)?;
             d.set_item("correct", view(&owner, &this.correct, None)?)?;
             d.set_item("_correct", view(&owner, &this.has_correct, None)?)?;
