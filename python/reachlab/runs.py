@@ -65,6 +65,8 @@ def train(
     """Runs a scenario (a built-in name such as ``"curl_field"``, a TOML file, or TOML text) into ``out``
     as ``train_agent --scenario … --out …`` does, and returns the run read back (``load_run``).
 
+    ``threads`` sets the rollout workers; the matrix kernels use ``RAYON_NUM_THREADS`` as it was when
+    ``reachlab`` was imported (default: one per core). Results do not depend on either.
     ``resume=True`` continues a killed or interrupted run in ``out``. The GIL is released while training;
     progress lines go to stderr (``progress=False`` silences them); Ctrl-C raises ``KeyboardInterrupt`` at
     the next update and leaves the run resumable.

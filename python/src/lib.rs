@@ -74,6 +74,10 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, json: &str) 
 
 #[pymodule]
 fn _reachlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The kernel thread count, fixed once at import as the binaries fix it at start-up: it sets an
+    // environment variable, which must not happen while other threads may read the environment (as
+    // they can during a later `train`, with rollout workers or a user's threads running).
+    reachlab_agents::fix_kernel_threads(None);
     m.add_class::<reach::ReachCore>()?;
     m.add_class::<tasks::DecisionCore>()?;
     m.add_class::<tasks::OutputCore>()?;

@@ -124,7 +124,8 @@ impl TaskObserver for Lines {
 
 /// Runs a scenario (built-in name, file path or TOML text) into `out`, or resumes the run there
 /// (`resume=True`), and returns `out`. `seed` replaces the scenario's seed (single runs), `quick` runs
-/// the few-update smoke-test version, `threads` fixes the worker threads, `jobs` runs that many units of a
+/// the few-update smoke-test version, `threads` sets the rollout workers (the matrix kernels use
+/// `RAYON_NUM_THREADS` as it was at import; see the module's init), `jobs` runs that many units of a
 /// comparison at once. The GIL is released while training; Ctrl-C stops at the next update with
 /// `KeyboardInterrupt` and the run resumes from its last checkpoint.
 #[pyfunction]
@@ -147,7 +148,6 @@ pub fn train(
     if jobs == 0 {
         return Err(PyValueError::new_err("jobs must be ≥ 1"));
     }
-    reachlab_agents::fix_kernel_threads(threads);
     let any = if resume {
         if scenario.is_some() {
             return Err(PyValueError::new_err(
