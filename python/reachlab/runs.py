@@ -8,7 +8,8 @@ import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -116,6 +117,26 @@ def _read_csv(path: Path, as_pandas: bool):
     return {name: _column([r[i] if i < len(r) else "" for r in body]) for i, name in enumerate(head)}
 
 
+class _Recordings(Mapping):
+    """``recordings/*.safetensors`` by name, each read on first access: a comparison's 32 runs hold
+    ~1.4 GB of recordings, which reading a run folder should not load up front."""
+
+    def __init__(self, folder: Path):
+        self._paths = {f.stem: f for f in sorted(folder.glob("*.safetensors"))}
+        self._loaded: dict[str, dict[str, np.ndarray]] = {}
+
+    def __getitem__(self, name: str) -> dict[str, np.ndarray]:
+        if name not in self._loaded:
+            self._loaded[name] = read_safetensors(self._paths[name])
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 @dataclass
 class Run:
     """A run folder read back.
@@ -123,7 +144,8 @@ class Run:
     ``tables``: every CSV (``learning_curve``, ``trials``, ``evaluations``, task runs' ``results``, …) as a
     dict of column arrays, or a pandas DataFrame when pandas is installed; ``summary`` and ``analysis``
     (``summary.json``, ``analysis.json``) as dicts; ``recordings``: each ``recordings/*.safetensors``
-    (hidden states [trials, steps, units], observations, hand paths, targets …) as a dict of arrays;
+    (hidden states [trials, steps, units], observations, hand paths, targets …) as a dict of arrays,
+    read when first indexed;
     ``units``: the sub-runs of a comparison or task run (``naive/seed-0`` …), each a ``Run``.
     """
 
@@ -131,7 +153,7 @@ class Run:
     scenario: str
     tables: dict[str, Any] = field(default_factory=dict)
     json: dict[str, Any] = field(default_factory=dict)
-    recordings: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    recordings: Mapping[str, dict[str, np.ndarray]] = field(default_factory=dict)
     units: dict[str, "Run"] = field(default_factory=dict)
 
     @property
@@ -189,8 +211,7 @@ def load_run(path: str | os.PathLike, as_pandas: bool | None = None) -> Run:
         run.tables[f.stem] = _read_csv(f, as_pandas)
     for f in sorted(root.glob("*.json")):
         run.json[f.stem] = json.loads(f.read_text())
-    for f in sorted((root / "recordings").glob("*.safetensors")):
-        run.recordings[f.stem] = read_safetensors(f)
+    run.recordings = _Recordings(root / "recordings")
     subs = [p.parent for p in root.rglob("scenario.toml") if p.parent != root and "checkpoints" not in p.parts]
     for sub in sorted(subs, key=lambda p: (len(p.parts), p)):
         # Only the nearest run folders below this one (arm/seed-k, seed<k>, unit-0000); theirs are theirs.
