@@ -42,6 +42,9 @@ pub use task_set::{suite, Task, TaskSet, TrialBatch, SUITES};
 pub use trial::{Epoch, Response, Trial};
 pub use yang::{Turn, Variant, YangTask};
 
+/// The most units a ring may have (Yang et al. use 32; Mod-Cog 16).
+pub const MAX_RING: usize = 1024;
+
 /// Time grid and codes shared by the tasks of a battery.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -77,11 +80,13 @@ impl Conventions {
 
     pub(crate) fn validate(&self) -> crate::Result<()> {
         let bad = |key: &str, reason: &str| Err(crate::EnvError::config(format!("tasks.conventions.{key}"), reason));
-        if !(self.dt_ms > 0.0 && self.dt_ms <= 1e4) {
-            return bad("dt_ms", "must be in (0, 10000] ms");
+        // Lower bound: a 5 s trial at 0.1 ms is 50,000 steps; finer grids only make trials no machine holds.
+        if !(self.dt_ms >= 0.1 && self.dt_ms <= 1e4) {
+            return bad("dt_ms", "must be in [0.1, 10000] ms");
         }
-        if self.n_ring < 2 {
-            return bad("n_ring", "must be at least 2");
+        // Upper bound: a trial holds steps × (3·n_ring + 2) values; 1e9 units asked for 824 GB.
+        if !(2..=MAX_RING).contains(&self.n_ring) {
+            return bad("n_ring", &format!("must be in [2, {MAX_RING}]"));
         }
         // Yang et al. use 0.01; 1e300 passed as finite and trained the network into NaN.
         if !(self.sigma_x >= 0.0 && self.sigma_x <= 100.0) {
