@@ -599,3 +599,56 @@ fn a_renamed_phase_is_named_in_the_warnings_not_left_as_a_silent_nan() {
     assert_eq!(back.warnings, summary.warnings);
     assert!(back.onset_jump_cm.is_nan());
 }
+
+/// `--set key=value` changes a built-in without copying it; the result is the scenario a file with the
+/// same keys gives, and a wrong key or value is refused with its name, as in a file.
+#[test]
+fn set_overrides_keys_of_a_builtin_and_refuses_wrong_ones() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let (code, text) = run(&[
+        "--print-scenario",
+        "lmrnn_sparsity",
+        "--set",
+        "training.updates=77",
+        "--set",
+        "arm.1.core.density=0.5",
+        "--set",
+        "seeds=[4, 5]",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    let s = builtin::AnyScenario::from_toml(&text, Path::new("printed.toml")).unwrap();
+    let builtin::AnyScenario::Tasks(s) = s else {
+        panic!("a task scenario")
+    };
+    assert_eq!(s.training.updates, 77);
+    assert_eq!(s.seeds, vec![4, 5]);
+    let mut expected = match builtin::resolve_any("lmrnn_sparsity").unwrap() {
+        builtin::AnyScenario::Tasks(t) => *t,
+        _ => unreachable!(),
+    };
+    expected.training.updates = 77;
+    expected.seeds = vec![4, 5];
+    expected.arms[1].core.density = 0.5;
+    assert_eq!(*s, expected);
+    for (set, needle) in [
+        ("training.updatez=1", "did you mean `updates`"),
+        ("training.updates=-5", "invalid value"),
+        ("arm.9.name=x", "there is no entry 9"),
+        ("training", "KEY=VALUE"),
+    ] {
+        let (code, text) = run(&["--print-scenario", "lmrnn_sparsity", "--set", set]);
+        assert_eq!(code, Some(1), "{set}: {text}");
+        assert!(text.contains(needle) && text.contains("--set"), "{set}: {text}");
+    }
+}

@@ -17,7 +17,10 @@ each):
 - `fpf_torch_steplr`: the loop of FixedPointFinderTorch.py as stored at commit 0735e79: q averaged, Adam
   lr 0.05, StepLR(500, 0.7), at most 2000 iterations, the same stop.
 
-    /tmp/tv/bin/python benches/compare/fixed_points_torch.py /tmp/fp.safetensors [threads] [--variant V]
+`--f64` runs the main loop in float64 too (reachlab works in float64 throughout), as the reference does
+when given a float64 network.
+
+    /tmp/tv/bin/python benches/compare/fixed_points_torch.py /tmp/fp.safetensors [threads] [--variant V] [--f64]
 """
 
 import json
@@ -77,10 +80,10 @@ def optimise(x0, weights, dtype, v):
     return x.detach(), q, it + 1
 
 
-def run(variant, starts, weights, threads):
+def run(variant, starts, weights, threads, f64):
     v = VARIANTS[variant]
     t0 = time.perf_counter()
-    x, q, it32 = optimise(starts, weights, torch.float32, v)
+    x, q, it32 = optimise(starts, weights, torch.float64 if f64 else torch.float32, v)
     refine = dict(v, lr=1e-3, iters=1000, q_tol=1e-12)
     x, q, it64 = optimise(x, weights, torch.float64, refine)
     # Outliers: farther than 10x the mean start-to-centroid distance from the centroid.
@@ -105,10 +108,11 @@ def run(variant, starts, weights, threads):
         "tool": "pytorch",
         "variant": variant,
         "threads": threads,
+        "precision": "f64" if f64 else "f32 then f64",
         "starts": starts.shape[0],
         "seconds": round(seconds, 3),
-        "iterations_f32": it32,
-        "iterations_f64": it64,
+        "iterations_main": it32,
+        "iterations_refine_f64": it64,
         "converged_starts": int((q < 1e-12).sum()),
         "slow_starts": slow,
         "nothing_starts": int(starts.shape[0]) - int((q < 1e-12).sum()) - slow,
@@ -129,7 +133,7 @@ def main():
     t = load_file(path)
     weights = [t["weight_ih_l0"], t["weight_hh_l0"], t["bias_ih_l0"], t["bias_hh_l0"]]
     for variant in variants:
-        print(json.dumps(run(variant, t["starts"], weights, threads)), flush=True)
+        print(json.dumps(run(variant, t["starts"], weights, threads, "--f64" in sys.argv)), flush=True)
 
 
 if __name__ == "__main__":

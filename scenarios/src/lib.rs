@@ -12,6 +12,7 @@
 //! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
 //! - [`commit`]: atomic checkpoints (weights, optimiser, counters and CSV row counts in one rename).
 //! - [`output`]: CSV logs and the safetensors recordings of hidden states and behaviour.
+//! - [`overrides`]: `--set key=value` on a scenario before it is parsed.
 //! - [`sweep`]: sweep files (axes over scenario keys), units, the Slurm array script, collection.
 //! - [`summary`]: `summary.json` and the end-of-run table.
 //! - [`plots`]: learning curves and hand paths (PNG and SVG); a multi-seed experiment's
@@ -29,6 +30,7 @@ pub mod findings;
 pub mod memory;
 pub mod metrics;
 pub mod output;
+pub mod overrides;
 mod pairwise;
 pub mod plots;
 pub mod run;

@@ -38,6 +38,11 @@ struct Args {
     /// Override the scenario's seed.
     #[arg(long)]
     seed: Option<u64>,
+    /// Set a scenario key before the scenario is parsed (repeatable): `--set training.updates=200
+    /// --set policy.core.kind=gru`; a number picks an array entry (`arm.1.core.hidden=128`). With
+    /// --scenario and --print-scenario.
+    #[arg(long = "set", value_name = "KEY=VALUE", conflicts_with_all = ["resume", "sweep", "collect"])]
+    set: Vec<String>,
     /// No progress bars; only the final table.
     #[arg(long)]
     quiet: bool,
@@ -111,6 +116,7 @@ fn run() -> anyhow::Result<()> {
         jobs: a.jobs,
         threads: a.threads.map(usize::from),
         seeds: a.seeds,
+        set: a.set,
         unit: a.unit,
         dry_run: a.dry_run,
         collect: a.collect,

@@ -42,6 +42,8 @@ pub struct TrainOptions {
     pub jobs: usize,
     pub threads: Option<usize>,
     pub seeds: Option<String>,
+    /// `--set key=value` overrides of the scenario's keys.
+    pub set: Vec<String>,
     pub unit: Option<usize>,
     pub dry_run: bool,
     pub collect: Option<PathBuf>,
@@ -104,7 +106,7 @@ pub fn train_agent(args: &TrainOptions) -> anyhow::Result<()> {
         return Ok(());
     }
     if let Some(name) = &args.print_scenario {
-        print!("{}", builtin::resolve_any(name)?.to_toml_printed());
+        print!("{}", builtin::resolve_any_with(name, &args.set)?.to_toml_printed());
         return Ok(());
     }
     let mut progress = Progress::new(args.quiet, args.json_logs);
@@ -147,7 +149,7 @@ pub fn train_agent(args: &TrainOptions) -> anyhow::Result<()> {
         let Some(name) = &args.scenario else {
             bail!("give --scenario NAME|FILE (see --list-scenarios) or --resume DIR");
         };
-        let mut scenario: Scenario = match builtin::resolve_any(name)? {
+        let mut scenario: Scenario = match builtin::resolve_any_with(name, &args.set)? {
             AnyScenario::Reaching(s) => *s,
             AnyScenario::Tasks(s) => {
                 let mut s = *s;

@@ -33,10 +33,22 @@ pub struct FixedPointSummary {
     pub saddles: Vec<usize>,
     /// Distinct slow points (q below the slow tolerance only).
     pub slow: usize,
+    /// What each start ended as: a fixed point (q below its tolerance), a slow point, or nothing
+    /// (neither tolerance reached, or an outlier far from the states), as FixedPointFinder users count them.
+    #[serde(default)]
+    pub start_outcomes: StartOutcomes,
     /// The readout (network output) at each stable fixed point.
     pub stable_readouts: Vec<Vec<f64>>,
     /// Distinct sign patterns of the readouts at the stable points (the flip-flop's memories).
     pub distinct_readout_signs: usize,
+}
+
+/// How many starts of the fixed-point search ended at a fixed point, a slow point, or nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartOutcomes {
+    pub fixed: usize,
+    pub slow: usize,
+    pub nothing: usize,
 }
 
 /// A policy's recurrent core as analysis dynamics (the LSTM's state is `[h | c]`).
@@ -228,6 +240,11 @@ pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, policy: &Policy, dir: &Path
         stable,
         saddles,
         slow,
+        start_outcomes: StartOutcomes {
+            fixed: res.n_converged,
+            slow: res.n_slow,
+            nothing: res.n_failed + res.n_outliers,
+        },
         distinct_readout_signs: signs.len(),
         stable_readouts,
     });

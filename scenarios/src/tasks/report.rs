@@ -39,6 +39,16 @@ fn steps_to_mean(s: &TaskScenario, dir: &Path, r: &UnitResult, level: f64) -> Op
         .map(|row| row.update)
 }
 
+/// `mean ± s.e.m.` of `v` over seeds with `digits` decimals; the mean alone for a single seed.
+fn pm(v: &[f64], digits: usize) -> String {
+    let m = reachlab_analysis::stats::mean_sem(v);
+    if m.n > 1 {
+        format!("{:.digits$} ± {:.digits$}", m.mean, m.sem)
+    } else {
+        format!("{:.digits$}", m.mean)
+    }
+}
+
 /// The markdown tables of a finished run in `dir`.
 pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String {
     let mut md = String::new();
@@ -61,8 +71,8 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
             .iter()
             .filter_map(|r| r.steps_to_criterion.map(|u| u as f64))
             .collect();
-        let mean = rs.iter().map(|r| r.mean_perf).sum::<f64>() / rs.len().max(1) as f64;
-        let min = rs.iter().map(|r| r.min_perf).sum::<f64>() / rs.len().max(1) as f64;
+        let mean = pm(&rs.iter().map(|r| r.mean_perf).collect::<Vec<_>>(), 3);
+        let min = pm(&rs.iter().map(|r| r.min_perf).collect::<Vec<_>>(), 3);
         let med = |v: &[f64]| {
             if v.is_empty() {
                 "—".to_string()
@@ -76,7 +86,7 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
             .collect();
         let _ = writeln!(
             md,
-            "| {} | {} | {}/{} | {} | {} ({}/{}) | {mean:.3} | {min:.3} | {:.0} |",
+            "| {} | {} | {}/{} | {} | {} ({}/{}) | {mean} | {min} | {:.0} |",
             arm.name,
             rs.len(),
             reached.len(),
@@ -89,7 +99,15 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
         );
     }
     if let Some(first) = results.first() {
-        let _ = writeln!(md, "\n## Final performance per task (mean over seeds)\n");
+        let _ = writeln!(
+            md,
+            "\n## Final performance per task (mean{} over seeds)\n",
+            if results.len() > s.arm_list().len() {
+                " ± s.e.m."
+            } else {
+                ""
+            }
+        );
         let arms = s.arm_list();
         let _ = writeln!(
             md,
@@ -106,7 +124,7 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
                         .filter(|r| r.arm == a.name)
                         .map(|r| r.per_task[k].1)
                         .collect();
-                    format!("{:.2}", v.iter().sum::<f64>() / v.len().max(1) as f64)
+                    pm(&v, 2)
                 })
                 .collect();
             let _ = writeln!(md, "| {task} | {} |", cells.join(" | "));
@@ -115,7 +133,7 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
     let fps: Vec<&UnitResult> = results.iter().filter(|r| r.analysis.fixed_points.is_some()).collect();
     if !fps.is_empty() {
         let _ = writeln!(md, "\n## Fixed points under zero input\n");
-        let _ = writeln!(md, "| arm | seed | starts | fixed | stable | saddles (1, 2, 3+ unstable modes) | slow | distinct readout signs at stable points |");
+        let _ = writeln!(md, "| arm | seed | starts (ended at a fixed point / slow point / nothing) | fixed | stable | saddles (1, 2, 3+ unstable modes) | slow | distinct readout signs at stable points |");
         let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
         for r in fps {
             let f = r.analysis.fixed_points.as_ref().expect("filtered");
@@ -123,10 +141,13 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
             let g = |k: usize| f.saddles.get(k).copied().unwrap_or(0);
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {}, {}, {} | {} | {} |",
+                "| {} | {} | {} ({} / {} / {}) | {} | {} | {}, {}, {} | {} | {} |",
                 r.arm,
                 r.seed,
                 f.starts,
+                f.start_outcomes.fixed,
+                f.start_outcomes.slow,
+                f.start_outcomes.nothing,
                 f.fixed,
                 f.stable,
                 g(0),
