@@ -50,6 +50,12 @@ pub enum ScenarioError {
     Agent(#[from] AgentError),
     #[error(transparent)]
     Env(#[from] EnvError),
+    /// An analysis of a network or its recordings failed (shapes, too few samples, no convergence).
+    #[error(transparent)]
+    Analysis(#[from] reachlab_analysis::AnalysisError),
+    /// A policy lacks a parameter an analysis reads (a core of another kind than the analysis expects).
+    #[error("the policy has no parameter `{name}`")]
+    MissingParameter { name: String },
     #[error("tensor: {0}")]
     Tensor(#[from] candle_core::Error),
 }

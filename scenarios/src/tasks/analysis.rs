@@ -114,7 +114,7 @@ fn values(policy: &Policy, name: &str) -> Result<Vec<f64>> {
     let v = policy
         .params()
         .get(name)
-        .ok_or_else(|| ScenarioError::output(Path::new(name), "no such parameter"))?;
+        .ok_or_else(|| ScenarioError::MissingParameter { name: name.to_string() })?;
     Ok(v.as_tensor()
         .to_dtype(candle_core::DType::F64)?
         .flatten_all()?
@@ -125,7 +125,6 @@ fn values(policy: &Policy, name: &str) -> Result<Vec<f64>> {
 pub fn core_dynamics(policy: &Policy) -> Result<CoreDynamics> {
     let core = &policy.config().core;
     let (n, m) = (policy.hidden(), policy.obs_dim());
-    let err = |e: reachlab_analysis::AnalysisError| ScenarioError::output(Path::new("core"), e);
     let w_ih = values(policy, "actor.weight_ih_l0")?;
     let b_ih = values(policy, "actor.bias_ih_l0")?;
     let b_hh = values(policy, "actor.bias_hh_l0")?;
@@ -143,10 +142,10 @@ pub fn core_dynamics(policy: &Policy) -> Result<CoreDynamics> {
                 reachlab_agents::Activation::Tanh => reachlab_analysis::Activation::Tanh,
                 reachlab_agents::Activation::Relu => reachlab_analysis::Activation::Relu,
             };
-            CoreDynamics::Leaky(LeakyRnn::new(n, m, w, w_ih, bias, alpha, act).map_err(err)?)
+            CoreDynamics::Leaky(LeakyRnn::new(n, m, w, w_ih, bias, alpha, act)?)
         }
-        CellKind::Gru => CoreDynamics::Gru(Gru::new(n, m, w_ih, w_hh()?, b_ih, b_hh).map_err(err)?),
-        CellKind::Lstm => CoreDynamics::Lstm(Lstm::new(n, m, w_ih, w_hh()?, b_ih, b_hh).map_err(err)?),
+        CellKind::Gru => CoreDynamics::Gru(Gru::new(n, m, w_ih, w_hh()?, b_ih, b_hh)?),
+        CellKind::Lstm => CoreDynamics::Lstm(Lstm::new(n, m, w_ih, w_hh()?, b_ih, b_hh)?),
     })
 }
 

@@ -255,11 +255,7 @@ impl TaskScenario {
     /// per task.
     pub fn memory_needs(&self) -> Result<Vec<crate::memory::Need>> {
         use crate::memory::Need;
-        let set = self.tasks.task_set().map_err(|e| ScenarioError::Invalid {
-            file: "<scenario>".into(),
-            key: "tasks".into(),
-            reason: e.to_string(),
-        })?;
+        let set = self.tasks.task_set()?;
         let mut rng = reachlab_envs::seeding::rng_from_seed(self.seed);
         let steps = (0..set.tasks().len())
             .map(|i| set.trial_of(i, &mut rng).steps)
