@@ -2,7 +2,7 @@
 //! uniform shift depends on the distance from the trained target.
 
 use faer::MatRef;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{AnalysisError, Result};
 use crate::la::column_means;
@@ -15,7 +15,7 @@ pub fn centroid(states: MatRef<'_, f64>) -> Vec<f64> {
 
 /// The learning shift Δ_L = c_lateLearn − c_base, the washout shift Δ_W = c_lateWash − c_lateLearn, and
 /// the angle θ_LW between them (90° orthogonal, 180° pure reversion).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ShiftAngles {
     /// Δ_L.
     pub learning_shift: Vec<f64>,
@@ -87,7 +87,7 @@ pub fn uniform_shift_axis(
 }
 
 /// Shift of each target along the uniform axis against its angular distance from the trained target.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UniformShiftTest {
     /// s_k = (x_k^after − x_k^before)·û, per target.
     pub shifts: Vec<f64>,

@@ -82,7 +82,7 @@ pub fn one_sample_t_test(x: &[f64], mu: f64) -> Result<(f64, f64, f64)> {
 }
 
 /// A least-squares line `y = slope·x + intercept`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LineFit {
     /// Slope.
     pub slope: f64,

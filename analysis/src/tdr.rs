@@ -13,7 +13,7 @@
 //! coefficients.
 
 use faer::{Mat, MatRef};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{AnalysisError, Result};
 use crate::la::{centred, check_finite, column_means, lstsq, pinv};
@@ -131,7 +131,7 @@ pub struct LinearDecoder {
 
 /// How well a decoder fit on one phase predicts another: the actual values regressed on the
 /// predictions, pooled over components (a perfect decoder gives slope 1, intercept 0, R² 1).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DecoderScore {
     /// 1 − SSE/SST of the predictions, pooled over components.
     pub r2: f64,

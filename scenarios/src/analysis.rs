@@ -10,7 +10,7 @@ use reachlab_analysis::{
     uniform_shift_axis, uniform_shift_vs_distance, DecoderScore, FixedPointConfig, Gru, LinearDecoder, Pca,
     ShiftAngles, Tdr, UniformShiftTest,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{Scenario, TdrCentring};
 use crate::error::{Result, ScenarioError};
@@ -148,7 +148,7 @@ fn tdr_decoder_cross_validated(c: &Conditions, n_targets: usize) -> Option<Decod
 }
 
 /// What `analysis.json` holds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Analysis {
     /// Stages whose recordings were used (late blocks).
     pub stages: Vec<String>,
@@ -194,8 +194,16 @@ pub struct Analysis {
     pub pc_plane: Vec<StagePoints>,
 }
 
+impl Analysis {
+    /// Reads a run's `analysis.json` (NaN measures, written as `null`, come back as NaN). An analysis
+    /// that failed wrote `{"error": …}` instead, which is an error here.
+    pub fn read(dir: &Path) -> Result<Self> {
+        crate::commit::read_json(&dir.join("analysis.json"))
+    }
+}
+
 /// One 2-D point per target for one stage.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StagePoints {
     pub stage: String,
     pub points: Vec<[f64; 2]>,
@@ -234,7 +242,7 @@ fn plane(m: &Mat<f64>) -> Vec<[f64; 2]> {
 
 /// Fixed points of the policy's GRU with the input it receives during the delay (target shown, no go cue,
 /// hand at rest), started from the recorded delay-period states.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PrepFixedPoints {
     pub stage: String,
     pub target: usize,

@@ -107,27 +107,27 @@ impl AnyScenario {
     }
 }
 
-/// A built-in scenario of either kind by name, or a scenario file by path.
-pub fn resolve_any(name_or_path: &str) -> Result<AnyScenario> {
-    resolve_any_with(name_or_path, &[])
+/// As [`resolve_any`], with `--set key=value` overrides (see [`crate::overrides`]) applied.
+pub fn resolve_any_with(name_or_path: &str, sets: &[String]) -> Result<AnyScenario> {
+    let s = resolve_any(name_or_path)?;
+    if sets.is_empty() {
+        return Ok(s);
+    }
+    let label = match text(name_or_path) {
+        Some(_) => format!("<built-in {name_or_path}>"),
+        None => name_or_path.to_string(),
+    };
+    crate::overrides::apply(&s, &label, sets)
 }
 
-/// As [`resolve_any`], with `--set key=value` overrides (see [`crate::overrides`]) applied before parsing.
-pub fn resolve_any_with(name_or_path: &str, sets: &[String]) -> Result<AnyScenario> {
-    let with_sets = |text: &str, label: &str| -> Result<AnyScenario> {
-        if sets.is_empty() {
-            return AnyScenario::from_toml(text, Path::new(label));
-        }
-        let text = crate::overrides::apply(text, label, sets)?;
-        AnyScenario::from_toml(&text, Path::new(&format!("{label} with --set")))
-    };
+/// A built-in scenario of either kind by name, or a scenario file by path.
+pub fn resolve_any(name_or_path: &str) -> Result<AnyScenario> {
     if let Some(t) = text(name_or_path) {
-        return with_sets(t, &format!("<built-in {name_or_path}>"));
+        return AnyScenario::from_toml(t, Path::new(&format!("<built-in {name_or_path}>")));
     }
     let path = Path::new(name_or_path);
     if path.exists() {
-        let t = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(path, e))?;
-        return with_sets(&t, &path.display().to_string());
+        return AnyScenario::load(path);
     }
     let known = names();
     Err(ScenarioError::UnknownScenario {

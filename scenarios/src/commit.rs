@@ -104,10 +104,10 @@ pub fn tmp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Reads a JSON file written by [`write_json`].
+/// Reads a JSON file written by [`write_json`] (a NaN, written as `null`, reads back as NaN).
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| ScenarioError::output(path, e))
+    crate::json::from_str(&text).map_err(|e| ScenarioError::output(path, e))
 }
 
 #[cfg(test)]

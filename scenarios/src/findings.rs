@@ -10,9 +10,8 @@ use std::path::Path;
 
 use reachlab_analysis::stats::{mean_ci, one_sample_t_test, paired_t_test, rank_sum_test, MeanCi};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::error::{Result, ScenarioError};
+use crate::error::Result;
 
 /// Angular distance (degrees) up to which a target is "near" the trained one, and from which it is "far"
 /// (Sun et al.: near = within 45°; the RL paper's 3 near vs 3 far of 8 targets).
@@ -50,33 +49,25 @@ pub struct SeedMeasures {
     pub theta_lw_deg: f64,
 }
 
-fn num(v: &Value) -> f64 {
-    v.as_f64().unwrap_or(f64::NAN)
-}
-
-fn nums(v: &Value) -> Vec<f64> {
-    v.as_array().map_or_else(Vec::new, |a| a.iter().map(num).collect())
-}
-
 impl SeedMeasures {
     /// Reads the measures of the finished run in `dir`.
     pub fn read(dir: &Path, seed: u64) -> Result<Self> {
-        let read = |name: &str| -> Result<Value> {
-            let p = dir.join(name);
-            let t = std::fs::read_to_string(&p).map_err(|e| ScenarioError::io(&p, e))?;
-            serde_json::from_str(&t).map_err(|e| ScenarioError::output(&p, e))
-        };
-        let (s, a) = (crate::summary::Summary::read(dir)?, read("analysis.json")?);
+        // A run whose analysis failed (its analysis.json holds the error) gives NaN for these measures.
+        let (s, a) = (
+            crate::summary::Summary::read(dir)?,
+            crate::analysis::Analysis::read(dir).ok(),
+        );
         let stage = |name: &str, value: fn(&crate::summary::StageSummary) -> f64| -> f64 {
             s.stages.iter().find(|x| x.stage == name).map_or(f64::NAN, value)
         };
-        let decoder = |name: &str, key: &str| -> f64 {
-            a["tdr_force_decoder"]
-                .as_array()
-                .and_then(|d| d.iter().find(|x| x[0] == name))
-                .map_or(f64::NAN, |x| num(&x[1][key]))
+        let decoder = |name: &str| {
+            a.as_ref()?
+                .tdr_force_decoder
+                .iter()
+                .find(|(stage, _)| stage == name)
+                .map(|(_, d)| *d)
         };
-        let split = &a["uniform_shift_split_half"];
+        let split = a.as_ref().and_then(|a| a.uniform_shift_split_half.as_ref());
         Ok(SeedMeasures {
             seed,
             expert_baseline: s.expert_baseline,
@@ -87,13 +78,13 @@ impl SeedMeasures {
             mpd_relearning_early_cm: stage("relearning", |x| x.mpd_trained_early_cm),
             onset_jump_cm: s.onset_jump_cm,
             after_effect_cm: s.after_effect_cm,
-            tdr_force_r2_learning: decoder("learning", "r2"),
-            tdr_force_slope_learning: decoder("learning", "slope"),
-            uniform_shifts: nums(&split["shifts"]),
-            distances_deg: nums(&split["distances_deg"]),
-            uniform_shift_slope: num(&split["fit"]["slope"]),
-            uniform_retained: num(&a["uniform_shift_retained_after_washout"]),
-            tdr_retained: num(&a["tdr_shift_retained_after_washout"]),
+            tdr_force_r2_learning: decoder("learning").map_or(f64::NAN, |d| d.r2),
+            tdr_force_slope_learning: decoder("learning").map_or(f64::NAN, |d| d.slope),
+            uniform_shifts: split.map_or_else(Vec::new, |u| u.shifts.clone()),
+            distances_deg: split.map_or_else(Vec::new, |u| u.distances_deg.clone()),
+            uniform_shift_slope: split.map_or(f64::NAN, |u| u.fit.slope),
+            uniform_retained: a.as_ref().map_or(f64::NAN, |a| a.uniform_shift_retained_after_washout),
+            tdr_retained: a.as_ref().map_or(f64::NAN, |a| a.tdr_shift_retained_after_washout),
             theta_lw_deg: s.theta_lw_deg,
         })
     }

@@ -10,6 +10,7 @@
 //! - [`expert`]: the expert-baseline criterion on a block of evaluation trials.
 //! - [`memory`]: estimates of a run's largest buffers, refused before allocating when they cannot fit.
 //! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
+//! - [`json`]: reading back the JSON a run writes (NaN, written as `null`, comes back as NaN).
 //! - [`commit`]: atomic checkpoints (weights, optimiser, counters and CSV row counts in one rename).
 //! - [`output`]: CSV logs and the safetensors recordings of hidden states and behaviour.
 //! - [`overrides`]: `--set key=value` on a scenario before it is parsed.
@@ -27,6 +28,7 @@ pub mod config;
 mod error;
 pub mod expert;
 pub mod findings;
+pub mod json;
 pub mod memory;
 pub mod metrics;
 pub mod output;

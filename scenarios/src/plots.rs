@@ -8,6 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 
+use crate::analysis::{Analysis, StagePoints};
 use crate::behaviour_figures::{hand_paths, learning_curve, speed_profiles, Draw, STAGE_COLOURS};
 use crate::config::Scenario;
 use crate::error::{Result, ScenarioError};
@@ -43,6 +44,7 @@ pub fn draw_all(s: &Scenario, dir: &Path) -> Result<()> {
     let rows: Vec<CurveRow> = read_csv(&dir.join("learning_curve.csv"))?;
     let evals: Vec<EvalRow> = read_csv(&dir.join("evaluations.csv"))?;
     let figs = dir.join("figures");
+    std::fs::create_dir_all(&figs).map_err(|e| ScenarioError::io(&figs, e))?;
     let png = figs.join("learning_curve.png");
     learning_curve(
         BitMapBackend::new(&png, (1000, 900)).into_drawing_area(),
@@ -64,10 +66,9 @@ pub fn draw_all(s: &Scenario, dir: &Path) -> Result<()> {
             }
         }
     }
-    if let Some(a) = std::fs::read_to_string(dir.join("analysis.json"))
+    if let Some(a) = crate::analysis::Analysis::read(dir)
         .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .filter(|a| a["tdr_plane"].as_array().is_some_and(|v| !v.is_empty()))
+        .filter(|a| !a.tdr_plane.is_empty())
     {
         let png = figs.join("analysis.png");
         analysis(BitMapBackend::new(&png, (1500, 500)).into_drawing_area(), &a, s)
@@ -96,25 +97,11 @@ pub fn draw_all(s: &Scenario, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// (stage, points) from an `analysis.json` array of `StagePoints`.
-fn stage_points(v: &serde_json::Value) -> Vec<(String, Vec<(f64, f64)>)> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .map(|sp| {
-                    let pts = sp["points"]
-                        .as_array()
-                        .map(|p| {
-                            p.iter()
-                                .map(|xy| (xy[0].as_f64().unwrap_or(f64::NAN), xy[1].as_f64().unwrap_or(f64::NAN)))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    (sp["stage"].as_str().unwrap_or("").to_string(), pts)
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// (stage, points) of each stage's `StagePoints`.
+fn stage_points(v: &[StagePoints]) -> Vec<(String, Vec<(f64, f64)>)> {
+    v.iter()
+        .map(|sp| (sp.stage.clone(), sp.points.iter().map(|p| (p[0], p[1])).collect()))
+        .collect()
 }
 
 fn bounds(pts: impl Iterator<Item = (f64, f64)>) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
@@ -131,7 +118,7 @@ fn bounds(pts: impl Iterator<Item = (f64, f64)>) -> (std::ops::Range<f64>, std::
 
 /// Three panels: preparatory states in the TDR plane per stage; the uniform shift against distance from
 /// the trained target; preparatory states and the nearest fixed points on PC1–PC2.
-fn analysis<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, a: &serde_json::Value, s: &Scenario) -> Draw {
+fn analysis<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, a: &Analysis, s: &Scenario) -> Draw {
     let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
     root.fill(&WHITE).map_err(e)?;
     let panels = root.split_evenly((1, 3));
@@ -139,24 +126,12 @@ fn analysis<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, a: &serde_json::Va
     for (which, area) in panels.iter().enumerate() {
         match which {
             0 | 2 => {
-                let key = if which == 0 { "tdr_plane" } else { "pc_plane" };
-                let sets = stage_points(&a[key]);
+                let sets = stage_points(if which == 0 { &a.tdr_plane } else { &a.pc_plane });
                 let fps: Vec<(String, (f64, f64), bool)> = if which == 2 {
-                    a["preparatory_fixed_points"]
-                        .as_array()
-                        .map(|v| {
-                            v.iter()
-                                .filter_map(|p| {
-                                    let pc = p["pc"].as_array()?;
-                                    Some((
-                                        p["stage"].as_str()?.to_string(),
-                                        (pc[0].as_f64()?, pc[1].as_f64()?),
-                                        p["stable"].as_bool().unwrap_or(false),
-                                    ))
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default()
+                    a.preparatory_fixed_points
+                        .iter()
+                        .filter_map(|p| p.pc.map(|pc| (p.stage.clone(), (pc[0], pc[1]), p.stable)))
+                        .collect()
                 } else {
                     vec![]
                 };
@@ -247,14 +222,17 @@ fn analysis<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, a: &serde_json::Va
                     .map_err(e)?;
             }
             _ => {
-                let u = &a["uniform_shift"];
-                let xs: Vec<f64> = u["distances_deg"]
-                    .as_array()
-                    .map(|v| v.iter().filter_map(|x| x.as_f64()).collect())
-                    .unwrap_or_default();
-                let ys: Vec<f64> = u["shifts"]
-                    .as_array()
-                    .map(|v| v.iter().filter_map(|x| x.as_f64()).collect())
+                let u = a.uniform_shift.as_ref();
+                // Targets with a NaN shift (or distance) are left out as pairs.
+                let (xs, ys): (Vec<f64>, Vec<f64>) = u
+                    .map(|u| {
+                        u.distances_deg
+                            .iter()
+                            .zip(&u.shifts)
+                            .filter(|(x, y)| x.is_finite() && y.is_finite())
+                            .map(|(x, y)| (*x, *y))
+                            .unzip()
+                    })
                     .unwrap_or_default();
                 let (_, yr) = bounds(
                     xs.iter()
@@ -267,8 +245,8 @@ fn analysis<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, a: &serde_json::Va
                     .caption(
                         format!(
                             "uniform shift vs distance (slope p = {:.2}), θ_LW = {:.0}°",
-                            u["fit"]["p_value"].as_f64().unwrap_or(f64::NAN),
-                            a["shifts"]["theta_lw_deg"].as_f64().unwrap_or(f64::NAN)
+                            u.map_or(f64::NAN, |u| u.fit.p_value),
+                            a.shifts.as_ref().map_or(f64::NAN, |s| s.theta_lw_deg)
                         ),
                         ("sans-serif", 14),
                     )
@@ -286,7 +264,10 @@ fn analysis<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, a: &serde_json::Va
                 chart
                     .draw_series(xs.iter().zip(&ys).map(|(x, y)| Circle::new((*x, *y), 5, BLUE.filled())))
                     .map_err(e)?;
-                if let (Some(m), Some(c)) = (u["fit"]["slope"].as_f64(), u["fit"]["intercept"].as_f64()) {
+                if let Some((m, c)) = u
+                    .map(|u| (u.fit.slope, u.fit.intercept))
+                    .filter(|(m, c)| m.is_finite() && c.is_finite())
+                {
                     chart
                         .draw_series(std::iter::once(PathElement::new(
                             vec![(0.0, c), (180.0, c + 180.0 * m)],

@@ -15,60 +15,41 @@ pub struct StageSummary {
     pub stage: String,
     pub updates: usize,
     /// Training success rate, mean of the stage's last 3 updates.
-    #[serde(deserialize_with = "nan_if_null")]
     pub final_success: f64,
     /// Fraction of training episodes that started before the go cue, over the stage.
-    #[serde(deserialize_with = "nan_if_null")]
     pub early_start_fraction: f64,
     /// Mean signed MPD to the trained target (cm) in the evaluation block at the stage's start / end
     /// (normal trials).
-    #[serde(deserialize_with = "nan_if_null")]
     pub mpd_trained_early_cm: f64,
-    #[serde(deserialize_with = "nan_if_null")]
     pub mpd_trained_late_cm: f64,
     /// Mean |MPD| (cm) over all targets in the late evaluation block.
-    #[serde(deserialize_with = "nan_if_null")]
     pub mpd_all_late_cm: f64,
     /// Mean peak lateral force (N) into the channel on the trained target, late block.
-    #[serde(deserialize_with = "nan_if_null")]
     pub channel_force_late_n: f64,
     /// Adaptation index (channel trials, trained target) at the stage's start and end.
-    #[serde(deserialize_with = "nan_if_null")]
     pub adaptation_index_early: f64,
-    #[serde(deserialize_with = "nan_if_null")]
     pub adaptation_index_late: f64,
     /// Evaluation success rate in the late block (normal trials).
-    #[serde(deserialize_with = "nan_if_null")]
     pub eval_success_late: f64,
     /// Kinematics of the late block: median curvature, mean peak speed (m/s), fraction single-peaked,
     /// median minimum-jerk correlation, mean reach time (s), mean endpoint error (cm), largest hold drift (cm).
-    #[serde(deserialize_with = "nan_if_null")]
     pub curvature_late: f64,
-    #[serde(deserialize_with = "nan_if_null")]
     pub peak_speed_late_m_per_s: f64,
-    #[serde(deserialize_with = "nan_if_null")]
     pub single_peak_late: f64,
-    #[serde(deserialize_with = "nan_if_null")]
     pub minjerk_corr_late: f64,
-    #[serde(deserialize_with = "nan_if_null")]
     pub reach_time_late_s: f64,
-    #[serde(deserialize_with = "nan_if_null")]
     pub endpoint_error_late_cm: f64,
-    #[serde(deserialize_with = "nan_if_null")]
     pub hold_drift_max_late_cm: f64,
     /// The late block meets the expert-baseline criterion; what it misses otherwise.
     pub expert_late: bool,
     pub expert_misses_late: String,
     /// Updates until the first evaluation block with the trained target's MPD inside the baseline band
     /// (NaN if none; the blocks come every `evaluation.every` updates).
-    #[serde(deserialize_with = "nan_if_null")]
     pub updates_to_band: f64,
     /// Updates until the rolling mean (3) of |MPD| to the trained target in training rollouts fell to
     /// half its first value (NaN if never).
-    #[serde(deserialize_with = "nan_if_null")]
     pub updates_to_half_mpd: f64,
     /// Mean |MPD| to the trained target (cm) over the stage's first 10 updates (training rollouts).
-    #[serde(deserialize_with = "nan_if_null")]
     pub mpd_trained_first10_cm: f64,
 }
 
@@ -77,10 +58,8 @@ pub struct StageSummary {
 pub struct Generalisation {
     pub target: usize,
     /// Angular distance from the trained target (degrees, 0–180).
-    #[serde(deserialize_with = "nan_if_null")]
     pub distance_deg: f64,
     /// Signed MPD in the first evaluation block inside learning minus the late baseline block (cm).
-    #[serde(deserialize_with = "nan_if_null")]
     pub mpd_change_cm: f64,
 }
 
@@ -92,55 +71,34 @@ pub struct Summary {
     /// The late baseline block meets the expert-baseline criterion.
     pub expert_baseline: bool,
     /// MPD jump at field onset: learning early − baseline late (cm).
-    #[serde(deserialize_with = "nan_if_null")]
     pub onset_jump_cm: f64,
     /// After-effect: washout early MPD (cm), opposite in sign to the onset jump when present.
-    #[serde(deserialize_with = "nan_if_null")]
     pub after_effect_cm: f64,
     /// 1 − (relearning's mean |MPD| over its first 10 updates) / (learning's): > 0 means savings.
-    #[serde(deserialize_with = "nan_if_null")]
     pub savings: f64,
     /// Baseline band of the trained target's MPD (cm): [mean, half-width].
-    #[serde(deserialize_with = "nan_if_null_pair")]
     pub baseline_band_cm: [f64; 2],
     /// The late washout block is inside the baseline band.
     pub washed_out: bool,
     /// Updates to criterion (MPD back inside the band) in learning and relearning, and their difference
     /// (learning − relearning: > 0 means savings).
-    #[serde(deserialize_with = "nan_if_null")]
     pub updates_to_criterion_learning: f64,
-    #[serde(deserialize_with = "nan_if_null")]
     pub updates_to_criterion_relearning: f64,
-    #[serde(deserialize_with = "nan_if_null")]
     pub savings_updates: f64,
     /// Behavioural generalisation early in learning, by distance from the trained target.
     pub generalisation: Vec<Generalisation>,
     /// θ_LW (degrees) between the learning and washout shifts of the preparatory states (analysis.json).
-    #[serde(deserialize_with = "nan_if_null")]
     pub theta_lw_deg: f64,
     /// What did not go as the protocol intends (criteria not met), in words.
     pub warnings: Vec<String>,
-    #[serde(deserialize_with = "nan_if_null")]
     pub wall_seconds: f64,
 }
 
 impl Summary {
     /// Reads a run's `summary.json` (NaN measures, written as `null`, come back as NaN).
     pub fn read(dir: &Path) -> Result<Self> {
-        let p = dir.join("summary.json");
-        let t = std::fs::read_to_string(&p).map_err(|e| ScenarioError::io(&p, e))?;
-        serde_json::from_str(&t).map_err(|e| ScenarioError::output(&p, e))
+        crate::commit::read_json(&dir.join("summary.json"))
     }
-}
-
-/// JSON has no NaN: serde_json writes a NaN `f64` as `null`; this reads `null` back as NaN.
-fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-}
-
-fn nan_if_null_pair<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<[f64; 2], D::Error> {
-    let [a, b] = <[Option<f64>; 2]>::deserialize(d)?;
-    Ok([a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN)])
 }
 
 /// Reads every row of a CSV file written by a run.
@@ -278,11 +236,10 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
     let to_crit = |name: &str| get(name).map_or(f64::NAN, |x| x.updates_to_band);
     let (ucl, ucr) = (to_crit("learning"), to_crit("relearning"));
     let generalisation = generalisation(s, &trials, &evals);
-    let theta_lw_deg = std::fs::read_to_string(dir.join("analysis.json"))
+    let theta_lw_deg = crate::analysis::Analysis::read(dir)
         .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["shifts"]["theta_lw_deg"].as_f64())
-        .unwrap_or(f64::NAN);
+        .and_then(|a| a.shifts)
+        .map_or(f64::NAN, |s| s.theta_lw_deg);
     let summary = Summary {
         theta_lw_deg,
         scenario: s.name.clone(),
@@ -420,7 +377,7 @@ mod tests {
         };
         let text = serde_json::to_string(&s).unwrap();
         assert!(text.contains("\"after_effect_cm\":null"));
-        let back: Summary = serde_json::from_str(&text).unwrap();
+        let back: Summary = crate::json::from_str(&text).unwrap();
         assert!(back.after_effect_cm.is_nan() && back.baseline_band_cm[1].is_nan());
         assert!(back.generalisation[0].mpd_change_cm.is_nan());
         assert_eq!(

@@ -138,7 +138,7 @@ impl SweepSpec {
                 let mut v = base_value.clone();
                 let mut settings = Vec::new();
                 for (a, &i) in self.axes.iter().zip(&combo) {
-                    set_dotted(&mut v, &a.key, a.values[i].clone())
+                    crate::overrides::set_key(&mut v, &a.key, a.values[i].clone())
                         .map_err(|reason| bad(format!("axis `{}`", a.key), reason))?;
                     settings.push((a.key.clone(), a.values[i].clone()));
                 }
@@ -185,35 +185,6 @@ impl SweepSpec {
             })
             .collect()
     }
-}
-
-/// Sets `key` (`a.b.c`) in a TOML table; every table on the way must exist (so a typo is an error, not a
-/// new key).
-fn set_dotted(root: &mut toml::Value, key: &str, value: toml::Value) -> std::result::Result<(), String> {
-    let parts: Vec<&str> = key.split('.').collect();
-    let mut cur = root;
-    for (i, p) in parts.iter().enumerate() {
-        let table = cur
-            .as_table_mut()
-            .ok_or_else(|| format!("`{}` is not a table", parts[..i].join(".")))?;
-        if i + 1 == parts.len() {
-            if !table.contains_key(*p) {
-                let known: Vec<&str> = table.keys().map(String::as_str).collect();
-                let hint =
-                    crate::error::nearest(p, &known).map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
-                return Err(format!("no key `{p}` here{hint}"));
-            }
-            table.insert((*p).to_string(), value);
-            return Ok(());
-        }
-        let known: Vec<String> = table.keys().cloned().collect();
-        cur = table.get_mut(*p).ok_or_else(|| {
-            let k: Vec<&str> = known.iter().map(String::as_str).collect();
-            let hint = crate::error::nearest(p, &k).map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
-            format!("no table `{p}`{hint}")
-        })?;
-    }
-    Ok(())
 }
 
 /// The manifest written next to the units: what each unit sets.
@@ -365,14 +336,8 @@ pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
         rec.extend(u.settings.iter().map(|(_, v)| v.clone()));
         rec.extend(m.iter().map(|x| x.to_string()));
         // Stable fixed points under the delay inputs, summed over targets and recorded stages.
-        let stable: u64 = std::fs::read_to_string(u.dir.join("analysis.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| {
-                v["preparatory_fixed_points"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|p| p["n_stable"].as_u64()).sum())
-            })
+        let stable: usize = crate::analysis::Analysis::read(&u.dir)
+            .map(|a| a.preparatory_fixed_points.iter().map(|p| p.n_stable).sum())
             .unwrap_or(0);
         rec.push(stable.to_string());
         w.write_record(&rec).map_err(|e| ScenarioError::output(&path, e))?;
