@@ -6,7 +6,7 @@
 //! The 2×2 design of the RL paper's reviewers: prior experience of random curl fields (yes/no) × the
 //! field-strength input k during pretraining (yes/no); k is 0 in every test phase.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use reachlab_analysis::stats::{mean_sem, paired_t_test};
 use reachlab_envs::reach::FieldSpec;
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::commit::write_atomic;
 use crate::config::Scenario;
 use crate::error::{Result, ScenarioError};
+use crate::experiment::{run_units, threads_per_unit, Unit, UnitObservers};
 use crate::findings::{Finding, SeedMeasures};
 use crate::run::{Observer, Progress, Run};
 
@@ -118,9 +119,6 @@ pub fn measures(dir: &Path) -> Result<[f64; 5]> {
     ])
 }
 
-/// Makes the observer of one unit that runs on a worker thread (its label: `<arm>/seed-<n>`).
-pub type UnitObservers<'a> = &'a (dyn Fn(&str) -> Box<dyn Observer + Send> + Sync);
-
 /// Runs (or resumes) every arm × seed of `base` under `dir/<arm>/seed-<seed>/`, `jobs` units at a time
 /// (each on a thread with its share of the rollout threads; `observer` follows a lone job, `unit_observer`
 /// makes one per unit otherwise), skipping finished units; then writes `comparison.{json,csv}`, the
@@ -161,55 +159,37 @@ pub fn run_compare(
         Err(_) => write_atomic(&path, base.to_toml().as_bytes())?,
     }
     let arms = spec.arm_list();
-    let units: Vec<(Arm, u64, PathBuf)> = arms
+    let units: Vec<Unit> = arms
         .iter()
-        .flat_map(|arm| {
-            spec.seeds
-                .iter()
-                .map(move |&seed| (arm.clone(), seed, dir.join(&arm.name).join(format!("seed-{seed}"))))
-        })
+        .flat_map(|arm| spec.seeds.iter().map(|&seed| Unit::new(dir, &arm.name, seed)))
         .collect();
-    let todo: Vec<&(Arm, u64, PathBuf)> = units.iter().filter(|u| !Progress::finished_in(&u.2)).collect();
+    let todo: Vec<Unit> = units.iter().filter(|u| !Progress::finished_in(&u.dir)).cloned().collect();
     let jobs = jobs.clamp(1, todo.len().max(1));
-    let run_unit = |arm: &Arm, seed: u64, sub: &Path, obs: &mut dyn Observer| -> Result<()> {
-        let mut s = arm.scenario(base, seed);
+    let run_unit = |u: &Unit, obs: &mut dyn Observer| -> Result<()> {
+        let arm = arms.iter().find(|a| a.name == u.arm).expect("a unit of an arm");
+        let mut s = arm.scenario(base, u.seed);
         if jobs > 1 {
-            // Rollout threads shared out; the results do not depend on them.
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            s.train.threads = (cores / jobs).max(1);
+            s.train.threads = threads_per_unit(jobs);
         }
-        let run = if sub.join("scenario.toml").exists() {
-            Run::resume(sub, obs)?
+        let run = if u.dir.join("scenario.toml").exists() {
+            Run::resume(&u.dir, obs)?
         } else {
-            Run::create(s, sub, obs)?
+            Run::create(s, &u.dir, obs)?
         };
         run.run().map(|_| ())
     };
-    if jobs == 1 {
-        for (arm, seed, sub) in &todo {
-            observer.message(&format!("arm `{}`, seed {seed}: {}", arm.name, sub.display()));
-            run_unit(arm, *seed, sub, observer)?;
-        }
-    } else {
+    if jobs > 1 {
         observer.message(&format!("{} units, {jobs} at a time", todo.len()));
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let failed = std::sync::Mutex::new(Vec::new());
-        std::thread::scope(|scope| {
-            for _ in 0..jobs {
-                scope.spawn(|| loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let Some((arm, seed, sub)) = todo.get(i) else { break };
-                    let mut obs = unit_observer(&format!("{}/seed-{seed}", arm.name));
-                    if let Err(e) = run_unit(arm, *seed, sub, obs.as_mut()) {
-                        failed.lock().expect("error list").push(e);
-                    }
-                });
-            }
-        });
-        if let Some(e) = failed.into_inner().expect("error list").into_iter().next() {
-            return Err(e);
-        }
     }
+    run_units(
+        &todo,
+        jobs,
+        &mut |u| {
+            observer.message(&format!("arm `{}`, seed {}: {}", u.arm, u.seed, u.dir.display()));
+            run_unit(u, observer)
+        },
+        &|u| run_unit(u, unit_observer(&u.label()).as_mut()),
+    )?;
     let mut table: Vec<[Vec<f64>; 5]> = Vec::new();
     let mut per_arm = Vec::new();
     let mut figure = Vec::new();
@@ -217,7 +197,7 @@ pub fn run_compare(
         let mut cols: [Vec<f64>; 5] = Default::default();
         let (mut seeds, mut evals) = (Vec::new(), Vec::new());
         for &seed in &spec.seeds {
-            let sub = dir.join(&arm.name).join(format!("seed-{seed}"));
+            let sub = Unit::new(dir, &arm.name, seed).dir;
             for (c, v) in cols.iter_mut().zip(measures(&sub)?) {
                 c.push(v);
             }

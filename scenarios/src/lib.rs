@@ -7,6 +7,8 @@
 //! - [`compare`]: several arms (pretraining variants) × seeds through the same phases, compared.
 //! - [`run`]: running a scenario into an output folder, and resuming a killed run exactly.
 //! - [`findings`]: the reaching findings over seeds (mean [95 % CI], per-seed values, tests, verdicts).
+//! - [`experiment`]: units (arm × seed) in their folders, run `jobs` at a time: shared by comparisons and
+//!   task runs.
 //! - [`expert`]: the expert-baseline criterion on a block of evaluation trials.
 //! - [`memory`]: estimates of a run's largest buffers, refused before allocating when they cannot fit.
 //! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
@@ -26,6 +28,7 @@ pub mod commit;
 pub mod compare;
 pub mod config;
 mod error;
+pub mod experiment;
 pub mod expert;
 pub mod findings;
 pub mod json;

@@ -72,8 +72,10 @@ fn run_task_scenario(
     out: &std::path::Path,
     progress: &mut Progress,
     force: bool,
+    jobs: usize,
 ) -> anyhow::Result<()> {
-    let results = tasks::run_tasks_with(s, out, progress, force)?;
+    let units = unit_lines(progress.quiet, progress.json);
+    let results = tasks::run_tasks_with(s, out, progress, force, jobs, &units)?;
     if let Some(b) = progress.bar.take() {
         b.finish();
     }
@@ -124,7 +126,7 @@ pub fn train_agent(args: &TrainOptions) -> anyhow::Result<()> {
     // A comparison scenario runs every arm × seed (resuming finished and unfinished ones alike).
     let resumed = match &args.resume {
         Some(dir) => match AnyScenario::load(&dir.join("scenario.toml"))? {
-            AnyScenario::Tasks(s) => return run_task_scenario(&s, dir, &mut progress, args.force),
+            AnyScenario::Tasks(s) => return run_task_scenario(&s, dir, &mut progress, args.force, args.jobs),
             AnyScenario::Reaching(s) => Some(*s),
         },
         None => None,
@@ -164,7 +166,7 @@ pub fn train_agent(args: &TrainOptions) -> anyhow::Result<()> {
                     let t = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
                     PathBuf::from("runs").join(format!("{}-{t}", s.name))
                 });
-                return run_task_scenario(&s, &out, &mut progress, false);
+                return run_task_scenario(&s, &out, &mut progress, false, args.jobs);
             }
         };
         if args.quick {

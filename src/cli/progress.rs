@@ -2,12 +2,13 @@
 //! cluster job, JSON lines for log collectors, or nothing.
 
 use indicatif::{ProgressBar, ProgressStyle};
+use reachlab_scenarios::experiment::UnitObserver;
 use reachlab_scenarios::tasks::{TaskCurveRow, TaskObserver};
 use reachlab_scenarios::{CurveRow, Observer, StageSpec};
 
 /// Progress bars per stage, or JSON lines, or nothing.
 pub struct Progress {
-    quiet: bool,
+    pub(crate) quiet: bool,
     pub(crate) json: bool,
     pub(crate) bar: Option<ProgressBar>,
     /// Plain lines instead of bars when stderr is not a terminal (a log file, a cluster job): the stage
@@ -91,12 +92,7 @@ impl TaskObserver for Progress {
     fn evaluated(&mut self, unit: &str, rows: &[TaskCurveRow], of_updates: usize) {
         let Some(last) = rows.last() else { return };
         if self.json {
-            for r in rows {
-                println!(
-                    "{}",
-                    serde_json::json!({"unit": unit, "update": r.update, "trials": r.trials, "task": r.task, "perf": r.perf, "loss": r.loss})
-                );
-            }
+            print_task_rows(unit, rows);
             return;
         }
         if self.quiet {
@@ -167,8 +163,32 @@ impl Observer for UnitLines {
     }
 }
 
+impl TaskObserver for UnitLines {
+    fn evaluated(&mut self, unit: &str, rows: &[TaskCurveRow], of_updates: usize) {
+        if self.json {
+            print_task_rows(unit, rows);
+        } else if let (Some(last), false) = (rows.last(), self.quiet) {
+            let mean = rows.iter().find(|r| r.task == "mean").map_or(f64::NAN, |r| r.perf);
+            eprintln!(
+                "[{}] {}/{of_updates} steps, mean perf {mean:.3}, min {:.3}, loss {:.4}",
+                self.label, last.update, last.perf, last.loss
+            );
+        }
+    }
+}
+
+/// A task run's evaluation rows as JSON lines, each with its unit.
+fn print_task_rows(unit: &str, rows: &[TaskCurveRow]) {
+    for r in rows {
+        println!(
+            "{}",
+            serde_json::json!({"unit": unit, "update": r.update, "trials": r.trials, "task": r.task, "perf": r.perf, "loss": r.loss})
+        );
+    }
+}
+
 /// The observers of units on worker threads.
-pub fn unit_lines(quiet: bool, json: bool) -> impl Fn(&str) -> Box<dyn Observer + Send> + Sync {
+pub fn unit_lines(quiet: bool, json: bool) -> impl Fn(&str) -> Box<dyn UnitObserver> + Sync {
     move |label: &str| {
         Box::new(UnitLines {
             label: label.to_string(),

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::analysis::{analyse_unit, UnitAnalysis};
 use super::config::{Arm, BatchMode, TaskScenario};
 use crate::error::{Result, ScenarioError};
+use crate::experiment::{run_units, Unit, UnitObservers};
 use crate::output::CsvLog;
 
 /// One row of `learning_curve.csv`: the performance of one task (or `mean`/`min` over tasks) at one
@@ -72,9 +73,9 @@ pub trait TaskObserver {
     }
 }
 
-/// No output.
-pub struct QuietTasks;
-impl TaskObserver for QuietTasks {}
+/// No output (the same observer as a reaching run's [`crate::run::Silent`]).
+pub use crate::run::Silent as QuietTasks;
+impl TaskObserver for crate::run::Silent {}
 
 pub(crate) fn to_supervised(b: &TrialBatch) -> Result<SupervisedBatch> {
     Ok(SupervisedBatch::from_vecs(
@@ -112,7 +113,7 @@ pub fn eval_batch(set: &TaskSet, k: usize, trials: usize) -> Result<TrialBatch> 
     Ok(set.batch_of(k, trials, derive_seed(0xE7A1, k as u64))?)
 }
 
-struct Unit<'a> {
+struct UnitRun<'a> {
     s: &'a TaskScenario,
     arm: Arm,
     seed: u64,
@@ -128,7 +129,7 @@ struct Unit<'a> {
     wall_before: f64,
 }
 
-impl Unit<'_> {
+impl UnitRun<'_> {
     fn wall(&self) -> f64 {
         self.wall_before + self.started.elapsed().as_secs_f64()
     }
@@ -285,14 +286,14 @@ fn run_unit(
         crate::run::refuse_edits(dir, &committed(&dir.join("checkpoints")), &s.to_toml())?;
     }
     let result_path = dir.join("result.json");
-    if let Ok(text) = std::fs::read_to_string(&result_path) {
-        return serde_json::from_str(&text).map_err(|e| ScenarioError::output(&result_path, e));
+    if result_path.exists() {
+        return read_json(&result_path);
     }
     let set = s.tasks.task_set()?;
     let mut trainer = build_trainer(s, arm, seed, &set)?;
     let ppath = dir.join("progress.json");
     let label = if s.is_comparison() {
-        format!("{}/seed{seed}", arm.name)
+        Unit::new(root, &arm.name, seed).label()
     } else {
         s.name.clone()
     };
@@ -332,7 +333,7 @@ fn run_unit(
             )
         }
     };
-    let mut unit = Unit {
+    let mut unit = UnitRun {
         s,
         arm: arm.clone(),
         seed,
@@ -350,12 +351,18 @@ fn run_unit(
     unit.finish()
 }
 
-/// The folder of a unit: the run folder itself for a single network, `units/<arm>/seed<k>` otherwise.
+/// The folder of a unit: the run folder itself for a single network, `<arm>/seed-<k>` otherwise (as a
+/// reaching comparison's, [`Unit::new`]). Runs written before that layout (`units/<arm>/seed<k>`) keep
+/// theirs, so that they resume and report as before.
 pub fn unit_dir(s: &TaskScenario, dir: &Path, arm: &str, seed: u64) -> PathBuf {
-    if s.is_comparison() {
-        dir.join("units").join(arm).join(format!("seed{seed}"))
+    if !s.is_comparison() {
+        return dir.to_owned();
+    }
+    let legacy = dir.join("units").join(arm).join(format!("seed{seed}"));
+    if legacy.exists() {
+        legacy
     } else {
-        dir.to_owned()
+        Unit::new(dir, arm, seed).dir
     }
 }
 
@@ -375,7 +382,7 @@ pub fn reanalyse(dir: &Path) -> Result<Vec<UnitResult>> {
                 dir: d.clone(),
                 reason: format!("no result.json ({e}): the unit has not finished; `train_agent --resume` it first"),
             })?;
-            let mut r: UnitResult = serde_json::from_str(&text).map_err(|e| ScenarioError::output(&rpath, e))?;
+            let mut r: UnitResult = crate::json::from_str(&text).map_err(|e| ScenarioError::output(&rpath, e))?;
             let (policy, _) = reachlab_agents::load_checkpoint(&d.join("checkpoints").join("latest"))?;
             r.analysis = analyse_unit(&s, &set, &policy, &d)?;
             write_json(&rpath, &r)?;
@@ -390,15 +397,19 @@ pub fn reanalyse(dir: &Path) -> Result<Vec<UnitResult>> {
 /// writes `results.csv`, `results.md` and the figures. `dir` must be empty or a run of the same scenario;
 /// a unit whose checkpoint was reached with other settings is refused (see [`run_tasks_with`]).
 pub fn run_tasks(s: &TaskScenario, dir: &Path, observer: &mut dyn TaskObserver) -> Result<Vec<UnitResult>> {
-    run_tasks_with(s, dir, observer, false)
+    run_tasks_with(s, dir, observer, false, 1, &|_| Box::new(crate::run::Silent))
 }
 
-/// As [`run_tasks`]; with `force`, units checkpointed under other settings continue with `s`'s.
+/// As [`run_tasks`], `jobs` units at a time (a lone job reports to `observer`, more each to an observer
+/// from `unit_observer`; the results do not depend on it); with `force`, units checkpointed under other
+/// settings continue with `s`'s.
 pub fn run_tasks_with(
     s: &TaskScenario,
     dir: &Path,
     observer: &mut dyn TaskObserver,
     force: bool,
+    jobs: usize,
+    unit_observer: UnitObservers<'_>,
 ) -> Result<Vec<UnitResult>> {
     let spath = dir.join("scenario.toml");
     if !spath.exists() && crate::run::holds_files(dir, &spath)? {
@@ -424,13 +435,27 @@ pub fn run_tasks_with(
         }
     }
     std::fs::create_dir_all(dir.join("figures")).map_err(|e| ScenarioError::io(dir, e))?;
-    let mut results = Vec::new();
-    for arm in s.arm_list() {
-        for seed in s.seed_list() {
-            let d = unit_dir(s, dir, &arm.name, seed);
-            results.push(run_unit(s, &arm, seed, &d, dir, observer, force)?);
-        }
-    }
+    let arms = s.arm_list();
+    let units: Vec<Unit> = arms
+        .iter()
+        .flat_map(|arm| {
+            s.seed_list().into_iter().map(|seed| Unit {
+                arm: arm.name.clone(),
+                seed,
+                dir: unit_dir(s, dir, &arm.name, seed),
+            })
+        })
+        .collect();
+    let arm_of = |u: &Unit| arms.iter().find(|a| a.name == u.arm).expect("a unit of an arm");
+    let results = run_units(
+        &units,
+        jobs,
+        &mut |u| run_unit(s, arm_of(u), u.seed, &u.dir, dir, observer, force),
+        &|u| {
+            let mut obs = unit_observer(&u.label());
+            run_unit(s, arm_of(u), u.seed, &u.dir, dir, obs.as_mut(), force)
+        },
+    )?;
     super::report::write_report(s, dir, &results)?;
     Ok(results)
 }
