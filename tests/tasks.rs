@@ -274,3 +274,30 @@ eval_trials_per_task = 1024
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The arms × seeds of a task run, two at a time, give the units one at a time gave, in the same
+/// folders (`<arm>/seed-<k>`), and a rerun skips what has finished.
+#[test]
+fn task_units_run_concurrently_give_the_same_results() {
+    let mut s = task_scenario("lmrnn_sparsity").quick();
+    s.seeds = vec![0, 1];
+    s.training.updates = 4;
+    assert_eq!(s.arm_list().len() * s.seed_list().len(), 4);
+    let (one, two) = (tmp("jobs1"), tmp("jobs2"));
+    let silent = |_: &str| -> Box<dyn reachlab::scenarios::experiment::UnitObserver> { Box::new(QuietTasks) };
+    let a = reachlab::scenarios::tasks::run_tasks_with(&s, &one, &mut QuietTasks, false, 1, &silent).unwrap();
+    let b = reachlab::scenarios::tasks::run_tasks_with(&s, &two, &mut QuietTasks, false, 2, &silent).unwrap();
+    assert_eq!(a.len(), 4);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((&x.arm, x.seed), (&y.arm, y.seed));
+        assert_eq!(x.mean_perf.to_bits(), y.mean_perf.to_bits(), "{}/{}", x.arm, x.seed);
+        let d = |root: &Path| root.join(&x.arm).join(format!("seed-{}", x.seed));
+        assert_eq!(curve(&d(&one)), curve(&d(&two)), "{}/{}", x.arm, x.seed);
+    }
+    // Finished units are read back, not run again.
+    let again = run_tasks(&s, &two, &mut QuietTasks).unwrap();
+    assert_eq!(
+        again.iter().map(|r| r.wall_seconds.to_bits()).collect::<Vec<_>>(),
+        b.iter().map(|r| r.wall_seconds.to_bits()).collect::<Vec<_>>()
+    );
+}

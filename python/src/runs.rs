@@ -7,6 +7,7 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
 use reachlab_scenarios::builtin::{self, AnyScenario};
 use reachlab_scenarios::compare;
+use reachlab_scenarios::experiment::UnitObserver;
 use reachlab_scenarios::tasks::{self, TaskCurveRow, TaskObserver};
 use reachlab_scenarios::{CurveRow, Observer, Run, ScenarioError, StageSpec};
 
@@ -126,7 +127,7 @@ impl TaskObserver for Lines {
 /// (`resume=True`), and returns `out`. `seed` replaces the scenario's seed (single runs), `quick` runs
 /// the few-update smoke-test version, `threads` sets the rollout workers (the matrix kernels use
 /// `RAYON_NUM_THREADS` as it was at import; see the module's init), `jobs` runs that many units of a
-/// comparison at once. The GIL is released while training; Ctrl-C stops at the next update with
+/// comparison or a task run at once. The GIL is released while training; Ctrl-C stops at the next update with
 /// `KeyboardInterrupt` and the run resumes from its last checkpoint.
 #[pyfunction]
 #[pyo3(signature = (scenario = None, out = None, *, seed = None, quick = false, threads = None, jobs = 1, resume = false, progress = true))]
@@ -201,7 +202,9 @@ fn run_any(
                     s.seeds.clear();
                 }
             }
-            tasks::run_tasks(&s, out, lines)?;
+            let show = lines.show;
+            let units = move |label: &str| Box::new(Lines::new(label, show)) as Box<dyn UnitObserver>;
+            tasks::run_tasks_with(&s, out, lines, false, jobs, &units)?;
         }
         AnyScenario::Reaching(s) => {
             let mut s = *s;
@@ -225,7 +228,7 @@ fn run_any(
             }
             if s.compare.is_some() {
                 let show = lines.show;
-                let units = move |label: &str| Box::new(Lines::new(label, show)) as Box<dyn Observer + Send>;
+                let units = move |label: &str| Box::new(Lines::new(label, show)) as Box<dyn UnitObserver>;
                 compare::run_compare(&s, out, jobs, lines, &units)?;
             } else if resume {
                 Run::resume(out, lines)?.run()?;

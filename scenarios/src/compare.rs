@@ -163,7 +163,11 @@ pub fn run_compare(
         .iter()
         .flat_map(|arm| spec.seeds.iter().map(|&seed| Unit::new(dir, &arm.name, seed)))
         .collect();
-    let todo: Vec<Unit> = units.iter().filter(|u| !Progress::finished_in(&u.dir)).cloned().collect();
+    let todo: Vec<Unit> = units
+        .iter()
+        .filter(|u| !Progress::finished_in(&u.dir))
+        .cloned()
+        .collect();
     let jobs = jobs.clamp(1, todo.len().max(1));
     let run_unit = |u: &Unit, obs: &mut dyn Observer| -> Result<()> {
         let arm = arms.iter().find(|a| a.name == u.arm).expect("a unit of an arm");

@@ -118,7 +118,10 @@ mod tests {
         };
         let e = run_units(&units, 2, &mut |u| each(u), &each).unwrap_err();
         assert!(e.to_string().contains("unit 1"), "{e}");
-        assert!(started.load(Ordering::SeqCst) < 6, "units kept starting after a failure");
+        assert!(
+            started.load(Ordering::SeqCst) < 6,
+            "units kept starting after a failure"
+        );
         let e = run_units(&units, 1, &mut |u| each(u), &each).unwrap_err();
         assert!(e.to_string().contains("unit 1"), "{e}");
     }
