@@ -7,7 +7,7 @@ use plotters::prelude::*;
 
 use crate::config::Scenario;
 use crate::output::LoadedRecording;
-use crate::run::{baseline_band, CurveRow, EvalRow};
+use crate::rows::{baseline_band, CurveRow, EvalRow};
 
 pub(crate) type Draw = std::result::Result<(), String>;
 

@@ -113,11 +113,20 @@ pub fn resolve_any_with(name_or_path: &str, sets: &[String]) -> Result<AnyScenar
     if sets.is_empty() {
         return Ok(s);
     }
-    let label = match text(name_or_path) {
-        Some(_) => format!("<built-in {name_or_path}>"),
-        None => name_or_path.to_string(),
+    let file = match text(name_or_path) {
+        Some(_) => format!("<built-in {name_or_path}> with --set"),
+        None => format!("{name_or_path} with --set"),
     };
-    crate::overrides::apply(&s, &label, sets)
+    let root: toml::Value = toml::from_str(&s.to_toml()).expect("a scenario serialises to TOML");
+    let root = crate::overrides::apply(root, sets).map_err(|(key, reason)| ScenarioError::Invalid {
+        file: file.clone().into(),
+        key,
+        reason,
+    })?;
+    AnyScenario::from_toml(
+        &toml::to_string(&root).expect("a TOML value serialises"),
+        Path::new(&file),
+    )
 }
 
 /// A built-in scenario of either kind by name, or a scenario file by path.

@@ -9,78 +9,15 @@
 use std::path::Path;
 
 use reachlab_analysis::stats::{mean_sem, paired_t_test};
-use reachlab_envs::reach::FieldSpec;
 use serde::{Deserialize, Serialize};
 
 use crate::commit::write_atomic;
 use crate::config::Scenario;
+pub use crate::config::{Arm, CompareSpec};
 use crate::error::{Result, ScenarioError};
 use crate::experiment::{run_units, threads_per_unit, Unit, UnitObservers};
 use crate::findings::{Finding, SeedMeasures};
 use crate::run::{Observer, Progress, Run};
-
-/// The `[compare]` table of a scenario file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CompareSpec {
-    /// Seeds; every arm runs every seed (paired by seed in the tests).
-    pub seeds: Vec<u64>,
-    /// The arms (`[[compare.arm]]`); the first is the reference of the paired tests. None: one arm,
-    /// `scenario`, that runs the scenario as it is (a multi-seed experiment).
-    #[serde(rename = "arm", default, skip_serializing_if = "Vec::is_empty")]
-    pub arms: Vec<Arm>,
-}
-
-impl CompareSpec {
-    /// The arms, or the one arm that runs the scenario unchanged.
-    pub fn arm_list(&self) -> Vec<Arm> {
-        if self.arms.is_empty() {
-            vec![Arm {
-                name: "scenario".into(),
-                pretraining_field: None,
-                field_input: None,
-            }]
-        } else {
-            self.arms.clone()
-        }
-    }
-}
-
-/// One arm: how pretraining differs from the scenario's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Arm {
-    pub name: String,
-    /// The field during pretraining (`{ kind = "null" }` for a naive agent, `{ kind = "random_curl",
-    /// b_max = 15.0 }` for prior experience); absent: the scenario's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pretraining_field: Option<FieldSpec>,
-    /// Give the network the k input (and show k during pretraining); k = 0 in the test phases. Absent:
-    /// the scenario's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field_input: Option<bool>,
-}
-
-impl Arm {
-    /// The scenario this arm runs for one seed.
-    pub fn scenario(&self, base: &Scenario, seed: u64) -> Scenario {
-        let mut s = base.clone();
-        s.compare = None;
-        s.name = format!("{}-{}-seed{seed}", base.name, self.name);
-        s.seed = seed;
-        if let Some(f) = &self.pretraining_field {
-            s.pretraining.field = f.clone();
-        }
-        if let Some(k) = self.field_input {
-            s.env.observation.field_input = k;
-            s.pretraining.show_field_input = k;
-            for p in &mut s.phases {
-                p.show_field_input = false;
-            }
-        }
-        s
-    }
-}
 
 /// One measure across seeds for one arm.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -206,7 +143,7 @@ pub fn run_compare(
                 c.push(v);
             }
             seeds.push(SeedMeasures::read(&sub, seed)?);
-            evals.push(crate::summary::read_csv(&sub.join("evaluations.csv"))?);
+            evals.push(crate::rows::read_csv(&sub.join("evaluations.csv"))?);
         }
         table.push(cols);
         let rows = crate::findings::findings(&seeds);

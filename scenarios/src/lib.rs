@@ -5,11 +5,14 @@
 //! - [`analysis`]: preparatory subspaces, TDR, shifts and θ_LW from a run's recordings.
 //! - [`builtin`]: the scenarios that ship with reachlab (`scenarios/builtin/*.toml`).
 //! - [`compare`]: several arms (pretraining variants) × seeds through the same phases, compared.
+//! - [`rows`]: the rows a reaching run writes (curve, trials, evaluation blocks) and measures of them
+//!   alone: what runs, summaries and figures share.
 //! - [`run`]: running a scenario into an output folder, and resuming a killed run exactly.
 //! - [`findings`]: the reaching findings over seeds (mean [95 % CI], per-seed values, tests, verdicts).
 //! - [`experiment`]: units (arm × seed) in their folders, run `jobs` at a time: shared by comparisons and
 //!   task runs.
 //! - [`expert`]: the expert-baseline criterion on a block of evaluation trials.
+//! - [`manifest`]: a sweep's manifest of units, and whether a unit has finished.
 //! - [`memory`]: estimates of a run's largest buffers, refused before allocating when they cannot fit.
 //! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
 //! - [`json`]: reading back the JSON a run writes (NaN, written as `null`, comes back as NaN).
@@ -32,12 +35,14 @@ pub mod experiment;
 pub mod expert;
 pub mod findings;
 pub mod json;
+pub mod manifest;
 pub mod memory;
 pub mod metrics;
 pub mod output;
 pub mod overrides;
 mod pairwise;
 pub mod plots;
+pub mod rows;
 pub mod run;
 mod seed_figures;
 pub mod summary;

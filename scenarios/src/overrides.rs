@@ -1,7 +1,7 @@
 //! Setting dotted scenario keys: `--set key=value` on the command line (as rl-zoo's `--hyperparams`), so
 //! that a built-in can be varied without copying it, and the axes of a sweep file. Keys are set on the
 //! scenario with every default written out, so a key must exist (a typo is refused with the nearest key);
-//! the result then parses and validates as a file would.
+//! the result then parses and validates as a file would ([`crate::builtin::resolve_any_with`]).
 //!
 //! ```
 //! use reachlab_scenarios::overrides::{parse_value, set_key};
@@ -13,34 +13,20 @@
 //! assert!(set_key(&mut v, "training.updatez", parse_value("1")).unwrap_err().contains("did you mean `updates`"));
 //! ```
 
-use std::path::Path;
-
-use crate::builtin::AnyScenario;
-use crate::error::{Result, ScenarioError};
-
-/// `scenario` with each `key=value` of `sets` applied in order (see [`set_key`] and [`parse_value`]),
-/// parsed and validated again; `label` names the scenario in errors.
-pub fn apply(scenario: &AnyScenario, label: &str, sets: &[String]) -> Result<AnyScenario> {
-    let file = format!("{label} with --set");
-    let bad = |key: &str, reason: String| ScenarioError::Invalid {
-        file: file.clone().into(),
-        key: key.to_string(),
-        reason,
-    };
-    let mut root: toml::Value = toml::from_str(&scenario.to_toml()).expect("a scenario serialises to TOML");
+/// `root` (a scenario as TOML, every default written out) with each `key=value` of `sets` applied in
+/// order (see [`set_key`] and [`parse_value`]); on failure, the key and the reason.
+pub fn apply(mut root: toml::Value, sets: &[String]) -> Result<toml::Value, (String, String)> {
     for set in sets {
         let Some((key, value)) = set.split_once('=') else {
-            return Err(bad(
-                set,
+            return Err((
+                set.clone(),
                 "expected KEY=VALUE (a dotted scenario key, e.g. training.updates=200)".into(),
             ));
         };
-        set_key(&mut root, key.trim(), parse_value(value.trim())).map_err(|reason| bad(key.trim(), reason))?;
+        let key = key.trim();
+        set_key(&mut root, key, parse_value(value.trim())).map_err(|reason| (key.to_string(), reason))?;
     }
-    AnyScenario::from_toml(
-        &toml::to_string(&root).expect("a TOML value serialises"),
-        Path::new(&file),
-    )
+    Ok(root)
 }
 
 /// A TOML value (`128`, `1e-3`, `true`, `[0, 1]`, `"text"`), or the text as a string where it is not one
@@ -55,7 +41,7 @@ pub fn parse_value(text: &str) -> toml::Value {
 
 /// Sets the existing `key` (`a.b.c`; a number picks an array entry, `arm.1.core.hidden`) in `root` to
 /// `value`; the reason, naming the nearest key, when the key is not there.
-pub fn set_key(root: &mut toml::Value, key: &str, value: toml::Value) -> std::result::Result<(), String> {
+pub fn set_key(root: &mut toml::Value, key: &str, value: toml::Value) -> Result<(), String> {
     let parts: Vec<&str> = key.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Err("a key is dotted names, e.g. policy.core.hidden".into());

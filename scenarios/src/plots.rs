@@ -13,8 +13,7 @@ use crate::behaviour_figures::{hand_paths, learning_curve, speed_profiles, Draw,
 use crate::config::Scenario;
 use crate::error::{Result, ScenarioError};
 use crate::output::LoadedRecording;
-use crate::run::{CurveRow, EvalRow};
-use crate::summary::read_csv;
+use crate::rows::{read_csv, CurveRow, EvalRow};
 
 /// DejaVu Sans (Bitstream Vera licence), bundled so that text renders without system fonts.
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");

@@ -19,8 +19,7 @@ use crate::output::CsvLog;
 
 mod evaluation;
 
-pub use evaluation::{baseline_band, reference_b, EvalRow};
-pub(crate) use evaluation::{mean, median};
+pub use crate::rows::{baseline_band, reference_b, CurveRow, EvalRow, TrialRow};
 
 /// Receives progress (the binary draws bars or prints JSON lines; tests stay silent).
 pub trait Observer {
@@ -38,66 +37,6 @@ pub trait Observer {
 /// An observer that ignores everything.
 pub struct Silent;
 impl Observer for Silent {}
-
-/// One row of `learning_curve.csv`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CurveRow {
-    pub stage: String,
-    pub stage_update: usize,
-    pub update: usize,
-    pub env_steps: u64,
-    pub wall_seconds: f64,
-    pub mean_return: f64,
-    pub success_rate: f64,
-    /// Fraction of episodes that left the start before the go cue.
-    pub early_start_fraction: f64,
-    /// Mean |MPD| (cm) over the rollout's normal trials.
-    pub mpd_abs_mean_cm: f64,
-    /// Mean signed MPD (cm) over the rollout's normal trials to the trained target (NaN if none).
-    pub mpd_trained_cm: f64,
-    pub policy_loss: f64,
-    pub value_loss: f64,
-    pub entropy: f64,
-    pub approx_kl: f64,
-    pub clip_fraction: f64,
-    pub explained_variance: f64,
-    pub grad_norm: f64,
-    pub learning_rate: f64,
-    pub reg_activity_l2: f64,
-    pub reg_weight_l2: f64,
-    pub reg_weight_l1: f64,
-    pub reg_zeroness: f64,
-    pub reg_smoothness: f64,
-    pub reg_effort: f64,
-    pub reg_jerk: f64,
-    pub env_steps_per_second: f64,
-}
-
-/// One row of `trials.csv`: an evaluation trial (deterministic policy) in an evaluation block. Measures
-/// over the movement window (go cue to the end of the hold, see [`crate::metrics`]); units in the names.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrialRow {
-    pub stage: String,
-    /// `early` (stage start), `uNNNN` (after NNNN updates of the stage) or `late` (stage end).
-    pub block: String,
-    pub trial: usize,
-    pub target: usize,
-    pub trial_type: String,
-    /// Steps the trial ran (it ends with the hold when the env terminates on success).
-    pub steps: usize,
-    pub mpd_cm: f64,
-    pub curvature: f64,
-    pub reach_time_s: f64,
-    pub peak_speed_m_per_s: f64,
-    pub time_to_peak_s: f64,
-    pub speed_peaks: u32,
-    pub minjerk_corr: f64,
-    pub endpoint_error_cm: f64,
-    pub hold_drift_cm: f64,
-    pub peak_force_n: f64,
-    pub success: bool,
-    pub premature: bool,
-}
 
 /// Where a run stands (`progress.json`), written with every checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -236,7 +175,7 @@ impl<'o> Run<'o> {
             curve: CsvLog::reopen(&dir.join("learning_curve.csv"), progress.curve_rows)?,
             trials: CsvLog::reopen(&dir.join("trials.csv"), progress.trial_rows)?,
             evals: CsvLog::reopen(&dir.join("evaluations.csv"), progress.eval_rows)?,
-            eval_rows: crate::summary::read_csv::<EvalRow>(&dir.join("evaluations.csv"))?,
+            eval_rows: crate::rows::read_csv::<EvalRow>(&dir.join("evaluations.csv"))?,
             dir: dir.to_owned(),
             wall_before: progress.wall_seconds,
             scenario,

@@ -15,7 +15,7 @@ use crate::behaviour_figures::Draw;
 use crate::error::{Result, ScenarioError};
 use crate::findings::SeedMeasures;
 use crate::plots::PALETTE;
-use crate::run::EvalRow;
+use crate::rows::EvalRow;
 
 /// One arm: its name, and per seed its evaluation blocks and measures.
 pub struct ArmSeeds {

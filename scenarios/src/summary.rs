@@ -5,8 +5,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Scenario, Until};
-use crate::error::{Result, ScenarioError};
-use crate::run::{baseline_band, mean, CurveRow, EvalRow, TrialRow};
+use crate::error::Result;
+use crate::rows::{baseline_band, mean, read_csv, CurveRow, EvalRow, TrialRow};
 
 /// Behaviour of one stage. `early`/`late` are its first and last evaluation blocks (deterministic
 /// policy); the training measures come from the noisy rollouts.
@@ -99,14 +99,6 @@ impl Summary {
     pub fn read(dir: &Path) -> Result<Self> {
         crate::commit::read_json(&dir.join("summary.json"))
     }
-}
-
-/// Reads every row of a CSV file written by a run.
-pub(crate) fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| ScenarioError::output(path, e))?;
-    r.deserialize()
-        .map(|x| x.map_err(|e| ScenarioError::output(path, e)))
-        .collect()
 }
 
 /// Computes the summary of the run in `dir` and writes `summary.json`.

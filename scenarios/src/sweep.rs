@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::builtin::AnyScenario;
 use crate::config::Scenario;
 use crate::error::{parse_error, Result, ScenarioError};
-use crate::run::Progress;
+pub use crate::manifest::{finished_in, Manifest, ManifestUnit};
 use crate::tasks::TaskScenario;
 
 /// How the axes combine into units.
@@ -64,12 +64,6 @@ pub struct Unit {
     pub index: usize,
     pub settings: Vec<(String, toml::Value)>,
     pub scenario: AnyScenario,
-}
-
-/// Whether the run in `dir` (of either kind) has finished: a reaching run's progress says so, a task run
-/// has written its `results.csv`.
-pub fn finished_in(dir: &Path) -> bool {
-    Progress::finished_in(dir) || dir.join("results.csv").is_file()
 }
 
 impl Unit {
@@ -185,27 +179,6 @@ impl SweepSpec {
             })
             .collect()
     }
-}
-
-/// The manifest written next to the units: what each unit sets.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Manifest {
-    pub sweep: String,
-    /// `reaching` or `tasks`: which measures `collect` gathers.
-    #[serde(default = "reaching")]
-    pub kind: String,
-    pub units: Vec<ManifestUnit>,
-}
-
-fn reaching() -> String {
-    "reaching".into()
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ManifestUnit {
-    pub index: usize,
-    pub dir: PathBuf,
-    pub settings: Vec<(String, String)>,
 }
 
 /// Writes `manifest.json` for `units` under `out`.
@@ -327,7 +300,7 @@ pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
     w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
     let mut missing = Vec::new();
     for u in &manifest.units {
-        if !Progress::finished_in(&u.dir) {
+        if !crate::run::Progress::finished_in(&u.dir) {
             missing.push((u.index, out.join("logs").join(format!("unit-{}.log", u.index))));
             continue;
         }

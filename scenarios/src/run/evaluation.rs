@@ -4,49 +4,13 @@
 use reachlab_agents::PolicyAgent;
 use reachlab_envs::reach::{FieldSpec, ReachEnv, ReachInfo, ReachOptions, TrialType};
 use reachlab_envs::seeding::derive_seed;
-use serde::{Deserialize, Serialize};
 
-use super::{Run, TrialRow};
-use crate::config::{Scenario, StageSpec, Until};
+use super::Run;
+use crate::config::{StageSpec, Until};
 use crate::error::Result;
 use crate::metrics::{adaptation_index, trial_metrics, TrialMetrics};
 use crate::output::Recording;
-
-/// One row of `evaluations.csv`: what an evaluation block (deterministic policy, every target) shows.
-/// Means over the block's normal trials unless the name says otherwise.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct EvalRow {
-    pub stage: String,
-    pub block: String,
-    /// Updates of the stage before the block.
-    pub stage_update: usize,
-    /// Updates of the run before the block.
-    pub update: usize,
-    pub success_rate: f64,
-    /// Signed MPD to the trained target (cm).
-    pub mpd_trained_cm: f64,
-    /// Mean |MPD| over all targets (cm).
-    pub mpd_abs_cm: f64,
-    pub curvature_median: f64,
-    pub peak_speed_m_per_s: f64,
-    pub time_to_peak_s: f64,
-    /// Fraction of trials with one speed peak.
-    pub single_peak_fraction: f64,
-    pub minjerk_corr_median: f64,
-    pub reach_time_s: f64,
-    pub endpoint_error_cm: f64,
-    /// Largest hold drift over the successful trials (cm).
-    pub hold_drift_max_cm: f64,
-    /// Peak lateral force into the channel on the trained target (N).
-    pub channel_force_trained_n: f64,
-    /// Adaptation index of the trained target's channel trials against the scenario's curl field (see
-    /// [`adaptation_index`]); NaN without channel trials or a curl phase.
-    pub adaptation_index: f64,
-    /// The block meets the expert-baseline criterion (`evaluation.expert`).
-    pub expert: bool,
-    /// What it misses, `; `-separated (empty when met).
-    pub expert_misses: String,
-}
+use crate::rows::{baseline_band, mean, median, reference_b, EvalRow, TrialRow};
 
 impl Run<'_> {
     /// Whether an evaluation block meets a stage's behavioural criterion.
@@ -181,67 +145,4 @@ impl Run<'_> {
         self.eval_rows.push(row.clone());
         Ok(row)
     }
-}
-
-/// Mean of the finite values (NaN if none).
-pub(crate) fn mean(xs: impl Iterator<Item = f64>) -> f64 {
-    let (mut sum, mut n) = (0.0, 0usize);
-    for x in xs.filter(|x| x.is_finite()) {
-        sum += x;
-        n += 1;
-    }
-    if n == 0 {
-        f64::NAN
-    } else {
-        sum / n as f64
-    }
-}
-
-/// Median of the finite values (NaN if none).
-pub(crate) fn median(xs: impl Iterator<Item = f64>) -> f64 {
-    let mut v: Vec<f64> = xs.filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
-/// The curl coefficient the adaptation index is measured against: the first phase with a curl field
-/// (NaN when none has one).
-pub fn reference_b(s: &Scenario) -> f64 {
-    s.phases
-        .iter()
-        .find_map(|p| match p.field {
-            FieldSpec::Curl { b } => Some(b),
-            _ => None,
-        })
-        .unwrap_or(f64::NAN)
-}
-
-/// The baseline band of the trained target's MPD (cm): the mean of the baseline stage's evaluation
-/// blocks and the half-width max(2 s.d., `evaluation.band_floor`).
-pub fn baseline_band(s: &Scenario, rows: &[EvalRow]) -> (f64, f64) {
-    let v: Vec<f64> = rows
-        .iter()
-        .filter(|r| r.stage == s.evaluation.baseline_stage && r.mpd_trained_cm.is_finite())
-        .map(|r| r.mpd_trained_cm)
-        .collect();
-    let floor = 100.0 * s.evaluation.band_floor;
-    if v.is_empty() {
-        return (f64::NAN, floor);
-    }
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let sd = if v.len() > 1 {
-        (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    (m, (2.0 * sd).max(floor))
 }

@@ -11,8 +11,8 @@ use reachlab_envs::cognitive::TaskSet;
 use reachlab_envs::cognitive::TrialBatch;
 use serde::{Deserialize, Serialize};
 
+use super::config::eval_batch;
 use super::config::TaskScenario;
-use super::run::eval_batch;
 use crate::error::{Result, ScenarioError};
 
 /// What the analysis of one unit found.

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use reachlab_agents::supervised::OutputActivation;
 use reachlab_agents::{CoreConfig, PolicyConfig};
-use reachlab_envs::cognitive::{ContextIntegration, Conventions, FlipFlop, SineWave, Task, TaskSet};
+use reachlab_envs::cognitive::{ContextIntegration, Conventions, FlipFlop, SineWave, Task, TaskSet, TrialBatch};
+use reachlab_envs::seeding::derive_seed;
 use serde::{Deserialize, Serialize};
 
 use crate::config::is_folder_name;
@@ -294,4 +295,10 @@ impl TaskScenario {
         self.arms.truncate(2);
         self
     }
+}
+
+/// The fixed evaluation trials of task `k`: the same for every arm and seed, so arms are compared on the
+/// same trials.
+pub fn eval_batch(set: &TaskSet, k: usize, trials: usize) -> Result<TrialBatch> {
+    Ok(set.batch_of(k, trials, derive_seed(0xE7A1, k as u64))?)
 }

@@ -5,12 +5,14 @@
 //! - [`config`]: the scenario file (`[tasks]`, `[training]`, `[analysis]`, `[[arm]]`, `seeds`).
 //! - [`run`]: training every arm × seed into a folder, resumable, with `learning_curve.csv` per unit.
 //! - [`analysis`]: fixed points under zero input, and any core as analysis [`Dynamics`](reachlab_analysis::Dynamics).
+//! - [`results`]: the rows and results a task run writes, and where its units are.
 //! - [`report`]: `results.csv`, `results.md` and `figures/task_curves.*`.
 
 pub mod analysis;
 pub mod config;
 pub mod population;
 pub mod report;
+pub mod results;
 pub mod run;
 
 pub use config::{Arm, BatchMode, TaskAnalysis, TaskScenario, TaskTraining, TasksSpec};

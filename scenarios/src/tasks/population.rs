@@ -12,10 +12,11 @@ use crate::plots::PALETTE;
 use reachlab_analysis::faer::Mat;
 
 use super::analysis::states;
+use super::config::eval_batch;
 use super::config::TaskScenario;
-use super::run::{eval_batch, UnitResult};
+use super::results::UnitResult;
 use crate::error::{Result, ScenarioError};
-use crate::sweep::{finished_in, Manifest, ManifestUnit};
+use crate::manifest::{finished_in, Manifest, ManifestUnit};
 
 /// The hidden states (`h` only) of a finished unit on the first task's evaluation trials: `[T·B × H]`
 /// (time-major), and the trial count B.

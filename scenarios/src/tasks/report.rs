@@ -1,7 +1,7 @@
 //! The end of a task run: `results.csv` (one row per arm × seed), `results.md` (the tables for a paper's
 //! supplement) and `figures/task_curves.{png,svg}`.
 
-use crate::run::median;
+use crate::rows::median;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -12,7 +12,7 @@ use crate::plots::PALETTE;
 use serde::Serialize;
 
 use super::config::TaskScenario;
-use super::run::{unit_dir, TaskCurveRow, UnitResult};
+use super::results::{unit_dir, TaskCurveRow, UnitResult};
 use crate::error::{Result, ScenarioError};
 
 #[derive(Serialize)]

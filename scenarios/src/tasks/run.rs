@@ -13,26 +13,13 @@ use reachlab_envs::cognitive::{TaskSet, TrialBatch};
 use reachlab_envs::seeding::derive_seed;
 use serde::{Deserialize, Serialize};
 
-use super::analysis::{analyse_unit, UnitAnalysis};
+use super::analysis::analyse_unit;
+pub use super::config::eval_batch;
 use super::config::{Arm, BatchMode, TaskScenario};
+pub use super::results::{unit_dir, TaskCurveRow, UnitResult};
 use crate::error::{Result, ScenarioError};
 use crate::experiment::{run_units, Unit, UnitObservers};
 use crate::output::CsvLog;
-
-/// One row of `learning_curve.csv`: the performance of one task (or `mean`/`min` over tasks) at one
-/// evaluation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TaskCurveRow {
-    pub update: usize,
-    /// Training trials seen so far.
-    pub trials: u64,
-    pub wall_s: f64,
-    /// Mean training loss over the steps since the previous evaluation (NaN at step 0).
-    pub loss: f64,
-    pub task: String,
-    /// Fraction of the evaluation trials scored correct (Yang et al.'s criterion for the ring tasks).
-    pub perf: f64,
-}
 
 /// Where a unit (one arm, one seed) stands; written with every checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -45,22 +32,6 @@ pub struct UnitProgress {
     pub evals_since_criterion: usize,
     pub last_perf: Vec<f64>,
     pub finished: bool,
-}
-
-/// What a finished unit reports.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UnitResult {
-    pub arm: String,
-    pub seed: u64,
-    pub updates: usize,
-    pub steps_to_criterion: Option<usize>,
-    pub trials_to_criterion: Option<u64>,
-    pub wall_seconds: f64,
-    pub mean_perf: f64,
-    pub min_perf: f64,
-    /// (task, perf) at the last evaluation.
-    pub per_task: Vec<(String, f64)>,
-    pub analysis: UnitAnalysis,
 }
 
 /// Called after each evaluation (for progress bars and JSON logs).
@@ -105,12 +76,6 @@ fn build_trainer(s: &TaskScenario, arm: &Arm, seed: u64, set: &TaskSet) -> Resul
             noise_seed: derive_seed(seed, 3),
         },
     )?)
-}
-
-/// The fixed evaluation trials of task `k`: the same for every arm and seed, so arms are compared on the
-/// same trials.
-pub fn eval_batch(set: &TaskSet, k: usize, trials: usize) -> Result<TrialBatch> {
-    Ok(set.batch_of(k, trials, derive_seed(0xE7A1, k as u64))?)
 }
 
 struct UnitRun<'a> {
@@ -349,21 +314,6 @@ fn run_unit(
     };
     unit.train(observer)?;
     unit.finish()
-}
-
-/// The folder of a unit: the run folder itself for a single network, `<arm>/seed-<k>` otherwise (as a
-/// reaching comparison's, [`Unit::new`]). Runs written before that layout (`units/<arm>/seed<k>`) keep
-/// theirs, so that they resume and report as before.
-pub fn unit_dir(s: &TaskScenario, dir: &Path, arm: &str, seed: u64) -> PathBuf {
-    if !s.is_comparison() {
-        return dir.to_owned();
-    }
-    let legacy = dir.join("units").join(arm).join(format!("seed{seed}"));
-    if legacy.exists() {
-        legacy
-    } else {
-        Unit::new(dir, arm, seed).dir
-    }
 }
 
 /// Recomputes the analysis of every finished unit of a task run from its last checkpoint (updating each

@@ -1,0 +1,56 @@
+//! What a task run writes and reads back: its learning-curve rows, each unit's result and the unit
+//! folders; shared by the runner, the report and the population analysis, so that none imports another.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::analysis::UnitAnalysis;
+use super::config::TaskScenario;
+use crate::experiment::Unit;
+
+/// One row of `learning_curve.csv`: the performance of one task (or `mean`/`min` over tasks) at one
+/// evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskCurveRow {
+    pub update: usize,
+    /// Training trials seen so far.
+    pub trials: u64,
+    pub wall_s: f64,
+    /// Mean training loss over the steps since the previous evaluation (NaN at step 0).
+    pub loss: f64,
+    pub task: String,
+    /// Fraction of the evaluation trials scored correct (Yang et al.'s criterion for the ring tasks).
+    pub perf: f64,
+}
+
+/// What a finished unit reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitResult {
+    pub arm: String,
+    pub seed: u64,
+    pub updates: usize,
+    pub steps_to_criterion: Option<usize>,
+    pub trials_to_criterion: Option<u64>,
+    pub wall_seconds: f64,
+    pub mean_perf: f64,
+    pub min_perf: f64,
+    /// (task, perf) at the last evaluation.
+    pub per_task: Vec<(String, f64)>,
+    pub analysis: UnitAnalysis,
+}
+
+/// The folder of a unit: the run folder itself for a single network, `<arm>/seed-<k>` otherwise (as a
+/// reaching comparison's, [`Unit::new`]). Runs written before that layout (`units/<arm>/seed<k>`) keep
+/// theirs, so that they resume and report as before.
+pub fn unit_dir(s: &TaskScenario, dir: &Path, arm: &str, seed: u64) -> PathBuf {
+    if !s.is_comparison() {
+        return dir.to_owned();
+    }
+    let legacy = dir.join("units").join(arm).join(format!("seed{seed}"));
+    if legacy.exists() {
+        legacy
+    } else {
+        Unit::new(dir, arm, seed).dir
+    }
+}
