@@ -619,3 +619,78 @@ fn fixed_points_do_not_depend_on_the_thread_count() {
     assert!(one.1 > 0, "no start converged: the test proves nothing");
     assert_eq!(one, run(3));
 }
+
+/// A multistable GRU (a symmetric candidate block above gain 1: many stable points and saddles), starts
+/// from its own trajectories. Checked without the finder: every fixed point it reports maps to itself,
+/// every stable one pulls a perturbed copy back under the map, every saddle pushes one away along its
+/// unstable mode, and every start is counted once.
+#[test]
+fn fixed_points_of_a_multistable_gru_are_checked_by_iterating_the_map() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let (n, m) = (32, 1);
+    let k = 1.0 / (n as f64).sqrt();
+    let mut uni =
+        |len: usize, rng: &mut ChaCha8Rng| -> Vec<f64> { (0..len).map(|_| rng.random_range(-k..k)).collect() };
+    let (w_ih, mut w_hh, b_ih, b_hh) = (
+        uni(3 * n * m, &mut rng),
+        uni(3 * n * n, &mut rng),
+        uni(3 * n, &mut rng),
+        uni(3 * n, &mut rng),
+    );
+    let a: Vec<f64> = (0..n * n).map(|_| rng.sample(StandardNormal)).collect();
+    for i in 0..n {
+        for j in 0..n {
+            w_hh[2 * n * n + i * n + j] = 2.0 * (a[i * n + j] + a[j * n + i]) / (2.0 * n as f64).sqrt();
+        }
+    }
+    let gru = Gru::new(n, m, w_ih, w_hh, b_ih, b_hh).unwrap();
+    let u = [0.0];
+    let mut next = vec![0.0; n];
+    let mut iterate = |x: &[f64], steps: usize| -> Vec<f64> {
+        let mut h = x.to_vec();
+        for _ in 0..steps {
+            gru.step(&h, &u, &mut next);
+            h.copy_from_slice(&next);
+        }
+        h
+    };
+    let starts: Vec<Vec<f64>> = (0..256)
+        .map(|i| {
+            let x: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+            iterate(&x, i % 20)
+        })
+        .collect();
+    let r = find_fixed_points(&gru, &u, &starts, &FixedPointConfig::default()).unwrap();
+    assert_eq!(r.n_converged + r.n_slow + r.n_outliers + r.n_failed, starts.len());
+    let fixed: Vec<&FixedPoint> = r.points.iter().filter(|p| p.converged).collect();
+    let stable = fixed.iter().filter(|p| p.stability == Stability::Stable).count();
+    eprintln!(
+        "multistable GRU-32: {} fixed points ({stable} stable); starts: {} fixed, {} slow, {} nothing",
+        fixed.len(),
+        r.n_converged,
+        r.n_slow,
+        r.n_failed + r.n_outliers
+    );
+    assert!(
+        stable >= 2 && fixed.len() > stable,
+        "{} fixed, {stable} stable: not multistable",
+        fixed.len()
+    );
+    let dist = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
+    let mut perturb = ChaCha8Rng::seed_from_u64(6);
+    for p in &fixed {
+        assert!(dist(&iterate(&p.x, 1), &p.x) < 1e-5, "not a fixed point of the map");
+        let nudged: Vec<f64> =
+            p.x.iter()
+                .map(|x| x + 1e-4 * perturb.sample::<f64, _>(StandardNormal))
+                .collect();
+        let after = dist(&iterate(&nudged, 3000), &p.x);
+        match p.stability {
+            Stability::Stable if p.eigen_moduli[0] < 0.99 => assert!(after < 1e-6, "a stable point let go: {after}"),
+            Stability::Saddle { .. } if p.eigen_moduli[0] > 1.01 => {
+                assert!(after > 1e-3, "a saddle held a perturbed state: {after}")
+            }
+            _ => {} // within 1 % of marginal: too slow to tell in 3000 steps
+        }
+    }
+}
