@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
 use reachlab_scenarios::builtin::{self, AnyScenario};
-use reachlab_scenarios::compare;
 use reachlab_scenarios::experiment::UnitObserver;
-use reachlab_scenarios::tasks::{self, TaskCurveRow, TaskObserver};
-use reachlab_scenarios::{CurveRow, Observer, Run, ScenarioError, StageSpec};
+use reachlab_scenarios::launch;
+use reachlab_scenarios::tasks::{TaskCurveRow, TaskObserver};
+use reachlab_scenarios::{CurveRow, Observer, ScenarioError, StageSpec};
 
 use crate::reach::load_scenario;
 use crate::scenario_err;
@@ -179,6 +179,7 @@ pub fn train(
     }
 }
 
+/// Starts (after applying the settings) or resumes `any` in `out` through the library's one dispatch.
 #[allow(clippy::too_many_arguments)]
 fn run_any(
     any: AnyScenario,
@@ -190,53 +191,20 @@ fn run_any(
     jobs: usize,
     lines: &mut Lines,
 ) -> Result<(), ScenarioError> {
-    match any {
-        AnyScenario::Tasks(s) => {
-            let mut s = *s;
-            if !resume {
-                if quick {
-                    s = s.quick();
-                }
-                if let Some(seed) = seed {
-                    s.seed = seed;
-                    s.seeds.clear();
-                }
-            }
-            let show = lines.show;
-            let units = move |label: &str| Box::new(Lines::new(label, show)) as Box<dyn UnitObserver>;
-            tasks::run_tasks_with(&s, out, lines, false, jobs, &units)?;
-        }
-        AnyScenario::Reaching(s) => {
-            let mut s = *s;
-            if !resume {
-                if quick {
-                    s = s.quick();
-                }
-                if let Some(seed) = seed {
-                    if s.compare.is_some() {
-                        return Err(ScenarioError::Invalid {
-                            file: out.join("scenario.toml"),
-                            key: "seed".into(),
-                            reason: "a scenario with [compare] seeds takes its seeds from [compare]".into(),
-                        });
-                    }
-                    s.seed = seed;
-                }
-                if let Some(t) = threads {
-                    s.train.threads = t;
-                }
-            }
-            if s.compare.is_some() {
-                let show = lines.show;
-                let units = move |label: &str| Box::new(Lines::new(label, show)) as Box<dyn UnitObserver>;
-                compare::run_compare(&s, out, jobs, lines, &units)?;
-            } else if resume {
-                Run::resume(out, lines)?.run()?;
-            } else {
-                Run::create(s, out, lines)?.run()?;
-            }
-        }
-    }
+    let any = if resume {
+        any
+    } else {
+        let settings = launch::Settings {
+            quick,
+            seed,
+            seeds: None,
+            threads,
+        };
+        settings.apply(any, &out.join("scenario.toml").display().to_string())?
+    };
+    let show = lines.show;
+    let units = move |label: &str| Box::new(Lines::new(label, show)) as Box<dyn UnitObserver>;
+    launch::run(&any, out, resume, false, jobs, lines, &units)?;
     Ok(())
 }
 

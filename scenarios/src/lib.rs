@@ -12,6 +12,7 @@
 //! - [`experiment`]: units (arm × seed) in their folders, run `jobs` at a time: shared by comparisons and
 //!   task runs.
 //! - [`expert`]: the expert-baseline criterion on a block of evaluation trials.
+//! - [`launch`]: the one place that picks the kind of run (reaching, over seeds, tasks) and runs it.
 //! - [`manifest`]: a sweep's manifest of units, and whether a unit has finished.
 //! - [`memory`]: estimates of a run's largest buffers, refused before allocating when they cannot fit.
 //! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
@@ -35,6 +36,7 @@ pub mod experiment;
 pub mod expert;
 pub mod findings;
 pub mod json;
+pub mod launch;
 pub mod manifest;
 pub mod memory;
 pub mod metrics;

@@ -62,15 +62,16 @@ struct Args {
     #[arg(long, value_enum, default_value = "local")]
     backend: Backend,
     /// Units run at once: sweep units on the local backend (each gets cores/jobs threads), or the seeds
-    /// (and arms) of a multi-seed or comparison scenario.
+    /// (and arms) of a multi-seed, comparison or task scenario.
     #[arg(long, default_value_t = 1)]
     jobs: usize,
     /// Threads for the kernels and the rollout workers together (default: one per core); results do not
     /// depend on it. A sweep's local backend gives each unit cores/jobs.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=4096))]
     threads: Option<u16>,
-    /// Run the scenario for seeds 0..N (or the listed seeds, `0,3,5`) and report its findings over seeds
-    /// (mean [95 % CI], per-seed values, tests): `findings.md` in the output folder.
+    /// Run the scenario for seeds 0..N (or the listed seeds, `0,3,5`) and report over seeds: a reaching
+    /// scenario's findings (mean [95 % CI], per-seed values, tests) in `findings.md`, a task scenario's
+    /// results (mean ± s.e.m.) in `results.md`.
     #[arg(long, value_name = "N|LIST", conflicts_with_all = ["seed", "resume", "sweep"])]
     seeds: Option<String>,
     /// Run (or resume) only this unit of the sweep (what each Slurm array task does).

@@ -9,8 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use reachlab_scenarios::builtin::{self, AnyScenario};
-use reachlab_scenarios::tasks::{self, TaskScenario};
-use reachlab_scenarios::{compare, sweep as sweeps, Run, Scenario};
+use reachlab_scenarios::tasks;
+use reachlab_scenarios::{compare, launch, sweep as sweeps};
 
 pub use progress::{unit_lines, Progress};
 
@@ -66,26 +66,6 @@ pub fn parse_seeds(text: &str) -> anyhow::Result<Vec<u64>> {
         .collect()
 }
 
-/// Trains a cognitive-task scenario into `out` (or resumes it there) and prints its table.
-fn run_task_scenario(
-    s: &TaskScenario,
-    out: &std::path::Path,
-    progress: &mut Progress,
-    force: bool,
-    jobs: usize,
-) -> anyhow::Result<()> {
-    let units = unit_lines(progress.quiet, progress.json);
-    let results = tasks::run_tasks_with(s, out, progress, force, jobs, &units)?;
-    if let Some(b) = progress.bar.take() {
-        b.finish();
-    }
-    if !progress.json {
-        println!("{}", tasks::report::markdown(s, out, &results));
-        println!("results in {}", out.display());
-    }
-    Ok(())
-}
-
 /// Runs what the options ask for (a scenario, a resume, a comparison, a sweep, a listing).
 pub fn train_agent(args: &TrainOptions) -> anyhow::Result<()> {
     reachlab_agents::tune_allocator();
@@ -123,101 +103,47 @@ pub fn train_agent(args: &TrainOptions) -> anyhow::Result<()> {
     if let Some(file) = &args.sweep {
         return sweep::run_sweep(args, file, &mut progress);
     }
-    // A comparison scenario runs every arm × seed (resuming finished and unfinished ones alike).
-    let resumed = match &args.resume {
-        Some(dir) => match AnyScenario::load(&dir.join("scenario.toml"))? {
-            AnyScenario::Tasks(s) => return run_task_scenario(&s, dir, &mut progress, args.force, args.jobs),
-            AnyScenario::Reaching(s) => Some(*s),
-        },
-        None => None,
+    // One place picks the kind of run (`launch::run`); here only the folder and what to print.
+    let (any, dir, resume) = match &args.resume {
+        Some(dir) => (AnyScenario::load(&dir.join("scenario.toml"))?, dir.clone(), true),
+        None => {
+            let Some(name) = &args.scenario else {
+                bail!("give --scenario NAME|FILE (see --list-scenarios) or --resume DIR");
+            };
+            let settings = launch::Settings {
+                quick: args.quick,
+                seed: args.seed,
+                seeds: args.seeds.as_deref().map(parse_seeds).transpose()?,
+                threads: args.threads,
+            };
+            let any = settings.apply(builtin::resolve_any_with(name, &args.set)?, name)?;
+            let dir = args.out.clone().unwrap_or_else(|| {
+                let t = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                PathBuf::from("runs").join(format!("{}-{t}", any.name()))
+            });
+            (any, dir, false)
+        }
     };
-    if let (Some(dir), Some(s)) = (&args.resume, &resumed) {
-        if s.compare.is_some() {
-            let rows = compare::run_compare(
-                s,
-                dir,
-                args.jobs,
-                &mut progress,
-                &unit_lines(args.quiet, args.json_logs),
-            )?;
-            println!("{}", compare::table(&rows));
+    let units = unit_lines(args.quiet, args.json_logs);
+    let outcome = launch::run(&any, &dir, resume, args.force, args.jobs, &mut progress, &units)
+        .with_context(|| format!("running {} in {}", any.name(), dir.display()))?;
+    if let Some(b) = progress.bar.take() {
+        b.finish();
+    }
+    if args.json_logs {
+        return Ok(());
+    }
+    match (&outcome, &any) {
+        (launch::Outcome::Run(summary), _) => println!("{}", summary.table()),
+        (launch::Outcome::Seeds(rows), _) => {
+            println!("{}", compare::table(rows));
             println!("findings over seeds: {}", dir.join("findings.md").display());
-            return Ok(());
         }
+        (launch::Outcome::Tasks(results), AnyScenario::Tasks(s)) => {
+            println!("{}", tasks::report::markdown(s, &dir, results))
+        }
+        (launch::Outcome::Tasks(_), AnyScenario::Reaching(_)) => unreachable!("tasks come from a task scenario"),
     }
-    let run = if let Some(dir) = &args.resume {
-        Run::resume_with(dir, &mut progress, args.force)?
-    } else {
-        let Some(name) = &args.scenario else {
-            bail!("give --scenario NAME|FILE (see --list-scenarios) or --resume DIR");
-        };
-        let mut scenario: Scenario = match builtin::resolve_any_with(name, &args.set)? {
-            AnyScenario::Reaching(s) => *s,
-            AnyScenario::Tasks(s) => {
-                let mut s = *s;
-                if args.quick {
-                    s = s.quick();
-                }
-                if let Some(seed) = args.seed {
-                    s.seed = seed;
-                    s.seeds.clear();
-                }
-                let out = args.out.clone().unwrap_or_else(|| {
-                    let t = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-                    PathBuf::from("runs").join(format!("{}-{t}", s.name))
-                });
-                return run_task_scenario(&s, &out, &mut progress, false, args.jobs);
-            }
-        };
-        if args.quick {
-            scenario = scenario.quick();
-        }
-        if let Some(seed) = args.seed {
-            scenario.seed = seed;
-        }
-        if let Some(n) = args.threads {
-            scenario.train.threads = n;
-        }
-        if scenario.compare.is_some() && args.seed.is_some() {
-            bail!("--seed does not apply to a scenario with [compare] seeds; give them with --seeds N|LIST");
-        }
-        if let Some(list) = &args.seeds {
-            let seeds = parse_seeds(list)?;
-            match &mut scenario.compare {
-                Some(c) => c.seeds = seeds,
-                None => {
-                    scenario.compare = Some(compare::CompareSpec {
-                        seeds,
-                        arms: Vec::new(),
-                    })
-                }
-            }
-            scenario.validate(std::path::Path::new(name))?;
-        }
-        let out = args.out.clone().unwrap_or_else(|| {
-            let t = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-            PathBuf::from("runs").join(format!("{}-{t}", scenario.name))
-        });
-        if scenario.compare.is_some() {
-            let rows = compare::run_compare(
-                &scenario,
-                &out,
-                args.jobs,
-                &mut progress,
-                &unit_lines(args.quiet, args.json_logs),
-            )?;
-            println!("{}", compare::table(&rows));
-            println!("findings over seeds: {}", out.join("findings.md").display());
-            println!("results in {}", out.display());
-            return Ok(());
-        }
-        Run::create(scenario, &out, &mut progress).with_context(|| format!("starting a run in {}", out.display()))?
-    };
-    let dir = run.dir().to_owned();
-    let summary = run.run()?;
-    if !args.json_logs {
-        println!("{}", summary.table());
-        println!("results in {}", dir.display());
-    }
+    println!("results in {}", dir.display());
     Ok(())
 }
