@@ -10,8 +10,8 @@
 use candle_core::DType;
 use criterion::{Criterion, Throughput};
 use rand::{Rng, SeedableRng};
-use reachlab::agents::supervised::{SupervisedBatch, SupervisedConfig, SupervisedTrainer};
 use reachlab::agents::{HeadKind, Policy, PolicyConfig, RolloutWorkers, TrainConfig, Trainer};
+use reachlab::agents::{SupervisedBatch, SupervisedConfig, SupervisedTrainer};
 use reachlab::envs::reach::{ReachConfig, ReachEnv};
 use reachlab::envs::Env;
 
@@ -33,7 +33,7 @@ pub fn bptt(c: &mut Criterion) {
 
 pub fn fused_gru(c: &mut Criterion) {
     use candle_core::{Device, Tensor, Var};
-    use reachlab::agents::kernels::{CellKind, FusedRnn};
+    use reachlab::agents::{CellKind, FusedRnn};
     reachlab::agents::tune_allocator();
     reachlab::agents::fix_kernel_threads(None);
     let (t, b, i, h) = (100, 64, 16, 128);

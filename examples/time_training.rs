@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use candle_core::DType;
 use rand::{Rng, SeedableRng};
-use reachlab::agents::supervised::{SupervisedBatch, SupervisedConfig, SupervisedTrainer};
 use reachlab::agents::{HeadKind, Policy, PolicyConfig, RolloutWorkers, TrainConfig, Trainer};
+use reachlab::agents::{SupervisedBatch, SupervisedConfig, SupervisedTrainer};
 use reachlab::envs::reach::{ReachConfig, ReachEnv};
 use reachlab::envs::Env;
 

@@ -660,7 +660,17 @@ fn set_overrides_keys_of_a_builtin_and_refuses_wrong_ones() {
 fn seeds_of_a_task_scenario_run_as_units() {
     let dir = tmp("task-seeds");
     let out = Command::new(env!("CARGO_BIN_EXE_train_agent"))
-        .args(["--scenario", "flipflop", "--quick", "--seeds", "0,3", "--jobs", "2", "--quiet", "--out"])
+        .args([
+            "--scenario",
+            "flipflop",
+            "--quick",
+            "--seeds",
+            "0,3",
+            "--jobs",
+            "2",
+            "--quiet",
+            "--out",
+        ])
         .arg(&dir)
         .output()
         .unwrap();
@@ -671,5 +681,8 @@ fn seeds_of_a_task_scenario_run_as_units() {
     for s in [0, 3] {
         assert!(dir.join("main").join(format!("seed-{s}")).join("result.json").is_file());
     }
-    assert!(String::from_utf8_lossy(&out.stdout).contains("± "), "no mean ± s.e.m. in the report");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("± "),
+        "no mean ± s.e.m. in the report"
+    );
 }

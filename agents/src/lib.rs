@@ -1,47 +1,51 @@
 //! Recurrent policies and their training by policy gradient.
 //!
-//! - [`kernels`]: the fused whole-sequence recurrent kernels (vanilla, GRU, LSTM), forward and BPTT
+//! - `kernels`: the fused whole-sequence recurrent kernels (vanilla, GRU, LSTM), forward and BPTT
 //!   backward, as a candle `CustomOp3`, and the same cell steps for acting without a graph.
-//! - [`core`]: recurrent cores (vanilla, GRU, LSTM, locality-masked sparse, diagonal autapse) with their
+//! - `core`: recurrent cores (vanilla, GRU, LSTM, locality-masked sparse, diagonal autapse) with their
 //!   parameters in candle.
-//! - [`policy`]: the actor-critic (Gaussian or categorical head, value head, shared or separate critic)
+//! - `policy`: the actor-critic (Gaussian or categorical head, value head, shared or separate critic)
 //!   and its graph-free [`PolicySnapshot`] for acting.
-//! - [`rollout`]: whole-episode collection on worker threads, bit-identical for any thread count.
-//! - [`train`]: PPO, A2C and REINFORCE with GAE, whole-episode BPTT and regularisers.
-//! - [`supervised`]: BPTT on tasks with a ground-truth output.
-//! - [`plant`]: reaching policies trained by backpropagation through the point mass (MotorNet's way).
-//! - [`agent`]: the [`Agent`] trait shared by trained policies and hand-written controllers, and
+//! - `rollout`: whole-episode collection on worker threads, bit-identical for any thread count.
+//! - `train`: PPO, A2C and REINFORCE with GAE, whole-episode BPTT and regularisers.
+//! - `supervised`: BPTT on tasks with a ground-truth output.
+//! - `plant`: reaching policies trained by backpropagation through the point mass (MotorNet's way).
+//! - `agent`: the [`Agent`] trait shared by trained policies and hand-written controllers, and
 //!   [`evaluate`].
-//! - [`checkpoint`]: safetensors weights + JSON metadata (+ optimiser state for resuming).
-//! - [`optim`]: Adam with a checkpointable state.
+//! - `checkpoint`: safetensors weights + JSON metadata (+ optimiser state for resuming).
+//! - `optim`: Adam with a checkpointable state.
 //! - [`tune_allocator`] and [`fix_kernel_threads`]: process settings that training binaries call once.
 
-pub mod agent;
+mod agent;
 mod alloc;
-pub mod checkpoint;
-pub mod core;
-pub mod distributions;
+mod checkpoint;
+mod core;
+mod distributions;
 mod error;
-pub mod gae;
-pub mod kernels;
-pub mod optim;
+mod gae;
+mod kernels;
+mod optim;
 mod params;
-pub mod plant;
-pub mod policy;
-pub mod rollout;
-pub mod supervised;
+mod plant;
+mod policy;
+mod rollout;
+mod supervised;
 mod threads;
-pub mod train;
+mod train;
 
 pub use agent::{evaluate, Agent, Episode, PolicyAgent};
 pub use alloc::tune_allocator;
 pub use checkpoint::{load_checkpoint, restore_trainer, save_checkpoint, save_trainer, CheckpointMeta};
 pub use core::{locality_mask, CoreConfig, CoreKind, RecurrentCore};
+pub use distributions::{categorical_entropy, categorical_log_prob, gaussian_entropy, gaussian_kl, gaussian_log_prob};
 pub use error::{AgentError, Result};
-pub use kernels::{Activation, CellKind};
+pub use gae::{gae, RunningMeanStd};
+pub use kernels::{Activation, CellKind, FusedRnn};
+pub use optim::{clip_grad_norm, Adam};
 pub use params::Params;
 pub use plant::{plant_bptt_step, PlantBpttConfig, PlantBpttStats, PlantModel};
-pub use policy::{ActionMap, HeadKind, Policy, PolicyConfig, PolicySnapshot};
+pub use policy::{ActOut, ActState, ActionMap, HeadKind, Policy, PolicyConfig, PolicyOutput, PolicySnapshot};
 pub use rollout::{EpisodeOutcome, PolicyAction, Rollout, RolloutConfig, RolloutWorkers};
+pub use supervised::{OutputActivation, Prediction, SupervisedBatch, SupervisedConfig, SupervisedTrainer};
 pub use threads::fix_kernel_threads;
 pub use train::{Algorithm, RegularizerConfig, TrainConfig, Trainer, TrainerState, UpdateStats};

@@ -1,7 +1,7 @@
 //! The graph-free acting path and the training forward pass compute the same policy.
 
 use candle_core::{DType, Device, Tensor};
-use reachlab_agents::distributions::gaussian_log_prob;
+use reachlab_agents::gaussian_log_prob;
 use reachlab_agents::{CoreConfig, CoreKind, HeadKind, Policy, PolicyConfig, RolloutConfig, RolloutWorkers};
 use reachlab_envs::reach::{ReachConfig, ReachEnv};
 use reachlab_envs::Env;

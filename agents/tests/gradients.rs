@@ -3,7 +3,7 @@
 use candle_core::{DType, Device, Tensor, Var};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use reachlab_agents::kernels::FusedRnn;
+use reachlab_agents::FusedRnn;
 use reachlab_agents::{Activation, CellKind};
 
 const T: usize = 6;

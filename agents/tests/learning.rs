@@ -254,7 +254,7 @@ fn the_locality_mask_keeps_its_zeros_through_training() {
 }
 
 /// One-bit flip-flop batches: pulses of ±1 with probability 0.1 per step; the target is the last pulse.
-fn flip_flop(rng: &mut ChaCha8Rng, steps: usize, batch: usize) -> reachlab_agents::supervised::SupervisedBatch {
+fn flip_flop(rng: &mut ChaCha8Rng, steps: usize, batch: usize) -> reachlab_agents::SupervisedBatch {
     let (mut x, mut y) = (vec![0.0f32; steps * batch], vec![0.0f32; steps * batch]);
     for b in 0..batch {
         let mut state = 0.0;
@@ -267,12 +267,12 @@ fn flip_flop(rng: &mut ChaCha8Rng, steps: usize, batch: usize) -> reachlab_agent
         }
     }
     let w = vec![1.0; steps * batch];
-    reachlab_agents::supervised::SupervisedBatch::from_vecs(steps, batch, x, y, w, candle_core::DType::F32).unwrap()
+    reachlab_agents::SupervisedBatch::from_vecs(steps, batch, x, y, w, candle_core::DType::F32).unwrap()
 }
 
 #[test]
 fn supervised_bptt_learns_a_flip_flop() {
-    use reachlab_agents::supervised::{SupervisedConfig, SupervisedTrainer};
+    use reachlab_agents::{SupervisedConfig, SupervisedTrainer};
     let pc = PolicyConfig {
         core: CoreConfig {
             kind: CoreKind::Gru,

@@ -629,8 +629,7 @@ fn fixed_points_of_a_multistable_gru_are_checked_by_iterating_the_map() {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let (n, m) = (32, 1);
     let k = 1.0 / (n as f64).sqrt();
-    let mut uni =
-        |len: usize, rng: &mut ChaCha8Rng| -> Vec<f64> { (0..len).map(|_| rng.random_range(-k..k)).collect() };
+    let uni = |len: usize, rng: &mut ChaCha8Rng| -> Vec<f64> { (0..len).map(|_| rng.random_range(-k..k)).collect() };
     let (w_ih, mut w_hh, b_ih, b_hh) = (
         uni(3 * n * m, &mut rng),
         uni(3 * n * n, &mut rng),

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use reachlab_agents::policy::ActOut;
+use reachlab_agents::ActOut;
 use reachlab_agents::{CellKind, Policy};
 use reachlab_analysis::{find_fixed_points, Dynamics, FixedPointConfig, Gru, LeakyRnn, Lstm, Stability};
 use reachlab_envs::cognitive::TaskSet;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use reachlab_agents::supervised::OutputActivation;
+use reachlab_agents::OutputActivation;
 use reachlab_agents::{CoreConfig, PolicyConfig};
 use reachlab_envs::cognitive::{ContextIntegration, Conventions, FlipFlop, SineWave, Task, TaskSet, TrialBatch};
 use reachlab_envs::seeding::derive_seed;

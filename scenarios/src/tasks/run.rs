@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use crate::commit::{commit, committed, read_json, write_json};
 use candle_core::DType;
-use reachlab_agents::supervised::{SupervisedBatch, SupervisedConfig, SupervisedTrainer};
 use reachlab_agents::{save_checkpoint, HeadKind, Policy, TrainerState};
+use reachlab_agents::{SupervisedBatch, SupervisedConfig, SupervisedTrainer};
 use reachlab_envs::cognitive::{TaskSet, TrialBatch};
 use reachlab_envs::seeding::derive_seed;
 use serde::{Deserialize, Serialize};
