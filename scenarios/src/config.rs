@@ -1,6 +1,6 @@
 //! The scenario file: a whole experiment as TOML (serde, unknown keys refused).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use reachlab_agents::{PlantBpttConfig, PolicyConfig, TrainConfig};
 use reachlab_envs::reach::{FieldSpec, Phase, ReachConfig, TargetSet};
@@ -450,13 +450,6 @@ impl Scenario {
 /// Stage and arm names become file and folder names: non-empty, letters, digits, `_` or `-`.
 pub(crate) fn is_folder_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-/// Where a scenario named on the command line comes from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ScenarioSource {
-    Builtin(&'static str),
-    File(PathBuf),
 }
 
 /// The `[compare]` table of a scenario file.

@@ -1,51 +1,63 @@
-//! Whole experiments as data.
+//! Whole experiments as data: a scenario (a TOML file, or a built-in) says what to train and how to
+//! analyse it; [`launch::run`] runs it into a folder that can be resumed after a kill at any instant.
 //!
-//! - [`config`]: the scenario file (env, policy, training, pretraining, phases, evaluation), parsed with
-//!   errors that name the file, the key, the line and the nearest valid key.
-//! - [`analysis`]: preparatory subspaces, TDR, shifts and θ_LW from a run's recordings.
+//! ```
+//! use reachlab_scenarios::{builtin, launch, Silent};
+//! // A built-in task scenario with one key changed, reduced to a smoke test.
+//! let s = builtin::resolve_any_with("flipflop", &["training.learning_rate=0.002".into()]).unwrap();
+//! let s = launch::Settings { quick: true, ..Default::default() }.apply(s, "flipflop").unwrap();
+//! let dir = std::env::temp_dir().join(format!("reachlab-doc-{}", std::process::id()));
+//! let out = launch::run(&s, &dir, false, false, 1, &mut Silent, &|_| Box::new(Silent)).unwrap();
+//! assert!(matches!(out, launch::Outcome::Tasks(ref r) if r.len() == 1));
+//! assert!(dir.join("results.md").is_file());
+//! std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+//!
+//! Starting and describing a run:
 //! - [`builtin`]: the scenarios that ship with reachlab (`scenarios/builtin/*.toml`).
-//! - [`compare`]: several arms (pretraining variants) × seeds through the same phases, compared.
-//! - [`rows`]: the rows a reaching run writes (curve, trials, evaluation blocks) and measures of them
-//!   alone: what runs, summaries and figures share.
-//! - [`run`]: running a scenario into an output folder, and resuming a killed run exactly.
-//! - [`findings`]: the reaching findings over seeds (mean [95 % CI], per-seed values, tests, verdicts).
+//! - [`overrides`]: `--set key=value` on a scenario before it is parsed (and the axes of sweeps).
+//! - [`launch`]: the one place that picks the kind of run (reaching, over seeds, tasks) and runs it.
 //! - [`experiment`]: units (arm × seed) in their folders, run `jobs` at a time: shared by comparisons and
 //!   task runs.
-//! - [`expert`]: the expert-baseline criterion on a block of evaluation trials.
-//! - [`launch`]: the one place that picks the kind of run (reaching, over seeds, tasks) and runs it.
-//! - [`manifest`]: a sweep's manifest of units, and whether a unit has finished.
-//! - [`memory`]: estimates of a run's largest buffers, refused before allocating when they cannot fit.
-//! - [`metrics`]: behaviour of a reaching trial (MPD, curvature, reach time, channel force).
-//! - [`json`]: reading back the JSON a run writes (NaN, written as `null`, comes back as NaN).
-//! - [`commit`]: atomic checkpoints (weights, optimiser, counters and CSV row counts in one rename).
-//! - [`output`]: CSV logs and the safetensors recordings of hidden states and behaviour.
-//! - [`overrides`]: `--set key=value` on a scenario before it is parsed.
+//! - [`compare`]: several arms (pretraining variants) × seeds through the same phases, compared.
+//! - [`tasks`]: cognitive-task scenarios (Yang et al., Mod-Cog, flip-flop) trained by supervised BPTT.
 //! - [`sweep`]: sweep files (axes over scenario keys), units, the Slurm array script, collection.
+//!
+//! Reading what a run wrote:
 //! - [`summary`]: `summary.json` and the end-of-run table.
+//! - [`analysis`]: preparatory subspaces, TDR, shifts and θ_LW from a run's recordings (`analysis.json`).
+//! - [`json`]: reading back the JSON a run writes (NaN, written as `null`, comes back as NaN).
 //! - [`plots`]: learning curves and hand paths (PNG and SVG); a multi-seed experiment's
 //!   `figures/seeds.png` (error through the phases with a CI band, uniform shift vs distance, θ_LW).
+//!
+//! Inside (private): `config` (the scenario file, with errors that name the file, the key, the line and
+//! the nearest valid key), `run` (a reaching run: stages, evaluation blocks, checkpoints, resume),
+//! `rows` (the rows it writes), `commit` (atomic checkpoints), `output` (CSV logs and recordings),
+//! `metrics` and `expert` (behaviour of a trial and the expert-baseline criterion), `findings` (the
+//! reaching findings over seeds), `manifest` (a sweep's units), `memory` (buffers refused before they
+//! are allocated when they cannot fit).
 
 pub mod analysis;
 mod behaviour_figures;
 pub mod builtin;
-pub mod commit;
+mod commit;
 pub mod compare;
-pub mod config;
+mod config;
 mod error;
 pub mod experiment;
-pub mod expert;
-pub mod findings;
+mod expert;
+mod findings;
 pub mod json;
 pub mod launch;
-pub mod manifest;
-pub mod memory;
-pub mod metrics;
-pub mod output;
+mod manifest;
+mod memory;
+mod metrics;
+mod output;
 pub mod overrides;
 mod pairwise;
 pub mod plots;
-pub mod rows;
-pub mod run;
+mod rows;
+mod run;
 mod seed_figures;
 pub mod summary;
 pub mod sweep;

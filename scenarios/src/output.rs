@@ -209,7 +209,6 @@ pub struct LoadedRecording {
     pub go_step: Vec<u32>,
     /// Steps each trial ran (a trial that ended with its hold is shorter than `t`; later entries are 0).
     pub length: Vec<u32>,
-    pub field_force: Vec<f32>,
 }
 
 impl LoadedRecording {
@@ -239,7 +238,6 @@ impl LoadedRecording {
             trial_type: u("trial_type")?,
             go_step: u("go_step")?,
             length: u("length")?,
-            field_force: f("field_force")?,
         })
     }
 }

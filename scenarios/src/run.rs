@@ -19,7 +19,7 @@ use crate::output::CsvLog;
 
 mod evaluation;
 
-pub use crate::rows::{baseline_band, reference_b, CurveRow, EvalRow, TrialRow};
+pub use crate::rows::{CurveRow, EvalRow, TrialRow};
 
 /// Receives progress (the binary draws bars or prints JSON lines; tests stay silent).
 pub trait Observer {
