@@ -524,6 +524,15 @@ fn printed_scenarios_parse_back_to_the_same_scenario() {
         text.contains("kind = \"gru\"") && !text.contains("sigma_rec") && !text.contains("max_steps"),
         "{text}"
     );
+    // Physical quantities carry their unit as a comment.
+    for line in [
+        "dt = 0.01  # s",
+        "radius = 0.1  # m",
+        "mass = 1.0  # kg",
+        "b = 10.0  # N·s/m",
+    ] {
+        assert!(text.contains(line), "no `{line}` in:\n{text}");
+    }
 }
 
 /// `--threads N` sets the kernel and rollout threads together; the results do not depend on it.

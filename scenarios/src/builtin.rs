@@ -103,8 +103,59 @@ impl AnyScenario {
         for key in unused {
             remove(&mut t, &["policy", "core", key]);
         }
-        toml::to_string(&t).expect("a TOML table serialises")
+        with_units(&toml::to_string(&t).expect("a TOML table serialises"))
     }
+}
+
+/// The physical unit of a key, by its table (`[[phase]]` and `[phase.field]` count as `phase` and
+/// `phase.field`), as the fields' documentation gives it.
+const UNITS: &[(&str, &str, &str)] = &[
+    ("env", "radius", "m"),
+    ("env", "dt", "s"),
+    ("env", "trial_steps", "steps of dt"),
+    ("env", "movement_time", "s"),
+    ("env.cue_time", "s", "s"),
+    ("env.cue_time", "lo", "s"),
+    ("env.cue_time", "hi", "s"),
+    ("env.delay", "s", "s"),
+    ("env.delay", "lo", "s"),
+    ("env.delay", "hi", "s"),
+    ("env.effector", "mass", "kg"),
+    ("env.reward", "success_radius", "m"),
+    ("env.reward", "hold_time", "s"),
+    ("env.premature", "radius", "m"),
+    ("env.observation", "position_scale", "1/m"),
+    ("env.observation", "velocity_scale", "s/m"),
+    ("env.observation", "field_input_scale", "k per N·s/m of b"),
+    ("env.channel", "stiffness", "N/m"),
+    ("env.channel", "damping", "N·s/m"),
+    ("plant_bptt", "move_time", "s after the go cue"),
+    ("evaluation", "band_floor", "m"),
+    ("pretraining.field", "b", "N·s/m"),
+    ("pretraining.field", "b_max", "N·s/m"),
+    ("phase.field", "b", "N·s/m"),
+    ("phase.field", "b_max", "N·s/m"),
+];
+
+/// `text` (TOML) with the unit of each key that has one as a comment at the end of its line.
+fn with_units(text: &str) -> String {
+    let mut table = String::new();
+    let mut out = String::with_capacity(text.len() + 512);
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            table = t.trim_matches(|c| c == '[' || c == ']').to_string();
+        } else if let Some((key, _)) = t.split_once(" = ") {
+            if let Some((_, _, unit)) = UNITS.iter().find(|(tb, k, _)| *tb == table && *k == key) {
+                out.push_str(line);
+                out.push_str(&format!("  # {unit}\n"));
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// As [`resolve_any`], with `--set key=value` overrides (see [`crate::overrides`]) applied.
