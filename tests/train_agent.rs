@@ -318,6 +318,21 @@ fn the_comparison_scenario_runs_every_arm_and_seed() {
         md.contains("**arm `k_input_only`**") && md.contains("θ_LW against the first arm"),
         "{md}"
     );
+    // `analyze_run` on the comparison folder redoes every unit's analysis and the findings: the same.
+    let unit_analysis = dir.join("naive/seed-1/analysis.json");
+    let before = (std::fs::read(&unit_analysis).unwrap(), md);
+    let out = Command::new(env!("CARGO_BIN_EXE_analyze_run"))
+        .arg("--run")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("findings over seeds"));
+    let after = (
+        std::fs::read(&unit_analysis).unwrap(),
+        std::fs::read_to_string(dir.join("findings.md")).unwrap(),
+    );
+    assert!(before == after, "analyze_run changed what the run had found");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -139,3 +139,31 @@ pub fn run(
         }
     }
 }
+
+/// Recomputes what a finished run derives from its saved files (what `analyze_run --run` does): a
+/// reaching run's analysis, figures and summary; every finished unit of a run over seeds, then its
+/// findings; a task run's fixed points from each unit's checkpoint, then its report. An analysis that
+/// fails (recordings missing, say) is an error here, and leaves the run's files as they were.
+pub fn finish(dir: &Path, observer: &mut dyn RunObserver) -> Result<Outcome> {
+    match AnyScenario::load(&dir.join("scenario.toml"))? {
+        AnyScenario::Tasks(_) => Ok(Outcome::Tasks(tasks::run::reanalyse(dir)?)),
+        AnyScenario::Reaching(s) => match &s.compare {
+            None => Ok(Outcome::Run(Box::new(crate::run::finish(&s, dir, observer, true)?))),
+            Some(spec) => {
+                for arm in spec.arm_list() {
+                    for &seed in &spec.seeds {
+                        let unit = crate::experiment::Unit::new(dir, &arm.name, seed);
+                        if crate::run::Progress::finished_in(&unit.dir) {
+                            let u = crate::config::Scenario::load(&unit.dir.join("scenario.toml"))?;
+                            crate::run::finish(&u, &unit.dir, observer, true)?;
+                        }
+                    }
+                }
+                // Finished units are skipped: this collects the findings again.
+                Ok(Outcome::Seeds(compare::run_compare(&s, dir, 1, observer, &|_| {
+                    Box::new(crate::run::Silent)
+                })?))
+            }
+        },
+    }
+}

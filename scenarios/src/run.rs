@@ -244,15 +244,7 @@ impl<'o> Run<'o> {
         }
         self.progress.finished = true;
         self.checkpoint(None)?;
-        // The analysis is not worth losing the run over: its failure is reported and written down.
-        if let Err(e) = crate::analysis::analyze(&self.scenario, &self.dir) {
-            self.observer.message(&format!("analysis failed: {e}"));
-            let path = self.dir.join("analysis.json");
-            let _ = std::fs::write(&path, serde_json::json!({ "error": e.to_string() }).to_string());
-        }
-        // The summary last: its presence marks a finished run (`Progress::finished_in`).
-        crate::plots::draw_all(&self.scenario, &self.dir)?;
-        crate::summary::summarize(&self.scenario, &self.dir)
+        finish(&self.scenario, &self.dir, self.observer, false)
     }
 
     fn set_phase(&mut self, st: &StageSpec) -> Result<()> {
@@ -443,6 +435,28 @@ impl<'o> Run<'o> {
 
 /// Whether `dir` exists and holds anything but what a start killed before `settings` (its scenario.toml)
 /// existed leaves behind: such a folder may be started in again.
+/// What ends a reaching run, and what `analyze_run` does again on a saved one: the analysis
+/// (`analysis.json`), the figures, then the summary (last: its presence marks a finished run, see
+/// [`Progress::finished_in`]). At the end of a run a failed analysis is reported and written down in
+/// `analysis.json`, not worth losing the run over; `strict` (a re-analysis) returns the error instead and
+/// leaves the files as they were.
+pub(crate) fn finish(
+    s: &Scenario,
+    dir: &Path,
+    observer: &mut dyn Observer,
+    strict: bool,
+) -> Result<crate::summary::Summary> {
+    if strict {
+        crate::analysis::analyze(s, dir)?;
+    } else if let Err(e) = crate::analysis::analyze(s, dir) {
+        observer.message(&format!("analysis failed: {e}"));
+        let path = dir.join("analysis.json");
+        let _ = std::fs::write(&path, serde_json::json!({ "error": e.to_string() }).to_string());
+    }
+    crate::plots::draw_all(s, dir)?;
+    crate::summary::summarize(s, dir)
+}
+
 pub(crate) fn holds_files(dir: &Path, settings: &Path) -> Result<bool> {
     if !dir.exists() {
         return Ok(false);

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use reachlab::analysis::stats::mean_sem;
 use reachlab::scenarios::builtin::AnyScenario;
-use reachlab::scenarios::{analysis, compare, plots, summary};
+use reachlab::scenarios::{compare, launch, Observer};
 
 #[derive(Parser)]
 #[command(
@@ -64,20 +64,31 @@ fn run() -> anyhow::Result<()> {
         return Ok(());
     }
     let run = args.run.expect("clap requires --run without --compare");
-    let scenario = match AnyScenario::load(&run.join("scenario.toml"))? {
-        AnyScenario::Reaching(s) => *s,
-        AnyScenario::Tasks(s) => {
-            // A cognitive-task run: fixed points again from each unit's checkpoint, then the tables.
-            let results = reachlab::scenarios::tasks::run::reanalyse(&run)?;
-            println!("{}", reachlab::scenarios::tasks::report::markdown(&s, &run, &results));
-            return Ok(());
+    // The same finish step a run ends with (`launch::finish`), on the saved files.
+    match launch::finish(&run, &mut Messages)? {
+        launch::Outcome::Run(s) => {
+            // The table only; the full analysis is in the run's analysis.json.
+            println!("{}", s.table());
+            println!("analysis: {}", run.join("analysis.json").display());
         }
-    };
-    analysis::analyze(&scenario, &run)?;
-    let s = summary::summarize(&scenario, &run)?;
-    plots::draw_all(&scenario, &run)?;
-    // The table only; the full analysis is in the run's analysis.json.
-    println!("{}", s.table());
-    println!("analysis: {}", run.join("analysis.json").display());
+        launch::Outcome::Seeds(rows) => {
+            println!("{}", compare::table(&rows));
+            println!("findings over seeds: {}", run.join("findings.md").display());
+        }
+        launch::Outcome::Tasks(results) => {
+            if let AnyScenario::Tasks(s) = AnyScenario::load(&run.join("scenario.toml"))? {
+                println!("{}", reachlab::scenarios::tasks::report::markdown(&s, &run, &results));
+            }
+        }
+    }
     Ok(())
 }
+
+/// Prints what the finish step reports (an analysis that failed) to stderr.
+struct Messages;
+impl Observer for Messages {
+    fn message(&mut self, text: &str) {
+        eprintln!("{text}");
+    }
+}
+impl reachlab::scenarios::tasks::TaskObserver for Messages {}
