@@ -7,38 +7,27 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
 use reachlab_scenarios::builtin::{self, AnyScenario};
 use reachlab_scenarios::experiment::UnitObserver;
-use reachlab_scenarios::launch;
 use reachlab_scenarios::tasks::{TaskCurveRow, TaskObserver};
+use reachlab_scenarios::{launch, lines};
 use reachlab_scenarios::{CurveRow, Observer, ScenarioError, StageSpec};
 
 use crate::reach::load_scenario;
 use crate::scenario_err;
 
-/// Plain progress lines on stderr; asks Python for pending signals (Ctrl-C) after every update.
+/// The library's progress lines on stderr ([`lines::Lines`]), asking Python for pending signals (Ctrl-C)
+/// after every update.
 struct Lines {
-    label: String,
+    inner: lines::Lines,
     show: bool,
-    every: usize,
-    last: Option<CurveRow>,
     signal: Option<PyErr>,
 }
 
 impl Lines {
     fn new(label: &str, show: bool) -> Self {
         Lines {
-            label: label.to_string(),
+            inner: lines::Lines::new(label, !show, false),
             show,
-            every: 20,
-            last: None,
             signal: None,
-        }
-    }
-
-    fn prefix(&self) -> String {
-        if self.label.is_empty() {
-            String::new()
-        } else {
-            format!("[{}] ", self.label)
         }
     }
 
@@ -54,51 +43,17 @@ impl Lines {
 
 impl Observer for Lines {
     fn stage_started(&mut self, stage: &StageSpec, done: usize) {
-        if self.show {
-            eprintln!(
-                "{}{}: {} updates at most (from {done})",
-                self.prefix(),
-                stage.name,
-                stage.updates
-            );
-        }
+        self.inner.stage_started(stage, done);
     }
-
     fn updated(&mut self, row: &CurveRow) {
-        if self.show && row.stage_update.is_multiple_of(self.every) {
-            eprintln!(
-                "{}{} update {}: success {:.2}, return {:.2}, {:.0} s",
-                self.prefix(),
-                row.stage,
-                row.stage_update,
-                row.success_rate,
-                row.mean_return,
-                row.wall_seconds
-            );
-        }
-        self.last = Some(row.clone());
+        self.inner.updated(row);
     }
-
     fn stage_finished(&mut self, stage: &StageSpec) {
-        if let (true, Some(r)) = (self.show, &self.last) {
-            eprintln!(
-                "{}{}: {} updates, success {:.2}, MPD {:+.2} cm, {:.0} s",
-                self.prefix(),
-                stage.name,
-                r.stage_update,
-                r.success_rate,
-                r.mpd_trained_cm,
-                r.wall_seconds
-            );
-        }
+        self.inner.stage_finished(stage);
     }
-
     fn message(&mut self, text: &str) {
-        if self.show {
-            eprintln!("{}{text}", self.prefix());
-        }
+        self.inner.message(text);
     }
-
     fn interrupt(&mut self) -> bool {
         self.stop_requested()
     }
@@ -106,18 +61,8 @@ impl Observer for Lines {
 
 impl TaskObserver for Lines {
     fn evaluated(&mut self, unit: &str, rows: &[TaskCurveRow], of_updates: usize) {
-        if self.show && !rows.is_empty() {
-            let mean = rows.iter().map(|r| r.perf).sum::<f64>() / rows.len() as f64;
-            let r = &rows[0];
-            eprintln!(
-                "[{unit}] update {}/{of_updates}: mean performance {mean:.3} over {} tasks, {:.0} s",
-                r.update,
-                rows.len(),
-                r.wall_s
-            );
-        }
+        self.inner.evaluated(unit, rows, of_updates);
     }
-
     fn keep_going(&mut self) -> bool {
         !self.stop_requested()
     }

@@ -17,6 +17,7 @@
 //! - [`builtin`]: the scenarios that ship with reachlab (`scenarios/builtin/*.toml`).
 //! - [`overrides`]: `--set key=value` on a scenario before it is parsed (and the axes of sweeps).
 //! - [`launch`]: the one place that picks the kind of run (reaching, over seeds, tasks) and runs it.
+//! - [`lines`]: progress as plain lines (logs, clusters, worker threads, Python) or JSON lines.
 //! - [`experiment`]: units (arm × seed) in their folders, run `jobs` at a time: shared by comparisons and
 //!   task runs.
 //! - [`compare`]: several arms (pretraining variants) × seeds through the same phases, compared.
@@ -49,6 +50,7 @@ mod expert;
 mod findings;
 pub mod json;
 pub mod launch;
+pub mod lines;
 mod manifest;
 mod memory;
 mod metrics;
