@@ -710,3 +710,61 @@ fn seeds_of_a_task_scenario_run_as_units() {
         "no mean ± s.e.m. in the report"
     );
 }
+
+/// A recording holds what a replay needs: the applied actions (checked against the physics: a
+/// frictionless unit point mass in the null field changes its velocity by action·dt each step), rewards,
+/// cue and go steps, and a metadata record that names the scenario, stage, block and units.
+#[test]
+fn recordings_hold_the_actions_rewards_and_a_metadata_record() {
+    let dir = tmp("recording");
+    let scenario = builtin::resolve("curl_field").unwrap().quick();
+    let (dt, mass) = (scenario.env.dt, 1.0);
+    Run::create(scenario, &dir, &mut reachlab::scenarios::Silent)
+        .unwrap()
+        .run()
+        .unwrap();
+    let path = dir.join("recordings/baseline_late.safetensors");
+    let t = candle_core::safetensors::load(&path, &candle_core::Device::Cpu).unwrap();
+    let f32s = |k: &str| -> Vec<f32> { t[k].flatten_all().unwrap().to_vec1().unwrap() };
+    let u32s = |k: &str| -> Vec<u32> { t[k].to_vec1().unwrap() };
+    let (actions, vel, rewards) = (f32s("actions"), f32s("hand_vel"), f32s("rewards"));
+    let (kinds, length, cue, go) = (u32s("trial_type"), u32s("length"), u32s("cue_step"), u32s("go_step"));
+    let steps = t["actions"].dims3().unwrap().1;
+    let mut checked = 0;
+    for i in (0..kinds.len()).filter(|&i| kinds[i] == 0) {
+        assert!(
+            cue[i] < go[i] && go[i] < length[i],
+            "trial {i}: cue {} go {} length {}",
+            cue[i],
+            go[i],
+            length[i]
+        );
+        for s in 1..length[i] as usize {
+            for d in 0..2 {
+                let k = (i * steps + s) * 2 + d;
+                let dv = f64::from(vel[k] - vel[k - 2]);
+                let expected = f64::from(actions[k]) / mass * dt;
+                assert!(
+                    (dv - expected).abs() < 1e-6,
+                    "trial {i} step {s}: Δv {dv} against a·dt {expected}"
+                );
+                checked += 1;
+            }
+        }
+        let total: f32 = rewards[i * steps..(i + 1) * steps].iter().sum();
+        assert!(total.is_finite() && total != 0.0);
+    }
+    assert!(checked > 100, "only {checked} steps checked");
+    // The header: 8 bytes of length, then JSON with `__metadata__`.
+    let bytes = std::fs::read(&path).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let meta: serde_json::Value = serde_json::from_str(header["__metadata__"]["recording"].as_str().unwrap()).unwrap();
+    assert_eq!(meta["scenario"], "curl_field");
+    assert_eq!(
+        (meta["stage"].as_str(), meta["block"].as_str()),
+        (Some("baseline"), Some("late"))
+    );
+    assert!(meta["units"].as_str().unwrap().contains("field_force N"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

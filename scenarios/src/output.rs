@@ -101,9 +101,14 @@ impl<T: Serialize> CsvLog<T> {
 /// [N, T, O] (the observation the policy stepped on at each step, so that `hidden` can be recomputed from
 /// the saved weights: `reachlab.load_policy(run).forward(obs)` in Python),
 /// `hand_pos`, `hand_vel`, `field_force` [N, T, 2] (m, m/s, N; start at the origin), `target_pos` [N, 2],
-/// `target` [N] (u32), `trial_type` [N] (u32: 0 normal, 1 catch, 2 channel), `go_step` [N] (u32: the step
+/// `target` [N] (u32), `trial_type` [N] (u32: 0 normal, 1 catch, 2 channel), `cue_step` [N] (u32: the
+/// step at which the target appears), `go_step` [N] (u32: the step
 /// count at which the go cue appears, so `hidden[:, go_step]` is the first state that saw it and
-/// `hidden[:, :go_step]` is the hold, cue and delay), `length` [N] (u32: steps run; later entries are 0).
+/// `hidden[:, :go_step]` is the hold, cue and delay), `length` [N] (u32: steps run; later entries are 0),
+/// `actions` [N, T, 2] (the action applied at each step, after clipping) and `rewards` [N, T]. The header's
+/// metadata (`recording`: a JSON object) names the scenario, stage, block, seed and dt, the trial-type
+/// codes and the units, so that a user can replay a checkpoint on the recorded trials
+/// (`json.loads(safe_open(path, "np").metadata()["recording"])` in Python).
 /// Entry s of `hidden` is the state after the policy's (s+1)-th step; entry s of the hand arrays is the
 /// hand after the env's (s+1)-th step.
 pub struct Recording {
@@ -113,14 +118,21 @@ pub struct Recording {
     o: usize,
     hidden: Vec<f32>,
     obs: Vec<f32>,
+    actions: Vec<f32>,
+    rewards: Vec<f32>,
     hand_pos: Vec<f32>,
     hand_vel: Vec<f32>,
     field_force: Vec<f32>,
     target_pos: Vec<f32>,
     target: Vec<u32>,
     trial_type: Vec<u32>,
+    cue_step: Vec<u32>,
     go_step: Vec<u32>,
     length: Vec<u32>,
+    /// What the arrays mean: the safetensors header's metadata, as one JSON object under `recording`
+    /// (one key, because the header writes its metadata map in no fixed order: the file's bytes must
+    /// not depend on it).
+    metadata: std::collections::BTreeMap<String, String>,
 }
 
 impl Recording {
@@ -133,15 +145,24 @@ impl Recording {
             o,
             hidden: vec![0.0; n * t * h],
             obs: vec![0.0; n * t * o],
+            actions: vec![0.0; n * t * 2],
+            rewards: vec![0.0; n * t],
             hand_pos: vec![0.0; n * t * 2],
             hand_vel: vec![0.0; n * t * 2],
             field_force: vec![0.0; n * t * 2],
             target_pos: vec![0.0; n * 2],
             target: vec![0; n],
             trial_type: vec![0; n],
+            cue_step: vec![0; n],
             go_step: vec![0; n],
             length: vec![0; n],
+            metadata: Default::default(),
         }
+    }
+
+    /// Adds `key = value` to the recording's metadata record.
+    pub fn describe(&mut self, key: &str, value: impl ToString) {
+        self.metadata.insert(key.to_string(), value.to_string());
     }
 
     /// Stores trial `i`.
@@ -153,6 +174,10 @@ impl Recording {
                 self.hand_pos[k * 2 + d] = info.hand.pos[d] as f32;
                 self.hand_vel[k * 2 + d] = info.hand.vel[d] as f32;
                 self.field_force[k * 2 + d] = info.field_force[d] as f32;
+                self.actions[k * 2 + d] = info.action[d] as f32;
+            }
+            if let Some(r) = ep.rewards.get(s) {
+                self.rewards[k] = *r as f32;
             }
             if let Some(hid) = ep.hidden.get(s) {
                 self.hidden[k * h..(k + 1) * h].copy_from_slice(&hid[..h]);
@@ -171,6 +196,7 @@ impl Recording {
             TrialType::Catch => 1,
             TrialType::Channel => 2,
         };
+        self.cue_step[i] = last.cue_step;
         self.go_step[i] = last.go_step;
         self.length[i] = ep.infos.len().min(t) as u32;
     }
@@ -190,9 +216,30 @@ impl Recording {
         map.insert("target_pos".into(), Tensor::from_vec(self.target_pos, (n, 2), &dev)?);
         map.insert("target".into(), Tensor::from_vec(self.target, n, &dev)?);
         map.insert("trial_type".into(), Tensor::from_vec(self.trial_type, n, &dev)?);
+        map.insert("cue_step".into(), Tensor::from_vec(self.cue_step, n, &dev)?);
         map.insert("go_step".into(), Tensor::from_vec(self.go_step, n, &dev)?);
         map.insert("length".into(), Tensor::from_vec(self.length, n, &dev)?);
-        candle_core::safetensors::save(&map, path).map_err(|e| ScenarioError::output(path, e))
+        map.insert("actions".into(), Tensor::from_vec(self.actions, (n, t, 2), &dev)?);
+        map.insert("rewards".into(), Tensor::from_vec(self.rewards, (n, t), &dev)?);
+        let mut metadata = self.metadata;
+        for (k, v) in [
+            ("trial_type_codes", "0 normal, 1 catch, 2 channel"),
+            (
+                "units",
+                "hand_pos, target_pos m; hand_vel m/s; field_force N; actions: the effector's action after \
+                 clipping (m/s^2 for an acceleration action, N for a force action); rewards per step; \
+                 cue_step, go_step, length in steps of dt",
+            ),
+        ] {
+            metadata.insert(k.to_string(), v.to_string());
+        }
+        let header = HashMap::from([(
+            "recording".to_string(),
+            serde_json::to_string(&metadata).expect("strings serialise"),
+        )]);
+        let mut entries: Vec<(String, Tensor)> = map.into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        safetensors::tensor::serialize_to_file(entries, Some(header), path).map_err(|e| ScenarioError::output(path, e))
     }
 }
 

@@ -103,6 +103,9 @@ pub struct ReachInfo {
     /// External force applied to the hand during the step just taken (N); in channel trials, the
     /// channel's force, i.e. the force the agent pushed against the wall with.
     pub field_force: [f64; 2],
+    /// The action applied during the step just taken, after clipping to ±`action_bound` (zero after a
+    /// reset): with the observations, what a recorded trial needs to be replayed.
+    pub action: [f64; 2],
     /// Step of the target cue.
     pub cue_step: u32,
     /// Step of the go cue.
@@ -281,7 +284,7 @@ impl ReachEnv {
         }
     }
 
-    fn info(&self, hand: HandState, field_force: [f64; 2]) -> ReachInfo {
+    fn info(&self, hand: HandState, field_force: [f64; 2], action: [f64; 2]) -> ReachInfo {
         ReachInfo {
             step: self.step,
             epoch: self.epoch_at(self.step),
@@ -292,6 +295,7 @@ impl ReachEnv {
             field_b: self.trial.field_b,
             hand,
             field_force,
+            action,
             cue_step: self.trial.cue_step,
             go_step: self.trial.go_step,
             success: self.success,
@@ -417,7 +421,7 @@ impl Env for ReachEnv {
         self.needs_reset = false;
         let hand = self.body.hand();
         self.write_obs(&hand, obs);
-        Ok(self.info(hand, [0.0; 2]))
+        Ok(self.info(hand, [0.0; 2], [0.0; 2]))
     }
 
     fn step_into(&mut self, action: &[f32; 2], obs: &mut [f32]) -> Result<Transition<ReachInfo>> {
@@ -480,7 +484,7 @@ impl Env for ReachEnv {
             reward,
             terminated,
             truncated,
-            info: self.info(hand, field_force),
+            info: self.info(hand, field_force, a),
         })
     }
 }

@@ -109,7 +109,12 @@ impl Run<'_> {
                 rec.push(i, ep);
             }
         }
-        if let Some(rec) = rec {
+        if let Some(mut rec) = rec {
+            rec.describe("scenario", &self.scenario.name);
+            rec.describe("stage", &st.name);
+            rec.describe("block", block);
+            rec.describe("seed", self.scenario.seed);
+            rec.describe("dt_s", rc.dt);
             rec.save(
                 &self
                     .dir
