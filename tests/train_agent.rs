@@ -623,6 +623,33 @@ fn a_renamed_phase_is_named_in_the_warnings_not_left_as_a_silent_nan() {
     let back = reachlab::scenarios::Summary::read(&dir).unwrap();
     assert_eq!(back.warnings, summary.warnings);
     assert!(back.onset_jump_cm.is_nan());
+    // Declared, the role is found: the same phase named otherwise gives the measures.
+    let mut declared = builtin::resolve("curl_field").unwrap().quick();
+    declared.phases.iter_mut().find(|p| p.name == "learning").unwrap().name = "adaptation".into();
+    declared.evaluation.learning_stage = "adaptation".into();
+    let text = declared.to_toml();
+    assert!(
+        text.contains("learning_stage = \"adaptation\"") && !text.contains("washout_stage"),
+        "{text}"
+    );
+    let dir2 = tmp("declared_role");
+    let summary = Run::create(declared, &dir2, &mut reachlab::scenarios::Silent)
+        .unwrap()
+        .run()
+        .unwrap();
+    assert!(summary.onset_jump_cm.is_finite() && !summary.generalisation.is_empty());
+    assert!(
+        !summary.warnings.iter().any(|w| w.starts_with("no recorded phase")),
+        "{:?}",
+        summary.warnings
+    );
+    let analysis = reachlab::scenarios::analysis::Analysis::read(&dir2).unwrap();
+    assert!(analysis
+        .tdr_force_decoder
+        .iter()
+        .any(|(stage, _)| stage == "adaptation"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&dir2);
 }
 
 /// `--set key=value` changes a built-in without copying it; the result is the scenario a file with the

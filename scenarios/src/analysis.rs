@@ -432,7 +432,14 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
     } else {
         None
     };
-    let pooled = s.evaluation.tdr_centring == TdrCentring::Pooled && get("learning").is_some();
+    // The protocol's stages by role (`evaluation.*_stage`).
+    let ev = &s.evaluation;
+    let (baseline, learning, washout) = (
+        ev.baseline_stage.as_str(),
+        ev.learning_stage.as_str(),
+        ev.washout_stage.as_str(),
+    );
+    let pooled = ev.tdr_centring == TdrCentring::Pooled && get(learning).is_some();
     let mut out = Analysis {
         stages: conds.iter().map(|(n, _)| n.clone()).collect(),
         tdr_centring: if pooled {
@@ -467,8 +474,8 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
         out.preparatory_fixed_points
             .extend(prep_fixed_points(s, dir, name, &c.rec, &c.prep, pca.as_ref())?);
     }
-    if let Some(base) = get("baseline") {
-        let tdr = match get("learning").filter(|_| pooled) {
+    if let Some(base) = get(baseline) {
+        let tdr = match get(learning).filter(|_| pooled) {
             Some(learn) => Tdr::fit_pooled(base.prep.as_ref(), base.force.as_ref(), learn.prep.as_ref()),
             None => Tdr::fit(base.prep.as_ref(), base.force.as_ref()),
         }
@@ -486,21 +493,21 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
                 points: plane(&tdr.project(c.prep.as_ref()).map_err(bad)?),
             });
         }
-        if let Some(b) = out.tdr_plane.iter().find(|p| p.stage == "baseline") {
+        if let Some(b) = out.tdr_plane.iter().find(|p| p.stage == baseline) {
             out.tdr_rotation_deg = out
                 .tdr_plane
                 .iter()
-                .filter(|p| p.stage != "baseline")
+                .filter(|p| p.stage != baseline)
                 .map(|p| (p.stage.clone(), plane_rotation_deg(&b.points, &p.points)))
                 .collect();
         }
         // Trial by trial in the 2-D TDR state: cross-validated on the baseline, then baseline → stage.
         if let Some(cv) = tdr_decoder_cross_validated(base, n_targets) {
-            out.tdr_force_decoder.push(("baseline".into(), cv));
+            out.tdr_force_decoder.push((baseline.to_string(), cv));
         }
         let (bx, by) = trial_rows(base, |_| true);
         let tdr_dec = LinearDecoder::fit(tdr.project(bx.as_ref()).map_err(bad)?.as_ref(), by.as_ref()).map_err(bad)?;
-        for (name, c) in conds.iter().filter(|(n, _)| n != "baseline") {
+        for (name, c) in conds.iter().filter(|(n, _)| n != baseline) {
             let (x, y) = trial_rows(c, |_| true);
             let score = tdr_dec
                 .score(tdr.project(x.as_ref()).map_err(bad)?.as_ref(), y.as_ref())
@@ -510,7 +517,7 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
         for (name, c) in &conds {
             let score = dec.score(pcs(&c.prep)?.as_ref(), c.force.as_ref()).map_err(bad)?;
             out.force_decoder_r2.push((name.clone(), score.r2));
-            if name != "baseline" {
+            if name != baseline {
                 if let Ok(other) = Tdr::fit(c.prep.as_ref(), c.force.as_ref()) {
                     let ang = principal_angles(tdr.axes.as_ref(), other.axes.as_ref()).map_err(bad)?;
                     out.tdr_angles_deg
@@ -518,7 +525,7 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
                 }
             }
         }
-        if let (Some(learn), Some(wash)) = (get("learning"), get("washout")) {
+        if let (Some(learn), Some(wash)) = (get(learning), get(washout)) {
             let (cb, cl, cw) = (
                 centroid(base.prep.as_ref()),
                 centroid(learn.prep.as_ref()),

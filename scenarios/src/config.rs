@@ -165,6 +165,16 @@ impl StageSpec {
     }
 }
 
+fn is_learning(s: &str) -> bool {
+    s == "learning"
+}
+fn is_washout(s: &str) -> bool {
+    s == "washout"
+}
+fn is_relearning(s: &str) -> bool {
+    s == "relearning"
+}
+
 /// Evaluation trials: deterministic policy, one env, targets and trial types forced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -188,6 +198,16 @@ pub struct EvaluationConfig {
     pub expert: ExpertCriterion,
     /// The stage whose evaluation blocks define the baseline band of the trained target's MPD.
     pub baseline_stage: String,
+    /// The protocol's other roles, by phase name: the stage in which the field is learned (onset jump,
+    /// TDR after learning, generalisation, θ_LW), washed out (after-effect, θ_LW) and relearned
+    /// (savings). Default: the phases named `learning`, `washout`, `relearning`; a scenario that names its
+    /// phases otherwise says which is which here. Written out only when not the default.
+    #[serde(skip_serializing_if = "is_learning")]
+    pub learning_stage: String,
+    #[serde(skip_serializing_if = "is_washout")]
+    pub washout_stage: String,
+    #[serde(skip_serializing_if = "is_relearning")]
+    pub relearning_stage: String,
     /// How the condition averages are centred before the TDR regression: on the mean pooled over the
     /// baseline and late-learning averages (`pooled`, Sun et al.'s `runAnalyses.m`) or on the baseline's
     /// own (`fit_only`).
@@ -208,6 +228,9 @@ impl Default for EvaluationConfig {
             every: 5,
             expert: ExpertCriterion::default(),
             baseline_stage: "baseline".into(),
+            learning_stage: "learning".into(),
+            washout_stage: "washout".into(),
+            relearning_stage: "relearning".into(),
             tdr_centring: TdrCentring::Pooled,
             band_floor: 0.0025,
         }

@@ -57,6 +57,9 @@ impl SeedMeasures {
             crate::summary::Summary::read(dir)?,
             crate::analysis::Analysis::read(dir).ok(),
         );
+        // The protocol's stages by role, as the run's scenario names them.
+        let ev = crate::config::Scenario::load(&dir.join("scenario.toml"))
+            .map_or_else(|_| Default::default(), |s| s.evaluation);
         let stage = |name: &str, value: fn(&crate::summary::StageSummary) -> f64| -> f64 {
             s.stages.iter().find(|x| x.stage == name).map_or(f64::NAN, value)
         };
@@ -72,14 +75,14 @@ impl SeedMeasures {
             seed,
             expert_baseline: s.expert_baseline,
             savings: s.savings,
-            mpd_baseline_late_cm: stage("baseline", |x| x.mpd_trained_late_cm),
-            mpd_learning_early_cm: stage("learning", |x| x.mpd_trained_early_cm),
-            mpd_learning_late_cm: stage("learning", |x| x.mpd_trained_late_cm),
-            mpd_relearning_early_cm: stage("relearning", |x| x.mpd_trained_early_cm),
+            mpd_baseline_late_cm: stage(&ev.baseline_stage, |x| x.mpd_trained_late_cm),
+            mpd_learning_early_cm: stage(&ev.learning_stage, |x| x.mpd_trained_early_cm),
+            mpd_learning_late_cm: stage(&ev.learning_stage, |x| x.mpd_trained_late_cm),
+            mpd_relearning_early_cm: stage(&ev.relearning_stage, |x| x.mpd_trained_early_cm),
             onset_jump_cm: s.onset_jump_cm,
             after_effect_cm: s.after_effect_cm,
-            tdr_force_r2_learning: decoder("learning").map_or(f64::NAN, |d| d.r2),
-            tdr_force_slope_learning: decoder("learning").map_or(f64::NAN, |d| d.slope),
+            tdr_force_r2_learning: decoder(&ev.learning_stage).map_or(f64::NAN, |d| d.r2),
+            tdr_force_slope_learning: decoder(&ev.learning_stage).map_or(f64::NAN, |d| d.slope),
             uniform_shifts: split.map_or_else(Vec::new, |u| u.shifts.clone()),
             distances_deg: split.map_or_else(Vec::new, |u| u.distances_deg.clone()),
             uniform_shift_slope: split.map_or(f64::NAN, |u| u.fit.slope),

@@ -182,25 +182,36 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
         });
     }
     let get = |name: &str| stages.iter().find(|x| x.stage == name);
-    // The measures of the protocol find their phases by name; a renamed phase would leave them NaN
-    // without a word, so say which are missing and what they cost.
+    let ev = &s.evaluation;
+    let (learning, washout, relearning) = (
+        ev.learning_stage.as_str(),
+        ev.washout_stage.as_str(),
+        ev.relearning_stage.as_str(),
+    );
+    // The measures of the protocol find their phases by role (`evaluation.*_stage`); a role with no
+    // such phase would leave them NaN without a word, so say which are missing and what they cost.
     let roles = [
         (
-            "learning",
+            "learning_stage",
+            learning,
             "the onset jump, savings, generalisation, TDR after learning and θ_LW",
         ),
-        ("washout", "the after-effect, washout into the band and θ_LW"),
-        ("relearning", "savings"),
+        (
+            "washout_stage",
+            washout,
+            "the after-effect, washout into the band and θ_LW",
+        ),
+        ("relearning_stage", relearning, "savings"),
     ];
     let missing: Vec<String> = roles
         .iter()
-        .filter(|(name, _)| get(name).is_none())
-        .map(|(name, what)| format!("`{name}` ({what})"))
+        .filter(|(_, name, _)| get(name).is_none())
+        .map(|(key, name, what)| format!("`{name}` (`evaluation.{key}`: {what})"))
         .collect();
     if !missing.is_empty() && s.phases.len() > 1 {
         warnings.push(format!(
-            "no recorded phase named {}: those measures are NaN (phases are matched by name: baseline = \
-             `evaluation.baseline_stage`, then learning, washout, relearning)",
+            "no recorded phase named {}: those measures are NaN (name the phases that play these roles in \
+             `evaluation.learning_stage`, `washout_stage`, `relearning_stage`)",
             missing.join(", ")
         ));
     }
@@ -212,21 +223,21 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
             get(&s.evaluation.baseline_stage).map_or("no such stage", |b| b.expert_misses_late.as_str())
         ));
     }
-    let onset_jump_cm = match (get("learning"), get(&s.evaluation.baseline_stage)) {
+    let onset_jump_cm = match (get(learning), get(&s.evaluation.baseline_stage)) {
         (Some(l), Some(b)) => l.mpd_trained_early_cm - b.mpd_trained_late_cm,
         _ => f64::NAN,
     };
-    let after_effect_cm = get("washout").map_or(f64::NAN, |w| w.mpd_trained_early_cm);
-    let savings = match (get("learning"), get("relearning")) {
+    let after_effect_cm = get(washout).map_or(f64::NAN, |w| w.mpd_trained_early_cm);
+    let savings = match (get(learning), get(relearning)) {
         (Some(l), Some(r)) => 1.0 - r.mpd_trained_first10_cm / l.mpd_trained_first10_cm,
         _ => f64::NAN,
     };
     let washed_out = evals
         .iter()
-        .find(|r| r.stage == "washout" && r.block == "late")
+        .find(|r| r.stage == washout && r.block == "late")
         .is_some_and(in_band);
     let to_crit = |name: &str| get(name).map_or(f64::NAN, |x| x.updates_to_band);
-    let (ucl, ucr) = (to_crit("learning"), to_crit("relearning"));
+    let (ucl, ucr) = (to_crit(learning), to_crit(relearning));
     let generalisation = generalisation(s, &trials, &evals);
     let theta_lw_deg = crate::analysis::Analysis::read(dir)
         .ok()
@@ -256,10 +267,11 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
 /// Per untrained target, the MPD change from the late baseline block to the first evaluation block
 /// inside learning (the first `uNNNN` block, or the late one if the stage has none).
 fn generalisation(s: &Scenario, trials: &[TrialRow], evals: &[EvalRow]) -> Vec<Generalisation> {
+    let learning = s.evaluation.learning_stage.as_str();
     let Some(first) = evals
         .iter()
-        .find(|r| r.stage == "learning" && r.block.starts_with('u'))
-        .or_else(|| evals.iter().find(|r| r.stage == "learning" && r.block == "late"))
+        .find(|r| r.stage == learning && r.block.starts_with('u'))
+        .or_else(|| evals.iter().find(|r| r.stage == learning && r.block == "late"))
     else {
         return Vec::new();
     };
@@ -281,7 +293,7 @@ fn generalisation(s: &Scenario, trials: &[TrialRow], evals: &[EvalRow]) -> Vec<G
             Generalisation {
                 target: k,
                 distance_deg: d,
-                mpd_change_cm: mpd("learning", &first.block, k) - mpd(&s.evaluation.baseline_stage, "late", k),
+                mpd_change_cm: mpd(learning, &first.block, k) - mpd(&s.evaluation.baseline_stage, "late", k),
             }
         })
         .collect()
