@@ -19,6 +19,14 @@ use crate::experiment::{run_units, threads_per_unit, Unit, UnitObservers};
 use crate::findings::{Finding, SeedMeasures};
 use crate::run::{Observer, Progress, Run};
 
+/// The units of a comparison in `dir`: every arm × seed, arms first, each in `<dir>/<arm>/seed-<seed>`.
+pub fn units(spec: &CompareSpec, dir: &Path) -> Vec<Unit> {
+    spec.arm_list()
+        .iter()
+        .flat_map(|arm| spec.seeds.iter().map(|&seed| Unit::new(dir, &arm.name, seed)))
+        .collect()
+}
+
 /// One measure across seeds for one arm.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArmMeasure {
@@ -96,10 +104,7 @@ pub fn run_compare(
         Err(_) => write_atomic(&path, base.to_toml().as_bytes())?,
     }
     let arms = spec.arm_list();
-    let units: Vec<Unit> = arms
-        .iter()
-        .flat_map(|arm| spec.seeds.iter().map(|&seed| Unit::new(dir, &arm.name, seed)))
-        .collect();
+    let units = units(&spec, dir);
     let todo: Vec<Unit> = units
         .iter()
         .filter(|u| !Progress::finished_in(&u.dir))

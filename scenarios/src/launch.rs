@@ -150,13 +150,10 @@ pub fn finish(dir: &Path, observer: &mut dyn RunObserver) -> Result<Outcome> {
         AnyScenario::Reaching(s) => match &s.compare {
             None => Ok(Outcome::Run(Box::new(crate::run::finish(&s, dir, observer, true)?))),
             Some(spec) => {
-                for arm in spec.arm_list() {
-                    for &seed in &spec.seeds {
-                        let unit = crate::experiment::Unit::new(dir, &arm.name, seed);
-                        if crate::run::Progress::finished_in(&unit.dir) {
-                            let u = crate::config::Scenario::load(&unit.dir.join("scenario.toml"))?;
-                            crate::run::finish(&u, &unit.dir, observer, true)?;
-                        }
+                for unit in compare::units(spec, dir) {
+                    if crate::run::Progress::finished_in(&unit.dir) {
+                        let u = crate::config::Scenario::load(&unit.dir.join("scenario.toml"))?;
+                        crate::run::finish(&u, &unit.dir, observer, true)?;
                     }
                 }
                 // Finished units are skipped: this collects the findings again.

@@ -237,9 +237,8 @@ impl Recording {
             "recording".to_string(),
             serde_json::to_string(&metadata).expect("strings serialise"),
         )]);
-        let mut entries: Vec<(String, Tensor)> = map.into_iter().collect();
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        safetensors::tensor::serialize_to_file(entries, Some(header), path).map_err(|e| ScenarioError::output(path, e))
+        // serialize_to_file orders the tensors itself (by dtype, then name): the map's order does not matter.
+        safetensors::tensor::serialize_to_file(map, Some(header), path).map_err(|e| ScenarioError::output(path, e))
     }
 }
 
