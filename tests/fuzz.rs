@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use reachlab::scenarios::builtin::{self, AnyScenario};
 use reachlab::scenarios::sweep::SweepSpec;
-use reachlab::scenarios::tasks::{run_tasks, TaskObserver};
+use reachlab::scenarios::tasks::{run_tasks, TaskCurveRow};
 use reachlab::scenarios::{CurveRow, Observer, Run, ScenarioError};
 
 /// The hostile values a leaf may become.
@@ -134,14 +134,12 @@ impl Observer for OneUpdate {
     fn updated(&mut self, _row: &CurveRow) {
         self.0 = true;
     }
+    fn evaluated(&mut self, _unit: &str, rows: &[TaskCurveRow], _of: usize) {
+        // The evaluation before the first step does not count.
+        self.0 |= rows.first().is_some_and(|r| r.update > 0);
+    }
     fn interrupt(&mut self) -> bool {
         self.0
-    }
-}
-
-impl TaskObserver for OneUpdate {
-    fn keep_going(&mut self) -> bool {
-        !std::mem::replace(&mut self.0, true)
     }
 }
 

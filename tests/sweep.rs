@@ -38,6 +38,52 @@ fn train_agent(args: &[&str], extra: &[&Path]) -> String {
     text
 }
 
+/// `collected.md`'s row for each value of the setting `key` shows the mean of `measure` over the rows of
+/// `collected.csv` with that value (the units of the group).
+fn group_means_match_the_rows(out: &Path, key: &str, measure: &str) {
+    let csv = std::fs::read_to_string(out.join("collected.csv")).unwrap();
+    let md = std::fs::read_to_string(out.join("collected.md")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let (ki, mi) = (
+        header.iter().position(|h| *h == key).unwrap(),
+        header.iter().position(|h| *h == measure).unwrap(),
+    );
+    let md_header: Vec<&str> = md
+        .lines()
+        .find(|l| l.starts_with("| group"))
+        .unwrap()
+        .split('|')
+        .map(str::trim)
+        .collect();
+    let mcol = md_header.iter().position(|h| *h == measure).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let mut values: Vec<&str> = rows.iter().map(|r| r[ki]).collect();
+    values.dedup();
+    for v in values {
+        let xs: Vec<f64> = rows
+            .iter()
+            .filter(|r| r[ki] == v)
+            .map(|r| r[mi].parse::<f64>().unwrap())
+            .filter(|x| x.is_finite())
+            .collect();
+        let line = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {}={v} ", key.rsplit('.').next().unwrap())))
+            .unwrap_or_else(|| panic!("no group {v} in {md}"));
+        let cell = line.split('|').map(str::trim).nth(mcol).unwrap();
+        if xs.is_empty() {
+            assert!(cell.starts_with("NaN"), "{line}");
+            continue;
+        }
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        let shown: f64 = cell.split_whitespace().next().unwrap().parse().unwrap();
+        assert!(
+            (shown - mean).abs() <= 5e-4,
+            "{measure} of {v}: {shown} vs {mean} ({line})"
+        );
+    }
+}
+
 /// `dsa_angular.csv` under `out`: one row per unit, 0 on the diagonal, every score within [0, π].
 fn dsa_angular_is_a_score_matrix(out: &Path, units: usize) {
     let text = std::fs::read_to_string(out.join("dsa_angular.csv")).unwrap();
@@ -90,6 +136,9 @@ fn a_local_sweep_runs_every_unit_once_and_matches_a_lone_unit() {
     }
     // DSA's angular score between their dynamics, as task sweeps have it.
     dsa_angular_is_a_score_matrix(&out, 4);
+    // The same collection as a task sweep's: groups by every setting but the seed, their MDS map.
+    group_means_match_the_rows(&out, "policy.core.kind", "savings");
+    assert!(out.join("figures/svcca_mds.png").is_file());
 
     // Re-running skips every finished unit (their folders are untouched).
     let stamp = std::fs::metadata(out.join("unit-0003/summary.json"))
@@ -192,6 +241,8 @@ values = [0, 1]
     assert_eq!(svcca.lines().count(), 5, "{svcca}");
     assert!(out.join("figures/svcca_mds.png").is_file());
     dsa_angular_is_a_score_matrix(&out, 4);
+    group_means_match_the_rows(&out, "policy.core.kind", "mean_perf");
+    group_means_match_the_rows(&out, "policy.core.kind", "stable_fixed_points");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use reachlab::scenarios::builtin::{self, AnyScenario};
-use reachlab::scenarios::tasks::{run_tasks, QuietTasks, TaskCurveRow, TaskObserver, TaskScenario};
+use reachlab::scenarios::tasks::{run_tasks, TaskCurveRow, TaskScenario};
 use reachlab::scenarios::ScenarioError;
+use reachlab::scenarios::{Observer, Silent};
 
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("reachlab-tasks-{}-{name}", std::process::id()));
@@ -25,7 +26,7 @@ fn task_scenario(name: &str) -> TaskScenario {
 fn flipflop_learns_and_stores_eight_stable_memories() {
     let dir = tmp("flipflop");
     let s = task_scenario("flipflop");
-    let results = run_tasks(&s, &dir, &mut QuietTasks).unwrap();
+    let results = run_tasks(&s, &dir, &mut Silent).unwrap();
     let r = &results[0];
     eprintln!(
         "flip-flop: criterion at {:?} steps, perf {:.4}, {:.0} s, fixed points {:?}",
@@ -137,10 +138,10 @@ fn task_training_does_not_depend_on_the_thread_count() {
 
 struct StopAfter(usize);
 
-impl TaskObserver for StopAfter {
-    fn keep_going(&mut self) -> bool {
+impl Observer for StopAfter {
+    fn interrupt(&mut self) -> bool {
         self.0 = self.0.saturating_sub(1);
-        self.0 > 0
+        self.0 == 0
     }
 }
 
@@ -166,7 +167,7 @@ fn a_killed_task_run_resumes_exactly() {
     s.policy.core.kind = reachlab::agents::CoreKind::Vanilla;
     s.policy.core.sigma_rec = 0.1;
     let (a, b) = (tmp("resume-a"), tmp("resume-b"));
-    run_tasks(&s, &a, &mut QuietTasks).unwrap();
+    run_tasks(&s, &a, &mut Silent).unwrap();
     let err = run_tasks(&s, &b, &mut StopAfter(2)).unwrap_err();
     assert!(matches!(err, ScenarioError::Interrupted { .. }), "{err}");
     assert!(curve(&b).len() < curve(&a).len());
@@ -174,13 +175,13 @@ fn a_killed_task_run_resumes_exactly() {
     let mut edited = s.clone();
     edited.training.learning_rate *= 2.0;
     std::fs::write(b.join("scenario.toml"), edited.to_toml()).unwrap();
-    let err = run_tasks(&edited, &b, &mut QuietTasks).unwrap_err().to_string();
+    let err = run_tasks(&edited, &b, &mut Silent).unwrap_err().to_string();
     assert!(
         err.contains("training.learning_rate") && err.contains("--force"),
         "{err}"
     );
     std::fs::write(b.join("scenario.toml"), s.to_toml()).unwrap();
-    run_tasks(&s, &b, &mut QuietTasks).unwrap();
+    run_tasks(&s, &b, &mut Silent).unwrap();
     assert_eq!(
         curve(&a),
         curve(&b),
@@ -190,11 +191,11 @@ fn a_killed_task_run_resumes_exactly() {
     assert_eq!(w(&a), w(&b));
     // A different scenario in the same folder is refused, and so is an unrelated non-empty folder.
     s.training.learning_rate *= 2.0;
-    assert!(run_tasks(&s, &b, &mut QuietTasks).is_err());
+    assert!(run_tasks(&s, &b, &mut Silent).is_err());
     let other = tmp("resume-other");
     std::fs::create_dir_all(&other).unwrap();
     std::fs::write(other.join("notes.txt"), "mine").unwrap();
-    let err = run_tasks(&s, &other, &mut QuietTasks).unwrap_err().to_string();
+    let err = run_tasks(&s, &other, &mut Silent).unwrap_err().to_string();
     assert!(err.contains("not empty"), "{err}");
     assert_eq!(std::fs::read_dir(&other).unwrap().count(), 1, "nothing written into it");
     let _ = std::fs::remove_dir_all(&other);
@@ -252,7 +253,7 @@ eval_trials_per_task = 1024
         panic!("a task scenario")
     };
     let dir = tmp("context");
-    let r = run_tasks(&s, &dir, &mut QuietTasks).unwrap().remove(0);
+    let r = run_tasks(&s, &dir, &mut Silent).unwrap().remove(0);
     let task = &s.tasks.context_integration;
     let n = (task.stimulus_ms / s.tasks.conventions.dt_ms).round();
     let ideal = task
@@ -284,9 +285,9 @@ fn task_units_run_concurrently_give_the_same_results() {
     s.training.updates = 4;
     assert_eq!(s.arm_list().len() * s.seed_list().len(), 4);
     let (one, two) = (tmp("jobs1"), tmp("jobs2"));
-    let silent = |_: &str| -> Box<dyn reachlab::scenarios::experiment::UnitObserver> { Box::new(QuietTasks) };
-    let a = reachlab::scenarios::tasks::run_tasks_with(&s, &one, &mut QuietTasks, false, 1, &silent).unwrap();
-    let b = reachlab::scenarios::tasks::run_tasks_with(&s, &two, &mut QuietTasks, false, 2, &silent).unwrap();
+    let silent = |_: &str| -> Box<dyn reachlab::scenarios::units::UnitObserver> { Box::new(Silent) };
+    let a = reachlab::scenarios::tasks::run_tasks_with(&s, &one, &mut Silent, false, 1, &silent).unwrap();
+    let b = reachlab::scenarios::tasks::run_tasks_with(&s, &two, &mut Silent, false, 2, &silent).unwrap();
     assert_eq!(a.len(), 4);
     for (x, y) in a.iter().zip(&b) {
         assert_eq!((&x.arm, x.seed), (&y.arm, y.seed));
@@ -295,7 +296,7 @@ fn task_units_run_concurrently_give_the_same_results() {
         assert_eq!(curve(&d(&one)), curve(&d(&two)), "{}/{}", x.arm, x.seed);
     }
     // Finished units are read back, not run again.
-    let again = run_tasks(&s, &two, &mut QuietTasks).unwrap();
+    let again = run_tasks(&s, &two, &mut Silent).unwrap();
     assert_eq!(
         again.iter().map(|r| r.wall_seconds.to_bits()).collect::<Vec<_>>(),
         b.iter().map(|r| r.wall_seconds.to_bits()).collect::<Vec<_>>()

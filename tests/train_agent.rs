@@ -288,7 +288,7 @@ fn the_comparison_scenario_runs_every_arm_and_seed() {
     let scenario = builtin::resolve("curl_field_compare").unwrap().quick();
     let dir = tmp("compare");
     let silent =
-        |_: &str| -> Box<dyn reachlab::scenarios::experiment::UnitObserver> { Box::new(reachlab::scenarios::Silent) };
+        |_: &str| -> Box<dyn reachlab::scenarios::units::UnitObserver> { Box::new(reachlab::scenarios::Silent) };
     let rows = reachlab::scenarios::compare::run_compare(&scenario, &dir, 1, &mut reachlab::scenarios::Silent, &silent)
         .unwrap();
     // 4 arms × 5 measures, each over 2 seeds (quick keeps the first two).

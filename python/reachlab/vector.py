@@ -129,7 +129,7 @@ class ReachVectorEnv(_RustVectorEnv):
     "disabled" (call ``reset_done``). ``threads``: worker threads (default: 1, or the cores for the arm from 256 envs). Infos are arrays:
     ``success``, ``target``, ``epoch`` (codes of ``epoch_names``), ``trial_type`` (codes of
     ``trial_type_names``), ``field_on``, ``go_step``, ``step``, ``premature``, ``hand_pos``, ``hand_vel``,
-    ``field_force`` ([n, 2]), each with its ``_key`` mask (all true).
+    ``field_force``, ``action`` (the applied, clipped action; [n, 2]), each with its ``_key`` mask (all true).
     """
 
     _INFO_KEYS = (
@@ -144,6 +144,7 @@ class ReachVectorEnv(_RustVectorEnv):
         "hand_pos",
         "hand_vel",
         "field_force",
+        "action",
     )
 
     def __init__(

@@ -204,7 +204,8 @@ pub(crate) fn trial_type_name(t: TrialType) -> &'static str {
     }
 }
 
-/// The info as a dict (Gymnasium's `info`); positions in m relative to the start, forces in N.
+/// The info as a dict (Gymnasium's `info`); positions in m relative to the start, forces in N; `action`
+/// the action applied in the step (after clipping), as a recording stores it.
 fn info_dict<'py>(py: Python<'py>, i: &ReachInfo) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("step", i.step)?;
@@ -217,6 +218,7 @@ fn info_dict<'py>(py: Python<'py>, i: &ReachInfo) -> PyResult<Bound<'py, PyDict>
     d.set_item("hand_pos", PyList::new(py, i.hand.pos)?)?;
     d.set_item("hand_vel", PyList::new(py, i.hand.vel)?)?;
     d.set_item("field_force", PyList::new(py, i.field_force)?)?;
+    d.set_item("action", PyList::new(py, i.action)?)?;
     d.set_item("cue_step", i.cue_step)?;
     d.set_item("go_step", i.go_step)?;
     d.set_item("success", i.success)?;

@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
 use reachlab_scenarios::builtin::{self, AnyScenario};
-use reachlab_scenarios::experiment::UnitObserver;
-use reachlab_scenarios::tasks::{TaskCurveRow, TaskObserver};
+use reachlab_scenarios::units::UnitObserver;
 use reachlab_scenarios::{launch, lines};
-use reachlab_scenarios::{CurveRow, Observer, ScenarioError, StageSpec};
+use reachlab_scenarios::{CurveRow, Observer, ScenarioError, StageSpec, TaskCurveRow};
 
 use crate::reach::load_scenario;
 use crate::scenario_err;
@@ -54,17 +53,11 @@ impl Observer for Lines {
     fn message(&mut self, text: &str) {
         self.inner.message(text);
     }
-    fn interrupt(&mut self) -> bool {
-        self.stop_requested()
-    }
-}
-
-impl TaskObserver for Lines {
     fn evaluated(&mut self, unit: &str, rows: &[TaskCurveRow], of_updates: usize) {
         self.inner.evaluated(unit, rows, of_updates);
     }
-    fn keep_going(&mut self) -> bool {
-        !self.stop_requested()
+    fn interrupt(&mut self) -> bool {
+        self.stop_requested()
     }
 }
 

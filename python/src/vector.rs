@@ -123,6 +123,7 @@ struct ReachInfoArrays {
     hand_pos: Vec<f64>,
     hand_vel: Vec<f64>,
     field_force: Vec<f64>,
+    action: Vec<f64>,
     final_success: Vec<bool>,
 }
 
@@ -140,6 +141,7 @@ impl ReachInfoArrays {
             hand_pos: vec![0.0; 2 * n],
             hand_vel: vec![0.0; 2 * n],
             field_force: vec![0.0; 2 * n],
+            action: vec![0.0; 2 * n],
             final_success: vec![false; n],
         }
     }
@@ -157,6 +159,7 @@ impl ReachInfoArrays {
             self.hand_pos[2 * i..2 * i + 2].copy_from_slice(&f.hand.pos);
             self.hand_vel[2 * i..2 * i + 2].copy_from_slice(&f.hand.vel);
             self.field_force[2 * i..2 * i + 2].copy_from_slice(&f.field_force);
+            self.action[2 * i..2 * i + 2].copy_from_slice(&f.action);
             self.final_success[i] = finals[i].success;
         }
     }
@@ -235,6 +238,7 @@ impl ReachVec {
             d.set_item("hand_pos", view(&owner, &i.hand_pos, Some(2))?)?;
             d.set_item("hand_vel", view(&owner, &i.hand_vel, Some(2))?)?;
             d.set_item("field_force", view(&owner, &i.field_force, Some(2))?)?;
+            d.set_item("action", view(&owner, &i.action, Some(2))?)?;
             d.set_item("final_success", view(&owner, &i.final_success, None)?)?;
         }
         Ok(d)

@@ -142,3 +142,20 @@ def test_bad_input_raises_python_errors_with_the_rust_message():
         reachlab.DecisionEnv("no_such_task")
     with pytest.raises(ValueError, match="ring tasks only"):
         reachlab.DecisionEnv("flipflop")
+
+
+def test_info_action_is_the_applied_clipped_action():
+    env = reachlab.ReachEnv()
+    _, info = env.reset(seed=0)
+    assert info["action"] == [0.0, 0.0]
+    hi = env.action_space.high
+    a = np.array([3.0 * hi[0], -0.25 * hi[1]], np.float32)
+    _, _, _, _, info = env.step(a)
+    np.testing.assert_allclose(info["action"], np.clip(a, -hi, hi), rtol=1e-6)
+    # The same in the vector env, row by row.
+    vec = reachlab.ReachVectorEnv(num_envs=3)
+    vec.reset(seed=0)
+    actions = np.stack([a, -a, 0.5 * a])
+    _, _, _, _, vinfo = vec.step(actions)
+    np.testing.assert_allclose(vinfo["action"], np.clip(actions, -hi, hi), rtol=1e-6)
+    assert vinfo["_action"].all()

@@ -15,9 +15,10 @@ use crate::commit::write_atomic;
 use crate::config::Scenario;
 pub use crate::config::{Arm, CompareSpec};
 use crate::error::{Result, ScenarioError};
-use crate::experiment::{run_units, threads_per_unit, Unit, UnitObservers};
 use crate::findings::{Finding, SeedMeasures};
-use crate::run::{Observer, Progress, Run};
+use crate::observer::Observer;
+use crate::run::{Progress, Run};
+use crate::units::{run_units, threads_per_unit, Unit, UnitObservers};
 
 /// The units of a comparison in `dir`: every arm × seed, arms first, each in `<dir>/<arm>/seed-<seed>`.
 pub fn units(spec: &CompareSpec, dir: &Path) -> Vec<Unit> {

@@ -17,12 +17,16 @@
 //! - [`builtin`]: the scenarios that ship with reachlab (`scenarios/builtin/*.toml`).
 //! - [`overrides`]: `--set key=value` on a scenario before it is parsed (and the axes of sweeps).
 //! - [`launch`]: the one place that picks the kind of run (reaching, over seeds, tasks) and runs it.
+//! - [`observer`]: what a run of either kind tells whoever follows it.
 //! - [`lines`]: progress as plain lines (logs, clusters, worker threads, Python) or JSON lines.
-//! - [`experiment`]: units (arm × seed) in their folders, run `jobs` at a time: shared by comparisons and
-//!   task runs.
+//! - [`experiment`]: the [`Experiment`](experiment::Experiment) trait both kinds implement (settings,
+//!   units, run, finish, what a sweep collects).
+//! - [`units`]: units (arm × seed) in their folders, run `jobs` at a time: shared by every kind.
 //! - [`compare`]: several arms (pretraining variants) × seeds through the same phases, compared.
 //! - [`tasks`]: cognitive-task scenarios (Yang et al., Mod-Cog, flip-flop) trained by supervised BPTT.
-//! - [`sweep`]: sweep files (axes over scenario keys), units, the Slurm array script, collection.
+//! - [`sweep`]: sweep files (axes over scenario keys), units, the Slurm array script.
+//! - [`population`]: a sweep's units collected: measures per group, SVCCA and DSA between the networks,
+//!   their MDS map (every kind).
 //!
 //! Reading what a run wrote:
 //! - [`summary`]: `summary.json` and the end-of-run table.
@@ -54,18 +58,23 @@ pub mod lines;
 mod manifest;
 mod memory;
 mod metrics;
+pub mod observer;
 mod output;
 pub mod overrides;
 mod pairwise;
 pub mod plots;
+pub mod population;
 mod rows;
 mod run;
 mod seed_figures;
 pub mod summary;
 pub mod sweep;
 pub mod tasks;
+pub mod units;
 
 pub use config::{EvaluationConfig, Scenario, StageSpec};
 pub use error::{nearest, Result, ScenarioError};
-pub use run::{CurveRow, Observer, Progress, Run, Silent, TrialRow};
+pub use observer::{Observer, Silent};
+pub use rows::TaskCurveRow;
+pub use run::{CurveRow, Progress, Run, TrialRow};
 pub use summary::Summary;

@@ -3,9 +3,9 @@
 //! when stderr is not a terminal and for concurrent units; `reachlab.train`).
 
 use crate::config::StageSpec;
+use crate::observer::Observer;
 use crate::rows::CurveRow;
-use crate::run::Observer;
-use crate::tasks::{TaskCurveRow, TaskObserver};
+use crate::rows::TaskCurveRow;
 
 /// Plain lines (a line per tenth of a stage and one at its end; a line per evaluation of a task run),
 /// JSON lines (every update's row with its unit), or nothing.
@@ -104,9 +104,7 @@ impl Observer for Lines {
             eprintln!("{}{text}", self.prefix());
         }
     }
-}
 
-impl TaskObserver for Lines {
     fn evaluated(&mut self, unit: &str, rows: &[TaskCurveRow], of_updates: usize) {
         if self.json {
             print_task_rows(unit, rows);

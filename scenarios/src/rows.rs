@@ -1,6 +1,6 @@
-//! The rows a reaching run writes (`learning_curve.csv`, `trials.csv`, `evaluations.csv`) and what is
-//! computed from them alone: the shared vocabulary of the run, its summary and its figures, so that none of
-//! them imports another.
+//! The rows a reaching run writes (`learning_curve.csv`, `trials.csv`, `evaluations.csv`) and a task run's
+//! learning-curve row, and what is computed from them alone: the shared vocabulary of runs, their
+//! observers, summaries and figures, so that none of them imports another.
 
 use std::path::Path;
 
@@ -9,6 +9,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Scenario;
 use crate::error::{Result, ScenarioError};
+
+/// One row of a task run's `learning_curve.csv`: the performance of one task (or `mean`/`min` over
+/// tasks) at one evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskCurveRow {
+    pub update: usize,
+    /// Training trials seen so far.
+    pub trials: u64,
+    pub wall_s: f64,
+    /// Mean training loss over the steps since the previous evaluation (NaN at step 0).
+    pub loss: f64,
+    pub task: String,
+    /// Fraction of the evaluation trials scored correct (Yang et al.'s criterion for the ring tasks).
+    pub perf: f64,
+}
 
 /// One row of `learning_curve.csv`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

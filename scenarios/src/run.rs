@@ -19,24 +19,8 @@ use crate::output::CsvLog;
 
 mod evaluation;
 
+use crate::observer::Observer;
 pub use crate::rows::{CurveRow, EvalRow, TrialRow};
-
-/// Receives progress (the binary draws bars or prints JSON lines; tests stay silent).
-pub trait Observer {
-    fn stage_started(&mut self, _stage: &StageSpec, _done: usize) {}
-    fn updated(&mut self, _row: &CurveRow) {}
-    fn stage_finished(&mut self, _stage: &StageSpec) {}
-    fn message(&mut self, _text: &str) {}
-    /// Asked after every update: `true` stops the run there (as a kill would; `--resume` continues it
-    /// from the last checkpoint).
-    fn interrupt(&mut self) -> bool {
-        false
-    }
-}
-
-/// An observer that ignores everything.
-pub struct Silent;
-impl Observer for Silent {}
 
 /// Where a run stands (`progress.json`), written with every checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

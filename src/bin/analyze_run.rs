@@ -91,4 +91,3 @@ impl Observer for Messages {
         eprintln!("{text}");
     }
 }
-impl reachlab::scenarios::tasks::TaskObserver for Messages {}

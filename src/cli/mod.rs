@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use reachlab_scenarios::builtin::{self, AnyScenario};
 use reachlab_scenarios::tasks;
-use reachlab_scenarios::{compare, launch, sweep as sweeps};
+use reachlab_scenarios::{compare, launch};
 
 pub use progress::{unit_lines, Progress};
 
@@ -93,7 +93,7 @@ pub fn train_agent(args: &TrainOptions) -> anyhow::Result<()> {
     }
     let mut progress = Progress::new(args.quiet, args.json_logs);
     if let Some(dir) = &args.collect {
-        let missing = sweeps::collect(dir)?;
+        let missing = reachlab_scenarios::population::collect(dir)?;
         println!("collected into {}", dir.join("collected.csv").display());
         for (i, log) in &missing {
             println!("unit {i} has not finished: see {}", log.display());

@@ -2,10 +2,9 @@
 //! cluster job, JSON lines for log collectors, or nothing.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use reachlab_scenarios::experiment::UnitObserver;
 use reachlab_scenarios::lines::Lines;
-use reachlab_scenarios::tasks::{TaskCurveRow, TaskObserver};
-use reachlab_scenarios::{CurveRow, Observer, StageSpec};
+use reachlab_scenarios::units::UnitObserver;
+use reachlab_scenarios::{CurveRow, Observer, StageSpec, TaskCurveRow};
 
 /// Progress bars per stage on a terminal; otherwise [`Lines`] (plain lines in a log file or a cluster
 /// job, JSON lines, or nothing).
@@ -83,9 +82,7 @@ impl Observer for Progress {
             (None, None) => eprintln!("{text}"),
         }
     }
-}
 
-impl TaskObserver for Progress {
     fn evaluated(&mut self, unit: &str, rows: &[TaskCurveRow], of_updates: usize) {
         if let Some(l) = &mut self.lines {
             return l.evaluated(unit, rows, of_updates);

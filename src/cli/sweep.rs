@@ -98,7 +98,7 @@ pub(crate) fn run_sweep(args: &TrainOptions, file: &Path, progress: &mut Progres
             if let Some(b) = bar {
                 b.finish();
             }
-            let missing = sweep::collect(&out)?;
+            let missing = reachlab_scenarios::population::collect(&out)?;
             println!(
                 "{} units; summaries in {}",
                 units.len(),

@@ -10,10 +10,9 @@
 
 pub mod analysis;
 pub mod config;
-pub mod population;
 pub mod report;
 pub mod results;
 pub mod run;
 
 pub use config::{Arm, BatchMode, TaskAnalysis, TaskScenario, TaskTraining, TasksSpec};
-pub use run::{run_tasks, run_tasks_with, QuietTasks, TaskCurveRow, TaskObserver, UnitResult};
+pub use run::{run_tasks, run_tasks_with, TaskCurveRow, UnitResult};

@@ -7,22 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::analysis::UnitAnalysis;
 use super::config::TaskScenario;
-use crate::experiment::Unit;
-
-/// One row of `learning_curve.csv`: the performance of one task (or `mean`/`min` over tasks) at one
-/// evaluation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TaskCurveRow {
-    pub update: usize,
-    /// Training trials seen so far.
-    pub trials: u64,
-    pub wall_s: f64,
-    /// Mean training loss over the steps since the previous evaluation (NaN at step 0).
-    pub loss: f64,
-    pub task: String,
-    /// Fraction of the evaluation trials scored correct (Yang et al.'s criterion for the ring tasks).
-    pub perf: f64,
-}
+pub use crate::rows::TaskCurveRow;
+use crate::units::Unit;
 
 /// What a finished unit reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,4 +39,18 @@ pub fn unit_dir(s: &TaskScenario, dir: &Path, arm: &str, seed: u64) -> PathBuf {
     } else {
         Unit::new(dir, arm, seed).dir
     }
+}
+
+/// Every unit of a task run in `dir`: arms × seeds, in the order they run and report.
+pub fn units(s: &TaskScenario, dir: &Path) -> Vec<Unit> {
+    s.arm_list()
+        .iter()
+        .flat_map(|arm| {
+            s.seed_list().into_iter().map(|seed| Unit {
+                arm: arm.name.clone(),
+                seed,
+                dir: unit_dir(s, dir, &arm.name, seed),
+            })
+        })
+        .collect()
 }

@@ -18,8 +18,9 @@ pub use super::config::eval_batch;
 use super::config::{Arm, BatchMode, TaskScenario};
 pub use super::results::{unit_dir, TaskCurveRow, UnitResult};
 use crate::error::{Result, ScenarioError};
-use crate::experiment::{run_units, Unit, UnitObservers};
+use crate::observer::{Observer, Silent};
 use crate::output::CsvLog;
+use crate::units::{run_units, Unit, UnitObservers};
 
 /// Where a unit (one arm, one seed) stands; written with every checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -33,20 +34,6 @@ pub struct UnitProgress {
     pub last_perf: Vec<f64>,
     pub finished: bool,
 }
-
-/// Called after each evaluation (for progress bars and JSON logs).
-pub trait TaskObserver {
-    fn evaluated(&mut self, _unit: &str, _rows: &[TaskCurveRow], _of_updates: usize) {}
-    /// Asked after every evaluation and checkpoint; `false` stops the run there with
-    /// [`ScenarioError::Interrupted`] (a later run in the same folder resumes it).
-    fn keep_going(&mut self) -> bool {
-        true
-    }
-}
-
-/// No output (the same observer as a reaching run's [`crate::run::Silent`]).
-pub use crate::run::Silent as QuietTasks;
-impl TaskObserver for crate::run::Silent {}
 
 pub(crate) fn to_supervised(b: &TrialBatch) -> Result<SupervisedBatch> {
     Ok(SupervisedBatch::from_vecs(
@@ -123,7 +110,7 @@ impl UnitRun<'_> {
         write_json(&self.dir.join("progress.json"), &self.progress)
     }
 
-    fn evaluate(&mut self, loss: f64, observer: &mut dyn TaskObserver) -> Result<()> {
+    fn evaluate(&mut self, loss: f64, observer: &mut dyn Observer) -> Result<()> {
         let (u, wall) = (self.progress.update, self.wall());
         let trials = u as u64 * self.s.training.batch_size as u64;
         let mut rows = Vec::new();
@@ -174,7 +161,7 @@ impl UnitRun<'_> {
             && self.progress.evals_since_criterion >= self.s.training.extra_evals_after_criterion
     }
 
-    fn train(&mut self, observer: &mut dyn TaskObserver) -> Result<()> {
+    fn train(&mut self, observer: &mut dyn Observer) -> Result<()> {
         let t = self.s.training.clone();
         if self.progress.update == 0 && self.progress.curve_rows == 0 {
             self.evaluate(f64::NAN, observer)?;
@@ -203,7 +190,7 @@ impl UnitRun<'_> {
             if self.progress.update.is_multiple_of(t.eval_every) || self.progress.update == t.updates {
                 self.evaluate(loss_sum / n.max(1) as f64, observer)?;
                 (loss_sum, n) = (0.0, 0);
-                if !observer.keep_going() {
+                if observer.interrupt() {
                     return Err(ScenarioError::Interrupted { dir: self.root.clone() });
                 }
             }
@@ -244,7 +231,7 @@ fn run_unit(
     seed: u64,
     dir: &Path,
     root: &Path,
-    observer: &mut dyn TaskObserver,
+    observer: &mut dyn Observer,
     force: bool,
 ) -> Result<UnitResult> {
     if !force {
@@ -346,8 +333,8 @@ pub fn reanalyse(dir: &Path) -> Result<Vec<UnitResult>> {
 /// Runs every arm × seed of `s` into `dir` (skipping finished units, resuming a killed one), then
 /// writes `results.csv`, `results.md` and the figures. `dir` must be empty or a run of the same scenario;
 /// a unit whose checkpoint was reached with other settings is refused (see [`run_tasks_with`]).
-pub fn run_tasks(s: &TaskScenario, dir: &Path, observer: &mut dyn TaskObserver) -> Result<Vec<UnitResult>> {
-    run_tasks_with(s, dir, observer, false, 1, &|_| Box::new(crate::run::Silent))
+pub fn run_tasks(s: &TaskScenario, dir: &Path, observer: &mut dyn Observer) -> Result<Vec<UnitResult>> {
+    run_tasks_with(s, dir, observer, false, 1, &|_| Box::new(Silent))
 }
 
 /// As [`run_tasks`], `jobs` units at a time (a lone job reports to `observer`, more each to an observer
@@ -356,7 +343,7 @@ pub fn run_tasks(s: &TaskScenario, dir: &Path, observer: &mut dyn TaskObserver) 
 pub fn run_tasks_with(
     s: &TaskScenario,
     dir: &Path,
-    observer: &mut dyn TaskObserver,
+    observer: &mut dyn Observer,
     force: bool,
     jobs: usize,
     unit_observer: UnitObservers<'_>,
@@ -386,16 +373,7 @@ pub fn run_tasks_with(
     }
     std::fs::create_dir_all(dir.join("figures")).map_err(|e| ScenarioError::io(dir, e))?;
     let arms = s.arm_list();
-    let units: Vec<Unit> = arms
-        .iter()
-        .flat_map(|arm| {
-            s.seed_list().into_iter().map(|seed| Unit {
-                arm: arm.name.clone(),
-                seed,
-                dir: unit_dir(s, dir, &arm.name, seed),
-            })
-        })
-        .collect();
+    let units = super::results::units(s, dir);
     let arm_of = |u: &Unit| arms.iter().find(|a| a.name == u.arm).expect("a unit of an arm");
     let results = run_units(
         &units,

@@ -4,7 +4,7 @@
 //! [`run_units`]; a unit's folder is [`Unit::dir`], `<run>/<arm>/seed-<seed>`.
 //!
 //! ```
-//! use reachlab_scenarios::experiment::{run_units, Unit};
+//! use reachlab_scenarios::units::{run_units, Unit};
 //! let root = std::path::Path::new("runs/x");
 //! let units: Vec<Unit> = ["a", "b"].iter().flat_map(|arm| (0..3).map(move |s| Unit::new(root, arm, s))).collect();
 //! assert_eq!(units[4].dir, root.join("b").join("seed-1"));
@@ -20,8 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::error::Result;
-use crate::run::Observer;
-use crate::tasks::TaskObserver;
+use crate::observer::Observer;
 
 /// One run of an experiment: an arm (a variant of the scenario) and a seed, in its own folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +47,8 @@ impl Unit {
 }
 
 /// An observer of one unit on a worker thread, for either kind of run.
-pub trait UnitObserver: Observer + TaskObserver + Send {}
-impl<T: Observer + TaskObserver + Send> UnitObserver for T {}
+pub trait UnitObserver: Observer + Send {}
+impl<T: Observer + Send> UnitObserver for T {}
 
 /// Makes the observer of a unit run on a worker thread, from its label.
 pub type UnitObservers<'a> = &'a (dyn Fn(&str) -> Box<dyn UnitObserver> + Sync);

@@ -1,0 +1,155 @@
+//! A reaching scenario as an [`Experiment`]: one run through its phases, or arms × seeds of them
+//! ([`crate::compare`]).
+
+use std::path::Path;
+
+use reachlab_analysis::faer::Mat;
+
+use super::{invalid, Experiment, Outcome, Settings, UnitStates};
+use crate::compare::{self, CompareSpec};
+use crate::config::Scenario;
+use crate::error::Result;
+use crate::observer::{Observer, Silent};
+use crate::run::{Progress, Run};
+use crate::units::{Unit, UnitObservers};
+
+impl Experiment for Scenario {
+    fn kind(&self) -> &'static str {
+        "reaching"
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn to_toml(&self) -> String {
+        Scenario::to_toml(self)
+    }
+
+    fn validate(&self, file: &Path) -> Result<()> {
+        Scenario::validate(self, file)
+    }
+
+    fn apply(&mut self, settings: &Settings, label: &str) -> Result<()> {
+        if settings.quick {
+            *self = self.clone().quick();
+        }
+        if let Some(seed) = settings.seed {
+            if self.compare.is_some() {
+                return Err(invalid(
+                    label,
+                    "seed",
+                    "a scenario with [compare] seeds takes its seeds from there; give a list of seeds instead (`--seeds`)",
+                ));
+            }
+            self.seed = seed;
+        }
+        if let Some(n) = settings.threads {
+            self.train.threads = n;
+        }
+        if let Some(seeds) = &settings.seeds {
+            match &mut self.compare {
+                Some(c) => c.seeds = seeds.clone(),
+                None => {
+                    self.compare = Some(CompareSpec {
+                        seeds: seeds.clone(),
+                        arms: Vec::new(),
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn units(&self, dir: &Path) -> Vec<Unit> {
+        match &self.compare {
+            Some(spec) => compare::units(spec, dir),
+            None => vec![Unit {
+                arm: self.name.clone(),
+                seed: self.seed,
+                dir: dir.to_owned(),
+            }],
+        }
+    }
+
+    fn run(
+        &self,
+        dir: &Path,
+        resume: bool,
+        force: bool,
+        jobs: usize,
+        observer: &mut dyn Observer,
+        units: UnitObservers<'_>,
+    ) -> Result<Outcome> {
+        if self.compare.is_some() {
+            return Ok(Outcome::Seeds(compare::run_compare(self, dir, jobs, observer, units)?));
+        }
+        let run = if resume {
+            Run::resume_with(dir, observer, force)?
+        } else {
+            Run::create(self.clone(), dir, observer)?
+        };
+        Ok(Outcome::Run(Box::new(run.run()?)))
+    }
+
+    fn finish(&self, dir: &Path, observer: &mut dyn Observer) -> Result<Outcome> {
+        if self.compare.is_none() {
+            return Ok(Outcome::Run(Box::new(crate::run::finish(self, dir, observer, true)?)));
+        }
+        for unit in self.units(dir) {
+            if Progress::finished_in(&unit.dir) {
+                let u = Scenario::load(&unit.dir.join("scenario.toml"))?;
+                crate::run::finish(&u, &unit.dir, observer, true)?;
+            }
+        }
+        // Finished units are skipped: this collects the findings again.
+        Ok(Outcome::Seeds(compare::run_compare(self, dir, 1, observer, &|_| {
+            Box::new(Silent)
+        })?))
+    }
+
+    fn measures(&self, dir: &Path) -> Result<Vec<(String, f64)>> {
+        let mut out: Vec<(String, f64)> = compare::MEASURES
+            .iter()
+            .zip(compare::measures(dir)?)
+            .map(|(n, v)| (n.to_string(), v))
+            .collect();
+        // Stable fixed points under the delay inputs, summed over targets and recorded stages.
+        let stable: usize = crate::analysis::Analysis::read(dir)
+            .map(|a| a.preparatory_fixed_points.iter().map(|p| p.n_stable).sum())
+            .unwrap_or(0);
+        out.push(("stable_prep_fixed_points".into(), stable as f64));
+        Ok(out)
+    }
+
+    /// The condition-averaged hidden trajectories of the last recorded stage (its late block, centre-out
+    /// trials): one condition per target, `targets · steps` rows.
+    fn states(&self, dir: &Path) -> Result<Option<UnitStates>> {
+        let Some(stage) = self.phases.iter().rev().find(|p| p.record) else {
+            return Ok(None);
+        };
+        let path = dir.join("recordings").join(format!("{}_late.safetensors", stage.name));
+        if !path.exists() {
+            return Ok(None);
+        }
+        let rec = crate::output::LoadedRecording::load(&path)?;
+        let (k, t, h) = (self.env.n_targets, rec.t, rec.h);
+        let mut m = Mat::<f64>::zeros(k * t, h);
+        for target in 0..k {
+            let trials: Vec<usize> = (0..rec.n)
+                .filter(|&i| rec.trial_type[i] == 0 && rec.target[i] as usize == target)
+                .collect();
+            for &i in &trials {
+                for step in 0..t {
+                    for j in 0..h {
+                        m[(target * t + step, j)] +=
+                            f64::from(rec.hidden[(i * t + step) * h + j]) / trials.len() as f64;
+                    }
+                }
+            }
+        }
+        let per: Vec<_> = (0..k).map(|c| m.subrows(c * t, t)).collect();
+        let operator = super::operator(&per);
+        Ok(Some(UnitStates { states: m, operator }))
+    }
+}

@@ -1,0 +1,119 @@
+//! A cognitive-task scenario as an [`Experiment`]: arms × seeds of networks trained on a battery
+//! ([`crate::tasks`]).
+
+use std::path::Path;
+
+use reachlab_analysis::faer::Mat;
+
+use super::{Experiment, Outcome, Settings, UnitStates};
+use crate::error::{Result, ScenarioError};
+use crate::observer::Observer;
+use crate::tasks::{self, TaskScenario, UnitResult};
+use crate::units::{Unit, UnitObservers};
+
+/// Trials whose trajectories fit a unit's DSA operator (of the first task's evaluation trials).
+const OPERATOR_TRIALS: usize = 32;
+
+impl Experiment for TaskScenario {
+    fn kind(&self) -> &'static str {
+        "tasks"
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn to_toml(&self) -> String {
+        TaskScenario::to_toml(self)
+    }
+
+    fn validate(&self, file: &Path) -> Result<()> {
+        TaskScenario::validate(self, file)
+    }
+
+    fn apply(&mut self, settings: &Settings, _label: &str) -> Result<()> {
+        if settings.quick {
+            *self = self.clone().quick();
+        }
+        if let Some(seed) = settings.seed {
+            self.seed = seed;
+            self.seeds.clear();
+        }
+        if let Some(seeds) = &settings.seeds {
+            self.seeds = seeds.clone();
+        }
+        Ok(())
+    }
+
+    fn units(&self, dir: &Path) -> Vec<Unit> {
+        tasks::results::units(self, dir)
+    }
+
+    fn run(
+        &self,
+        dir: &Path,
+        _resume: bool,
+        force: bool,
+        jobs: usize,
+        observer: &mut dyn Observer,
+        units: UnitObservers<'_>,
+    ) -> Result<Outcome> {
+        // A task run always resumes what its folder holds (finished units are skipped).
+        Ok(Outcome::Tasks(tasks::run_tasks_with(
+            self, dir, observer, force, jobs, units,
+        )?))
+    }
+
+    fn finish(&self, dir: &Path, _observer: &mut dyn Observer) -> Result<Outcome> {
+        Ok(Outcome::Tasks(tasks::run::reanalyse(dir)?))
+    }
+
+    fn measures(&self, dir: &Path) -> Result<Vec<(String, f64)>> {
+        let path = dir.join("result.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| ScenarioError::io(&path, e))?;
+        let r: UnitResult = crate::json::from_str(&text).map_err(|e| ScenarioError::output(&path, e))?;
+        let f = r.analysis.fixed_points.as_ref();
+        let count = |v: Option<usize>| v.map_or(f64::NAN, |x| x as f64);
+        Ok(vec![
+            ("mean_perf".into(), r.mean_perf),
+            ("min_perf".into(), r.min_perf),
+            ("steps_to_criterion".into(), count(r.steps_to_criterion)),
+            ("wall_seconds".into(), r.wall_seconds),
+            ("stable_fixed_points".into(), count(f.map(|f| f.stable))),
+            ("saddles".into(), count(f.map(|f| f.saddles.iter().sum()))),
+            ("slow_points".into(), count(f.map(|f| f.slow))),
+            (
+                "distinct_readout_signs".into(),
+                count(f.map(|f| f.distinct_readout_signs)),
+            ),
+            // 1 when every stable point holds its own memory (one per readout sign pattern).
+            (
+                "one_stable_point_per_memory".into(),
+                f.map_or(f64::NAN, |f| {
+                    f64::from(u8::from(f.stable > 0 && f.stable == f.distinct_readout_signs))
+                }),
+            ),
+        ])
+    }
+
+    /// The hidden states (`h` only) on the first task's evaluation trials, time-major (`[T·B × H]`),
+    /// from the last checkpoint; the operator from the first 32 trials.
+    fn states(&self, dir: &Path) -> Result<Option<UnitStates>> {
+        let latest = dir.join("checkpoints").join("latest");
+        if !latest.exists() {
+            return Ok(None);
+        }
+        let set = self.tasks.task_set()?;
+        let (policy, _) = reachlab_agents::load_checkpoint(&latest)?;
+        let b = tasks::config::eval_batch(&set, 0, self.training.eval_trials_per_task)?;
+        let (st, sw) = tasks::analysis::states(&policy, &b)?;
+        let (h, trials) = (policy.hidden(), b.batch);
+        let states = Mat::from_fn(st.len() / sw, h, |r, j| f64::from(st[r * sw + j]));
+        let per: Vec<Mat<f64>> = (0..trials.min(OPERATOR_TRIALS))
+            .map(|i| Mat::from_fn(b.steps, h, |t, j| states[(t * trials + i, j)]))
+            .collect();
+        let refs: Vec<_> = per.iter().map(|m| m.as_ref()).collect();
+        let operator = super::operator(&refs);
+        Ok(Some(UnitStates { states, operator }))
+    }
+}

@@ -1,0 +1,255 @@
+//! A sweep's units collected as a population (Maheswaranathan et al. 2019), for every kind of scenario:
+//! each unit's measures ([`Experiment::measures`]), the SVCCA and DSA distances between every pair of
+//! networks on the same conditions ([`Experiment::states`], [`crate::pairwise`]), their MDS embedding,
+//! and the measures per group of units (every setting but the seed).
+//!
+//! [`Experiment::measures`]: crate::experiment::Experiment::measures
+//! [`Experiment::states`]: crate::experiment::Experiment::states
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use reachlab_analysis::faer::Mat;
+
+use crate::builtin::AnyScenario;
+use crate::error::{Result, ScenarioError};
+use crate::experiment::UnitStates;
+use crate::manifest::{finished_in, Manifest, ManifestUnit};
+use crate::plots::PALETTE;
+
+/// A finished unit of the sweep.
+struct Finished<'a> {
+    unit: &'a ManifestUnit,
+    scenario: AnyScenario,
+    /// Its measures, (name, value).
+    measures: Vec<(String, f64)>,
+    /// Its group: every setting but the seed.
+    group: String,
+}
+
+/// Gathers the sweep in `out` (its units listed in `out/manifest.json`): `collected.csv` (each finished
+/// unit's settings and measures), `collected.md` (per group: units, mean ± s.e.m. of each measure; the
+/// distances within and between groups), `svcca_distance.csv`, `dsa_angular.csv` (DSA's default score),
+/// `dsa_distance.csv` (Euclidean, unit-norm operators) and `figures/svcca_mds.{png,svg}`. Returns the
+/// units that have not finished, with their logs.
+pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
+    let mpath = out.join("manifest.json");
+    let text = std::fs::read_to_string(&mpath).map_err(|e| ScenarioError::io(&mpath, e))?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ScenarioError::output(&mpath, e))?;
+    let mut missing = Vec::new();
+    let mut done: Vec<Finished> = Vec::new();
+    for u in &manifest.units {
+        if !finished_in(&u.dir) {
+            missing.push((u.index, out.join("logs").join(format!("unit-{}.log", u.index))));
+            continue;
+        }
+        let scenario = AnyScenario::load(&u.dir.join("scenario.toml"))?;
+        done.push(Finished {
+            unit: u,
+            measures: scenario.experiment().measures(&u.dir)?,
+            scenario,
+            group: group(u),
+        });
+    }
+    let names: Vec<String> = done
+        .first()
+        .map(|f| f.measures.iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
+    write_csv(out, &manifest, &names, &done)?;
+
+    let mut order: Vec<String> = Vec::new();
+    for f in &done {
+        if !order.contains(&f.group) {
+            order.push(f.group.clone());
+        }
+    }
+    let mut md = String::new();
+    let _ = writeln!(md, "# {}\n", manifest.sweep);
+    let _ = writeln!(
+        md,
+        "Mean ± s.e.m. over the finished units of each group (every setting but the seed), over the units where the measure is defined: \"(k of n)\" when that is not all of them.\n"
+    );
+    let _ = writeln!(md, "| group | units | {} |", names.join(" | "));
+    let _ = writeln!(md, "|---|---|{}", "---|".repeat(names.len()));
+    for g in &order {
+        let rows: Vec<&Vec<(String, f64)>> = done.iter().filter(|f| &f.group == g).map(|f| &f.measures).collect();
+        let cells: Vec<String> = (0..names.len())
+            .map(|k| {
+                let v: Vec<f64> = rows
+                    .iter()
+                    .filter_map(|m| m.get(k).map(|x| x.1))
+                    .filter(|x| x.is_finite())
+                    .collect();
+                let ms = reachlab_analysis::stats::mean_sem(&v);
+                let cell = match v.len() {
+                    0 => "NaN".to_string(),
+                    1 => format!("{:.3}", ms.mean),
+                    _ => format!("{:.3} ± {:.3}", ms.mean, ms.sem),
+                };
+                if v.len() < rows.len() {
+                    format!("{cell} ({} of {})", v.len(), rows.len())
+                } else {
+                    cell
+                }
+            })
+            .collect();
+        let _ = writeln!(md, "| {g} | {} | {} |", rows.len(), cells.join(" | "));
+    }
+
+    // The networks, on the same conditions.
+    let mut nets: Vec<(&Finished, UnitStates)> = Vec::new();
+    for f in &done {
+        if let Some(st) = f.scenario.experiment().states(&f.unit.dir)? {
+            nets.push((f, st));
+        }
+    }
+    let states: Vec<&Mat<f64>> = nets.iter().map(|(_, st)| &st.states).collect();
+    let operators: Vec<Option<Mat<f64>>> = nets.iter().map(|(_, st)| st.operator.clone()).collect();
+    let pairs = crate::pairwise::pairwise(&states, &operators);
+    pairs.write(out, &nets.iter().map(|(f, _)| f.unit.index).collect::<Vec<_>>())?;
+    let n = nets.len();
+    let labels: Vec<&str> = nets.iter().map(|(f, _)| f.group.as_str()).collect();
+    let _ = writeln!(
+        md,
+        "\n{}",
+        within_between(
+            "SVCCA distance (1 − mean of the top-10 canonical correlations, hidden states on the same conditions)",
+            &pairs.svcca,
+            &labels
+        )
+    );
+    let _ = writeln!(
+        md,
+        "\n{}",
+        within_between(
+            "DSA angular score (DSA's default: arccos of the alignment of the unit-norm operators at the best orthogonal C, radians; whitened Hankel DMD, 10 delays, rank 10, same conditions)",
+            &pairs.dsa_angular,
+            &labels
+        )
+    );
+    if n >= 2 && pairs.svcca.iter().all(|v| v.is_finite()) {
+        let xy = reachlab_analysis::classical_mds(&pairs.svcca, n, 2).map_err(|e| ScenarioError::output(out, e))?;
+        let pts: Vec<(String, f64, f64)> = (0..n)
+            .map(|i| (labels[i].to_string(), xy[2 * i], xy[2 * i + 1]))
+            .collect();
+        let figs = out.join("figures");
+        std::fs::create_dir_all(&figs).map_err(|e| ScenarioError::io(&figs, e))?;
+        crate::plots::register();
+        let png = figs.join("svcca_mds.png");
+        mds(BitMapBackend::new(&png, (700, 600)).into_drawing_area(), &pts, &order)
+            .map_err(|e| ScenarioError::output(&png, e))?;
+        let svg = figs.join("svcca_mds.svg");
+        mds(SVGBackend::new(&svg, (700, 600)).into_drawing_area(), &pts, &order)
+            .map_err(|e| ScenarioError::output(&svg, e))?;
+    }
+    let mdp = out.join("collected.md");
+    std::fs::write(&mdp, md).map_err(|e| ScenarioError::io(&mdp, e))?;
+    Ok(missing)
+}
+
+/// `collected.csv`: a row per finished unit, its settings then its measures (NaN written as `NaN`).
+fn write_csv(out: &Path, manifest: &Manifest, names: &[String], done: &[Finished]) -> Result<()> {
+    let path = out.join("collected.csv");
+    let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
+    let mut header = vec!["unit".to_string()];
+    if let Some(u) = manifest.units.first() {
+        header.extend(u.settings.iter().map(|(k, _)| k.clone()));
+    }
+    header.extend(names.iter().cloned());
+    w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
+    for f in done {
+        let mut rec = vec![f.unit.index.to_string()];
+        rec.extend(f.unit.settings.iter().map(|(_, v)| v.clone()));
+        rec.extend(f.measures.iter().map(|(_, v)| v.to_string()));
+        w.write_record(&rec).map_err(|e| ScenarioError::output(&path, e))?;
+    }
+    w.flush().map_err(|e| ScenarioError::io(&path, e))
+}
+
+/// A unit's group: every setting but the seed (`key=value`, the key's last part), or `all`.
+fn group(u: &ManifestUnit) -> String {
+    let g: Vec<String> = u
+        .settings
+        .iter()
+        .filter(|(k, _)| k != "seed")
+        .map(|(k, v)| format!("{}={}", k.rsplit('.').next().unwrap_or(k), v.trim_matches('"')))
+        .collect();
+    if g.is_empty() {
+        "all".into()
+    } else {
+        g.join(", ")
+    }
+}
+
+/// "`what`: within groups m (n = ·), between groups m (n = ·)." over the finite entries above the
+/// diagonal of the `labels.len()`-square matrix `d` (networks cluster by architecture, Maheswaranathan et
+/// al.).
+fn within_between(what: &str, d: &[f64], labels: &[&str]) -> String {
+    let n = labels.len();
+    let (mut within, mut between) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        for j in i + 1..n {
+            let v = d[i * n + j];
+            if v.is_finite() {
+                if labels[i] == labels[j] {
+                    within.push(v);
+                } else {
+                    between.push(v);
+                }
+            }
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    format!(
+        "{what}: within groups {:.3} (n = {}), between groups {:.3} (n = {}).",
+        mean(&within),
+        within.len(),
+        mean(&between),
+        between.len()
+    )
+}
+fn mds<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    pts: &[(String, f64, f64)],
+    groups: &[String],
+) -> std::result::Result<(), String> {
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let lim = pts.iter().map(|p| p.1.abs().max(p.2.abs())).fold(1e-6, f64::max) * 1.2;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .caption("SVCCA distances between networks (MDS)", ("sans-serif", 20))
+        .build_cartesian_2d(-lim..lim, -lim..lim)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("MDS 1")
+        .y_desc("MDS 2")
+        .disable_mesh()
+        .draw()
+        .map_err(e)?;
+    for (gi, g) in groups.iter().enumerate() {
+        let c = PALETTE[gi % PALETTE.len()];
+        chart
+            .draw_series(
+                pts.iter()
+                    .filter(|p| &p.0 == g)
+                    .map(|p| Circle::new((p.1, p.2), 6, c.filled())),
+            )
+            .map_err(e)?
+            .label(g.clone())
+            .legend(move |(x, y)| Circle::new((x + 8, y), 5, c.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(e)?;
+    root.present().map_err(e)
+}
