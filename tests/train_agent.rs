@@ -599,6 +599,49 @@ fn progress_is_plain_lines_without_a_terminal() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `--json-logs`: every stdout line is a JSON object with the run's identity (`unit`), `update` and
+/// `wall_seconds`, for a lone reaching run, the units of a run over seeds and a task run alike; and the
+/// rows are the learning curve's.
+#[test]
+fn json_logs_have_one_schema_with_run_identity() {
+    let cases: [(&[&str], &[&str]); 3] = [
+        (&["--scenario", "curl_field"], &["curl_field"]),
+        (
+            &["--scenario", "curl_field", "--seeds", "2", "--jobs", "2"],
+            &["scenario/seed-0", "scenario/seed-1"],
+        ),
+        (&["--scenario", "flipflop"], &["flipflop"]),
+    ];
+    for (i, (args, units)) in cases.iter().enumerate() {
+        let dir = tmp(&format!("json{i}"));
+        let o = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+            .args(*args)
+            .args(["--quick", "--json-logs", "--out"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8_lossy(&o.stdout);
+        let rows: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert!(!rows.is_empty(), "{args:?}: no JSON lines");
+        let mut seen: Vec<String> = Vec::new();
+        for r in &rows {
+            let unit = r["unit"].as_str().unwrap_or_else(|| panic!("{args:?}: no unit in {r}"));
+            assert!(r["update"].is_u64() && r["wall_seconds"].is_number(), "{args:?}: {r}");
+            if !seen.iter().any(|u| u == unit) {
+                seen.push(unit.to_string());
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, units.to_vec(), "{args:?}");
+        // A lone reaching run prints one line per learning-curve row.
+        if i == 0 {
+            assert_eq!(rows.len(), csv_rows(&dir.join("learning_curve.csv")).len() - 1, "{out}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 #[test]
 fn a_renamed_phase_is_named_in_the_warnings_not_left_as_a_silent_nan() {
     let mut scenario = builtin::resolve("curl_field").unwrap().quick();

@@ -1,6 +1,11 @@
 //! Progress as plain lines on stderr, or as JSON lines on stdout: what a run prints in a log file, a
 //! cluster job, a unit on a worker thread, or under Python. One format for every caller (`train_agent`
 //! when stderr is not a terminal and for concurrent units; `reachlab.train`).
+//!
+//! JSON lines have one schema for both kinds of run: every line carries `unit` (the unit's label,
+//! `arm/seed-k`, or the run's name for a lone run), `update` and `wall_seconds`; a reaching run's line
+//! adds the rest of its learning-curve row (`stage`, `success_rate`, `mpd_trained_cm`, …), a task run's
+//! `trials`, `task` (or `mean`/`min`), `perf` and `loss`.
 
 use crate::config::StageSpec;
 use crate::observer::Observer;
@@ -13,6 +18,8 @@ use crate::rows::TaskCurveRow;
 pub struct Lines {
     /// The unit's label (`arm/seed-k`), printed in brackets; empty for a lone run.
     label: String,
+    /// What JSON lines name a lone run (its scenario's name, see [`Lines::named`]).
+    name: String,
     quiet: bool,
     json: bool,
     /// The stage under way and its size.
@@ -27,11 +34,27 @@ impl Lines {
     pub fn new(label: &str, quiet: bool, json: bool) -> Self {
         Lines {
             label: label.to_string(),
+            name: String::new(),
             quiet,
             json,
             stage: None,
             last: None,
             printed_last: false,
+        }
+    }
+
+    /// Names a lone run in JSON lines (`unit`): its scenario's name.
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+
+    /// The run identity JSON lines carry: the unit's label, else the run's name.
+    fn unit(&self) -> &str {
+        if self.label.is_empty() {
+            &self.name
+        } else {
+            &self.label
         }
     }
 
@@ -77,9 +100,7 @@ impl Observer for Lines {
         self.printed_last = false;
         if self.json {
             let mut v = serde_json::to_value(row).expect("rows serialise");
-            if !self.label.is_empty() {
-                v["unit"] = self.label.clone().into();
-            }
+            v["unit"] = self.unit().into();
             println!("{v}");
         } else if let (true, Some((_, of))) = (self.plain(), &self.stage) {
             let every = (of / 10).max(1);
@@ -122,12 +143,12 @@ impl Observer for Lines {
     }
 }
 
-/// A task run's evaluation rows as JSON lines, each with its unit.
+/// A task run's evaluation rows as JSON lines, each with its unit (the schema of the module's docs).
 pub fn print_task_rows(unit: &str, rows: &[TaskCurveRow]) {
     for r in rows {
         println!(
             "{}",
-            serde_json::json!({"unit": unit, "update": r.update, "trials": r.trials, "task": r.task, "perf": r.perf, "loss": r.loss})
+            serde_json::json!({"unit": unit, "update": r.update, "wall_seconds": r.wall_s, "trials": r.trials, "task": r.task, "perf": r.perf, "loss": r.loss})
         );
     }
 }

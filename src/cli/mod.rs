@@ -124,6 +124,7 @@ pub fn train_agent(args: &TrainOptions) -> anyhow::Result<()> {
             (any, dir, false)
         }
     };
+    let mut progress = progress.named(any.name());
     let units = unit_lines(args.quiet, args.json_logs);
     let outcome = launch::run(&any, &dir, resume, args.force, args.jobs, &mut progress, &units)
         .with_context(|| format!("running {} in {}", any.name(), dir.display()))?;

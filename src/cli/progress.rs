@@ -25,6 +25,12 @@ impl Progress {
         }
     }
 
+    /// Names a lone run in JSON lines (its scenario's name).
+    pub fn named(mut self, name: &str) -> Self {
+        self.lines = self.lines.map(|l| l.named(name));
+        self
+    }
+
     fn new_bar(&mut self, len: usize, prefix: &str, template: &str) -> &ProgressBar {
         if let Some(b) = self.bar.take() {
             b.finish();
