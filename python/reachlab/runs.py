@@ -8,7 +8,7 @@ import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Iterator
 
 import numpy as np
@@ -52,11 +52,23 @@ def read_safetensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
     return out
 
 
+def _seed_list(seeds: int | Sequence[int] | None) -> list[int] | None:
+    """``N`` → seeds 0..N (as ``train_agent --seeds N``); a list as it is."""
+    if seeds is None:
+        return None
+    if isinstance(seeds, (int, np.integer)):
+        if not 1 <= int(seeds) <= 1000:
+            raise ValueError(f"seeds={seeds}: give 1 to 1000 seeds, or a list")
+        return list(range(int(seeds)))
+    return [int(s) for s in seeds]
+
+
 def train(
     scenario: str | os.PathLike | None = None,
     out: str | os.PathLike | None = None,
     *,
     seed: int | None = None,
+    seeds: int | Sequence[int] | None = None,
     quick: bool = False,
     threads: int | None = None,
     jobs: int = 1,
@@ -66,7 +78,8 @@ def train(
     """Runs a scenario (a built-in name such as ``"curl_field"``, a TOML file, or TOML text) into ``out``
     as ``train_agent --scenario … --out …`` does, and returns the run read back (``load_run``).
 
-    ``threads`` sets the rollout workers; the matrix kernels use ``RAYON_NUM_THREADS`` as it was when
+    ``seed`` replaces the scenario's seed; ``seeds`` (``N`` for seeds 0..N, or a list) runs those seeds and
+    writes the findings over them, as ``train_agent --seeds`` does. ``threads`` sets the rollout workers; the matrix kernels use ``RAYON_NUM_THREADS`` as it was when
     ``reachlab`` was imported (default: one per core). Results do not depend on either.
     ``resume=True`` continues a killed or interrupted run in ``out``. The GIL is released while training;
     progress lines go to stderr (``progress=False`` silences them); Ctrl-C raises ``KeyboardInterrupt`` at
@@ -78,6 +91,7 @@ def train(
         None if scenario is None else os.fspath(scenario),
         os.fspath(out),
         seed=seed,
+        seeds=_seed_list(seeds),
         quick=quick,
         threads=threads,
         jobs=jobs,

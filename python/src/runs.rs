@@ -62,19 +62,21 @@ impl Observer for Lines {
 }
 
 /// Runs a scenario (built-in name, file path or TOML text) into `out`, or resumes the run there
-/// (`resume=True`), and returns `out`. `seed` replaces the scenario's seed (single runs), `quick` runs
+/// (`resume=True`), and returns `out`. `seed` replaces the scenario's seed (single runs), `seeds` runs
+/// those seeds and reports over them (a reaching scenario becomes a run over seeds), `quick` runs
 /// the few-update smoke-test version, `threads` sets the rollout workers (the matrix kernels use
 /// `RAYON_NUM_THREADS` as it was at import; see the module's init), `jobs` runs that many units of a
 /// comparison or a task run at once. The GIL is released while training; Ctrl-C stops at the next update with
 /// `KeyboardInterrupt` and the run resumes from its last checkpoint.
 #[pyfunction]
-#[pyo3(signature = (scenario = None, out = None, *, seed = None, quick = false, threads = None, jobs = 1, resume = false, progress = true))]
+#[pyo3(signature = (scenario = None, out = None, *, seed = None, seeds = None, quick = false, threads = None, jobs = 1, resume = false, progress = true))]
 #[allow(clippy::too_many_arguments)]
 pub fn train(
     py: Python<'_>,
     scenario: Option<&str>,
     out: Option<PathBuf>,
     seed: Option<u64>,
+    seeds: Option<Vec<u64>>,
     quick: bool,
     threads: Option<usize>,
     jobs: usize,
@@ -86,6 +88,17 @@ pub fn train(
     };
     if jobs == 0 {
         return Err(PyValueError::new_err("jobs must be ≥ 1"));
+    }
+    let settings = launch::Settings {
+        quick,
+        seed,
+        seeds,
+        threads,
+    };
+    if resume && (settings.seed.is_some() || settings.seeds.is_some() || settings.quick) {
+        return Err(PyValueError::new_err(
+            "resume=True continues the run with its own scenario.toml; do not give seed, seeds or quick",
+        ));
     }
     let any = if resume {
         if scenario.is_some() {
@@ -103,7 +116,7 @@ pub fn train(
         load_scenario(name)?
     };
     let mut lines = Lines::new("", progress);
-    let result = py.detach(|| run_any(any, &out, resume, seed, quick, threads, jobs, &mut lines));
+    let result = py.detach(|| run_any(any, &out, resume, &settings, jobs, &mut lines));
     if let Some(e) = lines.signal.take() {
         return Err(e);
     }
@@ -118,26 +131,17 @@ pub fn train(
 }
 
 /// Starts (after applying the settings) or resumes `any` in `out` through the library's one dispatch.
-#[allow(clippy::too_many_arguments)]
 fn run_any(
     any: AnyScenario,
     out: &Path,
     resume: bool,
-    seed: Option<u64>,
-    quick: bool,
-    threads: Option<usize>,
+    settings: &launch::Settings,
     jobs: usize,
     lines: &mut Lines,
 ) -> Result<(), ScenarioError> {
     let any = if resume {
         any
     } else {
-        let settings = launch::Settings {
-            quick,
-            seed,
-            seeds: None,
-            threads,
-        };
         settings.apply(any, &out.join("scenario.toml").display().to_string())?
     };
     let show = lines.show;

@@ -59,6 +59,25 @@ def test_a_task_run_from_python(tmp_path):
     assert hidden.shape == (5, policy.hidden_size) and head.shape == (5, 3)
 
 
+def test_seeds_from_python_run_over_seeds_as_the_cli_does(tmp_path):
+    run = reachlab.train("curl_field", out=tmp_path / "s", seeds=2, jobs=2, quick=True, progress=False)
+    assert sorted(run.units) == ["scenario/seed-0", "scenario/seed-1"]
+    assert (run.path / "findings.md").is_file()
+    # Each unit is the lone run with that seed: the same learning curve, timing aside.
+    lone = reachlab.train("curl_field", out=tmp_path / "lone", seed=1, quick=True, progress=False)
+    keep = [c for c in lone.learning_curve if c not in ("wall_seconds", "env_steps_per_second")]
+    for c in keep:
+        np.testing.assert_array_equal(
+            np.asarray(run.units["scenario/seed-1"].learning_curve[c]), np.asarray(lone.learning_curve[c]), err_msg=c
+        )
+    with pytest.raises(ValueError, match="give a list of seeds"):
+        reachlab.train("curl_field_compare", out=tmp_path / "c", seed=3, quick=True, progress=False)
+    with pytest.raises(ValueError, match="do not give seed, seeds or quick"):
+        reachlab.train(out=run.path, resume=True, seeds=[0, 1], progress=False)
+    with pytest.raises(ValueError, match="1 to 1000 seeds"):
+        reachlab.train("curl_field", out=tmp_path / "z", seeds=0)
+
+
 def test_run_errors_are_python_exceptions(tmp_path):
     with pytest.raises(ValueError, match="no scenario `curl_feild`"):
         reachlab.train("curl_feild", out=tmp_path / "x")

@@ -39,7 +39,7 @@ impl Experiment for Scenario {
                 return Err(invalid(
                     label,
                     "seed",
-                    "a scenario with [compare] seeds takes its seeds from there; give a list of seeds instead (`--seeds`)",
+                    "a scenario with [compare] seeds takes its seeds from there; give a list of seeds instead (`--seeds`, or `seeds=` in Python)",
                 ));
             }
             self.seed = seed;
