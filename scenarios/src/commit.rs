@@ -1,4 +1,5 @@
-//! Atomic checkpoints: what a resume needs becomes visible at once, whatever moment a kill hits.
+//! The run folder, for every kind of run: atomic checkpoints (what a resume needs becomes visible at
+//! once, whatever moment a kill hits), whether a folder may be started in, and the edits a resume refuses.
 //!
 //! Everything a resume reads (weights, optimiser state, counters, the CSV row counts in `progress.json`)
 //! is written into a fresh folder `checkpoints/commit-<n>/`; then one `rename(2)` of a symbolic link
@@ -108,6 +109,69 @@ pub fn tmp_path(path: &Path) -> PathBuf {
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::io(path, e))?;
     crate::json::from_str(&text).map_err(|e| ScenarioError::output(path, e))
+}
+
+/// Whether `dir` exists and holds anything but what a start killed before `settings` (its scenario.toml)
+/// existed leaves behind: such a folder may be started in again.
+pub(crate) fn holds_files(dir: &Path, settings: &Path) -> Result<bool> {
+    if !dir.exists() {
+        return Ok(false);
+    }
+    let leftover = tmp_path(settings);
+    for e in std::fs::read_dir(dir).map_err(|e| ScenarioError::io(dir, e))? {
+        let e = e.map_err(|e| ScenarioError::io(dir, e))?;
+        if e.path() != leftover {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Refuses to continue the run in `dir` when its settings (`current`, as TOML) differ from those its
+/// committed checkpoint `latest` was reached with, naming the changed keys.
+pub(crate) fn refuse_edits(dir: &Path, latest: &Path, current: &str) -> Result<()> {
+    let Ok(saved) = std::fs::read_to_string(latest.join("scenario.toml")) else {
+        return Ok(());
+    };
+    let changed = changed_keys(&saved, current);
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(ScenarioError::Resume {
+        dir: dir.to_owned(),
+        reason: format!(
+            "scenario.toml changed since the last checkpoint ({}); the results would mix settings \
+             (--force continues with the new ones)",
+            changed.join(", ")
+        ),
+    })
+}
+
+/// The dotted keys whose values differ between two TOML documents (both resolved scenarios).
+pub(crate) fn changed_keys(a: &str, b: &str) -> Vec<String> {
+    fn walk(prefix: &str, a: Option<&toml::Value>, b: Option<&toml::Value>, out: &mut Vec<String>) {
+        match (a, b) {
+            (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&p, x.get(k), y.get(k), out);
+                }
+            }
+            (x, y) if x != y => out.push(prefix.to_string()),
+            _ => {}
+        }
+    }
+    let parse = |t: &str| t.parse::<toml::Table>().ok().map(toml::Value::Table);
+    let mut out = Vec::new();
+    walk("", parse(a).as_ref(), parse(b).as_ref(), &mut out);
+    out
 }
 
 #[cfg(test)]

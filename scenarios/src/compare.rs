@@ -82,7 +82,7 @@ pub fn run_compare(
         reason: "this scenario has no [compare] table".into(),
     })?;
     let path = dir.join("scenario.toml");
-    if !path.exists() && crate::run::holds_files(dir, &path)? {
+    if !path.exists() && crate::commit::holds_files(dir, &path)? {
         return Err(ScenarioError::output(
             dir,
             "the output folder is not empty and holds no experiment of this scenario (choose another --out)",
@@ -91,7 +91,7 @@ pub fn run_compare(
     std::fs::create_dir_all(dir).map_err(|e| ScenarioError::io(dir, e))?;
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let changed = crate::run::changed_keys(&text, &base.to_toml());
+            let changed = crate::commit::changed_keys(&text, &base.to_toml());
             if !changed.is_empty() {
                 return Err(ScenarioError::Resume {
                     dir: dir.to_owned(),

@@ -37,10 +37,11 @@
 //!
 //! Inside (private): `config` (the scenario file, with errors that name the file, the key, the line and
 //! the nearest valid key), `run` (a reaching run: stages, evaluation blocks, checkpoints, resume),
-//! `rows` (the rows it writes), `commit` (atomic checkpoints), `output` (CSV logs and recordings),
+//! `rows` (the rows runs write), `commit` (the run folder of every kind: atomic checkpoints, whether a
+//! folder may be started in, the edits a resume refuses), `output` (CSV logs and recordings),
 //! `metrics` and `expert` (behaviour of a trial and the expert-baseline criterion), `findings` (the
-//! reaching findings over seeds), `manifest` (a sweep's units), `memory` (buffers refused before they
-//! are allocated when they cannot fit).
+//! reaching findings over seeds), `manifest` (a sweep's units), `pairwise` (SVCCA and DSA between every
+//! pair of networks), `memory` (buffers refused before they are allocated when they cannot fit).
 
 pub mod analysis;
 mod behaviour_figures;

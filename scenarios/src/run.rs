@@ -10,7 +10,7 @@ use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::Env;
 use serde::{Deserialize, Serialize};
 
-use crate::commit::{commit, committed, read_json, write_atomic, write_json};
+use crate::commit::{commit, committed, holds_files, read_json, refuse_edits, write_atomic, write_json};
 use crate::config::{Method, Until};
 use crate::config::{Scenario, StageSpec};
 use crate::error::{Result, ScenarioError};
@@ -417,8 +417,6 @@ impl<'o> Run<'o> {
     }
 }
 
-/// Whether `dir` exists and holds anything but what a start killed before `settings` (its scenario.toml)
-/// existed leaves behind: such a folder may be started in again.
 /// What ends a reaching run, and what `analyze_run` does again on a saved one: the analysis
 /// (`analysis.json`), the figures, then the summary (last: its presence marks a finished run, see
 /// [`Progress::finished_in`]). At the end of a run a failed analysis is reported and written down in
@@ -439,65 +437,4 @@ pub(crate) fn finish(
     }
     crate::plots::draw_all(s, dir)?;
     crate::summary::summarize(s, dir)
-}
-
-pub(crate) fn holds_files(dir: &Path, settings: &Path) -> Result<bool> {
-    if !dir.exists() {
-        return Ok(false);
-    }
-    let leftover = crate::commit::tmp_path(settings);
-    for e in std::fs::read_dir(dir).map_err(|e| ScenarioError::io(dir, e))? {
-        let e = e.map_err(|e| ScenarioError::io(dir, e))?;
-        if e.path() != leftover {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-/// Refuses to continue the run in `dir` when its settings (`current`, as TOML) differ from those its
-/// committed checkpoint `latest` was reached with, naming the changed keys.
-pub(crate) fn refuse_edits(dir: &Path, latest: &Path, current: &str) -> Result<()> {
-    let Ok(saved) = std::fs::read_to_string(latest.join("scenario.toml")) else {
-        return Ok(());
-    };
-    let changed = changed_keys(&saved, current);
-    if changed.is_empty() {
-        return Ok(());
-    }
-    Err(ScenarioError::Resume {
-        dir: dir.to_owned(),
-        reason: format!(
-            "scenario.toml changed since the last checkpoint ({}); the results would mix settings \
-             (--force continues with the new ones)",
-            changed.join(", ")
-        ),
-    })
-}
-
-/// The dotted keys whose values differ between two TOML documents (both resolved scenarios).
-pub(crate) fn changed_keys(a: &str, b: &str) -> Vec<String> {
-    fn walk(prefix: &str, a: Option<&toml::Value>, b: Option<&toml::Value>, out: &mut Vec<String>) {
-        match (a, b) {
-            (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => {
-                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-                keys.sort();
-                keys.dedup();
-                for k in keys {
-                    let p = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    walk(&p, x.get(k), y.get(k), out);
-                }
-            }
-            (x, y) if x != y => out.push(prefix.to_string()),
-            _ => {}
-        }
-    }
-    let parse = |t: &str| t.parse::<toml::Table>().ok().map(toml::Value::Table);
-    let mut out = Vec::new();
-    walk("", parse(a).as_ref(), parse(b).as_ref(), &mut out);
-    out
 }

@@ -235,7 +235,7 @@ fn run_unit(
     force: bool,
 ) -> Result<UnitResult> {
     if !force {
-        crate::run::refuse_edits(dir, &committed(&dir.join("checkpoints")), &s.to_toml())?;
+        crate::commit::refuse_edits(dir, &committed(&dir.join("checkpoints")), &s.to_toml())?;
     }
     let result_path = dir.join("result.json");
     if result_path.exists() {
@@ -349,7 +349,7 @@ pub fn run_tasks_with(
     unit_observer: UnitObservers<'_>,
 ) -> Result<Vec<UnitResult>> {
     let spath = dir.join("scenario.toml");
-    if !spath.exists() && crate::run::holds_files(dir, &spath)? {
+    if !spath.exists() && crate::commit::holds_files(dir, &spath)? {
         return Err(ScenarioError::output(
             dir,
             "the output folder is not empty and holds no run of this scenario (choose another --out)",
