@@ -9,8 +9,7 @@
 
 use crate::config::StageSpec;
 use crate::observer::Observer;
-use crate::rows::CurveRow;
-use crate::rows::TaskCurveRow;
+use crate::rows::{CurveRow, TaskCurveRow};
 
 /// Plain lines (a line per tenth of a stage and one at its end; a line per evaluation of a task run),
 /// JSON lines (every update's row with its unit), or nothing.

@@ -201,7 +201,8 @@ fn within_between(what: &str, d: &[f64], labels: &[&str]) -> String {
             }
         }
     }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    // No pair in a class: NaN, not 0.
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     format!(
         "{what}: within groups {:.3} (n = {}), between groups {:.3} (n = {}).",
         mean(&within),
@@ -252,4 +253,24 @@ fn mds<DB: DrawingBackend>(
         .draw()
         .map_err(e)?;
     root.present().map_err(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::within_between;
+
+    #[test]
+    fn within_and_between_groups_average_the_right_pairs() {
+        // Networks a0, a1 (group a) and b0: within = d(a0, a1), between = mean of d(a0, b0), d(a1, b0);
+        // the lower triangle and the diagonal are never read.
+        let d = [0.0, 0.2, 0.6, 9.0, 0.0, 0.8, 9.0, 9.0, 0.0];
+        let s = within_between("d", &d, &["a", "a", "b"]);
+        assert_eq!(s, "d: within groups 0.200 (n = 1), between groups 0.700 (n = 2).");
+        // One group: no pair between groups is NaN, not 0; a NaN pair is left out.
+        let d = [0.0, 0.4, f64::NAN, 9.0, 0.0, 0.6, 9.0, 9.0, 0.0];
+        assert_eq!(
+            within_between("d", &d, &["a", "a", "a"]),
+            "d: within groups 0.500 (n = 2), between groups NaN (n = 0)."
+        );
+    }
 }
