@@ -302,3 +302,53 @@ fn task_units_run_concurrently_give_the_same_results() {
         b.iter().map(|r| r.wall_seconds.to_bits()).collect::<Vec<_>>()
     );
 }
+
+/// `analyze_run --compare` tabulates task runs by the measures their collection uses (mean ± s.e.m. over
+/// the runs, checked against each run's result.json), and refuses to put a reaching run beside them.
+#[test]
+fn analyze_run_compares_task_runs_and_refuses_mixed_kinds() {
+    let base = task_scenario("flipflop").quick();
+    let dirs: Vec<PathBuf> = (0..2).map(|k| tmp(&format!("cmp-{k}"))).collect();
+    let mut perf = Vec::new();
+    for (k, d) in dirs.iter().enumerate() {
+        let mut s = base.clone();
+        s.seed = k as u64;
+        perf.push(run_tasks(&s, d, &mut Silent).unwrap()[0].mean_perf);
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_analyze_run"))
+        .arg("--compare")
+        .args(&dirs)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let header: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "mean_perf")
+        .expect("a mean_perf column");
+    let mean_row = text.lines().find(|l| l.starts_with("mean ± s.e.m.")).unwrap();
+    // "mean ± s.e.m." takes three words; then each cell is "m ± s".
+    let cells: Vec<&str> = mean_row.split_whitespace().skip(3).collect();
+    let shown: f64 = cells[3 * (col - 1)].parse().unwrap();
+    assert!((shown - (perf[0] + perf[1]) / 2.0).abs() <= 5e-4, "{text}");
+
+    let reach = tmp("cmp-reach");
+    let ok = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+        .args(["--scenario", "curl_field", "--quick", "--quiet", "--out"])
+        .arg(&reach)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_analyze_run"))
+        .arg("--compare")
+        .arg(&dirs[0])
+        .arg(&reach)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("not comparable"), "{err}");
+    for d in dirs.iter().chain([&reach]) {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

@@ -1,5 +1,5 @@
 //! `analyze_run`: recompute a saved run's analysis (`analysis.json`), summary and figures from its files,
-//! or tabulate finished runs side by side. On a cognitive-task run it recomputes each unit's fixed points
+//! or tabulate finished runs side by side (their measures as a sweep collects them, any kind). On a cognitive-task run it recomputes each unit's fixed points
 //! from its checkpoint and rewrites `results.{csv,md}`.
 //!
 //! ```sh
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use reachlab::analysis::stats::mean_sem;
 use reachlab::scenarios::builtin::AnyScenario;
-use reachlab::scenarios::{compare, launch, Observer};
+use reachlab::scenarios::{launch, Observer};
 
 #[derive(Parser)]
 #[command(
@@ -37,50 +37,52 @@ fn main() -> std::process::ExitCode {
 fn run() -> anyhow::Result<()> {
     let args = Args::parse();
     if !args.compare.is_empty() {
-        let rows: Vec<[f64; 5]> = args
-            .compare
-            .iter()
-            .map(|d| compare::measures(d))
-            .collect::<Result<_, _>>()?;
+        // Each run's measures, as its kind of experiment names them (a sweep's collection reads the same).
+        let mut rows: Vec<Vec<(String, f64)>> = Vec::new();
+        for d in &args.compare {
+            let s = AnyScenario::load(&d.join("scenario.toml"))?;
+            let m = s.experiment().measures(d)?;
+            if let Some(first) = rows.first() {
+                let names = |m: &[(String, f64)]| m.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+                if names(first) != names(&m) {
+                    anyhow::bail!(
+                        "{}: a {} run, not comparable with {}",
+                        d.display(),
+                        s.experiment().kind(),
+                        args.compare[0].display()
+                    );
+                }
+            }
+            rows.push(m);
+        }
         print!("{:<40}", "run");
-        for m in compare::MEASURES {
-            print!(" {m:>20}");
+        for (name, _) in &rows[0] {
+            print!(" {name:>24}");
         }
         println!();
         for (d, r) in args.compare.iter().zip(&rows) {
             print!("{:<40}", d.display());
-            for v in r {
-                print!(" {v:>20.3}");
+            for (_, v) in r {
+                print!(" {v:>24.3}");
             }
             println!();
         }
         print!("{:<40}", "mean ± s.e.m.");
-        for m in 0..compare::MEASURES.len() {
-            let col: Vec<f64> = rows.iter().map(|r| r[m]).collect();
+        for m in 0..rows[0].len() {
+            let col: Vec<f64> = rows.iter().map(|r| r[m].1).collect();
             let ms = mean_sem(&col);
-            print!(" {:>20}", format!("{:.3} ± {:.3}", ms.mean, ms.sem));
+            print!(" {:>24}", format!("{:.3} ± {:.3}", ms.mean, ms.sem));
         }
         println!();
         return Ok(());
     }
     let run = args.run.expect("clap requires --run without --compare");
-    // The same finish step a run ends with (`launch::finish`), on the saved files.
-    match launch::finish(&run, &mut Messages)? {
-        launch::Outcome::Run(s) => {
-            // The table only; the full analysis is in the run's analysis.json.
-            println!("{}", s.table());
-            println!("analysis: {}", run.join("analysis.json").display());
-        }
-        launch::Outcome::Seeds(rows) => {
-            println!("{}", compare::table(&rows));
-            println!("findings over seeds: {}", run.join("findings.md").display());
-        }
-        launch::Outcome::Tasks(results) => {
-            if let AnyScenario::Tasks(s) = AnyScenario::load(&run.join("scenario.toml"))? {
-                println!("{}", reachlab::scenarios::tasks::report::markdown(&s, &run, &results));
-            }
-        }
-    }
+    // The same finish step a run ends with (`launch::finish`), on the saved files; the table only (the
+    // full analysis is in the run's files).
+    let outcome = launch::finish(&run, &mut Messages)?;
+    let scenario = AnyScenario::load(&run.join("scenario.toml"))?;
+    println!("{}", scenario.experiment().report(&run, &outcome));
+    println!("results in {}", run.display());
     Ok(())
 }
 

@@ -9,8 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use reachlab_scenarios::builtin::{self, AnyScenario};
-use reachlab_scenarios::tasks;
-use reachlab_scenarios::{compare, launch};
+use reachlab_scenarios::launch;
 
 pub use progress::{unit_lines, Progress};
 
@@ -134,17 +133,7 @@ pub fn train_agent(args: &TrainOptions) -> anyhow::Result<()> {
     if args.json_logs {
         return Ok(());
     }
-    match (&outcome, &any) {
-        (launch::Outcome::Run(summary), _) => println!("{}", summary.table()),
-        (launch::Outcome::Seeds(rows), _) => {
-            println!("{}", compare::table(rows));
-            println!("findings over seeds: {}", dir.join("findings.md").display());
-        }
-        (launch::Outcome::Tasks(results), AnyScenario::Tasks(s)) => {
-            println!("{}", tasks::report::markdown(s, &dir, results))
-        }
-        (launch::Outcome::Tasks(_), AnyScenario::Reaching(_)) => unreachable!("tasks come from a task scenario"),
-    }
+    println!("{}", any.experiment().report(&dir, &outcome));
     println!("results in {}", dir.display());
     Ok(())
 }

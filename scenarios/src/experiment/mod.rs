@@ -60,6 +60,9 @@ pub trait Experiment: std::fmt::Debug + Send + Sync {
         observer: &mut dyn Observer,
         units: UnitObservers<'_>,
     ) -> Result<Outcome>;
+    /// What a finished run in `dir` prints at its end (`train_agent`, `analyze_run`): a reaching run's
+    /// summary table, the compared measures of a run over seeds, a task run's report.
+    fn report(&self, dir: &Path, outcome: &Outcome) -> String;
     /// Recomputes what the finished run in `dir` (of this scenario) derives from its saved files: the
     /// analysis, summaries, reports and figures; an analysis that fails is an error, and leaves the
     /// run's files as they were.

@@ -108,6 +108,18 @@ impl Experiment for Scenario {
         })?))
     }
 
+    fn report(&self, dir: &Path, outcome: &Outcome) -> String {
+        match outcome {
+            Outcome::Run(summary) => summary.table(),
+            Outcome::Seeds(rows) => format!(
+                "{}\nfindings over seeds: {}",
+                compare::table(rows),
+                dir.join("findings.md").display()
+            ),
+            Outcome::Tasks(_) => String::new(),
+        }
+    }
+
     fn measures(&self, dir: &Path) -> Result<Vec<(String, f64)>> {
         let mut out: Vec<(String, f64)> = compare::MEASURES
             .iter()

@@ -68,6 +68,13 @@ impl Experiment for TaskScenario {
         Ok(Outcome::Tasks(tasks::run::reanalyse(dir)?))
     }
 
+    fn report(&self, dir: &Path, outcome: &Outcome) -> String {
+        match outcome {
+            Outcome::Tasks(results) => tasks::report::markdown(self, dir, results),
+            _ => String::new(),
+        }
+    }
+
     fn measures(&self, dir: &Path) -> Result<Vec<(String, f64)>> {
         let path = dir.join("result.json");
         let text = std::fs::read_to_string(&path).map_err(|e| ScenarioError::io(&path, e))?;
