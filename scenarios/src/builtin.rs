@@ -41,10 +41,7 @@ impl AnyScenario {
     }
 
     pub fn name(&self) -> &str {
-        match self {
-            AnyScenario::Reaching(s) => &s.name,
-            AnyScenario::Tasks(s) => &s.name,
-        }
+        self.experiment().name()
     }
 
     pub fn description(&self) -> &str {
@@ -55,10 +52,7 @@ impl AnyScenario {
     }
 
     pub fn to_toml(&self) -> String {
-        match self {
-            AnyScenario::Reaching(s) => s.to_toml(),
-            AnyScenario::Tasks(s) => s.to_toml(),
-        }
+        self.experiment().to_toml()
     }
 
     /// The scenario as `train_agent --print-scenario` prints it: every key that has an effect, with its

@@ -184,10 +184,7 @@ impl SweepSpec {
 /// Writes `manifest.json` for `units` under `out`.
 pub fn write_manifest(spec: &SweepSpec, units: &[Unit], out: &Path) -> Result<()> {
     std::fs::create_dir_all(out.join("logs")).map_err(|e| ScenarioError::io(out, e))?;
-    let kind = match units.first().map(|u| &u.scenario) {
-        Some(AnyScenario::Tasks(_)) => "tasks",
-        _ => "reaching",
-    };
+    let kind = units.first().map_or("reaching", |u| u.scenario.experiment().kind());
     let m = Manifest {
         sweep: spec.name.clone(),
         kind: kind.into(),

@@ -4,10 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
-use reachlab_scenarios::builtin::AnyScenario;
-use reachlab_scenarios::{sweep, tasks, Run};
+use reachlab_scenarios::{launch, sweep};
 
-use super::{Backend, Progress, TrainOptions};
+use super::{unit_lines, Backend, Progress, TrainOptions};
 
 /// `--sweep`: one unit (`--unit`), all units on a local pool, or a Slurm array.
 pub(crate) fn run_sweep(args: &TrainOptions, file: &Path, progress: &mut Progress) -> anyhow::Result<()> {
@@ -26,23 +25,14 @@ pub(crate) fn run_sweep(args: &TrainOptions, file: &Path, progress: &mut Progres
             println!("unit {i} already finished in {}", dir.display());
             return Ok(());
         }
-        match &u.scenario {
-            AnyScenario::Tasks(s) => {
-                tasks::run_tasks(s, &dir, progress)?;
-            }
-            AnyScenario::Reaching(s) => {
-                let run = if dir.join("scenario.toml").exists() {
-                    Run::resume(&dir, progress)?
-                } else {
-                    let mut s = s.as_ref().clone();
-                    if let Some(n) = args.threads {
-                        s.train.threads = n;
-                    }
-                    Run::create(s, &dir, progress)?
-                };
-                run.run()?;
-            }
-        }
+        // A unit is one run of either kind, started or resumed through its experiment.
+        let settings = launch::Settings {
+            threads: args.threads,
+            ..Default::default()
+        };
+        let any = settings.apply(u.scenario.clone(), &format!("unit {i}"))?;
+        let resume = dir.join("scenario.toml").exists();
+        launch::run(&any, &dir, resume, false, 1, progress, &unit_lines(true, false))?;
         return Ok(());
     }
     sweep::write_manifest(&spec, &units, &out)?;

@@ -126,11 +126,12 @@ impl Experiment for Scenario {
             .zip(compare::measures(dir)?)
             .map(|(n, v)| (n.to_string(), v))
             .collect();
-        // Stable fixed points under the delay inputs, summed over targets and recorded stages.
-        let stable: usize = crate::analysis::Analysis::read(dir)
-            .map(|a| a.preparatory_fixed_points.iter().map(|p| p.n_stable).sum())
-            .unwrap_or(0);
-        out.push(("stable_prep_fixed_points".into(), stable as f64));
+        // Stable fixed points under the delay inputs, summed over targets and recorded stages (NaN when
+        // the run's analysis cannot be read: not a count of zero).
+        let stable = crate::analysis::Analysis::read(dir).map_or(f64::NAN, |a| {
+            a.preparatory_fixed_points.iter().map(|p| p.n_stable).sum::<usize>() as f64
+        });
+        out.push(("stable_prep_fixed_points".into(), stable));
         Ok(out)
     }
 
