@@ -18,7 +18,7 @@ from ._reachlab import __version__
 from .envs import DecisionEnv, OutputEnv, ReachEnv
 from .policy import Policy, load_policy
 from .registration import register_envs
-from .runs import Run, list_scenarios, load_run, read_safetensors, scenario_toml, train
+from .runs import Run, analyze, collect, list_scenarios, load_run, read_safetensors, scenario_toml, train
 from .vector import DecisionVectorEnv, ReachVectorEnv
 
 register_envs()
@@ -31,6 +31,8 @@ __all__ = [
     "ReachVectorEnv",
     "DecisionVectorEnv",
     "train",
+    "analyze",
+    "collect",
     "load_run",
     "load_policy",
     "Run",

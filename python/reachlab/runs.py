@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _reachlab as _r
 
-__all__ = ["train", "load_run", "Run", "read_safetensors", "list_scenarios", "scenario_toml"]
+__all__ = ["train", "analyze", "collect", "load_run", "Run", "read_safetensors", "list_scenarios", "scenario_toml"]
 
 _DTYPES = {
     "F64": "<f8",
@@ -99,6 +99,21 @@ def train(
         progress=progress,
     )
     return load_run(path)
+
+
+def analyze(path: str | os.PathLike) -> str:
+    """Recomputes what a finished run derives from its files, as ``analyze_run --run`` does (a reaching
+    run's analysis, figures and summary; every unit of a run over seeds and its findings; a task run's
+    fixed points and report), and returns the report the run printed at its end. An analysis that fails
+    raises and leaves the run's files as they were."""
+    return _r.analyze(os.fspath(path))
+
+
+def collect(path: str | os.PathLike) -> list[int]:
+    """Gathers a sweep's folder as ``train_agent --collect`` does (``collected.csv`` and ``collected.md``,
+    the SVCCA and DSA matrices, ``figures/svcca_mds.png``) and returns the indices of the units that have
+    not finished."""
+    return _r.collect(os.fspath(path))
 
 
 def list_scenarios() -> list[tuple[str, str]]:

@@ -85,6 +85,8 @@ fn _reachlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<vector::DecisionVec>()?;
     m.add_function(wrap_pyfunction!(runs::train, m)?)?;
     m.add_function(wrap_pyfunction!(runs::list_scenarios, m)?)?;
+    m.add_function(wrap_pyfunction!(runs::analyze, m)?)?;
+    m.add_function(wrap_pyfunction!(runs::collect, m)?)?;
     m.add_function(wrap_pyfunction!(runs::scenario_toml, m)?)?;
     m.add_function(wrap_pyfunction!(tasks::suite_names, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

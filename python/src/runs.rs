@@ -150,6 +150,31 @@ fn run_any(
     Ok(())
 }
 
+/// Recomputes what the finished run in `out` derives from its files, as `analyze_run --run` does (the
+/// library's `launch::finish`): a reaching run's analysis, figures and summary; every finished unit of a
+/// run over seeds, then its findings; a task run's fixed points and report. Returns the report the run
+/// printed at its end. The GIL is released meanwhile.
+#[pyfunction]
+pub fn analyze(py: Python<'_>, out: PathBuf) -> PyResult<String> {
+    py.detach(|| {
+        let outcome = launch::finish(&out, &mut reachlab_scenarios::Silent)?;
+        let any = AnyScenario::load(&out.join("scenario.toml"))?;
+        Ok(any.experiment().report(&out, &outcome))
+    })
+    .map_err(scenario_err)
+}
+
+/// Gathers the sweep in `out` as `train_agent --collect` does (the library's `population::collect`):
+/// `collected.{csv,md}`, the SVCCA and DSA matrices and the MDS figure; returns the indices of the units
+/// that have not finished.
+#[pyfunction]
+pub fn collect(py: Python<'_>, out: PathBuf) -> PyResult<Vec<usize>> {
+    let missing = py
+        .detach(|| reachlab_scenarios::population::collect(&out))
+        .map_err(scenario_err)?;
+    Ok(missing.into_iter().map(|(i, _)| i).collect())
+}
+
 /// `(name, description)` of every built-in scenario.
 #[pyfunction]
 pub fn list_scenarios() -> Vec<(String, String)> {

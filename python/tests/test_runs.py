@@ -78,6 +78,37 @@ def test_seeds_from_python_run_over_seeds_as_the_cli_does(tmp_path):
         reachlab.train("curl_field", out=tmp_path / "z", seeds=0)
 
 
+def test_analyze_recomputes_a_run_as_analyze_run_does(quick_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "copy"
+    shutil.copytree(quick_run.path, run, symlinks=True)
+    before = (run / "analysis.json").read_text()
+    (run / "analysis.json").unlink()
+    report = reachlab.analyze(run)
+    assert "onset jump" in report and (run / "analysis.json").read_text() == before
+    with pytest.raises(OSError):
+        reachlab.analyze(tmp_path / "nothing")
+
+
+def test_collect_gathers_a_sweep_folder(tmp_path):
+    out = tmp_path / "sweep"
+    units = []
+    for i in range(3):
+        d = out / f"unit-{i:04d}"
+        if i < 2:  # the third unit never ran
+            reachlab.train("flipflop", out=d, seed=i, quick=True, progress=False)
+        units.append({"index": i, "dir": str(d), "settings": [["seed", str(i)]]})
+    (out / "manifest.json").write_text(json.dumps({"sweep": "ff", "kind": "tasks", "units": units}))
+    assert reachlab.collect(out) == [2]
+    rows = (out / "collected.csv").read_text().splitlines()
+    assert rows[0].startswith("unit,seed,mean_perf") and len(rows) == 3
+    perf = [json.loads((out / f"unit-{i:04d}" / "result.json").read_text())["mean_perf"] for i in range(2)]
+    md = (out / "collected.md").read_text()
+    assert f"| all | 2 | {np.mean(perf):.3f} ± " in md, md
+    assert len((out / "svcca_distance.csv").read_text().splitlines()) == 3
+
+
 def test_run_errors_are_python_exceptions(tmp_path):
     with pytest.raises(ValueError, match="no scenario `curl_feild`"):
         reachlab.train("curl_feild", out=tmp_path / "x")

@@ -11,7 +11,8 @@ use crate::run::Progress;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     pub sweep: String,
-    /// `reaching` or `tasks`: which measures `collect` gathers.
+    /// `reaching` or `tasks`, for the reader (the collection asks each unit's own scenario for its
+    /// measures).
     #[serde(default = "reaching")]
     pub kind: String,
     pub units: Vec<ManifestUnit>,
