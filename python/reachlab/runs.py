@@ -79,7 +79,8 @@ def train(
     as ``train_agent --scenario … --out …`` does, and returns the run read back (``load_run``).
 
     ``seed`` replaces the scenario's seed; ``seeds`` (``N`` for seeds 0..N, or a list) runs those seeds and
-    writes the findings over them, as ``train_agent --seeds`` does. ``threads`` sets the rollout workers; the matrix kernels use ``RAYON_NUM_THREADS`` as it was when
+    writes the findings over them, as ``train_agent --seeds`` does (``jobs`` of them at once).
+    ``threads`` sets the rollout workers; the matrix kernels use ``RAYON_NUM_THREADS`` as it was when
     ``reachlab`` was imported (default: one per core). Results do not depend on either.
     ``resume=True`` continues a killed or interrupted run in ``out``. The GIL is released while training;
     progress lines go to stderr (``progress=False`` silences them); Ctrl-C raises ``KeyboardInterrupt`` at

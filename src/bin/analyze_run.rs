@@ -1,6 +1,7 @@
 //! `analyze_run`: recompute a saved run's analysis (`analysis.json`), summary and figures from its files,
-//! or tabulate finished runs side by side (their measures as a sweep collects them, any kind). On a cognitive-task run it recomputes each unit's fixed points
-//! from its checkpoint and rewrites `results.{csv,md}`.
+//! or tabulate finished runs side by side (their measures as a sweep collects them, any kind). On a
+//! cognitive-task run it recomputes each unit's fixed points from its checkpoint and rewrites
+//! `results.{csv,md}`.
 //!
 //! ```sh
 //! cargo run --release --bin analyze_run -- --run runs/curl_field-1764150000
