@@ -8,3 +8,12 @@ mod ppo_reach;
 mod sweep;
 mod tasks;
 mod train_agent;
+
+/// Runs `analyze_run FLAG DIR…` (`--run` one folder, `--compare` several) and returns what it printed.
+fn analyze_run<P: AsRef<std::ffi::OsStr>>(flag: &str, dirs: &[P]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_analyze_run"))
+        .arg(flag)
+        .args(dirs)
+        .output()
+        .unwrap()
+}

@@ -72,11 +72,7 @@ fn flipflop_learns_and_stores_eight_stable_memories() {
     assert_eq!(k, fp.fixed + fp.slow);
     // `analyze_run` recomputes the fixed points from the checkpoint: the same table.
     let before = std::fs::read_to_string(dir.join("results.md")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_analyze_run"))
-        .arg("--run")
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = crate::analyze_run("--run", &[&dir]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read_to_string(dir.join("results.md")).unwrap(), before);
     let _ = std::fs::remove_dir_all(&dir);
@@ -315,11 +311,7 @@ fn analyze_run_compares_task_runs_and_refuses_mixed_kinds() {
         s.seed = k as u64;
         perf.push(run_tasks(&s, d, &mut Silent).unwrap()[0].mean_perf);
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_analyze_run"))
-        .arg("--compare")
-        .args(&dirs)
-        .output()
-        .unwrap();
+    let out = crate::analyze_run("--compare", &dirs);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     let header: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
@@ -340,12 +332,7 @@ fn analyze_run_compares_task_runs_and_refuses_mixed_kinds() {
         .output()
         .unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
-    let out = Command::new(env!("CARGO_BIN_EXE_analyze_run"))
-        .arg("--compare")
-        .arg(&dirs[0])
-        .arg(&reach)
-        .output()
-        .unwrap();
+    let out = crate::analyze_run("--compare", &[&dirs[0], &reach]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("not comparable"), "{err}");
     for d in dirs.iter().chain([&reach]) {

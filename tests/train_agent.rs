@@ -139,11 +139,7 @@ fn quick_run_writes_every_output() {
 
     // analyze_run recomputes the same analysis from the files, and tabulates runs.
     std::fs::remove_file(dir.join("analysis.json")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_analyze_run"))
-        .arg("--run")
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = crate::analyze_run("--run", &[&dir]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // The table, not the whole analysis.json, goes to stdout.
     let printed = String::from_utf8_lossy(&out.stdout);
@@ -154,12 +150,7 @@ fn quick_run_writes_every_output() {
     let again: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("analysis.json")).unwrap()).unwrap();
     assert_eq!(again, analysis);
-    let out = Command::new(env!("CARGO_BIN_EXE_analyze_run"))
-        .arg("--compare")
-        .arg(&dir)
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = crate::analyze_run("--compare", &[&dir, &dir]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && text.contains("theta_lw_deg") && text.contains("mean ± s.e.m."),
@@ -321,11 +312,7 @@ fn the_comparison_scenario_runs_every_arm_and_seed() {
     // `analyze_run` on the comparison folder redoes every unit's analysis and the findings: the same.
     let unit_analysis = dir.join("naive/seed-1/analysis.json");
     let before = (std::fs::read(&unit_analysis).unwrap(), md);
-    let out = Command::new(env!("CARGO_BIN_EXE_analyze_run"))
-        .arg("--run")
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = crate::analyze_run("--run", &[&dir]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("findings over seeds"));
     let after = (
