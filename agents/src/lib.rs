@@ -43,8 +43,11 @@ pub use gae::{gae, RunningMeanStd};
 pub use kernels::{Activation, CellKind, FusedRnn};
 pub use optim::{clip_grad_norm, Adam};
 pub use params::Params;
-pub use plant::{plant_bptt_step, PlantBpttConfig, PlantBpttStats, PlantModel};
-pub use policy::{ActOut, ActState, ActionMap, HeadKind, Policy, PolicyConfig, PolicyOutput, PolicySnapshot};
+pub use plant::{
+    closed_loop, curl_maps, drop_frozen, law_maps, plant_bptt_step, plant_rollout, PlantBpttConfig, PlantBpttStats,
+    PlantModel, PlantRollout,
+};
+pub use policy::{ActOut, ActState, ActionMap, HeadKind, Layer, Policy, PolicyConfig, PolicyOutput, PolicySnapshot};
 pub use rollout::{EpisodeOutcome, PolicyAction, Rollout, RolloutConfig, RolloutWorkers};
 pub use supervised::{OutputActivation, Prediction, SupervisedBatch, SupervisedConfig, SupervisedTrainer};
 pub use threads::fix_kernel_threads;

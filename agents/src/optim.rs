@@ -30,9 +30,22 @@ pub fn clip_grad_norm(params: &Params, grads: &mut GradStore, max_norm: f64) -> 
     Ok(norm)
 }
 
-/// Adam over the variables of a [`Params`], moments keyed by the variables' names.
+/// One variable of [`Adam`] with its moments and its own step count.
+struct Slot {
+    name: String,
+    theta: Var,
+    m: Var,
+    v: Var,
+    /// Steps in which this variable had a gradient: its bias correction counts these only, as PyTorch's
+    /// `Adam` keeps `state["step"]` per parameter. (A single counter shared by all variables would make
+    /// the first step of a variable that joins late, e.g. the actor after a critic-only stage, a step of
+    /// up to `lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ)/(1 − β₁)`: 3.4 × lr after 320 critic-only steps.)
+    step: u64,
+}
+
+/// Adam over the variables of a [`Params`], moments and step counts keyed by the variables' names.
 pub struct Adam {
-    vars: Vec<(String, Var, Var, Var)>,
+    slots: Vec<Slot>,
     step: u64,
     pub lr: f64,
     pub beta1: f64,
@@ -42,15 +55,21 @@ pub struct Adam {
 
 impl Adam {
     pub fn new(params: &Params, lr: f64, eps: f64) -> Result<Self> {
-        let vars = params
+        let slots = params
             .vars()
             .map(|(name, v)| {
                 let z = || Var::zeros(v.shape(), v.dtype(), v.device());
-                Ok((name.to_string(), v.clone(), z()?, z()?))
+                Ok(Slot {
+                    name: name.to_string(),
+                    theta: v.clone(),
+                    m: z()?,
+                    v: z()?,
+                    step: 0,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Adam {
-            vars,
+            slots,
             step: 0,
             lr,
             beta1: 0.9,
@@ -59,61 +78,209 @@ impl Adam {
         })
     }
 
-    /// Steps taken so far.
+    /// Calls of [`step`](Self::step) so far (whether or not a variable had a gradient).
     pub fn steps(&self) -> u64 {
         self.step
     }
 
-    /// One update from the gradients (variables without a gradient are left alone).
+    /// Steps taken by the variable `name` (those in which it had a gradient); `None` if it is not here.
+    pub fn variable_steps(&self, name: &str) -> Option<u64> {
+        self.slots.iter().find(|s| s.name == name).map(|s| s.step)
+    }
+
+    /// One update from the gradients. A variable without a gradient is left alone, its moments and its
+    /// step count too.
     pub fn step(&mut self, grads: &GradStore) -> Result<()> {
         self.step += 1;
-        let t = self.step as i32;
         let (b1, b2) = (self.beta1, self.beta2);
-        let scale_m = 1.0 / (1.0 - b1.powi(t));
-        let scale_v = 1.0 / (1.0 - b2.powi(t));
-        for (_, theta, m, v) in &self.vars {
-            if let Some(g) = grads.get(theta.as_tensor()) {
-                let next_m = ((m.as_tensor() * b1)? + (g * (1.0 - b1))?)?;
-                let next_v = ((v.as_tensor() * b2)? + (g.sqr()? * (1.0 - b2))?)?;
-                let step = ((&next_m * scale_m)? / ((&next_v * scale_v)?.sqrt()? + self.eps)?)?;
-                theta.set(&(theta.as_tensor() - (step * self.lr)?)?)?;
-                m.set(&next_m)?;
-                v.set(&next_v)?;
-            }
+        for slot in &mut self.slots {
+            let Some(g) = grads.get(slot.theta.as_tensor()) else {
+                continue;
+            };
+            slot.step += 1;
+            let t = slot.step.min(i32::MAX as u64) as i32;
+            let scale_m = 1.0 / (1.0 - b1.powi(t));
+            let scale_v = 1.0 / (1.0 - b2.powi(t));
+            let next_m = ((slot.m.as_tensor() * b1)? + (g * (1.0 - b1))?)?;
+            let next_v = ((slot.v.as_tensor() * b2)? + (g.sqr()? * (1.0 - b2))?)?;
+            let step = ((&next_m * scale_m)? / ((&next_v * scale_v)?.sqrt()? + self.eps)?)?;
+            slot.theta.set(&(slot.theta.as_tensor() - (step * self.lr)?)?)?;
+            slot.m.set(&next_m)?;
+            slot.v.set(&next_v)?;
         }
         Ok(())
     }
 
-    /// The state as named tensors (`adam.m.<var>`, `adam.v.<var>`, `adam.step`), in f32.
+    /// The state as named tensors (`adam.m.<var>`, `adam.v.<var>`, `adam.step.<var>`, and the call count
+    /// `adam.step`), moments in f32, counts as two u32 halves (safetensors through candle has no u64).
     pub fn state(&self) -> Result<HashMap<String, Tensor>> {
+        let halves = |n: u64| Tensor::new(&[(n & 0xffff_ffff) as u32, (n >> 32) as u32], &candle_core::Device::Cpu);
         let mut out = HashMap::new();
-        for (name, _, m, v) in &self.vars {
-            out.insert(format!("adam.m.{name}"), m.as_tensor().to_dtype(DType::F32)?);
-            out.insert(format!("adam.v.{name}"), v.as_tensor().to_dtype(DType::F32)?);
+        for s in &self.slots {
+            out.insert(format!("adam.m.{}", s.name), s.m.as_tensor().to_dtype(DType::F32)?);
+            out.insert(format!("adam.v.{}", s.name), s.v.as_tensor().to_dtype(DType::F32)?);
+            out.insert(format!("adam.step.{}", s.name), halves(s.step)?);
         }
-        // The step count as two u32 halves (safetensors through candle has no u64).
-        let halves = [(self.step & 0xffff_ffff) as u32, (self.step >> 32) as u32];
-        out.insert("adam.step".into(), Tensor::new(&halves, &candle_core::Device::Cpu)?);
+        out.insert("adam.step".into(), halves(self.step)?);
         Ok(out)
     }
 
     /// Restores a state written by [`state`](Self::state); every moment must be present with its shape.
+    /// A state written before step counts were kept per variable (only `adam.step`) gives that count to
+    /// every variable with a non-zero second moment and 0 to the others (which never had a gradient).
     pub fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
         let missing = |k: &str| AgentError::Mismatch(format!("optimizer state has no `{k}`"));
-        for (name, _, m, v) in &self.vars {
-            for (key, var) in [(format!("adam.m.{name}"), m), (format!("adam.v.{name}"), v)] {
+        let count = |key: &str| -> Result<Option<u64>> {
+            let Some(t) = state.get(key) else { return Ok(None) };
+            let s = t.to_vec1::<u32>()?;
+            if s.len() != 2 {
+                return Err(AgentError::Mismatch(format!("`{key}` has {} entries, not 2", s.len())));
+            }
+            Ok(Some(u64::from(s[0]) | (u64::from(s[1]) << 32)))
+        };
+        let global = count("adam.step")?.ok_or_else(|| missing("adam.step"))?;
+        for slot in &mut self.slots {
+            for (key, var) in [
+                (format!("adam.m.{}", slot.name), &slot.m),
+                (format!("adam.v.{}", slot.name), &slot.v),
+            ] {
                 let t = state.get(&key).ok_or_else(|| missing(&key))?;
                 if t.dims() != var.dims() {
                     return Err(AgentError::Mismatch(format!("`{key}` has shape {:?}", t.dims())));
                 }
                 var.set(&t.to_dtype(var.dtype())?)?;
             }
+            slot.step = match count(&format!("adam.step.{}", slot.name))? {
+                Some(n) => n,
+                None => {
+                    let touched = slot
+                        .v
+                        .as_tensor()
+                        .abs()?
+                        .sum_all()?
+                        .to_dtype(DType::F64)?
+                        .to_scalar::<f64>()?
+                        > 0.0;
+                    if touched {
+                        global
+                    } else {
+                        0
+                    }
+                }
+            };
         }
-        let s = state
-            .get("adam.step")
-            .ok_or_else(|| missing("adam.step"))?
-            .to_vec1::<u32>()?;
-        self.step = u64::from(s[0]) | (u64::from(s[1]) << 32);
+        self.step = global;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    /// PyTorch's `torch.optim.Adam` (amsgrad off, no weight decay) for one scalar parameter, written out from
+    /// its documented algorithm: `state["step"]` counts the steps in which *this* parameter had a gradient.
+    struct TorchAdam {
+        p: f64,
+        m: f64,
+        v: f64,
+        step: i32,
+    }
+
+    impl TorchAdam {
+        fn step(&mut self, g: Option<f64>, lr: f64, eps: f64) {
+            let Some(g) = g else { return }; // `p.grad is None`: skipped, state untouched
+            let (b1, b2) = (0.9f64, 0.999f64);
+            self.step += 1;
+            self.m = b1 * self.m + (1.0 - b1) * g;
+            self.v = b2 * self.v + (1.0 - b2) * g * g;
+            let bias1 = 1.0 - b1.powi(self.step);
+            let bias2 = 1.0 - b2.powi(self.step);
+            let denom = self.v.sqrt() / bias2.sqrt() + eps;
+            self.p -= lr / bias1 * self.m / denom;
+        }
+    }
+
+    fn two_vars() -> (Params, Var, Var) {
+        let mut params = Params::new(DType::F64, Device::Cpu);
+        let a = Var::from_tensor(&Tensor::new(&[0.5f64], &Device::Cpu).unwrap()).unwrap();
+        let b = Var::from_tensor(&Tensor::new(&[-0.25f64], &Device::Cpu).unwrap()).unwrap();
+        params.insert("a".into(), a.clone());
+        params.insert("b".into(), b.clone());
+        (params, a, b)
+    }
+
+    /// `a` has a gradient at every step; `b` has none for k steps (a frozen or critic-only phase), then
+    /// joins. Each must follow PyTorch's per-parameter Adam exactly.
+    #[test]
+    fn a_variable_that_joins_late_takes_pytorchs_first_step() {
+        let (lr, eps, k) = (1e-3, 1e-8, 320);
+        let (params, a, b) = two_vars();
+        let mut opt = Adam::new(&params, lr, eps).unwrap();
+        let mut ta = TorchAdam {
+            p: 0.5,
+            m: 0.0,
+            v: 0.0,
+            step: 0,
+        };
+        let mut tb = TorchAdam {
+            p: -0.25,
+            m: 0.0,
+            v: 0.0,
+            step: 0,
+        };
+        for t in 0..k + 5 {
+            // loss = c_a·a + [t ≥ k]·c_b·b², gradients c_a and 2·c_b·b.
+            let ca = 0.3 + 0.1 * (t as f64).sin();
+            let mut loss = (a.as_tensor() * ca).unwrap().sum_all().unwrap();
+            let b_has_grad = t >= k;
+            if b_has_grad {
+                loss = (loss + (b.as_tensor().sqr().unwrap() * 1.5).unwrap().sum_all().unwrap()).unwrap();
+            }
+            let gb = b_has_grad.then_some(3.0 * tb.p);
+            opt.step(&loss.backward().unwrap()).unwrap();
+            ta.step(Some(ca), lr, eps);
+            tb.step(gb, lr, eps);
+            let got_a = a.as_tensor().to_vec1::<f64>().unwrap()[0];
+            let got_b = b.as_tensor().to_vec1::<f64>().unwrap()[0];
+            assert!((got_a - ta.p).abs() < 1e-12, "step {t}: a {got_a} vs torch {}", ta.p);
+            assert!((got_b - tb.p).abs() < 1e-12, "step {t}: b {got_b} vs torch {}", tb.p);
+            if t == k {
+                // The late variable's first step is lr (|m̂/√v̂| = 1), not the ≈ 3.4·lr a shared count gave.
+                assert!(
+                    ((got_b - -0.25).abs() - lr).abs() < 1e-9,
+                    "first step of b moved {}",
+                    got_b + 0.25
+                );
+            }
+        }
+        assert_eq!(opt.steps(), (k + 5) as u64);
+        assert_eq!(opt.variable_steps("a"), Some((k + 5) as u64));
+        assert_eq!(opt.variable_steps("b"), Some(5));
+    }
+
+    #[test]
+    fn the_state_round_trips_and_an_old_state_gives_untouched_variables_step_zero() {
+        let (params, a, _b) = two_vars();
+        let mut opt = Adam::new(&params, 1e-2, 1e-8).unwrap();
+        for _ in 0..3 {
+            let g = (a.as_tensor() * 2.0).unwrap().sum_all().unwrap().backward().unwrap();
+            opt.step(&g).unwrap();
+        }
+        let state = opt.state().unwrap();
+        let (params2, _, _) = two_vars();
+        let mut back = Adam::new(&params2, 1e-2, 1e-8).unwrap();
+        back.load_state(&state).unwrap();
+        assert_eq!(
+            (back.steps(), back.variable_steps("a"), back.variable_steps("b")),
+            (3, Some(3), Some(0))
+        );
+        // A checkpoint from before per-variable counts: only `adam.step`.
+        let mut old = state.clone();
+        old.retain(|k, _| !k.starts_with("adam.step."));
+        let mut back = Adam::new(&params2, 1e-2, 1e-8).unwrap();
+        back.load_state(&old).unwrap();
+        assert_eq!((back.variable_steps("a"), back.variable_steps("b")), (Some(3), Some(0)));
     }
 }

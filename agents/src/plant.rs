@@ -7,28 +7,23 @@
 //! closed loop through that map inside candle's graph, so the gradient of a behavioural cost flows through
 //! the hand's whole trajectory.
 //!
-//! The cost of a trial (per step, averaged over steps and trials, distances in units of the reach radius
-//! R, actions in units of the bound):
+//! The cost is the env's own per-step cost (`env.cost`, see `reachlab_envs::reach::cost`), computed
+//! here on tensors from the same weights: the loss of a batch is the mean over trials of each trial's
+//! mean step cost, which is minus the return the env pays under `reward.kind = "cost"` for the same
+//! trial and actions (held to round-off by `tests/objective.rs`). Motor noise (`action_noise`, N, added
+//! to the commands) makes the policy use its feedback inputs rather than replay one open-loop command;
+//! the effort and jerk terms see the applied (noisy, clipped) command, as the env's cost does.
 //!
-//! - before the go cue: `w_start·|p|²/R²` (hold at the start);
-//! - from `move_time` after the go cue on: `w_target·|p − p*|/R + w_stop·|v·τ/R|²` with τ = `move_time`
-//!   (be at the target, and still);
-//! - from the go cue on: `w_path·(d⊥/R)²`, d⊥ the distance from the straight start→target line;
-//! - always: `w_effort·|u/u_max|²` and `w_jerk·|Δu/u_max|²` (smooth, economical commands).
-//!
-//! With no cost on the way, the cheapest reach that arrives by `move_time` with the smallest squared jerk
-//! of the command is close to the minimum-jerk trajectory (Flash & Hogan 1985): a straight path and a
-//! single bell-shaped speed peak. An explicit path cost (`w_path`, off by default) straightens what the
-//! network's approximation bends (curvature 1.017 instead of 1.047 at the expert criterion in one run),
-//! but did not keep the paths straight through the policy-gradient phases that follow. Motor noise (`action_noise`, N, added to the commands) makes the policy
-//! use its feedback inputs rather than replay one open-loop command.
+//! Every trial type of a phase is simulated as the env runs it: its force law (a curl or viscous field,
+//! a force channel, nothing in a catch trial) acts from the go cue on, and every such law is linear in
+//! the hand state, so each trial steps by its own exact affine map.
 
 use candle_core::{DType, Device, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use reachlab_envs::effector::{ForceLaw, PointMass};
-use reachlab_envs::reach::{EffectorConfig, Phase, ReachConfig, ReachEnv, ReachOptions};
+use reachlab_envs::reach::{CostConfig, EffectorConfig, Phase, ReachConfig, ReachEnv, ReachOptions};
 use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::Env;
 use serde::{Deserialize, Serialize};
@@ -37,26 +32,35 @@ use crate::error::{AgentError, Result};
 use crate::optim::{clip_grad_norm, Adam};
 use crate::policy::Policy;
 
-/// Settings of training through the plant (a TOML table in scenario files).
+/// Settings of training through the plant (a TOML table in scenario files). The cost it minimises is
+/// the env's (`env.cost`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PlantBpttConfig {
     /// Trials per gradient step (targets taken in turn).
     pub batch: usize,
+    /// Learning rate (a stage's own `learning_rate` replaces it for that stage).
     pub learning_rate: f64,
     /// Global gradient-norm clip.
     pub max_grad_norm: f64,
-    /// Time (s) after the go cue from which the hand should be on the target and still.
-    pub move_time: f64,
-    pub w_start: f64,
-    pub w_target: f64,
-    pub w_stop: f64,
-    /// Weight of the squared distance from the straight start→target line after the go cue.
-    pub w_path: f64,
-    pub w_effort: f64,
-    pub w_jerk: f64,
     /// Standard deviation (in action units, N for a force) of the motor noise added to each command.
     pub action_noise: f64,
+    /// Keys that moved to `env.cost` (read from files written before, then moved there; see
+    /// [`PlantBpttConfig::take_legacy_cost`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub move_time: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub w_start: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub w_target: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub w_stop: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub w_path: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub w_effort: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub w_jerk: Option<f64>,
 }
 
 impl Default for PlantBpttConfig {
@@ -65,19 +69,40 @@ impl Default for PlantBpttConfig {
             batch: 64,
             learning_rate: 2e-3,
             max_grad_norm: 1.0,
-            move_time: 0.4,
-            w_start: 50.0,
-            w_target: 1.0,
-            w_stop: 0.1,
-            w_path: 0.0,
-            w_effort: 1e-3,
-            w_jerk: 1e-2,
             action_noise: 0.5,
+            move_time: None,
+            w_start: None,
+            w_target: None,
+            w_stop: None,
+            w_path: None,
+            w_effort: None,
+            w_jerk: None,
         }
     }
 }
 
 impl PlantBpttConfig {
+    /// Moves the cost weights of a file written when they lived here (`plant_bptt.w_path`, …) into
+    /// `cost`, where they live now; returns the keys moved.
+    pub fn take_legacy_cost(&mut self, cost: &mut CostConfig) -> Vec<&'static str> {
+        let mut moved = Vec::new();
+        for (key, old, new) in [
+            ("move_time", &mut self.move_time, &mut cost.move_time),
+            ("w_start", &mut self.w_start, &mut cost.w_start),
+            ("w_target", &mut self.w_target, &mut cost.w_target),
+            ("w_stop", &mut self.w_stop, &mut cost.w_stop),
+            ("w_path", &mut self.w_path, &mut cost.w_path),
+            ("w_effort", &mut self.w_effort, &mut cost.w_effort),
+            ("w_jerk", &mut self.w_jerk, &mut cost.w_jerk),
+        ] {
+            if let Some(v) = old.take() {
+                *new = v;
+                moved.push(key);
+            }
+        }
+        moved
+    }
+
     pub fn validate(&self) -> Result<()> {
         if self.batch == 0 {
             return Err(AgentError::config("plant_bptt.batch", "must be at least 1"));
@@ -85,24 +110,16 @@ impl PlantBpttConfig {
         for (key, v) in [
             ("plant_bptt.learning_rate", self.learning_rate),
             ("plant_bptt.max_grad_norm", self.max_grad_norm),
-            ("plant_bptt.move_time", self.move_time),
         ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(AgentError::config(key, format!("{v} must be finite and > 0")));
             }
         }
-        for (key, v) in [
-            ("plant_bptt.w_start", self.w_start),
-            ("plant_bptt.w_target", self.w_target),
-            ("plant_bptt.w_stop", self.w_stop),
-            ("plant_bptt.w_path", self.w_path),
-            ("plant_bptt.w_effort", self.w_effort),
-            ("plant_bptt.w_jerk", self.w_jerk),
-            ("plant_bptt.action_noise", self.action_noise),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(AgentError::config(key, format!("{v} must be finite and ≥ 0")));
-            }
+        if !(self.action_noise.is_finite() && self.action_noise >= 0.0) {
+            return Err(AgentError::config(
+                "plant_bptt.action_noise",
+                format!("{} must be finite and ≥ 0", self.action_noise),
+            ));
         }
         Ok(())
     }
@@ -161,13 +178,13 @@ impl PlantModel {
     }
 }
 
-/// The transposed maps of a curl field of coefficient `bs[i]` for each trial `i`, as `([N, 4, 4],
-/// [N, 2, 4])` tensors, so that `z.unsqueeze(1)·A + u.unsqueeze(1)·B` steps every trial at once.
-pub fn curl_maps(env: &ReachConfig, bs: &[f64], dtype: DType) -> Result<(Tensor, Tensor)> {
-    let n = bs.len();
+/// The transposed maps of the force law `laws[i]` of each trial `i`, as `([N, 4, 4], [N, 2, 4])`
+/// tensors, so that `z.unsqueeze(1)·A + u.unsqueeze(1)·B` steps every trial at once.
+pub fn law_maps(env: &ReachConfig, laws: &[ForceLaw], dtype: DType) -> Result<(Tensor, Tensor)> {
+    let n = laws.len();
     let (mut a, mut b) = (Vec::with_capacity(n * 16), Vec::with_capacity(n * 8));
-    for &k in bs {
-        let m = PlantModel::with_law(env, &ForceLaw::curl(k))?;
+    for law in laws {
+        let m = PlantModel::with_law(env, law)?;
         a.extend((0..4).flat_map(|j| (0..4).map(move |i| m.a[i][j])));
         b.extend((0..2).flat_map(|j| (0..4).map(move |i| m.b[i][j])));
     }
@@ -178,33 +195,66 @@ pub fn curl_maps(env: &ReachConfig, bs: &[f64], dtype: DType) -> Result<(Tensor,
     ))
 }
 
+/// [`law_maps`] of curl fields of coefficients `bs`.
+pub fn curl_maps(env: &ReachConfig, bs: &[f64], dtype: DType) -> Result<(Tensor, Tensor)> {
+    let laws: Vec<ForceLaw> = bs.iter().map(|&b| ForceLaw::curl(b)).collect();
+    law_maps(env, &laws, dtype)
+}
+
 /// What one step through the plant measured.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct PlantBpttStats {
+    /// The batch's cost (the mean over trials of each trial's mean step cost).
     pub loss: f64,
     pub grad_norm: f64,
 }
 
-/// One gradient step of `policy` through the plant on `cfg.batch` trials drawn by the env in `phase` from
-/// `seed` (trial `i` to target `i mod n_targets`), with `opt` (its learning rate is set to the config's).
-/// A curl field of the phase acts from the go cue on, as in the env, each trial with its own coefficient
-/// (a random curl field draws one per trial), and the field-strength input k shows it when the phase says
-/// so. Channel and catch trials are not simulated here (the phase must have none).
-pub fn plant_bptt_step(
-    policy: &mut Policy,
-    opt: &mut Adam,
+/// One batch of trials through the plant: the loss as a differentiable tensor, and the commands applied.
+pub struct PlantRollout {
+    /// The batch's cost (a scalar tensor in the policy's graph).
+    pub loss: Tensor,
+    /// The applied (noisy, clipped) command of every trial at every step, `[T][N][2]`.
+    pub actions: Vec<Vec<[f64; 2]>>,
+}
+
+/// Runs `policy` in closed loop through the plant on `cfg.batch` trials drawn by the env in `phase` from
+/// `seed` (trial `i` to target `i mod n_targets`, trial types drawn as the env draws them), with the
+/// motor noise `noise_std` (N), and returns the batch's cost in candle's graph.
+pub fn plant_rollout(
+    policy: &Policy,
     env_cfg: &ReachConfig,
     phase: &Phase,
-    cfg: &PlantBpttConfig,
+    batch: usize,
+    noise_std: f64,
     seed: u64,
-) -> Result<PlantBpttStats> {
-    let plant = PlantModel::of(env_cfg)?;
-    let dev = Device::Cpu;
+) -> Result<PlantRollout> {
     let dtype = policy.params().dtype();
-    let (n, t_max) = (cfg.batch, env_cfg.trial_steps as usize);
+    let mut h = Tensor::zeros((batch, policy.actor().config().state_width()), dtype, &Device::Cpu)?;
+    let mut controller = |obs: &Tensor, _t: u32| -> Result<Tensor> {
+        let (next, mean) = policy.step_mean(obs, &h)?;
+        h = next;
+        Ok(mean)
+    };
+    closed_loop(&mut controller, dtype, env_cfg, phase, batch, noise_std, seed)
+}
+
+/// [`plant_rollout`] with any controller: `controller(obs [N, O], t)` gives the mean command [N, 2] at step
+/// `t` (a policy stepping its state, or a fixed sequence of commands).
+pub fn closed_loop(
+    controller: &mut dyn FnMut(&Tensor, u32) -> Result<Tensor>,
+    dtype: DType,
+    env_cfg: &ReachConfig,
+    phase: &Phase,
+    batch: usize,
+    noise_std: f64,
+    seed: u64,
+) -> Result<PlantRollout> {
+    let dev = Device::Cpu;
+    let (n, t_max) = (batch, env_cfg.trial_steps as usize);
     let mut env = ReachEnv::new(env_cfg.clone())?;
     env.set_phase(phase.clone())?;
     let mut trials = Vec::with_capacity(n);
+    let mut laws = Vec::with_capacity(n);
     for i in 0..n {
         let options = ReachOptions {
             target: Some(i % env_cfg.n_targets),
@@ -212,14 +262,17 @@ pub fn plant_bptt_step(
         };
         let (_, info) = env.reset(Some(derive_seed(seed, i as u64)), &options)?;
         trials.push(info);
+        laws.push(env.trial_force_law());
     }
+    let cost = &env_cfg.cost;
     let r = env_cfg.radius;
     let (ps, vs) = (env_cfg.observation.position_scale, env_cfg.observation.velocity_scale);
     let bound = env_cfg.action_bound;
-    let move_steps = (cfg.move_time / env_cfg.dt).round() as u32;
+    let move_steps = cost.move_steps(env_cfg.dt);
     let tensor = |v: Vec<f64>, shape: (usize, usize)| -> Result<Tensor> {
         Ok(Tensor::from_vec(v, shape, &dev)?.to_dtype(dtype)?)
     };
+    let plant = PlantModel::of(env_cfg)?;
     let a_t = tensor(plant.a.iter().flat_map(|row| *row).collect(), (4, 4))?.t()?;
     let b_t = tensor(plant.b.iter().flat_map(|row| *row).collect(), (4, 2))?.t()?;
     // z [N, 4] → observation columns: hand position ×ps, velocity ×vs.
@@ -241,13 +294,9 @@ pub fn plant_bptt_step(
             .collect(),
         (n, 2),
     )?;
-    // Each field trial's own step after the go cue, batched: z' = z·A_iᵀ + u·B_iᵀ.
-    let field_b: Vec<f64> = trials
-        .iter()
-        .map(|i| if i.field_on { i.field_b } else { 0.0 })
-        .collect();
-    let field_maps = if field_b.iter().any(|b| *b != 0.0) {
-        Some(curl_maps(env_cfg, &field_b, dtype)?)
+    // Each trial's own step after the go cue (its field, channel or nothing), batched: z' = z·A_iᵀ + u·B_iᵀ.
+    let law_step = if laws.iter().any(|l| !l.is_null()) {
+        Some(law_maps(env_cfg, &laws, dtype)?)
     } else {
         None
     };
@@ -261,9 +310,9 @@ pub fn plant_bptt_step(
         Tensor::zeros((n, 1), dtype, &dev)?
     };
     let mut z = Tensor::zeros((n, 4), dtype, &dev)?;
-    let mut h = Tensor::zeros((n, policy.actor().config().state_width()), dtype, &dev)?;
     let mut prev_u: Option<Tensor> = None;
     let mut loss = Tensor::zeros((), dtype, &dev)?;
+    let mut actions = Vec::with_capacity(t_max);
     for t in 0..t_max as u32 {
         let col = |f: &dyn Fn(&reachlab_envs::reach::ReachInfo) -> f64| tensor(trials.iter().map(f).collect(), (n, 1));
         let shown = col(&|i| f64::from(u8::from(t >= i.cue_step)))?;
@@ -273,59 +322,80 @@ pub fn plant_bptt_step(
             parts.push(k_column.clone());
         }
         let obs = Tensor::cat(&parts, 1)?;
-        let (next, mean) = policy.step_mean(&obs, &h)?;
-        h = next;
+        let mean = controller(&obs, t)?;
         let noise: Vec<f64> = (0..2 * n)
             .map(|_| {
                 let e: f64 = StandardNormal.sample(&mut rng);
-                cfg.action_noise * e
+                noise_std * e
             })
             .collect();
         let u = (&mean + tensor(noise, (n, 2))?)?.clamp(-bound, bound)?;
+        actions.push(
+            u.to_dtype(DType::F64)?
+                .to_vec2::<f64>()?
+                .into_iter()
+                .map(|r| [r[0], r[1]])
+                .collect(),
+        );
         let null_step = (z.matmul(&a_t)? + u.matmul(&b_t)?)?;
-        z = match &field_maps {
+        z = match &law_step {
             Some((fa, fb)) => {
                 let field_step = (z.unsqueeze(1)?.matmul(fa)? + u.unsqueeze(1)?.matmul(fb)?)?.squeeze(1)?;
-                // The env switches the field on from the go cue (its step count t ≥ go_step).
-                let on = col(&|i| f64::from(u8::from(t >= i.go_step && i.field_on && i.field_b != 0.0)))?;
+                // The env switches the law on from the go cue (its step count t ≥ go_step).
+                let on = col(&|i| f64::from(u8::from(t >= i.go_step && i.field_on)))?;
                 (&null_step + (field_step - &null_step)?.broadcast_mul(&on)?)?
             }
             None => null_step,
         };
-        // Costs of the state after this step (step count t + 1).
+        // The cost of the state after this step (step count s = t + 1): `CostConfig::step_cost` on tensors.
         let s = t + 1;
         let before = col(&|i| f64::from(u8::from(s < i.go_step)))?;
         let moving = col(&|i| f64::from(u8::from(s >= i.go_step)))?;
         let after = col(&|i| f64::from(u8::from(s >= i.go_step + move_steps)))?;
         let p = z.narrow(1, 0, 2)?;
         let v = z.narrow(1, 2, 2)?;
-        let start_cost = (p.sqr()?.sum_keepdim(1)? * (cfg.w_start / (r * r)))?.broadcast_mul(&before)?;
-        // The distance itself (smoothed within 1 mm), not its square: its pull does not fade near the
-        // target, so the hand stops on it (MotorNet's position loss is an L1 norm for the same reason).
+        let start_cost = (p.sqr()?.sum_keepdim(1)? * (cost.w_start / (r * r)))?.broadcast_mul(&before)?;
         let off = ((&p - &targets)?.sqr()?.sum_keepdim(1)? + 1e-6)?.sqrt()?;
-        let stop = (v.sqr()?.sum_keepdim(1)? * (cfg.move_time * cfg.move_time / (r * r)))?;
-        let target_cost = ((off * (cfg.w_target / r))? + (stop * cfg.w_stop)?)?;
+        let stop = (v.sqr()?.sum_keepdim(1)? * (cost.move_time * cost.move_time / (r * r)))?;
+        let target_cost = ((off * (cost.w_target / r))? + (stop * cost.w_stop)?)?;
         let target_cost = target_cost.broadcast_mul(&after)?;
         let perp = (p.narrow(1, 0, 1)?.mul(&dir.narrow(1, 1, 1)?)? - p.narrow(1, 1, 1)?.mul(&dir.narrow(1, 0, 1)?)?)?;
-        let path_cost = (perp.sqr()? * (cfg.w_path / (r * r)))?.broadcast_mul(&moving)?;
-        let effort = (mean.sqr()?.sum_keepdim(1)? * (cfg.w_effort / (bound * bound)))?;
+        let path_cost = (perp.sqr()? * (cost.w_path / (r * r)))?.broadcast_mul(&moving)?;
+        let effort = (u.sqr()?.sum_keepdim(1)? * (cost.w_effort / (bound * bound)))?;
         let mut step_cost = (((start_cost + target_cost)? + effort)? + path_cost)?;
         if let Some(pu) = &prev_u {
-            let jerk = ((&mean - pu)?.sqr()?.sum_keepdim(1)? * (cfg.w_jerk / (bound * bound)))?;
+            let jerk = ((&u - pu)?.sqr()?.sum_keepdim(1)? * (cost.w_jerk / (bound * bound)))?;
             step_cost = (step_cost + jerk)?;
         }
-        prev_u = Some(mean);
+        prev_u = Some(u);
         loss = (loss + step_cost.mean_all()?)?;
     }
     let loss = (loss / t_max as f64)?;
-    let value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+    Ok(PlantRollout { loss, actions })
+}
+
+/// One gradient step of `policy` through the plant (see [`plant_rollout`]) with `opt` at the learning
+/// rate `cfg.learning_rate`. Variables named in `frozen` keep their values (their gradients are dropped,
+/// and Adam leaves their moments and step counts alone).
+pub fn plant_bptt_step(
+    policy: &mut Policy,
+    opt: &mut Adam,
+    env_cfg: &ReachConfig,
+    phase: &Phase,
+    cfg: &PlantBpttConfig,
+    frozen: &[String],
+    seed: u64,
+) -> Result<PlantBpttStats> {
+    let ro = plant_rollout(policy, env_cfg, phase, cfg.batch, cfg.action_noise, seed)?;
+    let value = ro.loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
     if !value.is_finite() {
         return Err(AgentError::NonFinite {
             what: "loss through the plant",
             update: opt.steps() as usize,
         });
     }
-    let mut grads = loss.backward()?;
+    let mut grads = ro.loss.backward()?;
+    drop_frozen(policy.params(), &mut grads, frozen);
     let grad_norm = clip_grad_norm(policy.params(), &mut grads, cfg.max_grad_norm)?;
     opt.lr = cfg.learning_rate;
     opt.step(&grads)?;
@@ -333,7 +403,17 @@ pub fn plant_bptt_step(
     Ok(PlantBpttStats { loss: value, grad_norm })
 }
 
+/// Removes the gradients of the variables named in `frozen` (so that an optimiser step leaves them be).
+pub fn drop_frozen(params: &crate::params::Params, grads: &mut candle_core::backprop::GradStore, frozen: &[String]) {
+    for name in frozen {
+        if let Some(v) = params.get(name) {
+            grads.remove(v.as_tensor());
+        }
+    }
+}
+
 #[cfg(test)]
+#[allow(clippy::needless_range_loop)] // matrix entries by row and column read as the formulas do
 mod tests {
     use super::*;
     use crate::core::{CoreConfig, CoreKind};

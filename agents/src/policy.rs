@@ -127,6 +127,19 @@ pub struct PolicyOutput {
     pub value: Tensor,
 }
 
+/// A layer of the actor, to freeze while other layers learn (as savings studies train only the
+/// recurrent weights through the plant in some phases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    /// Input weights and biases of the recurrent core.
+    Input,
+    /// Recurrent weights and biases.
+    Recurrent,
+    /// The action head's weights and bias (the log-std, a separate variable, is not a layer).
+    Output,
+}
+
 /// A recurrent actor-critic policy.
 pub struct Policy {
     config: PolicyConfig,
@@ -295,6 +308,20 @@ impl Policy {
 
     pub fn config(&self) -> &PolicyConfig {
         &self.config
+    }
+
+    /// The names of the actor's variables in `layer` (PyTorch names, as checkpoints write them).
+    pub fn layer_variables(&self, layer: Layer) -> Vec<String> {
+        let names: &[&str] = match layer {
+            Layer::Input => &["actor.weight_ih_l0", "actor.bias_ih_l0"],
+            Layer::Recurrent => &["actor.weight_hh_l0", "actor.bias_hh_l0"],
+            Layer::Output => &["pi.weight", "pi.bias"],
+        };
+        names
+            .iter()
+            .filter(|n| self.params.get(n).is_some())
+            .map(|n| n.to_string())
+            .collect()
     }
 
     pub fn obs_dim(&self) -> usize {

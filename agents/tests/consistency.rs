@@ -101,3 +101,130 @@ fn rollouts_are_bit_identical_for_any_thread_count() {
         assert!(one == run(threads), "{threads} threads differ from 1");
     }
 }
+
+/// The first minibatch of an update is evaluated at the policy that collected the rollout, so its
+/// probability ratio is 1: approx-KL ≈ 0 and nothing clipped, for every core, shared or separate critic
+/// (one epoch of one minibatch, so the update's diagnostics are that minibatch's).
+#[test]
+fn the_first_minibatch_of_an_update_has_ratio_one_for_every_core() {
+    use reachlab_agents::{TrainConfig, Trainer};
+    for (kind, separate_critic) in [
+        (CoreKind::Gru, false),
+        (CoreKind::Gru, true),
+        (CoreKind::Lstm, false),
+        (CoreKind::Vanilla, true),
+        (CoreKind::Sparse, false),
+        (CoreKind::Autapse, false),
+    ] {
+        let workers = RolloutWorkers::new(8, 4, 2, |_| Ok(ReachEnv::new(ReachConfig::default())?)).unwrap();
+        let env = workers.first_env();
+        let cfg = PolicyConfig {
+            core: CoreConfig {
+                kind,
+                hidden: 16,
+                alpha: if matches!(kind, CoreKind::Gru | CoreKind::Lstm) {
+                    1.0
+                } else {
+                    0.5
+                },
+                sigma_rec: 0.05,
+                ..CoreConfig::default()
+            },
+            separate_critic,
+            action_mean_init_std: 0.3,
+            ..PolicyConfig::default()
+        };
+        let policy = Policy::for_spaces(&cfg, env.observation_space(), env.action_space()).unwrap();
+        let train = TrainConfig {
+            episodes_per_update: 8,
+            envs_per_block: 4,
+            epochs: 1,
+            minibatches: 1,
+            ..TrainConfig::default()
+        };
+        let mut trainer = Trainer::new(policy, train, workers).unwrap();
+        for update in 0..3 {
+            let s = trainer.update().unwrap();
+            assert!(
+                s.approx_kl.abs() < 1e-5 && s.clip_fraction == 0.0,
+                "{kind:?} (separate critic {separate_critic}), update {update}: approx-KL {} clip fraction {}",
+                s.approx_kl,
+                s.clip_fraction
+            );
+        }
+    }
+}
+
+/// Backpropagation through the plant and policy gradient on `reward.kind = "cost"` optimise one objective:
+/// a trial's env return is minus its cost through the plant, for the same commands, in the null field, in a
+/// curl field and in a force channel.
+#[test]
+fn the_env_return_under_the_cost_reward_is_minus_the_plant_loss() {
+    use reachlab_agents::closed_loop;
+    use reachlab_envs::reach::{CostConfig, FieldSpec, Phase, ReachOptions, RewardKind, TargetSet};
+    use reachlab_envs::seeding::derive_seed;
+    let mut env_cfg = ReachConfig {
+        trial_steps: 120,
+        cost: CostConfig {
+            w_path: 10.0,
+            ..CostConfig::default()
+        },
+        ..ReachConfig::default()
+    };
+    env_cfg.reward.kind = RewardKind::Cost;
+    let phases = [
+        Phase::null("null"),
+        Phase {
+            field: FieldSpec::Curl { b: 10.0 },
+            field_targets: TargetSet::All,
+            ..Phase::null("curl")
+        },
+        Phase {
+            channel_prob: 1.0,
+            ..Phase::null("channel")
+        },
+    ];
+    for phase in &phases {
+        for (seed, target) in [(3u64, 0usize), (11, 0)] {
+            // Commands exactly representable in f32 (what the env takes), pushing past the bound at times.
+            let command = |t: u32| -> [f64; 2] {
+                let s = f64::from(t) + 7.0 * seed as f64;
+                [
+                    f64::from((12.0 * (0.05 * s).sin()) as f32),
+                    f64::from((6.0 * (0.031 * s).cos()) as f32),
+                ]
+            };
+            let mut controller = |_obs: &Tensor, t: u32| -> reachlab_agents::Result<Tensor> {
+                Ok(Tensor::new(&[command(t)], &Device::Cpu)?)
+            };
+            let ro = closed_loop(&mut controller, DType::F64, &env_cfg, phase, 1, 0.0, seed).unwrap();
+            let loss = ro.loss.to_scalar::<f64>().unwrap();
+            // The env, on the trial the plant drew (`closed_loop` draws trial 0 with derive_seed(seed, 0)).
+            let mut env = ReachEnv::new(env_cfg.clone()).unwrap();
+            env.set_phase(phase.clone()).unwrap();
+            let options = ReachOptions {
+                target: Some(target),
+                trial_type: None,
+            };
+            env.reset(Some(derive_seed(seed, 0)), &options).unwrap();
+            let (mut ret, mut steps) = (0.0, 0);
+            loop {
+                let c = command(steps);
+                let step = env.step(&[c[0] as f32, c[1] as f32]).unwrap();
+                ret += step.reward;
+                steps += 1;
+                if step.terminated || step.truncated {
+                    assert!(step.terminated, "the cost reward ends every trial as terminated");
+                    break;
+                }
+            }
+            assert_eq!(steps, env_cfg.trial_steps, "{}: the trial ran to its end", phase.name);
+            assert!(
+                (ret + loss).abs() < 1e-9,
+                "{} seed {seed}: env return {ret} vs plant loss {loss}",
+                phase.name
+            );
+            assert!(loss > 0.0);
+        }
+    }
+}

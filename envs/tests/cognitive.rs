@@ -663,7 +663,7 @@ fn bad_actions_and_conventions_are_refused_with_the_key() {
 fn classic_task_parameters_that_would_panic_are_refused_with_the_key() {
     use reachlab_envs::cognitive::{ContextIntegration, FlipFlop, SineWave};
     let refused = |t: Task, key: &str| {
-        let e = TaskSet::new(vec![t], conv()).err().expect("accepted").to_string();
+        let e = TaskSet::new(vec![t], conv()).expect_err("accepted").to_string();
         assert!(e.contains(key), "{e}");
     };
     for p in [2.0, f64::NAN, -0.1] {

@@ -123,7 +123,7 @@ const UNITS: &[(&str, &str, &str)] = &[
     ("env.observation", "field_input_scale", "k per N·s/m of b"),
     ("env.channel", "stiffness", "N/m"),
     ("env.channel", "damping", "N·s/m"),
-    ("plant_bptt", "move_time", "s after the go cue"),
+    ("env.cost", "move_time", "s after the go cue"),
     ("evaluation", "band_floor", "m"),
     ("pretraining.field", "b", "N·s/m"),
     ("pretraining.field", "b_max", "N·s/m"),

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use reachlab_agents::{PlantBpttConfig, PolicyConfig, TrainConfig};
+use reachlab_agents::{Layer, PlantBpttConfig, PolicyConfig, TrainConfig};
 use reachlab_envs::reach::{FieldSpec, Phase, ReachConfig, TargetSet};
 use serde::{Deserialize, Serialize};
 
@@ -53,7 +53,7 @@ fn default_checkpoint_every() -> usize {
 pub struct StageSpec {
     pub name: String,
     /// How the stage trains the policy: by policy gradient on the env's rewards (`train`), or by
-    /// backpropagation through the point mass (`plant_bptt`, null field only).
+    /// backpropagation through the point mass (`plant_bptt`, every trial type of the phase simulated).
     #[serde(default)]
     pub method: Method,
     #[serde(default = "null_field")]
@@ -82,6 +82,10 @@ pub struct StageSpec {
     /// `evaluation.every` updates) and met in `consecutive` blocks in a row; `updates` is the cap.
     #[serde(default, skip_serializing_if = "Until::is_never")]
     pub until: Until,
+    /// Layers of the actor this stage leaves unchanged (`["input", "output"]`: only the recurrent weights
+    /// learn, as in savings studies that adapt through the plant with the input and output layers fixed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freeze: Vec<Layer>,
     /// Record hidden states and behaviour at the start and end of the stage (for analysis and figures).
     #[serde(default = "yes")]
     pub record: bool,
@@ -240,7 +244,9 @@ impl Default for EvaluationConfig {
 impl Scenario {
     /// Parses a scenario; errors name `file`, the key and the line, with the nearest valid key.
     pub fn from_toml(text: &str, file: &Path) -> Result<Self> {
-        let s: Scenario = toml::from_str(text).map_err(|e| parse_error(text, file, &e))?;
+        let mut s: Scenario = toml::from_str(text).map_err(|e| parse_error(text, file, &e))?;
+        // Files written before the cost moved to `env.cost` (run folders among them) keep their meaning.
+        s.plant_bptt.take_legacy_cost(&mut s.env.cost);
         s.validate(file)?;
         Ok(s)
     }
@@ -322,12 +328,10 @@ impl Scenario {
                     return Err(bad(format!("{key}.{what}"), format!("{v} is not in [0, 1]")));
                 }
             }
-            if st.method == Method::PlantBptt
-                && (matches!(st.field, FieldSpec::Viscous { .. }) || st.catch_prob > 0.0 || st.channel_prob > 0.0)
-            {
+            if st.method == Method::Critic && !self.policy.separate_critic {
                 return Err(bad(
                     format!("{key}.method"),
-                    "plant_bptt trains in the null or a curl field, with normal trials only".into(),
+                    "`critic` needs policy.separate_critic = true: with a shared core the value loss would move the policy".into(),
                 ));
             }
             if let Some(lr) = st.learning_rate {

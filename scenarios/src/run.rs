@@ -243,6 +243,8 @@ impl<'o> Run<'o> {
         self.set_phase(st)?;
         self.trainer
             .set_learning_rate(st.learning_rate.unwrap_or(self.scenario.train.learning_rate));
+        let frozen = self.frozen(st);
+        self.trainer.set_frozen(frozen);
         self.observer.stage_started(st, self.progress.stage_update);
         if self.progress.stage_update == 0 {
             self.evaluate_block(st, "early")?;
@@ -251,9 +253,9 @@ impl<'o> Run<'o> {
         while self.progress.stage_update < st.updates {
             let row = match st.method {
                 Method::Rl | Method::Critic => {
-                    self.trainer.set_critic_only(st.method == Method::Critic);
+                    self.trainer.set_critic_only(st.method == Method::Critic)?;
                     let stats = self.trainer.update()?;
-                    self.trainer.set_critic_only(false);
+                    self.trainer.set_critic_only(false)?;
                     self.progress.stage_update += 1;
                     self.curve_row(st, &stats)?
                 }
@@ -327,6 +329,12 @@ impl<'o> Run<'o> {
         Ok(())
     }
 
+    /// The variables the stage leaves unchanged.
+    fn frozen(&self, st: &StageSpec) -> Vec<String> {
+        let policy = self.trainer.policy();
+        st.freeze.iter().flat_map(|&l| policy.layer_variables(l)).collect()
+    }
+
     /// One gradient step through the plant; its learning-curve row (loss and gradient norm; the
     /// behavioural columns come from the evaluation blocks).
     fn plant_bptt_update(&mut self, st: &StageSpec) -> Result<CurveRow> {
@@ -335,10 +343,13 @@ impl<'o> Run<'o> {
             derive_seed(self.scenario.seed, 5 + self.progress.stage as u64),
             self.progress.stage_update as u64,
         );
+        // The stage's own learning rate, when it has one, replaces `plant_bptt.learning_rate`.
+        let mut cfg = self.scenario.plant_bptt.clone();
+        cfg.learning_rate = st.learning_rate.unwrap_or(cfg.learning_rate);
+        let frozen = self.frozen(st);
         let (policy, opt) = self.trainer.policy_and_optimizer_mut();
         let phase = st.phase();
-        let stats =
-            reachlab_agents::plant_bptt_step(policy, opt, &self.scenario.env, &phase, &self.scenario.plant_bptt, seed)?;
+        let stats = reachlab_agents::plant_bptt_step(policy, opt, &self.scenario.env, &phase, &cfg, &frozen, seed)?;
         self.progress.stage_update += 1;
         let steps = (self.scenario.plant_bptt.batch * self.scenario.env.trial_steps as usize) as u64;
         let mut state = self.trainer.state();
@@ -357,7 +368,7 @@ impl<'o> Run<'o> {
             mpd_trained_cm: f64::NAN,
             policy_loss: stats.loss,
             grad_norm: stats.grad_norm,
-            learning_rate: self.scenario.plant_bptt.learning_rate,
+            learning_rate: cfg.learning_rate,
             env_steps_per_second: steps as f64 / started.elapsed().as_secs_f64(),
             ..CurveRow::default()
         })

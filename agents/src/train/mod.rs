@@ -77,6 +77,7 @@ pub struct Trainer<E: Env> {
     state: TrainerState,
     last: Option<Rollout<E::Info>>,
     critic_only: bool,
+    frozen: Vec<String>,
 }
 
 impl<E> Trainer<E>
@@ -110,6 +111,7 @@ where
             state: TrainerState::default(),
             last: None,
             critic_only: false,
+            frozen: Vec::new(),
         })
     }
 
@@ -158,9 +160,24 @@ where
     }
 
     /// Learn the value function only (the policy loss, entropy and regularisers are left out), e.g. to fit
-    /// the critic of a policy trained another way before policy-gradient updates start moving it.
-    pub fn set_critic_only(&mut self, on: bool) {
+    /// the critic of a policy trained another way before policy-gradient updates start moving it. Refused
+    /// for a policy whose value head shares the actor's core: the value loss would train that core, and
+    /// the policy would change.
+    pub fn set_critic_only(&mut self, on: bool) -> Result<()> {
+        if on && !self.policy.config().separate_critic {
+            return Err(AgentError::config(
+                "policy.separate_critic",
+                "a critic-only stage needs a separate critic: with a shared core the value loss moves the policy",
+            ));
+        }
         self.critic_only = on;
+        Ok(())
+    }
+
+    /// Variables (by name) that the updates leave unchanged from now on, e.g. the input and output
+    /// layers ([`Policy::layer_variables`]) in a stage that trains only the recurrent weights.
+    pub fn set_frozen(&mut self, names: Vec<String>) {
+        self.frozen = names;
     }
 
     /// The policy and the optimiser together, for training the policy by another route (through the
@@ -303,6 +320,7 @@ where
         } else {
             l.total.backward()?
         };
+        crate::plant::drop_frozen(self.policy.params(), &mut grads, &self.frozen);
         let grad_norm = clip_grad_norm(self.policy.params(), &mut grads, self.config.max_grad_norm)?;
         if !grad_norm.is_finite() {
             return Err(AgentError::NonFinite {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::effector::{ArmConfig, PointMassConfig};
 use crate::error::{EnvError, Result};
+use crate::reach::cost::CostConfig;
 
 /// A duration (s) drawn per trial.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -85,6 +86,12 @@ impl Default for EffectorConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RewardConfig {
+    /// What the reward pays: the task's terms below (`"task"`), or the negated per-step cost `env.cost`
+    /// (`"cost"`, see [`crate::reach::cost`]): `r_t = −cost_t / trial_steps`, so a trial's return is minus
+    /// the cost that training through the plant minimises. Under `"cost"` the terms below pay nothing,
+    /// success and premature starts are reported but neither ends the trial, and every trial runs to
+    /// `trial_steps` and ends there as *terminated* (a finite-horizon task: train it with γ = 1).
+    pub kind: RewardKind,
     /// Weight `w_d` of the dense distance term (0 for a sparse task).
     pub distance_weight: f64,
     /// Multiplier of the distance term before the go cue (holding at the start); about 5 cures the drift
@@ -106,6 +113,17 @@ pub struct RewardConfig {
     pub terminate_on_success: bool,
 }
 
+/// What the reaching reward pays (see [`RewardConfig::kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardKind {
+    /// Distance, effort, the success bonus and the premature-start penalty.
+    #[default]
+    Task,
+    /// Minus the per-step cost `env.cost` (the objective of training through the plant).
+    Cost,
+}
+
 impl RewardConfig {
     /// The hold as whole steps of `dt` (at least one).
     pub fn hold_steps(&self, dt: f64) -> u32 {
@@ -116,6 +134,7 @@ impl RewardConfig {
 impl Default for RewardConfig {
     fn default() -> Self {
         RewardConfig {
+            kind: RewardKind::Task,
             distance_weight: 1.0,
             hold_weight: 5.0,
             effort_weight: 0.01,
@@ -206,8 +225,12 @@ pub struct ReachConfig {
     pub radius: f64,
     /// Step (s).
     pub dt: f64,
-    /// Steps per trial; the trial is truncated (not terminated) there.
+    /// Steps per trial; the trial is truncated there (a time limit: bootstrap from the value), or
+    /// terminated with `deadline_terminates` (or under `reward.kind = "cost"`).
     pub trial_steps: u32,
+    /// End a trial that reaches `trial_steps` as *terminated* (nothing to bootstrap: the trial is over,
+    /// as a monkey's failed trial is) rather than truncated.
+    pub deadline_terminates: bool,
     /// Time from trial start to the target cue.
     pub cue_time: Duration,
     /// Time from the target cue to the go cue (the delay).
@@ -220,6 +243,9 @@ pub struct ReachConfig {
     pub action_bound: f64,
     /// Rewards.
     pub reward: RewardConfig,
+    /// The per-step cost of a reach: what training through the plant minimises and what
+    /// `reward.kind = "cost"` pays.
+    pub cost: CostConfig,
     /// Premature starts.
     pub premature: PrematureConfig,
     /// Observation scaling and the k input.
@@ -235,12 +261,14 @@ impl Default for ReachConfig {
             radius: 0.10,
             dt: 0.01,
             trial_steps: 150,
+            deadline_terminates: false,
             cue_time: Duration::Uniform { lo: 0.1, hi: 0.3 },
             delay: Duration::Uniform { lo: 0.2, hi: 0.5 },
             movement_time: 0.5,
             effector: EffectorConfig::default(),
             action_bound: 10.0,
             reward: RewardConfig::default(),
+            cost: CostConfig::default(),
             premature: PrematureConfig::default(),
             observation: ObservationConfig::default(),
             channel: ChannelConfig::default(),
@@ -278,6 +306,7 @@ impl ReachConfig {
         pos("premature.radius", self.premature.radius)?;
         pos("observation.position_scale", self.observation.position_scale)?;
         pos("observation.velocity_scale", self.observation.velocity_scale)?;
+        self.cost.validate()?;
         self.cue_time.validate("cue_time")?;
         self.delay.validate("delay")?;
         if !(self.movement_time.is_finite() && self.movement_time >= 0.0) {

@@ -9,8 +9,9 @@
 //! | [`Epoch::Move`] | `go_step` (drawn: cue + delay) | the target and the go signal; the field switches on |
 //! | [`Epoch::End`] | `go_step + movement_time` | the same; the hand should be holding on the target |
 //!
-//! The trial is *truncated* at `trial_steps` (a time limit: bootstrap). It is *terminated* only by a
-//! premature start or a success when those are configured to end it.
+//! The trial is *truncated* at `trial_steps` (a time limit: bootstrap), or *terminated* there with
+//! `deadline_terminates` or under the cost reward. It is also *terminated* by a premature start or a
+//! success when those are configured to end it (task reward only).
 //!
 //! **Observation** (`f32`, in this order): `[target_x, target_y, go, hand_x, hand_y, vel_x, vel_y]` and,
 //! with `observation.field_input`, an eighth component k. Target and hand positions are relative to the
@@ -37,11 +38,13 @@
 //! ```
 
 mod config;
+pub mod cost;
 mod schedule;
 
 pub use config::{
-    ChannelConfig, Duration, EffectorConfig, ObservationConfig, PrematureConfig, ReachConfig, RewardConfig,
+    ChannelConfig, Duration, EffectorConfig, ObservationConfig, PrematureConfig, ReachConfig, RewardConfig, RewardKind,
 };
+pub use cost::{CostConfig, StepCost};
 pub use schedule::{FieldSpec, Phase, PhaseSchedule, TargetSet};
 
 use rand::Rng;
@@ -188,6 +191,8 @@ pub struct ReachEnv {
     success: bool,
     premature: bool,
     needs_reset: bool,
+    /// The action applied at the previous step of this trial (the cost's jerk term).
+    previous_action: Option<[f64; 2]>,
 }
 
 impl ReachEnv {
@@ -224,6 +229,7 @@ impl ReachEnv {
             success: false,
             premature: false,
             needs_reset: true,
+            previous_action: None,
             config,
         })
     }
@@ -419,6 +425,7 @@ impl Env for ReachEnv {
         self.success = false;
         self.premature = false;
         self.needs_reset = false;
+        self.previous_action = None;
         let hand = self.body.hand();
         self.write_obs(&hand, obs);
         Ok(self.info(hand, [0.0; 2], [0.0; 2]))
@@ -455,29 +462,49 @@ impl Env for ReachEnv {
         }
         let rc = &cfg.reward;
         let dt = cfg.dt;
-        let mut reward = -rc.effort_weight * (a[0] * a[0] + a[1] * a[1]) / (bound * bound) * dt;
+        let cost_reward = rc.kind == RewardKind::Cost;
+        let mut reward = if cost_reward {
+            let c = StepCost {
+                step: self.step,
+                go_step: self.trial.go_step,
+                pos: hand.pos,
+                vel: hand.vel,
+                target: self.trial.target_pos,
+                action: a,
+                previous: self.previous_action,
+            };
+            -cfg.cost.step_cost(&c, dt, cfg.radius, bound) / f64::from(cfg.trial_steps)
+        } else {
+            -rc.effort_weight * (a[0] * a[0] + a[1] * a[1]) / (bound * bound) * dt
+        };
+        self.previous_action = Some(a);
+        // The task terms pay (and may end the trial) under the task reward only; success and premature
+        // starts are tracked under both.
+        let task = if cost_reward { 0.0 } else { 1.0 };
         let mut terminated = false;
         if self.step < self.trial.go_step {
             let d = (hand.pos[0] * hand.pos[0] + hand.pos[1] * hand.pos[1]).sqrt();
-            reward -= rc.distance_weight * rc.hold_weight * d / cfg.radius * dt;
+            reward -= task * rc.distance_weight * rc.hold_weight * d / cfg.radius * dt;
             if d > cfg.premature.radius && !self.premature {
                 self.premature = true;
-                reward -= cfg.premature.penalty;
-                terminated |= cfg.premature.terminate;
+                reward -= task * cfg.premature.penalty;
+                terminated |= cfg.premature.terminate && !cost_reward;
             }
         } else {
             let tp = self.trial.target_pos;
             let (dx, dy) = (hand.pos[0] - tp[0], hand.pos[1] - tp[1]);
             let d = (dx * dx + dy * dy).sqrt();
-            reward -= rc.distance_weight * d / cfg.radius * dt;
+            reward -= task * rc.distance_weight * d / cfg.radius * dt;
             self.in_zone = if d <= rc.success_radius { self.in_zone + 1 } else { 0 };
             if self.in_zone >= rc.hold_steps(dt) && !self.success {
                 self.success = true;
-                reward += rc.success_bonus;
-                terminated |= rc.terminate_on_success;
+                reward += task * rc.success_bonus;
+                terminated |= rc.terminate_on_success && !cost_reward;
             }
         }
-        let truncated = !terminated && self.step >= cfg.trial_steps;
+        let deadline = self.step >= cfg.trial_steps;
+        let terminated = terminated || (deadline && (cfg.deadline_terminates || cost_reward));
+        let truncated = !terminated && deadline;
         self.needs_reset = terminated || truncated;
         self.write_obs(&hand, obs);
         Ok(Transition {

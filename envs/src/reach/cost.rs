@@ -1,0 +1,140 @@
+//! The per-step cost of a reach: the objective that training through the plant minimises and that the
+//! reward `reward.kind = "cost"` pays (negated), so that policy gradient and backpropagation through the
+//! plant optimise one and the same thing.
+//!
+//! With `R` the reach radius, `u_max` the action bound, `s` the step count after the step (1 for the
+//! first step of a trial), `p`, `v` the hand's position (relative to the start) and velocity after it,
+//! `p*` the target and `u` the applied (clipped) action:
+//!
+//! - before the go cue (`s < go`): `w_start·|p|²/R²` (hold at the start);
+//! - from `move_time` after the go cue on (`s ≥ go + round(move_time/dt)`):
+//!   `w_target·√(|p − p*|² + 10⁻⁶)/R + w_stop·|v·τ/R|²` with τ = `move_time` (be on the target, and still;
+//!   the distance itself, smoothed within 1 mm, not its square, so its pull does not fade near the target:
+//!   MotorNet's position loss is an L1 norm for the same reason);
+//! - from the go cue on (`s ≥ go`): `w_path·(d⊥/R)²`, d⊥ the distance from the straight start→target line;
+//! - always: `w_effort·|u/u_max|²`, and from the second step of a trial on `w_jerk·|Δu/u_max|²`.
+//!
+//! A trial's cost is the mean of its step costs over `trial_steps` (the whole trial is always simulated).
+//! With no cost on the way the cheapest reach that arrives by `move_time` with the least squared jerk of
+//! the command is close to minimum jerk (Flash & Hogan 1985): straight, one bell-shaped speed peak.
+//!
+//! Training through the plant (`reachlab_agents::plant_bptt_step`) computes the same cost on tensors; a
+//! test holds the two equal to round-off (`tests/objective.rs`).
+//!
+//! ```
+//! use reachlab_envs::reach::{CostConfig, StepCost};
+//! let cost = CostConfig::default();
+//! // At rest on the start before the go cue, with no command: nothing to pay.
+//! let at_rest = StepCost { step: 1, go_step: 30, pos: [0.0; 2], vel: [0.0; 2], target: [0.1, 0.0], action: [0.0; 2], previous: None };
+//! assert_eq!(cost.step_cost(&at_rest, 0.01, 0.1, 10.0), 0.0);
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EnvError, Result};
+
+/// Weights of the per-step cost (see the [module docs](self)); a TOML table `[env.cost]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CostConfig {
+    /// Time (s) after the go cue from which the hand should be on the target and still.
+    pub move_time: f64,
+    /// Holding at the start before the go cue.
+    pub w_start: f64,
+    /// Distance to the target from `move_time` on.
+    pub w_target: f64,
+    /// Speed from `move_time` on.
+    pub w_stop: f64,
+    /// Squared distance from the straight start→target line after the go cue.
+    pub w_path: f64,
+    /// Squared command.
+    pub w_effort: f64,
+    /// Squared change of the command between steps.
+    pub w_jerk: f64,
+}
+
+impl Default for CostConfig {
+    fn default() -> Self {
+        CostConfig {
+            move_time: 0.4,
+            w_start: 50.0,
+            w_target: 1.0,
+            w_stop: 0.1,
+            w_path: 0.0,
+            w_effort: 1e-3,
+            w_jerk: 1e-2,
+        }
+    }
+}
+
+/// What one step's cost depends on (the state after the step, the action that led there).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepCost {
+    /// Step count after this step (1 for a trial's first step).
+    pub step: u32,
+    /// The trial's go cue (a step count).
+    pub go_step: u32,
+    /// Hand position relative to the start (m).
+    pub pos: [f64; 2],
+    /// Hand velocity (m/s).
+    pub vel: [f64; 2],
+    /// Target relative to the start (m).
+    pub target: [f64; 2],
+    /// The applied (clipped) action.
+    pub action: [f64; 2],
+    /// The action applied at the step before (`None` at a trial's first step).
+    pub previous: Option<[f64; 2]>,
+}
+
+impl CostConfig {
+    /// Checks every weight; the error names the key.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.move_time.is_finite() && self.move_time > 0.0) {
+            return Err(EnvError::config(
+                "cost.move_time",
+                format!("{} must be finite and > 0", self.move_time),
+            ));
+        }
+        for (key, v) in [
+            ("cost.w_start", self.w_start),
+            ("cost.w_target", self.w_target),
+            ("cost.w_stop", self.w_stop),
+            ("cost.w_path", self.w_path),
+            ("cost.w_effort", self.w_effort),
+            ("cost.w_jerk", self.w_jerk),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(EnvError::config(key, format!("{v} must be finite and ≥ 0")));
+            }
+        }
+        Ok(())
+    }
+
+    /// `move_time` in whole steps of `dt`.
+    pub fn move_steps(&self, dt: f64) -> u32 {
+        (self.move_time / dt).round() as u32
+    }
+
+    /// The cost of one step (see the [module docs](self)), for steps of `dt`, reach radius `radius` and
+    /// action bound `bound`.
+    pub fn step_cost(&self, c: &StepCost, dt: f64, radius: f64, bound: f64) -> f64 {
+        let (r2, b2) = (radius * radius, bound * bound);
+        let sq = |x: [f64; 2]| x[0] * x[0] + x[1] * x[1];
+        let mut cost = self.w_effort * sq(c.action) / b2;
+        if let Some(prev) = c.previous {
+            cost += self.w_jerk * sq([c.action[0] - prev[0], c.action[1] - prev[1]]) / b2;
+        }
+        if c.step < c.go_step {
+            cost += self.w_start * sq(c.pos) / r2;
+            return cost;
+        }
+        let d = c.target[0].hypot(c.target[1]).max(f64::MIN_POSITIVE);
+        let perp = c.pos[0] * (c.target[1] / d) - c.pos[1] * (c.target[0] / d);
+        cost += self.w_path * perp * perp / r2;
+        if c.step >= c.go_step + self.move_steps(dt) {
+            let off = (sq([c.pos[0] - c.target[0], c.pos[1] - c.target[1]]) + 1e-6).sqrt();
+            cost += self.w_target * off / radius + self.w_stop * sq(c.vel) * self.move_time * self.move_time / r2;
+        }
+        cost
+    }
+}
