@@ -825,3 +825,85 @@ fn recordings_hold_the_actions_rewards_and_a_metadata_record() {
     assert!(meta["units"].as_str().unwrap().contains("field_force N"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The plant route end to end (quick): every stage trains through the plant at its own learning rate, the
+/// frozen layers stay as they were, and the after-effect is measured from the late baseline.
+#[test]
+fn the_plant_route_honours_stage_rates_and_frozen_layers() {
+    let mut scenario = builtin::resolve("curl_field_plant").unwrap().quick();
+    scenario.phases[1].freeze = vec![reachlab::agents::Layer::Input, reachlab::agents::Layer::Output];
+    let dir = tmp("plant-route");
+    let summary = Run::create(scenario.clone(), &dir, &mut reachlab::scenarios::Silent)
+        .unwrap()
+        .run()
+        .unwrap();
+    for row in csv_rows(&dir.join("learning_curve.csv")).iter().skip(1) {
+        let want = match row[0].as_str() {
+            "pretraining" => scenario.plant_bptt.learning_rate,
+            name => scenario
+                .phases
+                .iter()
+                .find(|p| p.name == name)
+                .unwrap()
+                .learning_rate
+                .unwrap(),
+        };
+        let got: f64 = row[17].parse().unwrap();
+        assert_eq!(got, want, "{} update {}", row[0], row[1]);
+    }
+    // The frozen layers of the learning stage: as at its start (the baseline's checkpoint), the rest moved.
+    let weights = |stage: &str| {
+        candle_core::safetensors::load(
+            dir.join("checkpoints").join(stage).join("weights.safetensors"),
+            &candle_core::Device::Cpu,
+        )
+        .unwrap()
+    };
+    let (before, after) = (weights("baseline"), weights("learning"));
+    let same = |name: &str| {
+        let d = (&before[name] - &after[name])
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap();
+        d.to_scalar::<f32>().unwrap() == 0.0
+    };
+    for name in ["actor.weight_ih_l0", "actor.bias_ih_l0", "pi.weight", "pi.bias"] {
+        assert!(same(name), "{name} moved in a stage that freezes it");
+    }
+    assert!(!same("actor.weight_hh_l0"), "the recurrent weights did not learn");
+    // The after-effect is washout's first MPD minus the late baseline's.
+    let stage = |name: &str| summary.stages.iter().find(|s| s.stage == name).unwrap();
+    let want = stage("washout").mpd_trained_early_cm - stage("baseline").mpd_trained_late_cm;
+    assert!(
+        (summary.after_effect_cm - want).abs() < 1e-12,
+        "{} vs {want}",
+        summary.after_effect_cm
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Cost weights written under `[plant_bptt]` (run folders from before they moved to `env.cost`) keep their
+/// meaning; a critic-only stage with a shared core is refused.
+#[test]
+fn legacy_cost_keys_move_to_env_cost_and_a_shared_critic_stage_is_refused() {
+    let text = builtin::text("curl_field").unwrap().replacen(
+        "[pretraining]",
+        "[plant_bptt]\nw_path = 7.0\nmove_time = 0.35\n\n[pretraining]",
+        1,
+    );
+    let s = reachlab::scenarios::Scenario::from_toml(&text, Path::new("old.toml")).unwrap();
+    assert_eq!((s.env.cost.w_path, s.env.cost.move_time), (7.0, 0.35));
+    assert!(s.plant_bptt.w_path.is_none() && !s.to_toml().contains("[plant_bptt]\nw_path"));
+    let text = builtin::text("curl_field")
+        .unwrap()
+        .replacen("separate_critic = true", "separate_critic = false", 1);
+    let err = reachlab::scenarios::Scenario::from_toml(&text, Path::new("shared.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("phase[0].method") && err.contains("separate_critic"),
+        "{err}"
+    );
+}

@@ -127,7 +127,7 @@ pub struct PolicyOutput {
     pub value: Tensor,
 }
 
-/// A layer of the actor, to freeze while other layers learn (as savings studies train only the
+/// A part of the actor, to freeze while other parts learn (as savings studies train only the
 /// recurrent weights through the plant in some phases).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -136,8 +136,11 @@ pub enum Layer {
     Input,
     /// Recurrent weights and biases.
     Recurrent,
-    /// The action head's weights and bias (the log-std, a separate variable, is not a layer).
+    /// The action head's weights and bias.
     Output,
+    /// The Gaussian head's log standard deviation (frozen, the exploration noise stays at its initial
+    /// level, e.g. the motor noise the plant was trained with).
+    ActionStd,
 }
 
 /// A recurrent actor-critic policy.
@@ -316,6 +319,7 @@ impl Policy {
             Layer::Input => &["actor.weight_ih_l0", "actor.bias_ih_l0"],
             Layer::Recurrent => &["actor.weight_hh_l0", "actor.bias_hh_l0"],
             Layer::Output => &["pi.weight", "pi.bias"],
+            Layer::ActionStd => &["pi.log_std"],
         };
         names
             .iter()

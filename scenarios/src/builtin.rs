@@ -11,6 +11,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("curl_field", include_str!("../builtin/curl_field.toml")),
     ("curl_field_compare", include_str!("../builtin/curl_field_compare.toml")),
     ("curl_field_paper", include_str!("../builtin/curl_field_paper.toml")),
+    ("curl_field_plant", include_str!("../builtin/curl_field_plant.toml")),
     ("flipflop", include_str!("../builtin/flipflop.toml")),
     ("yang20", include_str!("../builtin/yang20.toml")),
     ("modcog", include_str!("../builtin/modcog.toml")),

@@ -72,9 +72,19 @@ pub struct Summary {
     pub expert_baseline: bool,
     /// MPD jump at field onset: learning early − baseline late (cm).
     pub onset_jump_cm: f64,
-    /// After-effect: washout early MPD (cm), opposite in sign to the onset jump when present.
+    /// After-effect: washout early MPD − baseline late MPD (cm), opposite in sign to the onset jump when
+    /// present.
     pub after_effect_cm: f64,
-    /// 1 − (relearning's mean |MPD| over its first 10 updates) / (learning's): > 0 means savings.
+    /// Fraction of the onset error removed by the end of learning, relative to the late baseline:
+    /// 1 − |MPD late − MPD baseline| / |MPD₀ − MPD baseline| (learning stage, trained target).
+    #[serde(default = "nan")]
+    pub error_removed_learning: f64,
+    /// The same at the first evaluation block inside learning (after `evaluation.every` updates): how
+    /// gradual the adaptation is.
+    #[serde(default = "nan")]
+    pub error_removed_first_block: f64,
+    /// 1 − (relearning's mean |MPD − MPD late baseline| over the evaluation blocks of its first 10 updates)
+    /// / (learning's): > 0 means savings.
     pub savings: f64,
     /// Baseline band of the trained target's MPD (cm): [mean, half-width].
     pub baseline_band_cm: [f64; 2],
@@ -227,11 +237,30 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
         (Some(l), Some(b)) => l.mpd_trained_early_cm - b.mpd_trained_late_cm,
         _ => f64::NAN,
     };
-    let after_effect_cm = get(washout).map_or(f64::NAN, |w| w.mpd_trained_early_cm);
-    let savings = match (get(learning), get(relearning)) {
-        (Some(l), Some(r)) => 1.0 - r.mpd_trained_first10_cm / l.mpd_trained_first10_cm,
-        _ => f64::NAN,
+    let baseline_late = get(&s.evaluation.baseline_stage).map_or(f64::NAN, |b| b.mpd_trained_late_cm);
+    let after_effect_cm = get(washout).map_or(f64::NAN, |w| w.mpd_trained_early_cm - baseline_late);
+    let removed = |at: f64| {
+        get(learning).map_or(f64::NAN, |l| {
+            1.0 - (at - baseline_late).abs() / (l.mpd_trained_early_cm - baseline_late).abs()
+        })
     };
+    let error_removed_learning = get(learning).map_or(f64::NAN, |l| removed(l.mpd_trained_late_cm));
+    let first_block = evals
+        .iter()
+        .find(|r| r.stage == learning && r.block != "early")
+        .map_or(f64::NAN, |r| r.mpd_trained_cm);
+    let error_removed_first_block = removed(first_block);
+    // The error of the deterministic policy over a stage's first 10 updates (its evaluation blocks there),
+    // relative to the late baseline: the same measure whichever way the stage trains.
+    let first10 = |stage: &str| {
+        mean(
+            evals
+                .iter()
+                .filter(|r| r.stage == stage && r.stage_update <= 10)
+                .map(|r| (r.mpd_trained_cm - baseline_late).abs()),
+        )
+    };
+    let savings = 1.0 - first10(relearning) / first10(learning);
     let washed_out = evals
         .iter()
         .find(|r| r.stage == washout && r.block == "late")
@@ -250,6 +279,8 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
         expert_baseline,
         onset_jump_cm,
         after_effect_cm,
+        error_removed_learning,
+        error_removed_first_block,
         savings,
         baseline_band_cm: [band.0, band.1],
         washed_out,
@@ -364,6 +395,8 @@ mod tests {
             expert_baseline: true,
             onset_jump_cm: -3.25,
             after_effect_cm: f64::NAN,
+            error_removed_learning: f64::NAN,
+            error_removed_first_block: f64::NAN,
             savings: 0.18,
             baseline_band_cm: [0.1, f64::NAN],
             washed_out: false,
@@ -390,4 +423,8 @@ mod tests {
         );
         assert_eq!(serde_json::to_string(&back).unwrap(), text);
     }
+}
+
+fn nan() -> f64 {
+    f64::NAN
 }
