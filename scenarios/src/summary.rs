@@ -382,6 +382,10 @@ impl Summary {
     }
 }
 
+fn nan() -> f64 {
+    f64::NAN
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,8 +427,4 @@ mod tests {
         );
         assert_eq!(serde_json::to_string(&back).unwrap(), text);
     }
-}
-
-fn nan() -> f64 {
-    f64::NAN
 }
