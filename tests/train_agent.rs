@@ -235,7 +235,7 @@ fn a_resume_refuses_an_edited_scenario_unless_forced() {
     assert!(matches!(err, ScenarioError::Interrupted { .. }), "{err}");
     let path = dir.join("scenario.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let edited = text.replacen("learning_rate = 0.0001", "learning_rate = 0.0002", 1);
+    let edited = text.replacen("learning_rate = 0.0003", "learning_rate = 0.0002", 1);
     assert_ne!(edited, text);
     std::fs::write(&path, edited).unwrap();
     let msg = match Run::resume(&dir, &mut reachlab::scenarios::Silent) {
@@ -386,18 +386,18 @@ fn nonsense_settings_are_refused_with_the_key() {
         ("hidden = 128", "hidden = 100000", "core.hidden"),
         ("[policy.core]", "[policy.core]\ngain = nan", "core.gain"),
         (
-            "learning_rate = 1e-4",
-            "learning_rate = 1e-4\nadam_eps = -1.0",
+            "learning_rate = 3e-4",
+            "learning_rate = 3e-4\nadam_eps = -1.0",
             "train.adam_eps",
         ),
-        ("learning_rate = 1e-4", "learning_rate = 1e-4\nclip = nan", "train.clip"),
+        ("learning_rate = 3e-4", "learning_rate = 3e-4\nclip = nan", "train.clip"),
         (
-            "learning_rate = 1e-4",
-            "learning_rate = 1e-4\nmax_grad_norm = -1.0",
+            "learning_rate = 3e-4",
+            "learning_rate = 3e-4\nmax_grad_norm = -1.0",
             "train.max_grad_norm",
         ),
         (
-            "episodes_per_update = 64",
+            "episodes_per_update = 256",
             "episodes_per_update = 1000000000",
             "train.episodes_per_update",
         ),
@@ -412,7 +412,7 @@ fn nonsense_settings_are_refused_with_the_key() {
         // Each size within its bound, together beyond any machine's memory (3.4e18 bytes): refused
         // before anything is allocated.
         (
-            "episodes_per_update = 64",
+            "episodes_per_update = 256",
             "episodes_per_update = 65536",
             "train.episodes_per_update × env.trial_steps × policy.core.hidden",
         ),

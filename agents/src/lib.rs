@@ -9,14 +9,17 @@
 //! - `rollout`: whole-episode collection on worker threads, bit-identical for any thread count.
 //! - `train`: PPO, A2C and REINFORCE with GAE, whole-episode BPTT and regularisers.
 //! - `supervised`: BPTT on tasks with a ground-truth output.
-//! - `plant`: reaching policies trained by backpropagation through the point mass (MotorNet's way).
+//! - `plant`: reaching policies trained by backpropagation through the point mass (MotorNet's way), on
+//!   the env's own per-step cost.
+//! - [`agreement`]: the pathwise and likelihood-ratio gradients of that shared objective, side by side.
 //! - `agent`: the [`Agent`] trait shared by trained policies and hand-written controllers, and
 //!   [`evaluate`].
 //! - `checkpoint`: safetensors weights + JSON metadata (+ optimiser state for resuming).
-//! - `optim`: Adam with a checkpointable state.
+//! - `optim`: Adam with a step count per variable (PyTorch's) and a checkpointable state.
 //! - [`tune_allocator`] and [`fix_kernel_threads`]: process settings that training binaries call once.
 
 mod agent;
+pub mod agreement;
 mod alloc;
 mod checkpoint;
 mod core;

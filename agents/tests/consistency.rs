@@ -228,3 +228,57 @@ fn the_env_return_under_the_cost_reward_is_minus_the_plant_loss() {
         }
     }
 }
+
+/// The two training routes follow one gradient: at a fixed policy whose exploration noise is the plant's
+/// motor noise, the likelihood-ratio gradient of the env's return under the cost reward (what PPO's first
+/// minibatch follows) and the pathwise gradient through the plant point the same way, in a curl field.
+#[test]
+fn policy_gradient_and_the_plant_gradient_agree_on_the_shared_objective() {
+    use reachlab_agents::agreement::{cosine, likelihood_ratio_ascent, pathwise_ascent};
+    use reachlab_envs::reach::{CostConfig, FieldSpec, Phase, TargetSet};
+    let env = ReachConfig {
+        trial_steps: 100,
+        cost: CostConfig {
+            w_path: 10.0,
+            ..CostConfig::default()
+        },
+        ..ReachConfig::default()
+    };
+    let cfg = PolicyConfig {
+        core: CoreConfig {
+            kind: CoreKind::Gru,
+            hidden: 16,
+            ..CoreConfig::default()
+        },
+        init_action_std: 0.05, // × the 10 N bound: 0.5 N, the plant's motor noise
+        action_mean_init_std: 0.3,
+        ..PolicyConfig::default()
+    };
+    let probe = ReachEnv::new(env.clone()).unwrap();
+    let policy = Policy::for_spaces(&cfg, probe.observation_space(), probe.action_space()).unwrap();
+    let phase = Phase {
+        field: FieldSpec::Curl { b: 10.0 },
+        field_targets: TargetSet::All,
+        ..Phase::null("curl")
+    };
+    let trials = 1024;
+    let pathwise = pathwise_ascent(&policy, &env, &phase, trials, 0.5, 1).unwrap();
+    let other = pathwise_ascent(&policy, &env, &phase, trials, 0.5, 99).unwrap();
+    let lr = likelihood_ratio_ascent(&policy, &env, &phase, trials, 7).unwrap();
+    let (agree, floor) = (cosine(&lr, &pathwise), cosine(&pathwise, &other));
+    eprintln!("cosine: likelihood ratio vs pathwise {agree:.3}, pathwise vs pathwise {floor:.3}");
+    assert!(floor > 0.95, "two pathwise estimates: cosine {floor}");
+    assert!(agree > 0.8, "likelihood ratio vs pathwise: cosine {agree}");
+    // Not any two gradients agree: the pathwise gradient of another objective (no path, no start cost).
+    let mut other_env = env.clone();
+    other_env.cost = CostConfig {
+        w_start: 0.0,
+        w_path: 0.0,
+        w_effort: 1.0,
+        ..CostConfig::default()
+    };
+    let unrelated = pathwise_ascent(&policy, &other_env, &phase, trials, 0.5, 1).unwrap();
+    let off = cosine(&lr, &unrelated);
+    eprintln!("cosine with another objective's gradient: {off:.3}");
+    assert!(off < agree - 0.2, "{off} vs {agree}");
+}

@@ -639,7 +639,12 @@ mod tests {
         }
         let f = findings(&weak);
         let row = f.iter().find(|r| r.claim.contains("fewer updates")).unwrap();
-        assert!(row.ours.mean < 0.0 && row.measure.contains("0 of 8"), "{}: {:?}", row.measure, row.ours);
+        assert!(
+            row.ours.mean < 0.0 && row.measure.contains("0 of 8"),
+            "{}: {:?}",
+            row.measure,
+            row.ours
+        );
         for claim in ["adapted by the end", "gradually", "washes out", "fewer updates"] {
             let row = f.iter().find(|r| r.claim.contains(claim)).unwrap();
             assert_eq!(row.reproduced, Verdict::No, "{claim}: {}", row.test);
