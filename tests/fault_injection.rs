@@ -110,7 +110,8 @@ fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         let kept = match ext {
             "csv" => without_timing_columns(&String::from_utf8(bytes).unwrap()).into_bytes(),
             "json" => without_timing_fields(&String::from_utf8(bytes).unwrap()).into_bytes(),
-            "safetensors" | "toml" | "md" => bytes,
+            "md" => without_timing_table_columns(&String::from_utf8(bytes).unwrap()).into_bytes(),
+            "safetensors" | "toml" => bytes,
             _ => continue,
         };
         m.insert(name, kept);
@@ -141,6 +142,34 @@ pub(crate) fn without_timing_columns(text: &str) -> String {
         .map(pick)
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A Markdown report without the table columns whose header names a wall time (`median wall (s)`): a
+/// resumed run measures its own.
+fn without_timing_table_columns(text: &str) -> String {
+    let mut keep: Vec<bool> = Vec::new();
+    let mut in_table = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if !line.starts_with('|') {
+            in_table = false;
+            out.push(line.to_string());
+            continue;
+        }
+        let cells: Vec<&str> = line.split('|').collect();
+        if !in_table {
+            keep = cells.iter().map(|c| !c.contains("wall")).collect();
+            in_table = true;
+        }
+        let kept: Vec<&str> = cells
+            .iter()
+            .zip(keep.iter().chain(std::iter::repeat(&true)))
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| *c)
+            .collect();
+        out.push(kept.join("|"));
+    }
+    out.join("\n")
 }
 
 fn without_timing_fields(text: &str) -> String {
