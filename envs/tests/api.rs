@@ -70,6 +70,48 @@ fn trial_epochs_cues_and_truncation_follow_the_drawn_timing() {
     assert!(matches!(env.step(&[0.0, 0.0]), Err(EnvError::NeedsReset { .. })));
 }
 
+/// The deadline ends a trial as terminated with `deadline_terminates` and under the cost reward, which
+/// also neither pays nor ends at a success or a premature start (they are still reported).
+#[test]
+fn the_deadline_can_terminate_and_the_cost_reward_runs_every_trial_to_its_end() {
+    use reachlab_envs::reach::RewardKind;
+    let run = |cfg: ReachConfig, push: f32| {
+        let mut env = ReachEnv::new(cfg).unwrap();
+        env.reset(Some(3), &ReachOptions::default()).unwrap();
+        let mut last = None;
+        for t in 1..=150u32 {
+            // A push before the go cue: a premature start at once.
+            let s = env.step(&[push, 0.0]).unwrap();
+            let end = s.terminated || s.truncated;
+            last = Some((t, s));
+            if end {
+                break;
+            }
+        }
+        last.unwrap()
+    };
+    let (t, s) = run(
+        ReachConfig {
+            deadline_terminates: true,
+            ..ReachConfig::default()
+        },
+        0.0,
+    );
+    assert!(t == 150 && s.terminated && !s.truncated);
+    let mut cost = ReachConfig::default();
+    cost.premature.terminate = true;
+    cost.reward.kind = RewardKind::Cost;
+    let (t, s) = run(cost.clone(), 10.0);
+    assert!(t == 150 && s.terminated && !s.truncated && s.info.premature, "step {t}");
+    assert!(s.reward < 0.0);
+    cost.reward.kind = RewardKind::Task;
+    let (t, s) = run(cost, 10.0);
+    assert!(
+        t < 150 && s.terminated && s.info.premature,
+        "the task reward ends it at once"
+    );
+}
+
 #[test]
 fn nan_or_infinite_action_is_refused_without_changing_state() {
     let mut env = reach();
