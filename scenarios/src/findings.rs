@@ -24,7 +24,7 @@ pub const FAR_DEG: f64 = 135.0;
 pub struct SeedMeasures {
     pub seed: u64,
     pub expert_baseline: bool,
-    /// Initial-error savings: 1 − |MPD| early in relearning / |MPD| early in learning.
+    /// Initial-error savings (see [`crate::summary::Summary::savings`]).
     pub savings: f64,
     /// Signed MPD of the trained target in the first / last evaluation block of a stage (cm).
     pub mpd_baseline_late_cm: f64,
@@ -238,7 +238,7 @@ pub fn findings(seeds: &[SeedMeasures]) -> Vec<Finding> {
         number: 1,
         claim: "Savings: relearning is faster than learning".into(),
         paper: "relearning faster (RL paper, n = 4; Sun et al.)".into(),
-        measure: "initial-error savings 1 − |MPD₀ relearning| / |MPD₀ learning|".into(),
+        measure: "initial-error savings 1 − e(relearning) / e(learning), e = mean |MPD − B| over the evaluation blocks of a stage's first 10 updates".into(),
         ours: savings_ci.clone(),
         test: format!("paired t, |MPD₀| learning vs relearning: t = {t:.2}, p = {}", fmt_p(p)),
         p,
