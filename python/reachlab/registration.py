@@ -8,7 +8,8 @@ import gymnasium as gym
 ENVS = {
     "reachlab/Reach-v0": ("reachlab.envs:ReachEnv", "reachlab.vector:ReachVectorEnv", {}),
     # The curl-field experiment's env and phases (pretraining, baseline, learning, washout, relearning);
-    # it starts in the null field; env.unwrapped.set_phase("learning") switches the curl field on.
+    # it starts in the null field; env.unwrapped.set_phase("learning") switches the curl field on. Its
+    # reward is the scenario's: minus the per-step cost (reward.kind = "cost"), every trial 180 steps long.
     "reachlab/CurlReach-v0": (
         "reachlab.envs:ReachEnv",
         "reachlab.vector:ReachVectorEnv",
