@@ -10,9 +10,9 @@
 //! The cost is the env's own per-step cost (`env.cost`, see `reachlab_envs::reach::cost`), computed
 //! here on tensors from the same weights: the loss of a batch is the mean over trials of each trial's
 //! mean step cost, which is minus the return the env pays under `reward.kind = "cost"` for the same
-//! trial and actions (held to round-off by `tests/objective.rs`). Motor noise (`action_noise`, N, added
-//! to the commands) makes the policy use its feedback inputs rather than replay one open-loop command;
-//! the effort and jerk terms see the applied (noisy, clipped) command, as the env's cost does.
+//! trial and actions (held to round-off by `agents/tests/consistency.rs`). Motor noise (`action_noise`,
+//! N, added to the commands) makes the policy use its feedback inputs rather than replay one open-loop
+//! command; the effort and jerk terms see the applied (noisy, clipped) command, as the env's cost does.
 //!
 //! Every trial type of a phase is simulated as the env runs it: its force law (a curl or viscous field,
 //! a force channel, nothing in a catch trial) acts from the go cue on, and every such law is linear in

@@ -19,7 +19,7 @@
 //! the command is close to minimum jerk (Flash & Hogan 1985): straight, one bell-shaped speed peak.
 //!
 //! Training through the plant (`reachlab_agents::plant_bptt_step`) computes the same cost on tensors; a
-//! test holds the two equal to round-off (`tests/objective.rs`).
+//! test holds the two equal to round-off (`agents/tests/consistency.rs`).
 //!
 //! ```
 //! use reachlab_envs::reach::{CostConfig, StepCost};
