@@ -6,9 +6,9 @@ use reachlab_agents::{CoreConfig, CoreKind, HeadKind, Policy, PolicyConfig, Roll
 use reachlab_envs::reach::{ReachConfig, ReachEnv};
 use reachlab_envs::Env;
 
-fn check(kind: CoreKind, separate_critic: bool, sigma_rec: f64) {
-    let mut workers = RolloutWorkers::new(6, 4, 2, |_| Ok(ReachEnv::new(ReachConfig::default())?)).expect("workers");
-    let cfg = PolicyConfig {
+/// A 16-unit policy of `kind` (leak 0.5 for the leaky cores) with a non-zero initial action mean.
+fn small_policy(kind: CoreKind, separate_critic: bool, sigma_rec: f64) -> PolicyConfig {
+    PolicyConfig {
         core: CoreConfig {
             kind,
             hidden: 16,
@@ -22,8 +22,15 @@ fn check(kind: CoreKind, separate_critic: bool, sigma_rec: f64) {
         },
         separate_critic,
         action_mean_init_std: 0.3,
-        value_init_std: 0.3,
         ..PolicyConfig::default()
+    }
+}
+
+fn check(kind: CoreKind, separate_critic: bool, sigma_rec: f64) {
+    let mut workers = RolloutWorkers::new(6, 4, 2, |_| Ok(ReachEnv::new(ReachConfig::default())?)).expect("workers");
+    let cfg = PolicyConfig {
+        value_init_std: 0.3,
+        ..small_policy(kind, separate_critic, sigma_rec)
     };
     let env = workers.first_env();
     let policy = Policy::new(&cfg, env.obs_dim(), HeadKind::for_space(env.action_space()).unwrap()).unwrap();
@@ -118,22 +125,7 @@ fn the_first_minibatch_of_an_update_has_ratio_one_for_every_core() {
     ] {
         let workers = RolloutWorkers::new(8, 4, 2, |_| Ok(ReachEnv::new(ReachConfig::default())?)).unwrap();
         let env = workers.first_env();
-        let cfg = PolicyConfig {
-            core: CoreConfig {
-                kind,
-                hidden: 16,
-                alpha: if matches!(kind, CoreKind::Gru | CoreKind::Lstm) {
-                    1.0
-                } else {
-                    0.5
-                },
-                sigma_rec: 0.05,
-                ..CoreConfig::default()
-            },
-            separate_critic,
-            action_mean_init_std: 0.3,
-            ..PolicyConfig::default()
-        };
+        let cfg = small_policy(kind, separate_critic, 0.05);
         let policy = Policy::for_spaces(&cfg, env.observation_space(), env.action_space()).unwrap();
         let train = TrainConfig {
             episodes_per_update: 8,
