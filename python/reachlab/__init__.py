@@ -15,7 +15,7 @@ the first four). Runs: ``train``, ``load_run``, ``load_policy``.
 """
 
 from ._reachlab import __version__
-from .envs import DecisionEnv, OutputEnv, ReachEnv
+from .envs import REACH_OBS_BOUND, TASK_OBS_BOUND, DecisionEnv, OutputEnv, ReachEnv
 from .policy import Policy, load_policy
 from .registration import register_envs
 from .runs import Run, analyze, collect, list_scenarios, load_run, read_safetensors, scenario_toml, train
@@ -28,6 +28,8 @@ __all__ = [
     "ReachEnv",
     "DecisionEnv",
     "OutputEnv",
+    "REACH_OBS_BOUND",
+    "TASK_OBS_BOUND",
     "ReachVectorEnv",
     "DecisionVectorEnv",
     "train",

@@ -16,8 +16,21 @@ import numpy as np
 from gymnasium import spaces
 
 from . import _reachlab as _r
+from .render import ReachPainter, task_frame
 
-__all__ = ["ReachEnv", "DecisionEnv", "OutputEnv", "phase_dict"]
+__all__ = ["ReachEnv", "DecisionEnv", "OutputEnv", "phase_dict", "REACH_OBS_BOUND", "TASK_OBS_BOUND"]
+
+#: With ``normalize=True`` a reaching observation is clipped to ± this (in the observation's units: 5 = the
+#: hand 50 cm from the start or moving at 2.5 m/s at the default scales; a reach is 10 cm at < 1 m/s).
+REACH_OBS_BOUND = 5.0
+#: With ``normalize=True`` a task's inputs are clipped to ± this (stimuli are ≤ 1 plus noise of σ ≈ 0.03).
+TASK_OBS_BOUND = 10.0
+
+
+def _check_render_mode(cls: str, render_mode: str | None) -> str | None:
+    if render_mode is not None and render_mode != "rgb_array":
+        raise ValueError(f"{cls}: render_mode {render_mode!r} is not supported (modes: None, 'rgb_array')")
+    return render_mode
 
 
 def _scenario_arg(scenario: str | os.PathLike) -> str:
@@ -58,6 +71,11 @@ class _SeededEnv(gym.Env):
     def step(self, action):
         return self._core.step(action)
 
+    def _clip_obs(self, obs):
+        if self._obs_clip is not None:
+            np.clip(obs, self.observation_space.low, self.observation_space.high, out=obs)
+        return obs
+
 
 class ReachEnv(_SeededEnv):
     """Delayed centre-out reaching with a point mass or a two-link arm in a force field.
@@ -71,9 +89,19 @@ class ReachEnv(_SeededEnv):
     ``reset(options=...)`` takes ``target`` (index), ``trial_type`` ("normal", "catch", "channel") and
     ``phase`` (a name or a phase dict); ``set_phase`` switches the field between episodes, so the whole
     protocol (null → curl → null → curl) runs from Python. A NaN action raises ``ValueError``.
+
+    ``normalize=True`` (what the registered ``reachlab/*`` ids use, as off-the-shelf RL expects): the action
+    space is ``[-1, 1]²`` and an action ``a`` is applied as ``a · action_bound`` (N or N·m; exactly, then
+    clipped to the bound as before), and observations are clipped to ``± REACH_OBS_BOUND`` (the target and go
+    units keep their own bounds), which the observation space states. Rewards, infos (``info["action"]`` is
+    the applied force) and the Rust env stay in physical units. ``normalize=False`` (the class's default):
+    the Rust env's spaces (forces in N, unbounded hand state).
+
+    ``render_mode="rgb_array"``: ``render()`` returns the current step as an ``H × W × 3`` uint8 frame
+    (``render_size`` pixels square; see ``reachlab.render``); ``render_fps`` is the env's 1/dt.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 100}
 
     def __init__(
         self,
@@ -81,9 +109,10 @@ class ReachEnv(_SeededEnv):
         scenario: str | os.PathLike | None = None,
         phase: str | dict | None = None,
         render_mode: str | None = None,
+        normalize: bool = False,
+        render_size: int = 256,
     ):
-        if render_mode is not None:
-            raise ValueError("ReachEnv does not render; record info['hand_pos'] instead")
+        self.render_mode = _check_render_mode("ReachEnv", render_mode)
         if scenario is not None and config is not None:
             raise ValueError("give config= or scenario=, not both")
         if scenario is not None:
@@ -92,11 +121,32 @@ class ReachEnv(_SeededEnv):
             self._core = _r.ReachCore(json.dumps(config or {}))
         if phase is not None:
             self.set_phase(phase)
-        low, high = self._core.observation_bounds()
-        self.observation_space = spaces.Box(np.array(low, np.float32), np.array(high, np.float32), dtype=np.float32)
-        low, high = self._core.action_bounds()
-        self.action_space = spaces.Box(np.array(low, np.float32), np.array(high, np.float32), dtype=np.float32)
         self.config = json.loads(self._core.config_json())
+        self.metadata = dict(self.metadata, render_fps=round(1.0 / self.config["dt"]))
+        self.normalize = bool(normalize)
+        low, high = (np.array(b, np.float32) for b in self._core.observation_bounds())
+        a_low, a_high = (np.array(b, np.float32) for b in self._core.action_bounds())
+        if self.normalize:
+            self._obs_clip = REACH_OBS_BOUND
+            low = np.maximum(low, np.float32(-REACH_OBS_BOUND))
+            high = np.minimum(high, np.float32(REACH_OBS_BOUND))
+            self._action_scale = a_high.astype(np.float64)
+            a_low, a_high = -np.ones_like(a_low), np.ones_like(a_high)
+        else:
+            self._obs_clip = None
+            self._action_scale = None
+        self.observation_space = spaces.Box(low, high, dtype=np.float32)
+        self.action_space = spaces.Box(a_low, a_high, dtype=np.float32)
+        self._painter = ReachPainter(self.config, render_size)
+        self._info: dict | None = None
+
+    def physical_action(self, action) -> np.ndarray:
+        """The force (or torque) an action stands for: ``action · action_bound`` with ``normalize``, the
+        action itself without (before the env clips it to the bound)."""
+        a = np.asarray(action, np.float32)
+        if self._action_scale is None:
+            return a
+        return (a.astype(np.float64) * self._action_scale).astype(np.float32)
 
     @property
     def phase_names(self) -> list[str]:
@@ -125,11 +175,45 @@ class ReachEnv(_SeededEnv):
             raise ValueError(f"unknown reset options {sorted(opts)} (known: phase, target, trial_type)")
         if phase is not None:
             self.set_phase(phase)
-        return self._core.reset(seed, target, trial_type)
+        obs, info = self._core.reset(seed, target, trial_type)
+        self._info = info
+        self._painter.start_trial(info)
+        return self._clip_obs(obs), info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self._core.step(self.physical_action(action))
+        self._info = info
+        self._painter.add_step(info)
+        return self._clip_obs(obs), reward, terminated, truncated, info
+
+    def render(self):
+        """The current step as an RGB frame (``render_mode="rgb_array"``); None without a render mode."""
+        if self.render_mode is None:
+            return None
+        return self._painter.frame(self._info)
+
+    def to_pixel(self, xy) -> tuple[float, float]:
+        """Where a point of the workspace (metres) is drawn in a frame: (column, row) in pixels."""
+        return self._painter.to_pixel(xy)
 
 
 class _TaskEnv(_SeededEnv):
-    """Shared by the task envs: ``reset(options={"task": i})`` forces the task index."""
+    """Shared by the task envs: ``reset(options={"task": i})`` forces the task index; with
+    ``normalize=True`` observations are clipped to ``± TASK_OBS_BOUND``; ``render_mode="rgb_array"`` draws
+    the inputs and the last action (``reachlab.render.task_frame``)."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
+
+    def _setup_task(self, render_mode, normalize, render_size, obs_dim, dt_ms):
+        self.render_mode = _check_render_mode(type(self).__name__, render_mode)
+        self.metadata = dict(self.metadata, render_fps=round(1000.0 / dt_ms))
+        self.normalize = bool(normalize)
+        bound = TASK_OBS_BOUND if self.normalize else np.inf
+        self._obs_clip = TASK_OBS_BOUND if self.normalize else None
+        self.observation_space = spaces.Box(-bound, bound, shape=(obs_dim,), dtype=np.float32)
+        self._render_size = int(render_size)
+        self._obs = None
+        self._action = None
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         seed = self._seed_for(seed)
@@ -137,7 +221,28 @@ class _TaskEnv(_SeededEnv):
         task = opts.pop("task", None)
         if opts:
             raise ValueError(f"unknown reset options {sorted(opts)} (known: task)")
-        return self._core.reset(seed, task)
+        obs, info = self._core.reset(seed, task)
+        self._obs, self._action = obs, None
+        return self._clip_obs(obs), info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self._core.step(self._core_action(action))
+        self._action = action
+        self._obs = obs
+        return self._clip_obs(obs), reward, terminated, truncated, info
+
+    def _core_action(self, action):
+        return action
+
+    def render(self):
+        """The current step as an RGB frame (``render_mode="rgb_array"``); None without a render mode."""
+        if self.render_mode is None:
+            return None
+        return self._frame()
+
+
+def _dt_ms(conventions: dict | None) -> float:
+    return float((conventions or {}).get("dt_ms", 20.0))
 
 
 class DecisionEnv(_TaskEnv):
@@ -147,9 +252,8 @@ class DecisionEnv(_TaskEnv):
     ``tasks`` is a task name, a battery (``yang20``, ``modcog``, …) or a list of either;
     ``conventions`` and ``rewards`` take the keys of a task scenario's ``[tasks.conventions]`` and of
     ``DecisionRewards`` (defaults: Mod-Cog's). ``reset(options={"task": i})`` forces the task index.
+    Observation: the fixation unit, the two stimulus rings (``n_ring`` units each), the rule units.
     """
-
-    metadata = {"render_modes": []}
 
     def __init__(
         self,
@@ -157,9 +261,9 @@ class DecisionEnv(_TaskEnv):
         conventions: dict | None = None,
         rewards: dict | None = None,
         render_mode: str | None = None,
+        normalize: bool = False,
+        render_size: int = 256,
     ):
-        if render_mode is not None:
-            raise ValueError("DecisionEnv does not render")
         names = [tasks] if isinstance(tasks, str) else list(tasks)
         self._core = _r.DecisionCore(
             names,
@@ -167,28 +271,46 @@ class DecisionEnv(_TaskEnv):
             None if rewards is None else json.dumps(rewards),
         )
         self.task_names = self._core.task_names()
-        dim = self._core.obs_dim()
-        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(dim,), dtype=np.float32)
         self.action_space = spaces.Discrete(self._core.n_actions())
+        self._setup_task(render_mode, normalize, render_size, self._core.obs_dim(), _dt_ms(conventions))
+
+    def _frame(self):
+        n = int(self.action_space.n)
+        return task_frame(self._obs, self._action, n - 1, n, self._render_size)
 
 
 class OutputEnv(_TaskEnv):
     """Any task (ring tasks, flip-flop, context integration, sine wave) with the network's output
     vector as the action; the reward is minus the masked squared error to the target, and the info of
-    a trial's last step holds its ``score``."""
+    a trial's last step holds its ``score``.
 
-    metadata = {"render_modes": []}
+    ``normalize=True`` (the registered id): the action space is ``[-1, 1]ⁿ`` and an action ``a`` is the
+    output ``a · OUTPUT_SCALE`` (10, the physical space's bound), exactly; the reward is unchanged.
+    """
+
+    OUTPUT_SCALE = 10.0
 
     def __init__(
         self,
         tasks: str | list[str] = "flipflop",
         conventions: dict | None = None,
         render_mode: str | None = None,
+        normalize: bool = False,
+        render_size: int = 256,
     ):
-        if render_mode is not None:
-            raise ValueError("OutputEnv does not render")
         names = [tasks] if isinstance(tasks, str) else list(tasks)
         self._core = _r.OutputCore(names, None if conventions is None else json.dumps(conventions))
         self.task_names = self._core.task_names()
-        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(self._core.obs_dim(),), dtype=np.float32)
-        self.action_space = spaces.Box(-10.0, 10.0, shape=(self._core.action_dim(),), dtype=np.float32)
+        bound = 1.0 if normalize else self.OUTPUT_SCALE
+        self.action_space = spaces.Box(-bound, bound, shape=(self._core.action_dim(),), dtype=np.float32)
+        self._setup_task(render_mode, normalize, render_size, self._core.obs_dim(), _dt_ms(conventions))
+
+    def _core_action(self, action):
+        a = np.asarray(action, np.float32)
+        if not self.normalize:
+            return a
+        return (a.astype(np.float64) * self.OUTPUT_SCALE).astype(np.float32)
+
+    def _frame(self):
+        shown = None if self._action is None else np.asarray(self._core_action(self._action))
+        return task_frame(self._obs, shown, None, None, self._render_size)

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-# id → (entry point, vector entry point or None, default kwargs)
+# id → (entry point, vector entry point or None, default kwargs). Every id is normalized (actions in
+# [-1, 1] times the env's bound, observations in a finite box: `normalize=True`, see ReachEnv), as
+# off-the-shelf RL libraries expect; the classes themselves default to physical units.
 ENVS = {
-    "reachlab/Reach-v0": ("reachlab.envs:ReachEnv", "reachlab.vector:ReachVectorEnv", {}),
+    "reachlab/Reach-v0": ("reachlab.envs:ReachEnv", "reachlab.vector:ReachVectorEnv", {"normalize": True}),
     # The curl-field experiment's env and phases (pretraining, baseline, learning, washout, relearning);
     # it starts in the null field; env.unwrapped.set_phase("learning") switches the curl field on. Its
     # reward is the scenario's: minus the per-step cost (reward.kind = "cost"), every trial 180 steps long.
     "reachlab/CurlReach-v0": (
         "reachlab.envs:ReachEnv",
         "reachlab.vector:ReachVectorEnv",
-        {"scenario": "curl_field"},
+        {"scenario": "curl_field", "normalize": True},
     ),
     "reachlab/ArmReach-v0": (
         "reachlab.envs:ReachEnv",
         "reachlab.vector:ReachVectorEnv",
-        {"config": {"effector": {"kind": "two_link_arm"}}},
+        {"config": {"effector": {"kind": "two_link_arm"}}, "normalize": True},
     ),
-    "reachlab/Decision-v0": ("reachlab.envs:DecisionEnv", "reachlab.vector:DecisionVectorEnv", {"tasks": "yang20"}),
-    "reachlab/Output-v0": ("reachlab.envs:OutputEnv", None, {"tasks": "flipflop"}),
+    "reachlab/Decision-v0": (
+        "reachlab.envs:DecisionEnv",
+        "reachlab.vector:DecisionVectorEnv",
+        {"tasks": "yang20", "normalize": True},
+    ),
+    "reachlab/Output-v0": ("reachlab.envs:OutputEnv", None, {"tasks": "flipflop", "normalize": True}),
 }
 
 

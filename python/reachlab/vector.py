@@ -21,7 +21,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
 
 from . import _reachlab as _r
-from .envs import phase_dict
+from .envs import REACH_OBS_BOUND, TASK_OBS_BOUND, phase_dict
 
 __all__ = ["ReachVectorEnv", "DecisionVectorEnv"]
 
@@ -70,6 +70,14 @@ class _RustVectorEnv(VectorEnv):
     def _out(self, a: np.ndarray) -> np.ndarray:
         return a.copy() if self._copy else a
 
+    def _obs(self, key: str = "obs") -> np.ndarray:
+        """The observation buffer, clipped in place to the observation space when it is bounded
+        (``normalize``): the Rust env writes every observation afresh, so the buffer is ours to clip."""
+        a = self._views[key]
+        if getattr(self, "normalize", False):
+            np.clip(a, self.single_observation_space.low, self.single_observation_space.high, out=a)
+        return a
+
     def _infos(self) -> dict[str, Any]:
         v = self._views
         infos: dict[str, Any] = {}
@@ -79,7 +87,7 @@ class _RustVectorEnv(VectorEnv):
         if self._mode == "same_step":
             done = v["terminated"] | v["truncated"]
             if done.any():
-                infos["final_obs"] = v["final_obs"].copy()
+                infos["final_obs"] = self._obs("final_obs").copy()
                 infos["_final_obs"] = done
         return infos
 
@@ -100,7 +108,7 @@ class _RustVectorEnv(VectorEnv):
         if opts:
             raise ValueError(f"unknown reset options {sorted(opts)}")
         self._core.reset(self._seed_for(seed))
-        return self._out(self._views["obs"]), self._infos()
+        return self._out(self._obs()), self._infos()
 
     def _apply_reset_options(self, opts: dict) -> None:
         pass
@@ -108,13 +116,13 @@ class _RustVectorEnv(VectorEnv):
     def reset_done(self):
         """Resets the sub-envs whose episode ended (``autoreset_mode="disabled"``); returns obs, infos."""
         self._core.reset_done()
-        return self._out(self._views["obs"]), self._infos()
+        return self._out(self._obs()), self._infos()
 
     def step(self, actions):
         self._core.step(self._actions(actions))
         v = self._views
         return (
-            self._out(v["obs"]),
+            self._out(self._obs()),
             self._out(v["rewards"]),
             self._out(v["terminated"]),
             self._out(v["truncated"]),
@@ -156,6 +164,7 @@ class ReachVectorEnv(_RustVectorEnv):
         autoreset_mode: str | AutoresetMode = "next_step",
         threads: int | None = None,
         copy: bool = True,
+        normalize: bool = False,
     ):
         self.num_envs = int(num_envs)
         if scenario is not None and config is not None:
@@ -178,10 +187,17 @@ class ReachVectorEnv(_RustVectorEnv):
             threads,
         )
         self.config = json.loads(probe.config_json())
-        low, high = probe.observation_bounds()
-        obs = spaces.Box(np.array(low, np.float32), np.array(high, np.float32), dtype=np.float32)
-        low, high = probe.action_bounds()
-        act = spaces.Box(np.array(low, np.float32), np.array(high, np.float32), dtype=np.float32)
+        low, high = (np.array(b, np.float32) for b in probe.observation_bounds())
+        a_low, a_high = (np.array(b, np.float32) for b in probe.action_bounds())
+        self.normalize = bool(normalize)
+        self._action_scale = None
+        if self.normalize:
+            low = np.maximum(low, np.float32(-REACH_OBS_BOUND))
+            high = np.minimum(high, np.float32(REACH_OBS_BOUND))
+            self._action_scale = a_high.astype(np.float64)
+            a_low, a_high = -np.ones_like(a_low), np.ones_like(a_high)
+        obs = spaces.Box(low, high, dtype=np.float32)
+        act = spaces.Box(a_low, a_high, dtype=np.float32)
         self._setup(core, obs, act, mode, copy)
         self.epoch_names, self.trial_type_names = _r.ReachVec.codes()
         if phase is not None:
@@ -205,12 +221,15 @@ class ReachVectorEnv(_RustVectorEnv):
             self.set_phase(phase)
 
     def _actions(self, actions) -> np.ndarray:
-        return np.ascontiguousarray(actions, dtype=np.float32)
+        if self._action_scale is None:
+            return np.ascontiguousarray(actions, dtype=np.float32)
+        return np.ascontiguousarray(np.asarray(actions, np.float64) * self._action_scale, dtype=np.float32)
 
 
 class DecisionVectorEnv(_RustVectorEnv):
     """``num_envs`` ring-task envs (see ``reachlab.DecisionEnv``). Infos: ``task``, ``aborted`` and
-    ``correct`` (with ``_correct`` true where a trial ended at this step)."""
+    ``correct`` (with ``_correct`` true where a trial ended at this step). ``normalize``: observations
+    clipped to ``± TASK_OBS_BOUND`` (the registered id sets it)."""
 
     _INFO_KEYS = ("task", "aborted")
 
@@ -223,6 +242,7 @@ class DecisionVectorEnv(_RustVectorEnv):
         autoreset_mode: str | AutoresetMode = "next_step",
         threads: int | None = None,
         copy: bool = True,
+        normalize: bool = False,
     ):
         self.num_envs = int(num_envs)
         names = [tasks] if isinstance(tasks, str) else list(tasks)
@@ -241,7 +261,9 @@ class DecisionVectorEnv(_RustVectorEnv):
             mode,
             threads,
         )
-        obs = spaces.Box(-np.inf, np.inf, shape=(probe.obs_dim(),), dtype=np.float32)
+        bound = TASK_OBS_BOUND if normalize else np.inf
+        self.normalize = bool(normalize)
+        obs = spaces.Box(-bound, bound, shape=(probe.obs_dim(),), dtype=np.float32)
         self._setup(core, obs, spaces.Discrete(probe.n_actions()), mode, copy)
 
     def _infos(self) -> dict[str, Any]:

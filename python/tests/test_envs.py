@@ -47,7 +47,7 @@ def _pd(obs, gain=20.0, damp=5.0):
 def test_curl_field_force_is_b_times_rotated_velocity():
     # F = b·[[0, 1], [−1, 0]]·v (science.md §1; b = 10 N·s/m in curl_field's learning phase), from the
     # velocity before the step, after the go cue only.
-    env = gym.make("reachlab/CurlReach-v0").unwrapped
+    env = reachlab.ReachEnv(scenario="curl_field")  # physical units: the PD's forces in N
     assert env.phase_names == ["pretraining", "baseline", "learning", "washout", "relearning"]
     obs, info = env.reset(seed=0, options={"phase": "learning", "target": 6, "trial_type": "normal"})
     assert env.phase["field"] == {"kind": "curl", "b": 10.0}

@@ -85,6 +85,9 @@ pub struct TrainConfig {
     /// Stop an update's epochs once the approximate KL exceeds this (0 = off).
     pub target_kl: f64,
     pub adam_eps: f64,
+    /// Adam steps over which each variable's step size ramps linearly from lr / n to lr, counted per
+    /// variable from its first gradient (0 = off). A PPO update is epochs × minibatches steps.
+    pub warmup_steps: u64,
     pub regularizers: RegularizerConfig,
     /// Seed of the rollouts and minibatch order.
     pub seed: u64,
@@ -114,6 +117,7 @@ impl Default for TrainConfig {
             anneal_updates: 0,
             target_kl: 0.0,
             adam_eps: 1e-5,
+            warmup_steps: 0,
             regularizers: RegularizerConfig::default(),
             seed: 0,
         }

@@ -102,7 +102,8 @@ where
                 "zeroness, smoothness and jerk apply to Gaussian (Box) action heads only",
             ));
         }
-        let opt = Adam::new(policy.params(), config.learning_rate, config.adam_eps)?;
+        let mut opt = Adam::new(policy.params(), config.learning_rate, config.adam_eps)?;
+        opt.warmup = config.warmup_steps;
         Ok(Trainer {
             policy,
             config,
