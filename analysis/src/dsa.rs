@@ -15,13 +15,14 @@ use faer::linalg::solvers::Solve;
 use faer::{Mat, MatRef};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{AnalysisError, Result};
 use crate::la::{check_finite, thin_svd};
 
 /// Settings of [`dsa`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DsaConfig {
     /// Delays in the Hankel embedding (1 = no embedding).
     pub n_delays: usize,

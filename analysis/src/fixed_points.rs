@@ -13,14 +13,15 @@
 
 use faer::linalg::solvers::Solve;
 use faer::{Mat, MatRef};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dynamics::Dynamics;
 use crate::error::{AnalysisError, Result};
 use crate::simd::clear_upper_vector_state;
 
 /// Settings of [`find_fixed_points`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct FixedPointConfig {
     /// Adam learning rate.
     pub learning_rate: f64,

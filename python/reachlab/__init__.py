@@ -8,23 +8,25 @@ reachlab's runs (train a scenario, read its folder back, run its policy in numpy
 ((7,), dtype('float32'))
 
 Envs: ``ReachEnv``, ``DecisionEnv``, ``OutputEnv`` (Gymnasium ``Env``s) and ``ReachVectorEnv``,
-``DecisionVectorEnv`` (Gymnasium ``VectorEnv``s over the threaded Rust vector env). Registered ids:
+``DecisionVectorEnv``, ``OutputVectorEnv`` (Gymnasium ``VectorEnv``s over the threaded Rust vector env). Registered ids:
 ``reachlab/Reach-v0``, ``reachlab/CurlReach-v0``, ``reachlab/ArmReach-v0``, ``reachlab/Decision-v0``,
 ``reachlab/Output-v0`` (``gymnasium.make_vec(id, num_envs, vectorization_mode="vector_entry_point")`` for
-the first four). Runs: ``train``, ``load_run``, ``load_policy``.
+each). Runs: ``train``, ``load_run``, ``load_policy``.
 """
 
+from . import analysis
 from ._reachlab import __version__
 from .envs import REACH_OBS_BOUND, TASK_OBS_BOUND, DecisionEnv, OutputEnv, ReachEnv
 from .policy import Policy, load_policy
 from .registration import register_envs
 from .runs import Run, analyze, collect, list_scenarios, load_run, read_safetensors, scenario_toml, train
-from .vector import DecisionVectorEnv, ReachVectorEnv
+from .vector import DecisionVectorEnv, OutputVectorEnv, ReachVectorEnv
 
 register_envs()
 
 __all__ = [
     "__version__",
+    "analysis",
     "ReachEnv",
     "DecisionEnv",
     "OutputEnv",
@@ -32,6 +34,7 @@ __all__ = [
     "TASK_OBS_BOUND",
     "ReachVectorEnv",
     "DecisionVectorEnv",
+    "OutputVectorEnv",
     "train",
     "analyze",
     "collect",

@@ -27,7 +27,11 @@ ENVS = {
         "reachlab.vector:DecisionVectorEnv",
         {"tasks": "yang20", "normalize": True},
     ),
-    "reachlab/Output-v0": ("reachlab.envs:OutputEnv", None, {"tasks": "flipflop", "normalize": True}),
+    "reachlab/Output-v0": (
+        "reachlab.envs:OutputEnv",
+        "reachlab.vector:OutputVectorEnv",
+        {"tasks": "flipflop", "normalize": True},
+    ),
 }
 
 

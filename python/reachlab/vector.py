@@ -21,9 +21,9 @@ from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
 
 from . import _reachlab as _r
-from .envs import REACH_OBS_BOUND, TASK_OBS_BOUND, phase_dict
+from .envs import REACH_OBS_BOUND, TASK_OBS_BOUND, OutputEnv, phase_dict
 
-__all__ = ["ReachVectorEnv", "DecisionVectorEnv"]
+__all__ = ["ReachVectorEnv", "DecisionVectorEnv", "OutputVectorEnv"]
 
 _MODES = {
     "next_step": AutoresetMode.NEXT_STEP,
@@ -274,3 +274,52 @@ class DecisionVectorEnv(_RustVectorEnv):
 
     def _actions(self, actions) -> np.ndarray:
         return np.ascontiguousarray(actions, dtype=np.int64)
+
+
+class OutputVectorEnv(_RustVectorEnv):
+    """``num_envs`` output envs (see ``reachlab.OutputEnv``): any task, the network's output vector as the
+    action ([n, action_dim] float32). Infos: ``task``, and ``score`` (a trial's score in [0, 1]) with
+    ``_score`` true where a trial ended at this step. ``normalize``: as ``OutputEnv``'s (actions in
+    [-1, 1] times ``OutputEnv.OUTPUT_SCALE``, observations clipped to ``± TASK_OBS_BOUND``)."""
+
+    _INFO_KEYS = ("task",)
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        tasks: str | list[str] = "flipflop",
+        conventions: dict | None = None,
+        autoreset_mode: str | AutoresetMode = "next_step",
+        threads: int | None = None,
+        copy: bool = True,
+        normalize: bool = False,
+    ):
+        self.num_envs = int(num_envs)
+        names = [tasks] if isinstance(tasks, str) else list(tasks)
+        mode = _mode_name(autoreset_mode)
+        core = _r.OutputVec(
+            self.num_envs,
+            names,
+            None if conventions is None else json.dumps(conventions),
+            mode,
+            threads,
+        )
+        probe = _r.OutputCore(names, None if conventions is None else json.dumps(conventions))
+        self.task_names = probe.task_names()
+        self.normalize = bool(normalize)
+        bound = TASK_OBS_BOUND if self.normalize else np.inf
+        obs = spaces.Box(-bound, bound, shape=(core.obs_dim(),), dtype=np.float32)
+        a = 1.0 if self.normalize else OutputEnv.OUTPUT_SCALE
+        act = spaces.Box(-a, a, shape=(core.action_dim(),), dtype=np.float32)
+        self._setup(core, obs, act, mode, copy)
+
+    def _infos(self) -> dict[str, Any]:
+        infos = super()._infos()
+        infos["score"] = self._out(self._views["score"])
+        infos["_score"] = self._out(self._views["_score"])
+        return infos
+
+    def _actions(self, actions) -> np.ndarray:
+        if not self.normalize:
+            return np.ascontiguousarray(actions, dtype=np.float32)
+        return np.ascontiguousarray(np.asarray(actions, np.float64) * OutputEnv.OUTPUT_SCALE, dtype=np.float32)

@@ -5,9 +5,10 @@
 //! - [`reach::ReachCore`]: one [`ReachEnv`](reachlab_envs::reach::ReachEnv), built from a config dict
 //!   (as JSON) or a scenario file, with its phases by name.
 //! - [`tasks::DecisionCore`] and [`tasks::OutputCore`]: a cognitive task or battery by name.
-//! - [`vector::ReachVec`] and [`vector::DecisionVec`]: the threaded Rust vector envs, stepping into
-//!   buffers that numpy arrays view (no copy per step) with the GIL released.
+//! - [`vector::ReachVec`], [`vector::DecisionVec`] and [`output_vec::OutputVec`]: the threaded Rust vector
+//!   envs, stepping into buffers that numpy arrays view (no copy per step) with the GIL released.
 //! - [`runs::train`]: a scenario run into a folder, as `train_agent` runs it.
+//! - [`analysis`]: reachlab's analysis on numpy arrays (PyTorch-layout cells, states as arrays).
 //!
 //! Every error crosses into Python as an exception carrying the Rust message: a bad config key or a
 //! non-finite action is a `ValueError`, a step that needs a reset a `RuntimeError`, a file that cannot be
@@ -17,6 +18,8 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use reachlab_envs::EnvError;
 
+mod analysis;
+mod output_vec;
 mod reach;
 mod runs;
 mod tasks;
@@ -83,12 +86,21 @@ fn _reachlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tasks::OutputCore>()?;
     m.add_class::<vector::ReachVec>()?;
     m.add_class::<vector::DecisionVec>()?;
+    m.add_class::<output_vec::OutputVec>()?;
     m.add_function(wrap_pyfunction!(runs::train, m)?)?;
     m.add_function(wrap_pyfunction!(runs::list_scenarios, m)?)?;
     m.add_function(wrap_pyfunction!(runs::analyze, m)?)?;
     m.add_function(wrap_pyfunction!(runs::collect, m)?)?;
     m.add_function(wrap_pyfunction!(runs::scenario_toml, m)?)?;
     m.add_function(wrap_pyfunction!(tasks::suite_names, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::fixed_points, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::step_and_jacobian, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::lyapunov_spectrum, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::cca, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::dsa, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::shift_angles, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::uniform_shift, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::tdr, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

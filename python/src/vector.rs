@@ -17,7 +17,7 @@ use crate::reach::{epoch_name, trial_type_name};
 use crate::tasks::task_set;
 use crate::{env_err, from_json};
 
-fn mode(name: &str) -> PyResult<AutoresetMode> {
+pub(crate) fn mode(name: &str) -> PyResult<AutoresetMode> {
     match name {
         "next_step" => Ok(AutoresetMode::NextStep),
         "same_step" => Ok(AutoresetMode::SameStep),
@@ -33,7 +33,7 @@ fn mode(name: &str) -> PyResult<AutoresetMode> {
 /// mass steps 17.5 M steps/s on the calling thread and 12.1 M on two (0.06 µs a step), the arm 2.6 M on
 /// one and 4.0 M on two (0.4 µs a step). So cheap envs (the point mass, the tasks) stay on the calling
 /// thread, and the arm uses every core from 256 envs on.
-fn threads_for(n: usize, threads: Option<usize>, heavy: bool) -> PyResult<usize> {
+pub(crate) fn threads_for(n: usize, threads: Option<usize>, heavy: bool) -> PyResult<usize> {
     const THREADED_FROM: usize = 256;
     match threads {
         Some(0) => Err(PyValueError::new_err("threads must be ≥ 1")),
@@ -45,13 +45,18 @@ fn threads_for(n: usize, threads: Option<usize>, heavy: bool) -> PyResult<usize>
 
 /// One thread: [`SyncVecEnv`] on the calling thread; more: [`ThreadedVecEnv`]. Both give bit-identical
 /// results for a seed.
-enum Backend<E: Env + 'static> {
+pub(crate) enum Backend<E: Env + 'static> {
     Sync(SyncVecEnv<E>),
     Threaded(ThreadedVecEnv<E>),
 }
 
 impl<E: Env + 'static> Backend<E> {
-    fn new(n: usize, threads: usize, mode: AutoresetMode, make: impl FnMut(usize) -> EnvResult<E>) -> EnvResult<Self> {
+    pub(crate) fn new(
+        n: usize,
+        threads: usize,
+        mode: AutoresetMode,
+        make: impl FnMut(usize) -> EnvResult<E>,
+    ) -> EnvResult<Self> {
         if threads <= 1 {
             Ok(Backend::Sync(SyncVecEnv::new(n, mode, make)?))
         } else {
@@ -66,7 +71,7 @@ impl<E: Env + 'static> Backend<E> {
         }
     }
 
-    fn v(&mut self) -> &mut dyn VectorEnv<Env = E> {
+    pub(crate) fn v(&mut self) -> &mut dyn VectorEnv<Env = E> {
         match self {
             Backend::Sync(s) => s,
             Backend::Threaded(t) => t,
@@ -80,7 +85,7 @@ impl<E: Env + 'static> Backend<E> {
 /// while `owner` lives; Rust writes into it only inside `step`/`reset`, which Python cannot run
 /// concurrently with reading the same arrays without a data race of its own making (as with any numpy
 /// array shared between threads).
-unsafe fn view<'py, T: Element>(
+pub(crate) unsafe fn view<'py, T: Element>(
     owner: &Bound<'py, PyAny>,
     data: &[T],
     cols: Option<usize>,
@@ -99,7 +104,11 @@ unsafe fn view<'py, T: Element>(
 /// truncated [n] bool, final_obs [n, O] (same-step mode).
 ///
 /// SAFETY: as [`view`]; `buf` is a field of `owner`'s object.
-unsafe fn buffer_views<I>(d: &Bound<'_, PyDict>, owner: &Bound<'_, PyAny>, buf: &VecBuffers<I>) -> PyResult<()> {
+pub(crate) unsafe fn buffer_views<I>(
+    d: &Bound<'_, PyDict>,
+    owner: &Bound<'_, PyAny>,
+    buf: &VecBuffers<I>,
+) -> PyResult<()> {
     let o = Some(buf.obs_dim());
     d.set_item("obs", view(owner, &buf.obs, o)?)?;
     d.set_item("rewards", view(owner, &buf.rewards, None)?)?;

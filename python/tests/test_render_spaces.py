@@ -48,6 +48,7 @@ def test_envs_are_made_as_sb3s_make_vec_env_makes_them(env_id):
     assert vec.render(mode="rgb_array") is not None or vec.get_images()[0].shape == (256, 256, 3)
 
 
+@pytest.mark.filterwarnings("ignore:.*not in the possible render_modes")  # gym.make's own warning first
 def test_an_unknown_render_mode_is_refused_with_the_modes_named():
     with pytest.raises(ValueError, match="rgb_array"):
         gym.make("reachlab/Reach-v0", render_mode="human_vr")

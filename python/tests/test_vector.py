@@ -65,6 +65,50 @@ def test_decision_vector_env_equals_single_envs():
     assert ends >= n
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_output_vector_env_equals_single_envs_and_reports_scores(threads):
+    n, steps = 3, 200
+    rng = np.random.default_rng(2)
+    actions = rng.uniform(-1.5, 1.5, size=(steps, n, 3)).astype(np.float32)
+    vec = reachlab.OutputVectorEnv(num_envs=n, tasks="flipflop", threads=threads)
+    ends = _check_same(vec, lambda: reachlab.OutputEnv("flipflop"), actions)
+    assert ends >= n
+    # The score of each trial that ended, where it ended (next-step autoreset: the ending step's info).
+    vec.reset(seed=4)
+    single = reachlab.OutputEnv("flipflop")
+    single.reset(seed=4)
+    seen, pending = 0, False
+    for a in actions:
+        _, _, term, trunc, info = vec.step(a)
+        if pending:  # next-step autoreset: this step reset sub-env 0
+            single.reset()
+            pending = False
+            assert not info["_score"][0]
+            continue
+        _, _, t1, tr1, i1 = single.step(a[0])
+        assert info["_score"][0] == (t1 or tr1)
+        if t1 or tr1:
+            assert info["score"][0] == i1["score"]
+            seen += 1
+            pending = True
+        else:
+            assert np.isnan(info["score"][0])
+    assert seen >= 1
+    # Normalized (the registered id): actions in [-1, 1] times the output scale, exactly.
+    norm = gym.make_vec("reachlab/Output-v0", num_envs=n, vectorization_mode="vector_entry_point")
+    assert isinstance(norm, reachlab.OutputVectorEnv) and norm.single_action_space.high[0] == 1.0
+    phys = reachlab.OutputVectorEnv(num_envs=n, tasks="flipflop")
+    o1, _ = norm.reset(seed=9)
+    o2, _ = phys.reset(seed=9)
+    np.testing.assert_array_equal(o1, o2)
+    for a in (actions[:50] / 10.0).astype(np.float32):
+        r1 = norm.step(a)
+        r2 = phys.step((a.astype(np.float64) * 10.0).astype(np.float32))
+        np.testing.assert_array_equal(r1[1], r2[1])
+    with pytest.raises(ValueError, match="shape"):
+        phys.step(np.zeros((n, 2), np.float32))
+
+
 def test_make_vec_uses_the_vector_entry_point_and_declares_its_autoreset_mode():
     vec = gym.make_vec("reachlab/CurlReach-v0", num_envs=16, vectorization_mode="vector_entry_point")
     assert isinstance(vec, reachlab.ReachVectorEnv)
