@@ -14,8 +14,8 @@ beside a step of the Rust env.
 >>> import numpy as np
 >>> c = Canvas(32, 32)
 >>> c.disc(16, 16, 4, (255, 0, 0))
->>> tuple(c.img[16, 16]), tuple(c.img[0, 0])
-((255, 0, 0), (255, 255, 255))
+>>> c.img[16, 16].tolist(), c.img[0, 0].tolist()
+([255, 0, 0], [255, 255, 255])
 """
 
 from __future__ import annotations
