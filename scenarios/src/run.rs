@@ -308,7 +308,8 @@ impl<'o> Run<'o> {
         if st.method == Method::PlantBptt {
             // The policy-gradient stages that follow start with a fresh optimiser.
             let t = &self.scenario.train;
-            let fresh = reachlab_agents::Adam::new(self.trainer.policy().params(), t.learning_rate, t.adam_eps)?;
+            let mut fresh = reachlab_agents::Adam::new(self.trainer.policy().params(), t.learning_rate, t.adam_eps)?;
+            fresh.warmup = t.warmup_steps;
             *self.trainer.optimizer_mut() = fresh;
         }
         let late = self.evaluate_block(st, "late")?;
