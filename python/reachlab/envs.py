@@ -27,6 +27,30 @@ REACH_OBS_BOUND = 5.0
 TASK_OBS_BOUND = 10.0
 
 
+def reach_spaces(core, normalize: bool):
+    """The observation and action spaces of a reaching core, and the factor that maps an action onto the
+    physical one (None: physical units). With ``normalize`` the action box is [-1, 1] (the factor is the
+    bound) and the observation box is capped at ``± REACH_OBS_BOUND``; used by ``ReachEnv`` and
+    ``ReachVectorEnv`` alike."""
+    low, high = (np.array(b, np.float32) for b in core.observation_bounds())
+    a_low, a_high = (np.array(b, np.float32) for b in core.action_bounds())
+    scale = None
+    if normalize:
+        low = np.maximum(low, np.float32(-REACH_OBS_BOUND))
+        high = np.minimum(high, np.float32(REACH_OBS_BOUND))
+        scale = a_high.astype(np.float64)
+        a_low, a_high = -np.ones_like(a_low), np.ones_like(a_high)
+    return spaces.Box(low, high, dtype=np.float32), spaces.Box(a_low, a_high, dtype=np.float32), scale
+
+
+def scale_actions(actions, scale) -> np.ndarray:
+    """Actions (one or a batch) as the float32 array the Rust env takes: times ``scale`` (in float64, so
+    the mapping is exact up to the final rounding) when there is one, as they are otherwise."""
+    if scale is None:
+        return np.ascontiguousarray(actions, dtype=np.float32)
+    return np.ascontiguousarray(np.asarray(actions, np.float64) * scale, dtype=np.float32)
+
+
 def _check_render_mode(cls: str, render_mode: str | None) -> str | None:
     if render_mode is not None and render_mode != "rgb_array":
         raise ValueError(f"{cls}: render_mode {render_mode!r} is not supported (modes: None, 'rgb_array')")
@@ -124,29 +148,15 @@ class ReachEnv(_SeededEnv):
         self.config = json.loads(self._core.config_json())
         self.metadata = dict(self.metadata, render_fps=round(1.0 / self.config["dt"]))
         self.normalize = bool(normalize)
-        low, high = (np.array(b, np.float32) for b in self._core.observation_bounds())
-        a_low, a_high = (np.array(b, np.float32) for b in self._core.action_bounds())
-        if self.normalize:
-            self._obs_clip = REACH_OBS_BOUND
-            low = np.maximum(low, np.float32(-REACH_OBS_BOUND))
-            high = np.minimum(high, np.float32(REACH_OBS_BOUND))
-            self._action_scale = a_high.astype(np.float64)
-            a_low, a_high = -np.ones_like(a_low), np.ones_like(a_high)
-        else:
-            self._obs_clip = None
-            self._action_scale = None
-        self.observation_space = spaces.Box(low, high, dtype=np.float32)
-        self.action_space = spaces.Box(a_low, a_high, dtype=np.float32)
+        self._obs_clip = REACH_OBS_BOUND if self.normalize else None
+        self.observation_space, self.action_space, self._action_scale = reach_spaces(self._core, self.normalize)
         self._painter = ReachPainter(self.config, render_size)
         self._info: dict | None = None
 
     def physical_action(self, action) -> np.ndarray:
         """The force (or torque) an action stands for: ``action · action_bound`` with ``normalize``, the
         action itself without (before the env clips it to the bound)."""
-        a = np.asarray(action, np.float32)
-        if self._action_scale is None:
-            return a
-        return (a.astype(np.float64) * self._action_scale).astype(np.float32)
+        return scale_actions(action, self._action_scale)
 
     @property
     def phase_names(self) -> list[str]:
@@ -306,10 +316,7 @@ class OutputEnv(_TaskEnv):
         self._setup_task(render_mode, normalize, render_size, self._core.obs_dim(), _dt_ms(conventions))
 
     def _core_action(self, action):
-        a = np.asarray(action, np.float32)
-        if not self.normalize:
-            return a
-        return (a.astype(np.float64) * self.OUTPUT_SCALE).astype(np.float32)
+        return scale_actions(action, self.OUTPUT_SCALE if self.normalize else None)
 
     def _frame(self):
         shown = None if self._action is None else np.asarray(self._core_action(self._action))

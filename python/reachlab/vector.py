@@ -21,7 +21,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
 
 from . import _reachlab as _r
-from .envs import REACH_OBS_BOUND, TASK_OBS_BOUND, OutputEnv, phase_dict
+from .envs import TASK_OBS_BOUND, OutputEnv, phase_dict, reach_spaces, scale_actions
 
 __all__ = ["ReachVectorEnv", "DecisionVectorEnv", "OutputVectorEnv"]
 
@@ -187,17 +187,8 @@ class ReachVectorEnv(_RustVectorEnv):
             threads,
         )
         self.config = json.loads(probe.config_json())
-        low, high = (np.array(b, np.float32) for b in probe.observation_bounds())
-        a_low, a_high = (np.array(b, np.float32) for b in probe.action_bounds())
         self.normalize = bool(normalize)
-        self._action_scale = None
-        if self.normalize:
-            low = np.maximum(low, np.float32(-REACH_OBS_BOUND))
-            high = np.minimum(high, np.float32(REACH_OBS_BOUND))
-            self._action_scale = a_high.astype(np.float64)
-            a_low, a_high = -np.ones_like(a_low), np.ones_like(a_high)
-        obs = spaces.Box(low, high, dtype=np.float32)
-        act = spaces.Box(a_low, a_high, dtype=np.float32)
+        obs, act, self._action_scale = reach_spaces(probe, self.normalize)
         self._setup(core, obs, act, mode, copy)
         self.epoch_names, self.trial_type_names = _r.ReachVec.codes()
         if phase is not None:
@@ -221,9 +212,7 @@ class ReachVectorEnv(_RustVectorEnv):
             self.set_phase(phase)
 
     def _actions(self, actions) -> np.ndarray:
-        if self._action_scale is None:
-            return np.ascontiguousarray(actions, dtype=np.float32)
-        return np.ascontiguousarray(np.asarray(actions, np.float64) * self._action_scale, dtype=np.float32)
+        return scale_actions(actions, self._action_scale)
 
 
 class DecisionVectorEnv(_RustVectorEnv):
@@ -320,6 +309,4 @@ class OutputVectorEnv(_RustVectorEnv):
         return infos
 
     def _actions(self, actions) -> np.ndarray:
-        if not self.normalize:
-            return np.ascontiguousarray(actions, dtype=np.float32)
-        return np.ascontiguousarray(np.asarray(actions, np.float64) * OutputEnv.OUTPUT_SCALE, dtype=np.float32)
+        return scale_actions(actions, OutputEnv.OUTPUT_SCALE if self.normalize else None)
