@@ -101,6 +101,11 @@ def _cell(weights, kind: str, prefix: str, layer: int) -> dict[str, np.ndarray]:
     return cell_weights(weights, prefix, layer)
 
 
+def _cell_args(w: dict, kind: str, alpha: float) -> tuple:
+    """The cell as the Rust side takes it: (kind, weight_ih, weight_hh, bias_ih, bias_hh, alpha)."""
+    return (kind, w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"], float(alpha))
+
+
 def _state_dim(w: dict, kind: str) -> int:
     n = w["w_hh"].shape[1]
     return 2 * n if kind == "lstm" else n
@@ -156,17 +161,7 @@ def fixed_points(
     s = _array(starts)
     if s.ndim != 2:
         raise ValueError(f"starts must be a k × n array, not of shape {s.shape}")
-    text = _r.fixed_points(
-        kind,
-        w["w_ih"],
-        w["w_hh"],
-        w["b_ih"],
-        w["b_hh"],
-        s,
-        _input(w, inputs),
-        json.dumps(config) if config else None,
-        float(alpha),
-    )
+    text = _r.fixed_points(_cell_args(w, kind, alpha), s, _input(w, inputs), json.dumps(config) if config else None)
     r = json.loads(text)
     pts = r["points"]
     n = _state_dim(w, kind)
@@ -195,7 +190,7 @@ def fixed_points(
 def step(weights, h, kind: str = "gru", *, inputs=None, prefix: str = "", layer: int = 0, alpha: float = 1.0) -> np.ndarray:
     """One step ``F(h, u)`` of the cell (an LSTM's state is ``[h | c]``)."""
     w = _cell(weights, kind, prefix, layer)
-    nxt, _ = _r.step_and_jacobian(kind, w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"], _array(h).reshape(-1), _input(w, inputs), float(alpha))
+    nxt, _ = _r.step_and_jacobian(_cell_args(w, kind, alpha), _array(h).reshape(-1), _input(w, inputs))
     return np.asarray(nxt)
 
 
@@ -206,7 +201,7 @@ def jacobian(
     ``eigvals`` of reachlab's Jacobian): the linearisation around a fixed point."""
     w = _cell(weights, kind, prefix, layer)
     hv = _array(h).reshape(-1)
-    _, jac = _r.step_and_jacobian(kind, w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"], hv, _input(w, inputs), float(alpha))
+    _, jac = _r.step_and_jacobian(_cell_args(w, kind, alpha), hv, _input(w, inputs))
     j = np.asarray(jac).reshape(hv.size, hv.size)
     ev = np.linalg.eigvals(j)
     return j, ev[np.argsort(-np.abs(ev), kind="stable")]
@@ -233,7 +228,7 @@ def lyapunov_spectrum(
     if u.ndim != 2:
         raise ValueError(f"inputs must be a T × m array (one row per step), not of shape {u.shape}")
     return np.asarray(
-        _r.lyapunov_spectrum(kind, w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"], _array(h0).reshape(-1), u, int(k), int(warmup), float(dt), float(alpha))
+        _r.lyapunov_spectrum(_cell_args(w, kind, alpha), _array(h0).reshape(-1), u, int(k), int(warmup), float(dt))
     )
 
 

@@ -43,15 +43,21 @@ pub(crate) enum Cell {
     Leaky(LeakyRnn),
 }
 
+/// A cell as Python passes it: `(kind, weight_ih, weight_hh, bias_ih, bias_hh, alpha)`, PyTorch's layout.
+#[derive(FromPyObject)]
+pub(crate) struct CellArgs<'py>(
+    String,
+    PyReadonlyArray2<'py, f64>,
+    PyReadonlyArray2<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    f64,
+);
+
 impl Cell {
-    fn new(
-        kind: &str,
-        w_ih: &PyReadonlyArray2<'_, f64>,
-        w_hh: &PyReadonlyArray2<'_, f64>,
-        b_ih: &PyReadonlyArray1<'_, f64>,
-        b_hh: &PyReadonlyArray1<'_, f64>,
-        alpha: f64,
-    ) -> PyResult<Cell> {
+    fn new(args: &CellArgs<'_>) -> PyResult<Cell> {
+        let CellArgs(kind, w_ih, w_hh, b_ih, b_hh, alpha) = args;
+        let (kind, alpha) = (kind.as_str(), *alpha);
         let (rows, m, w_ih) = vec2(w_ih);
         let (hh_rows, n, w_hh) = vec2(w_hh);
         let (b_ih, b_hh) = (vec1(b_ih), vec1(b_hh));
@@ -114,21 +120,15 @@ fn input(u: Option<PyReadonlyArray1<'_, f64>>, m: usize) -> Vec<f64> {
 /// Fixed and slow points of a cell under a constant input, from the given starts (rows), with
 /// reachlab's finder (`FixedPointConfig` keys as JSON). Returns the `FixedPointResult` as JSON.
 #[pyfunction]
-#[pyo3(signature = (kind, w_ih, w_hh, b_ih, b_hh, starts, u = None, config_json = None, alpha = 1.0))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (cell, starts, u = None, config_json = None))]
 pub(crate) fn fixed_points(
     py: Python<'_>,
-    kind: &str,
-    w_ih: PyReadonlyArray2<'_, f64>,
-    w_hh: PyReadonlyArray2<'_, f64>,
-    b_ih: PyReadonlyArray1<'_, f64>,
-    b_hh: PyReadonlyArray1<'_, f64>,
+    cell: CellArgs<'_>,
     starts: PyReadonlyArray2<'_, f64>,
     u: Option<PyReadonlyArray1<'_, f64>>,
     config_json: Option<&str>,
-    alpha: f64,
 ) -> PyResult<String> {
-    let cell = Cell::new(kind, &w_ih, &w_hh, &b_ih, &b_hh, alpha)?;
+    let cell = Cell::new(&cell)?;
     let cfg: FixedPointConfig = match config_json {
         Some(j) => from_json("config", j)?,
         None => FixedPointConfig::default(),
@@ -149,19 +149,13 @@ pub(crate) fn fixed_points(
 
 /// One step `F(h, u)` and its Jacobian ∂F/∂h (row-major n × n) at `h`: `(next, jacobian)`.
 #[pyfunction]
-#[pyo3(signature = (kind, w_ih, w_hh, b_ih, b_hh, h, u = None, alpha = 1.0))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (cell, h, u = None))]
 pub(crate) fn step_and_jacobian(
-    kind: &str,
-    w_ih: PyReadonlyArray2<'_, f64>,
-    w_hh: PyReadonlyArray2<'_, f64>,
-    b_ih: PyReadonlyArray1<'_, f64>,
-    b_hh: PyReadonlyArray1<'_, f64>,
+    cell: CellArgs<'_>,
     h: PyReadonlyArray1<'_, f64>,
     u: Option<PyReadonlyArray1<'_, f64>>,
-    alpha: f64,
 ) -> PyResult<(Vec<f64>, Vec<f64>)> {
-    let cell = Cell::new(kind, &w_ih, &w_hh, &b_ih, &b_hh, alpha)?;
+    let cell = Cell::new(&cell)?;
     let (m, n) = on_cell!(&cell, d => (d.input_dim(), d.dim()));
     let (h, u) = (vec1(&h), input(u, m));
     if h.len() != n {
@@ -182,23 +176,17 @@ pub(crate) fn step_and_jacobian(
 /// The `k` largest Lyapunov exponents along the trajectory from `h0` driven by `inputs` (T × m, one row
 /// per step), after `warmup` steps, per unit time `dt`.
 #[pyfunction]
-#[pyo3(signature = (kind, w_ih, w_hh, b_ih, b_hh, h0, inputs, k, warmup, dt = 1.0, alpha = 1.0))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (cell, h0, inputs, k, warmup, dt = 1.0))]
 pub(crate) fn lyapunov_spectrum(
     py: Python<'_>,
-    kind: &str,
-    w_ih: PyReadonlyArray2<'_, f64>,
-    w_hh: PyReadonlyArray2<'_, f64>,
-    b_ih: PyReadonlyArray1<'_, f64>,
-    b_hh: PyReadonlyArray1<'_, f64>,
+    cell: CellArgs<'_>,
     h0: PyReadonlyArray1<'_, f64>,
     inputs: PyReadonlyArray2<'_, f64>,
     k: usize,
     warmup: usize,
     dt: f64,
-    alpha: f64,
 ) -> PyResult<Vec<f64>> {
-    let cell = Cell::new(kind, &w_ih, &w_hh, &b_ih, &b_hh, alpha)?;
+    let cell = Cell::new(&cell)?;
     let h0 = vec1(&h0);
     let inputs: Vec<Vec<f64>> = inputs.as_array().rows().into_iter().map(|r| r.to_vec()).collect();
     py.detach(|| on_cell!(&cell, d => reachlab_analysis::lyapunov_spectrum(d, &h0, &inputs, k, warmup, dt)))
