@@ -12,7 +12,7 @@ use reachlab_envs::{AutoresetMode, Result as EnvResult, VecBuffers};
 
 use crate::env_err;
 use crate::tasks::task_set;
-use crate::vector::{buffer_views, mode, threads_for, view, Backend};
+use crate::vector::{action_rows, buffer_views, mode, threads_for, view, Backend};
 
 /// A vector of `OutputEnv<N>` with its buffers, for any `N`.
 trait DynOutputVec: Send + Sync {
@@ -143,17 +143,7 @@ impl OutputVec {
 
     /// Steps every sub-env with its row of `actions` ([n, action_dim] float32, C-contiguous).
     fn step(&mut self, py: Python<'_>, actions: PyReadonlyArray2<'_, f32>) -> PyResult<()> {
-        let n = self.task.len();
-        let shape = actions.as_array().shape().to_vec();
-        if shape != [n, self.action_dim] {
-            return Err(PyValueError::new_err(format!(
-                "actions have shape {shape:?}, expected [{n}, {}]",
-                self.action_dim
-            )));
-        }
-        let flat = actions
-            .as_slice()
-            .map_err(|_| PyValueError::new_err("actions must be C-contiguous"))?;
+        let flat = action_rows(&actions, self.task.len(), self.action_dim)?;
         let env = &mut self.env;
         py.detach(|| env.step(flat)).map_err(env_err)?;
         self.fill();

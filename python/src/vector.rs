@@ -100,6 +100,20 @@ pub(crate) unsafe fn view<'py, T: Element>(
     })
 }
 
+/// The actions of a vector step as one row-major slice, after checking that they are `[n, width]` and
+/// C-contiguous (so the slice splits into exactly `n` rows of `width`).
+pub(crate) fn action_rows<'a>(actions: &'a PyReadonlyArray2<'_, f32>, n: usize, width: usize) -> PyResult<&'a [f32]> {
+    let shape = actions.as_array().shape().to_vec();
+    if shape != [n, width] {
+        return Err(PyValueError::new_err(format!(
+            "actions have shape {shape:?}, expected [{n}, {width}]"
+        )));
+    }
+    actions
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("actions must be C-contiguous"))
+}
+
 /// Views of the step outputs every vector env has: obs [n, O] f32, rewards [n] f64, terminated and
 /// truncated [n] bool, final_obs [n, O] (same-step mode).
 ///
@@ -278,16 +292,7 @@ impl ReachVec {
 
     /// Steps every sub-env with its row of `actions` ([n, 2] float32, C-contiguous).
     fn step(&mut self, py: Python<'_>, actions: PyReadonlyArray2<'_, f32>) -> PyResult<()> {
-        let n = self.buf.len();
-        let shape = actions.as_array().shape().to_vec();
-        if shape != [n, 2] {
-            return Err(PyValueError::new_err(format!(
-                "actions have shape {shape:?}, expected [{n}, 2]"
-            )));
-        }
-        let flat = actions
-            .as_slice()
-            .map_err(|_| PyValueError::new_err("actions must be C-contiguous"))?;
+        let flat = action_rows(&actions, self.buf.len(), 2)?;
         // Shape [n, 2] and contiguous: exactly n rows, nothing left over.
         let (rows, _) = flat.as_chunks::<2>();
         let (env, buf) = (&mut self.env, &mut self.buf);
