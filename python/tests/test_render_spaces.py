@@ -157,3 +157,23 @@ def test_sb3s_env_checker_has_no_warning(env_id):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         checker.check_env(gym.make(env_id, render_mode="rgb_array").unwrapped)
+
+
+def test_sb3s_video_recorder_writes_a_video_of_a_trial(tmp_path):
+    # SB3's VecVideoRecorder unchanged on a reaching id: it renders every step through render("rgb_array")
+    # and writes an mp4 with moviepy. Skipped where SB3 or moviepy is not installed.
+    pytest.importorskip("moviepy")
+    env_util = pytest.importorskip("stable_baselines3.common.env_util")
+    from stable_baselines3.common.vec_env import VecVideoRecorder
+
+    vec = env_util.make_vec_env("reachlab/Reach-v0", n_envs=2, seed=0)
+    length = 60
+    vec = VecVideoRecorder(
+        vec, str(tmp_path), record_video_trigger=lambda step: step == 0, video_length=length, name_prefix="reach"
+    )
+    vec.reset()
+    for _ in range(length + 1):
+        vec.step(np.stack([vec.action_space.sample() for _ in range(2)]))
+    vec.close()
+    videos = list(tmp_path.glob("reach*.mp4"))
+    assert len(videos) == 1 and videos[0].stat().st_size > 1000
