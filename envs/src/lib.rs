@@ -41,8 +41,6 @@ pub mod cognitive;
 pub mod effector;
 mod env;
 mod error;
-#[cfg(feature = "gymnasium-rs")]
-pub mod gymnasium_rs;
 pub mod reach;
 pub mod seeding;
 mod space;

@@ -5,7 +5,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use reachlab_envs::effector::ArmConfig;
 use reachlab_envs::reach::{
-    EffectorConfig, Epoch, FieldSpec, Phase, PrematureConfig, ReachConfig, ReachEnv, ReachOptions, TargetSet, TrialType,
+    EffectorConfig, Epoch, FieldSpec, Phase, PrematureConfig, ReachConfig, ReachEnv, ReachOptions, RewardConfig,
+    TargetSet, TrialType,
 };
 use reachlab_envs::wrappers::{EpisodeStats, ObservationNoise, SensoryDelay, TimeLimit};
 use reachlab_envs::{check_env, AutoresetMode, Env, EnvError, SyncVecEnv, ThreadedVecEnv, VecBuffers, VectorEnv};
@@ -190,6 +191,83 @@ fn field_acts_only_after_go_only_on_chosen_targets_and_not_in_catch_trials() {
         assert!(!saw_force_before_go);
         assert_eq!(saw_force_after_go, field_expected, "target {target} {trial_type:?}");
     }
+}
+
+#[test]
+fn a_phase_reward_and_premature_rule_replace_the_envs_exactly() {
+    // A curriculum stage: the env is configured with the sparse task, the phase pays the dense one.
+    // Stepping it must give, reward for reward, what an env configured with the dense task gives.
+    let sparse = ReachConfig {
+        reward: RewardConfig {
+            distance_weight: 0.0,
+            effort_weight: 0.0,
+            ..RewardConfig::default()
+        },
+        premature: PrematureConfig {
+            penalty: 0.0,
+            terminate: true,
+            ..PrematureConfig::default()
+        },
+        ..ReachConfig::default()
+    };
+    let dense_reward = RewardConfig {
+        distance_weight: 2.0,
+        ..RewardConfig::default()
+    };
+    let dense_premature = PrematureConfig::default();
+    let dense = ReachConfig {
+        reward: dense_reward,
+        premature: dense_premature,
+        ..sparse.clone()
+    };
+    let mut staged = ReachEnv::new(sparse.clone()).unwrap();
+    staged
+        .set_phase(Phase {
+            reward: Some(dense_reward),
+            premature: Some(dense_premature),
+            ..Phase::null("pretraining")
+        })
+        .unwrap();
+    let mut reference = ReachEnv::new(dense).unwrap();
+    let mut plain = ReachEnv::new(sparse).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let (mut sum_staged, mut sum_plain) = (0.0, 0.0);
+    for trial in 0..6u64 {
+        for env in [&mut staged, &mut reference, &mut plain] {
+            env.reset(Some(trial), &ReachOptions::default()).unwrap();
+        }
+        let mut plain_over = false;
+        for _ in 0..200 {
+            // Pushes that start early in some trials (premature) and wander in others.
+            let a = [rng.random_range(-4.0..4.0f32), rng.random_range(-4.0..4.0f32)];
+            let s = staged.step(&a).unwrap();
+            let r = reference.step(&a).unwrap();
+            assert_eq!(s.reward.to_bits(), r.reward.to_bits());
+            assert_eq!((s.terminated, s.truncated), (r.terminated, r.truncated));
+            sum_staged += s.reward;
+            if !plain_over {
+                // The sparse env pays nothing here, and a premature start ends its trial.
+                let p = plain.step(&a).unwrap();
+                sum_plain += p.reward;
+                plain_over = p.terminated || p.truncated;
+            }
+            if s.terminated || s.truncated {
+                break;
+            }
+        }
+    }
+    assert!(sum_staged < -1.0 && sum_plain == 0.0, "{sum_staged} {sum_plain}");
+    let msg = reach()
+        .set_phase(Phase {
+            reward: Some(RewardConfig {
+                hold_time: -0.1,
+                ..RewardConfig::default()
+            }),
+            ..Phase::null("shaping")
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("phase `shaping`.reward.hold_time"), "{msg}");
 }
 
 #[test]

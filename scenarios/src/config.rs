@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use reachlab_agents::{Layer, PlantBpttConfig, PolicyConfig, TrainConfig};
-use reachlab_envs::reach::{FieldSpec, Phase, ReachConfig, TargetSet};
+use reachlab_envs::reach::{FieldSpec, Phase, PrematureConfig, ReachConfig, RewardConfig, TargetSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{parse_error, Result, ScenarioError};
@@ -82,6 +82,14 @@ pub struct StageSpec {
     /// `evaluation.every` updates) and met in `consecutive` blocks in a row; `updates` is the cap.
     #[serde(default, skip_serializing_if = "Until::is_never")]
     pub until: Until,
+    /// The reward this stage's env pays instead of `env.reward` (a curriculum: a dense reward while
+    /// pretraining, the task's sparse one after). A whole table: keys left out take the defaults of
+    /// `env.reward`'s keys, not the scenario's values. Success is measured by the env's window either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<RewardConfig>,
+    /// The premature-start rule of this stage instead of `env.premature` (whole table, as `reward`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub premature: Option<PrematureConfig>,
     /// Layers of the actor this stage leaves unchanged (`["input", "output"]`: only the recurrent weights
     /// learn, as in savings studies that adapt through the plant with the input and output layers fixed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -165,6 +173,8 @@ impl StageSpec {
             catch_prob: self.catch_prob,
             channel_prob: self.channel_prob,
             show_field_input: self.show_field_input,
+            reward: self.reward,
+            premature: self.premature,
         }
     }
 }

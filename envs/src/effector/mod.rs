@@ -3,10 +3,12 @@
 //! Both effectors report the hand in Cartesian coordinates relative to the start position, so the
 //! reaching task and the analysis do not care which one moves.
 
+pub mod arm26;
 mod linalg;
 mod point_mass;
 mod two_link_arm;
 
+pub use arm26::{Arm26, Arm26Params};
 pub use linalg::{expm, mat2_vec, Mat2};
 pub use point_mass::{Integrator, PointMass, PointMassAction, PointMassConfig};
 pub use two_link_arm::{ArmAction, ArmConfig, ArmParams, TwoLinkArm};

@@ -129,6 +129,19 @@ impl RewardConfig {
     pub fn hold_steps(&self, dt: f64) -> u32 {
         ((self.hold_time / dt).round() as u32).max(1)
     }
+
+    /// Checks the table found under `key` (`"reward"`, or a phase's override): a positive window and
+    /// hold, finite weights.
+    pub fn validate(&self, key: &str) -> Result<()> {
+        positive(&format!("{key}.success_radius"), self.success_radius)?;
+        positive(&format!("{key}.hold_time"), self.hold_time)?;
+        finite(&[
+            (&format!("{key}.distance_weight"), self.distance_weight),
+            (&format!("{key}.hold_weight"), self.hold_weight),
+            (&format!("{key}.effort_weight"), self.effort_weight),
+            (&format!("{key}.success_bonus"), self.success_bonus),
+        ])
+    }
 }
 
 impl Default for RewardConfig {
@@ -158,6 +171,14 @@ pub struct PrematureConfig {
     pub penalty: f64,
     /// End the episode (terminated) when it happens.
     pub terminate: bool,
+}
+
+impl PrematureConfig {
+    /// Checks the table found under `key` (`"premature"`, or a phase's override).
+    pub fn validate(&self, key: &str) -> Result<()> {
+        positive(&format!("{key}.radius"), self.radius)?;
+        finite(&[(&format!("{key}.penalty"), self.penalty)])
+    }
 }
 
 impl Default for PrematureConfig {
@@ -279,13 +300,6 @@ impl Default for ReachConfig {
 impl ReachConfig {
     /// Checks every value; the error names the key.
     pub fn validate(&self) -> Result<()> {
-        let pos = |key: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(EnvError::config(key, format!("must be finite and > 0, got {v}")))
-            }
-        };
         if self.n_targets == 0 || self.n_targets > 360 {
             return Err(EnvError::config(
                 "n_targets",
@@ -298,14 +312,13 @@ impl ReachConfig {
                 format!("{} is not in 1..=100000", self.trial_steps),
             ));
         }
-        pos("radius", self.radius)?;
-        pos("dt", self.dt)?;
-        pos("action_bound", self.action_bound)?;
-        pos("reward.success_radius", self.reward.success_radius)?;
-        pos("reward.hold_time", self.reward.hold_time)?;
-        pos("premature.radius", self.premature.radius)?;
-        pos("observation.position_scale", self.observation.position_scale)?;
-        pos("observation.velocity_scale", self.observation.velocity_scale)?;
+        positive("radius", self.radius)?;
+        positive("dt", self.dt)?;
+        positive("action_bound", self.action_bound)?;
+        self.reward.validate("reward")?;
+        self.premature.validate("premature")?;
+        positive("observation.position_scale", self.observation.position_scale)?;
+        positive("observation.velocity_scale", self.observation.velocity_scale)?;
         self.cost.validate()?;
         self.cue_time.validate("cue_time")?;
         self.delay.validate("delay")?;
@@ -322,21 +335,11 @@ impl ReachConfig {
                 ),
             ));
         }
-        for (key, v) in [
-            ("reward.distance_weight", self.reward.distance_weight),
-            ("reward.hold_weight", self.reward.hold_weight),
-            ("reward.effort_weight", self.reward.effort_weight),
-            ("reward.success_bonus", self.reward.success_bonus),
-            ("premature.penalty", self.premature.penalty),
+        finite(&[
             ("channel.stiffness", self.channel.stiffness),
             ("channel.damping", self.channel.damping),
             ("observation.field_input_scale", self.observation.field_input_scale),
-        ] {
-            if !v.is_finite() {
-                return Err(EnvError::config(key, format!("must be finite, got {v}")));
-            }
-        }
-        Ok(())
+        ])
     }
 
     /// Target `k`'s position relative to the start (m).
@@ -348,5 +351,22 @@ impl ReachConfig {
     /// Observation length: 7, or 8 with the k input.
     pub fn obs_dim(&self) -> usize {
         7 + usize::from(self.observation.field_input)
+    }
+}
+
+/// `v` is finite and > 0, or an error naming `key`.
+fn positive(key: &str, v: f64) -> Result<()> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(EnvError::config(key, format!("must be finite and > 0, got {v}")))
+    }
+}
+
+/// Every value is finite, or an error naming the first key that is not.
+fn finite(values: &[(&str, f64)]) -> Result<()> {
+    match values.iter().find(|(_, v)| !v.is_finite()) {
+        Some((key, v)) => Err(EnvError::config(*key, format!("must be finite, got {v}"))),
+        None => Ok(()),
     }
 }

@@ -460,7 +460,9 @@ impl Env for ReachEnv {
                 what: "hand state",
             });
         }
-        let rc = &cfg.reward;
+        // The phase's reward and premature-start rule when it has its own (a curriculum), else the env's.
+        let rc = self.phase.reward.as_ref().unwrap_or(&cfg.reward);
+        let premature = self.phase.premature.as_ref().unwrap_or(&cfg.premature);
         let dt = cfg.dt;
         let cost_reward = rc.kind == RewardKind::Cost;
         let mut reward = if cost_reward {
@@ -485,10 +487,10 @@ impl Env for ReachEnv {
         if self.step < self.trial.go_step {
             let d = (hand.pos[0] * hand.pos[0] + hand.pos[1] * hand.pos[1]).sqrt();
             reward -= task * rc.distance_weight * rc.hold_weight * d / cfg.radius * dt;
-            if d > cfg.premature.radius && !self.premature {
+            if d > premature.radius && !self.premature {
                 self.premature = true;
-                reward -= task * cfg.premature.penalty;
-                terminated |= cfg.premature.terminate && !cost_reward;
+                reward -= task * premature.penalty;
+                terminated |= premature.terminate && !cost_reward;
             }
         } else {
             let tp = self.trial.target_pos;

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::effector::Mat2;
 use crate::error::{EnvError, Result};
+use crate::reach::config::{PrematureConfig, RewardConfig};
 
 /// The force field of a phase, on after the go cue only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +100,15 @@ pub struct Phase {
     /// Whether the field-strength input k shows the trial's field coefficient (pretraining) or stays 0.
     #[serde(default)]
     pub show_field_input: bool,
+    /// The reward this phase pays instead of the env's `reward` table (a curriculum: e.g. a dense
+    /// reward while pretraining, the task's sparse one after). A whole table: keys left out take
+    /// [`RewardConfig`]'s defaults, not the env's values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<RewardConfig>,
+    /// The premature-start rule of this phase instead of the env's `premature` table (whole table, as
+    /// `reward`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub premature: Option<PrematureConfig>,
 }
 
 impl Phase {
@@ -111,10 +121,13 @@ impl Phase {
             catch_prob: 0.0,
             channel_prob: 0.0,
             show_field_input: false,
+            reward: None,
+            premature: None,
         }
     }
 
-    /// Checks probabilities, target indices (against `n_targets`) and field coefficients.
+    /// Checks probabilities, target indices (against `n_targets`), field coefficients and the reward
+    /// and premature-start overrides.
     pub fn validate(&self, n_targets: usize) -> Result<()> {
         let key = |k: &str| format!("phase `{}`.{k}", self.name);
         for (k, p) in [("catch_prob", self.catch_prob), ("channel_prob", self.channel_prob)] {
@@ -135,6 +148,12 @@ impl Phase {
                     format!("target {bad} does not exist (there are {n_targets})"),
                 ));
             }
+        }
+        if let Some(r) = &self.reward {
+            r.validate(&key("reward"))?;
+        }
+        if let Some(p) = &self.premature {
+            p.validate(&key("premature"))?;
         }
         self.field.validate(&key("field"))
     }
@@ -159,6 +178,8 @@ impl PhaseSchedule {
             catch_prob,
             channel_prob,
             show_field_input: false,
+            reward: None,
+            premature: None,
         };
         let null = |name: &str| Phase {
             channel_prob,

@@ -1,5 +1,9 @@
-//! Adapter to the `gymnasium-rs` crate's `Env` trait (feature `gymnasium-rs`, off by default: that crate
-//! builds pyo3 and so needs a Python interpreter at build time).
+//! Adapter from reachlab's envs to the `gymnasium-rs` crate's `Env` trait.
+//!
+//! A crate of its own, outside the workspace (as a feature of `reachlab-envs` it was): `gymnasium-rs`
+//! links libpython through pyo3 0.19 and the Python package links it through pyo3 0.30, and two crates
+//! that link the same native library cannot share one dependency graph. Build and test it with
+//! `cargo test --release --manifest-path adapters/gymnasium-rs/Cargo.toml` (needs `python3` at build time).
 //!
 //! `gymnasium_rs::core::Env` has no `Result`s, so an error (a NaN action, a bad option) is reported
 //! without panicking: the step returns `truncated = true`, reward 0 and `info["error"]` with the message,
@@ -12,9 +16,7 @@ use ndarray::{Array1, Array3};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::env::Env;
-use crate::error::{EnvError, Result};
-use crate::space::{Space, SpaceValue};
+use reachlab_envs::{Env, EnvError, Result, Space, SpaceValue};
 
 /// Wraps a reachlab env as a `gymnasium_rs::core::Env<Vec<f32>, Vec<f32>>`.
 #[derive(Debug, Clone)]
@@ -123,7 +125,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reach::{ReachConfig, ReachEnv};
+    use reachlab_envs::reach::{ReachConfig, ReachEnv};
 
     #[test]
     fn adapter_steps_like_the_native_env_and_reports_errors_in_info() {
