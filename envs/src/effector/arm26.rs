@@ -219,7 +219,9 @@ pub struct Arm26 {
     // Derived constants (MotorNet's `build`).
     l0_pe: [f64; N_MUSCLES],
     k_pe: [f64; N_MUSCLES],
-    vmax: [f64; N_MUSCLES],
+    inv_l0_ce: [f64; N_MUSCLES],
+    /// 1 / (10 × optimal length): the maximal shortening velocity's reciprocal.
+    inv_vmax: [f64; N_MUSCLES],
     inertia_c: [[f64; 2]; 2],
     inertia_m: [[f64; 2]; 2],
     coriolis: f64,
@@ -241,12 +243,14 @@ impl Arm26 {
         }
         let mut l0_pe = [0.0; N_MUSCLES];
         let mut k_pe = [0.0; N_MUSCLES];
-        let mut vmax = [0.0; N_MUSCLES];
+        let mut inv_l0_ce = [0.0; N_MUSCLES];
+        let mut inv_vmax = [0.0; N_MUSCLES];
         for m in 0..N_MUSCLES {
             let l0 = p.optimal_muscle_length[m];
             l0_pe[m] = p.normalized_slack_muscle_length * l0;
             k_pe[m] = 1.0 / (1.66 - l0_pe[m] / l0).powi(2);
-            vmax[m] = 10.0 * l0;
+            inv_l0_ce[m] = 1.0 / l0;
+            inv_vmax[m] = 1.0 / (10.0 * l0);
         }
         let [m1, m2] = p.masses;
         let [l1, _] = p.lengths;
@@ -261,7 +265,8 @@ impl Arm26 {
             geometry: Geometry::default(),
             l0_pe,
             k_pe,
-            vmax,
+            inv_l0_ce,
+            inv_vmax,
             inertia_c: [[i11, i12], [i12, i12]],
             inertia_m: [[2.0 * m2 * l1 * l2g, m2 * l1 * l2g], [m2 * l1 * l2g, 0.0]],
             coriolis: m2 * l1 * l2g,
@@ -403,31 +408,36 @@ impl Arm26 {
     /// Muscle `m`'s state at activation `a` and geometry `g` (MotorNet `RigidTendonHillMuscle._integrate`
     /// after the activation update).
     fn muscle_state(&self, m: usize, a: f64, g: &Geometry) -> MuscleState {
-        let l0_ce = self.p.optimal_muscle_length[m];
+        // Divisions by constants are multiplications by their reciprocals here (a few ulps from MotorNet's
+        // quotients; the reference test holds the trajectories to 1e-10): the muscles are most of a step.
+        let inv_l0_ce = self.inv_l0_ce[m];
         let length = (g.length[m] - self.p.tendon_length[m]).max(0.0);
         let velocity = g.velocity[m];
-        let strain = ((length - self.l0_pe[m]) / l0_ce).max(0.0);
-        let len_n = length / l0_ce;
-        let vel_n = velocity / self.vmax[m];
+        let strain = ((length - self.l0_pe[m]) * inv_l0_ce).max(0.0);
+        let len_n = length * inv_l0_ce;
+        let vel_n = velocity * self.inv_vmax[m];
         let flpe = self.k_pe[m] * strain * strain;
-        let flce = (1.0 + (-len_n * len_n + 2.0 * len_n - 1.0) / F_ISO_N_DEN).max(MIN_FLCE);
+        let flce = (1.0 + (-len_n * len_n + 2.0 * len_n - 1.0) * (1.0 / F_ISO_N_DEN)).max(MIN_FLCE);
         let a_rel_st = if len_n > 1.0 { 0.41 * flce } else { 0.41 };
         let b_rel_st = if a < Q_CRIT {
-            5.2 * (1.0 - 0.9 * ((a - Q_CRIT) / (5e-3 - Q_CRIT))).powi(2)
+            let x = 1.0 - 0.9 * ((a - Q_CRIT) * (1.0 / (5e-3 - Q_CRIT)));
+            5.2 * x * x
         } else {
             5.2
         };
-        // Inverse slope at the isometric point of the concentric curve.
-        let dfdvcon0 = a * (flce + a_rel_st) / b_rel_st;
         let f_x_a = flce * a;
-        let p_nom = f_x_a * 0.5;
-        let p_den = S_AS - dfdvcon0 * 2.0;
-        let p1 = -p_nom / p_den;
-        let p2 = p_nom * p_nom / p_den;
-        let p3 = -1.5 * f_x_a;
         let (nom, den) = if vel_n < 0.0 {
+            // Shortening: the Hill hyperbola.
             (vel_n * a * a_rel_st + f_x_a * b_rel_st, b_rel_st - vel_n)
         } else {
+            // Lengthening: a hyperbola through the isometric point with the slope `dfdvcon0` there, its
+            // asymptote at 1.5 × the isometric force, plus the small slope `S_AS`.
+            let dfdvcon0 = a * (flce + a_rel_st) / b_rel_st;
+            let p_nom = f_x_a * 0.5;
+            let inv_p_den = 1.0 / (S_AS - dfdvcon0 * 2.0);
+            let p1 = -p_nom * inv_p_den;
+            let p2 = p_nom * p_nom * inv_p_den;
+            let p3 = -1.5 * f_x_a;
             (
                 -p1 * p3 + p1 * S_AS * vel_n + p2 - p3 * vel_n + S_AS * vel_n * vel_n,
                 p1 + vel_n,
@@ -451,7 +461,8 @@ impl Arm26 {
         let [l1, l2] = self.p.lengths;
         let (s1, c1) = q1.sin_cos();
         let (s2, c2) = q2.sin_cos();
-        let (s12, c12) = (q1 + q2).sin_cos();
+        // sin and cos of θ₁ + θ₂ by the addition formulas (one sin_cos fewer; round-off apart, the same).
+        let (s12, c12) = (s1 * c2 + c1 * s2, c1 * c2 - s1 * s2);
         let ic = &self.inertia_c;
         let im = &self.inertia_m;
         let i = [
