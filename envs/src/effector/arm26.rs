@@ -220,6 +220,7 @@ pub struct Arm26 {
     l0_pe: [f64; N_MUSCLES],
     k_pe: [f64; N_MUSCLES],
     inv_l0_ce: [f64; N_MUSCLES],
+    inv_tau_deactivation: f64,
     /// 1 / (10 × optimal length): the maximal shortening velocity's reciprocal.
     inv_vmax: [f64; N_MUSCLES],
     inertia_c: [[f64; 2]; 2],
@@ -267,6 +268,7 @@ impl Arm26 {
             k_pe,
             inv_l0_ce,
             inv_vmax,
+            inv_tau_deactivation: 1.0 / p.tau_deactivation,
             inertia_c: [[i11, i12], [i12, i12]],
             inertia_m: [[2.0 * m2 * l1 * l2g, m2 * l1 * l2g], [m2 * l1 * l2g, 0.0]],
             coriolis: m2 * l1 * l2g,
@@ -291,7 +293,7 @@ impl Arm26 {
             return Err(EnvError::config("effector.start_velocities", "beyond velocity_limit"));
         }
         self.joint = [angles[0], angles[1], velocities[0], velocities[1]];
-        self.geometry = self.geometry_at(&self.joint);
+        self.update_geometry();
         let a0 = self.p.min_activation;
         for m in 0..N_MUSCLES {
             self.muscles[m] = self.muscle_state(m, a0, &self.geometry);
@@ -366,7 +368,7 @@ impl Arm26 {
             self.joint[j] = pos.max(lo).min(hi);
             self.joint[2 + j] = vel;
         }
-        self.geometry = self.geometry_at(&self.joint);
+        self.update_geometry();
     }
 
     fn clip_activation(&self, a: f64) -> f64 {
@@ -377,19 +379,21 @@ impl Arm26 {
     fn activation_derivative(&self, u: f64, a: f64) -> f64 {
         let u = self.clip_activation(u);
         let tmp = 0.5 + 1.5 * a;
-        let tau = if u > a {
-            self.p.tau_activation * tmp
+        if u > a {
+            (u - a) / (self.p.tau_activation * tmp)
         } else {
-            self.p.tau_deactivation / tmp
-        };
-        (u - a) / tau
+            // (u − a) / (τ_deact / tmp), without the second division.
+            (u - a) * tmp * self.inv_tau_deactivation
+        }
     }
 
-    /// Musculotendon lengths, velocities and moment arms (MotorNet `RigidTendonArm26._get_geometry`).
-    fn geometry_at(&self, joint: &[f64; 4]) -> Geometry {
+    /// The geometry of the current joint state, written in place (MotorNet
+    /// `RigidTendonArm26._get_geometry`).
+    fn update_geometry(&mut self) {
         let p = &self.p;
+        let joint = &self.joint;
         let phi = [joint[0] - p.a3[0], joint[1] - p.a3[1]];
-        let mut g = Geometry::default();
+        let g = &mut self.geometry;
         for m in 0..N_MUSCLES {
             let mut len = 0.0;
             let mut vel = 0.0;
@@ -402,7 +406,6 @@ impl Arm26 {
             g.length[m] = len + p.a0[m];
             g.velocity[m] = vel;
         }
-        g
     }
 
     /// Muscle `m`'s state at activation `a` and geometry `g` (MotorNet `RigidTendonHillMuscle._integrate`
@@ -432,9 +435,9 @@ impl Arm26 {
         } else {
             // Lengthening: a hyperbola through the isometric point with the slope `dfdvcon0` there, its
             // asymptote at 1.5 × the isometric force, plus the small slope `S_AS`.
-            let dfdvcon0 = a * (flce + a_rel_st) / b_rel_st;
+            // MotorNet: dfdvcon0 = a·(flce + a_rel)/b_rel, p_den = S_AS − 2·dfdvcon0; one division here.
             let p_nom = f_x_a * 0.5;
-            let inv_p_den = 1.0 / (S_AS - dfdvcon0 * 2.0);
+            let inv_p_den = b_rel_st / (S_AS * b_rel_st - 2.0 * a * (flce + a_rel_st));
             let p1 = -p_nom * inv_p_den;
             let p2 = p_nom * p_nom * inv_p_den;
             let p3 = -1.5 * f_x_a;
