@@ -63,14 +63,17 @@ class Float64Everywhere:
         torch.set_default_dtype(default)
 
 
-def run(dtype, exc):
+LOAD = [3.0, -2.0]  # N at the hand, for the run that checks how an external force enters (Jᵀ·F)
+
+
+def run(dtype, exc, load=None):
     if dtype == torch.float64:
         with Float64Everywhere():
-            return run_built(dtype, exc)
-    return run_built(dtype, exc)
+            return run_built(dtype, exc, load)
+    return run_built(dtype, exc, load)
 
 
-def run_built(dtype, exc):
+def run_built(dtype, exc, load):
     effector = mn.effector.RigidTendonArm26(muscle=mn.muscle.RigidTendonHillMuscle(), timestep=DT)
     buffers = {b.dtype for b in effector.buffers()}
     assert buffers == {dtype}, buffers
@@ -88,8 +91,9 @@ def run_built(dtype, exc):
 
     record()
     assert effector.states["muscle"].dtype == dtype
+    kwargs = {} if load is None else {"endpoint_load": torch.tensor([load], dtype=dtype)}
     for k in range(STEPS):
-        effector.step(torch.tensor(exc[k : k + 1], dtype=dtype))
+        effector.step(torch.tensor(exc[k : k + 1], dtype=dtype), **kwargs)
         record()
     return out
 
@@ -149,6 +153,8 @@ def main():
             "excitation": exc.tolist(),
             "float64": f64,
             "float32": f32,
+            "load": LOAD,
+            "float64_load": run(torch.float64, exc, LOAD),
         }
         path.write_text(json.dumps(doc))
         print("wrote", path)

@@ -30,7 +30,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{Effector, ForceLaw, HandState};
 use crate::error::{EnvError, Result};
+use crate::reach::EffectorConfig;
+use crate::space::{BoxSpace, Space};
 
 /// Number of muscles.
 pub const N_MUSCLES: usize = 6;
@@ -45,8 +48,33 @@ pub const MUSCLE_NAMES: [&str; N_MUSCLES] = [
     "triceps_long",
 ];
 
+/// Settings of the arm26 effector in a reaching env (`effector = { kind = "arm26", … }`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Arm26Config {
+    /// Physical parameters (MotorNet's by default).
+    pub params: Arm26Params,
+    /// Joint angles at the start (rad): shoulder, elbow. The default (45°, 90°) puts the hand 0.45 m in
+    /// front of the shoulder (x −0.02, y 0.45), where 10 cm reaches in every direction stay inside the
+    /// joint limits.
+    pub start_angles: [f64; 2],
+    /// Proprioception in the observation: each muscle's fibre length / optimal length and fibre
+    /// velocity / maximal velocity (12 components, after the task's), as MotorNet's environments observe.
+    pub proprioception: bool,
+}
+
+impl Default for Arm26Config {
+    fn default() -> Self {
+        Arm26Config {
+            params: Arm26Params::default(),
+            start_angles: [std::f64::consts::FRAC_PI_4, std::f64::consts::FRAC_PI_2],
+            proprioception: true,
+        }
+    }
+}
+
 /// Physical parameters of the arm26 model (MotorNet's defaults).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Arm26Params {
     /// Segment masses (kg): upper arm, forearm.
@@ -240,6 +268,10 @@ pub struct Arm26 {
     inertia_c: [[f64; 2]; 2],
     inertia_m: [[f64; 2]; 2],
     coriolis: f64,
+    /// Where the env puts the arm at rest, and the fingertip there (the origin of the env's hand frame).
+    start_angles: [f64; 2],
+    start_hand: [f64; 2],
+    proprioception: bool,
 }
 
 // The Hill muscle's constants (MotorNet `RigidTendonHillMuscle.__init__`, after Kistemaker et al. 2010).
@@ -286,9 +318,13 @@ impl Arm26 {
             inertia_c: [[i11, i12], [i12, i12]],
             inertia_m: [[2.0 * m2 * l1 * l2g, m2 * l1 * l2g], [m2 * l1 * l2g, 0.0]],
             coriolis: m2 * l1 * l2g,
+            start_angles: angles,
+            start_hand: [0.0; 2],
+            proprioception: false,
             p,
         };
         arm.reset(angles, [0.0; 2])?;
+        arm.start_hand = arm.fingertip().0;
         Ok(arm)
     }
 
@@ -499,5 +535,74 @@ impl Arm26 {
             det * (i[1][1] * r1 - i[0][1] * r2),
             det * (-i[1][0] * r1 + i[0][0] * r2),
         ]
+    }
+}
+
+impl Effector for Arm26 {
+    type Action = [f32; N_MUSCLES];
+    type Command = [f64; N_MUSCLES];
+
+    fn from_config(config: &EffectorConfig, dt: f64) -> Result<Self> {
+        let EffectorConfig::Arm26(c) = config else {
+            return Err(EnvError::config(
+                "effector.kind",
+                "a `Reach<Arm26>` needs `effector = { kind = \"arm26\", … }`",
+            ));
+        };
+        let mut arm = Arm26::new(c.params, dt, c.start_angles)?;
+        arm.proprioception = c.proprioception;
+        Ok(arm)
+    }
+
+    fn action_space(&self, _bound: f64) -> Space {
+        Space::Box(BoxSpace::uniform(N_MUSCLES, 0.0, 1.0))
+    }
+
+    /// Excitations clipped to [0, 1] (the muscles clip them to `[min_activation, 1]` again).
+    fn command(&self, action: &[f32; N_MUSCLES], _bound: f64) -> [f64; N_MUSCLES] {
+        action.map(|u| f64::from(u).clamp(0.0, 1.0))
+    }
+
+    fn effort_scale(&self, _bound: f64) -> f64 {
+        1.0
+    }
+
+    /// The force law's force at the hand (from the hand's state at the start of the step) is the
+    /// endpoint load, mapped to joint torques through Jᵀ, as MotorNet applies `endpoint_load`.
+    fn step(&mut self, u: &[f64; N_MUSCLES], law: &ForceLaw) {
+        let h = Effector::hand(self);
+        let load = law.force(h.pos, h.vel);
+        Arm26::step(self, u, load);
+    }
+
+    fn hand(&self) -> HandState {
+        let (pos, vel) = self.fingertip();
+        HandState {
+            pos: [pos[0] - self.start_hand[0], pos[1] - self.start_hand[1]],
+            vel,
+        }
+    }
+
+    fn rest_at_start(&mut self) {
+        self.reset(self.start_angles, [0.0; 2])
+            .expect("the start angles were checked when the arm was built");
+    }
+
+    fn proprioception_dim(&self) -> usize {
+        if self.proprioception {
+            2 * N_MUSCLES
+        } else {
+            0
+        }
+    }
+
+    fn write_proprioception(&self, out: &mut [f32]) {
+        if !self.proprioception {
+            return;
+        }
+        for (m, s) in self.muscles.iter().enumerate() {
+            out[m] = (s.length * self.inv_l0_ce[m]) as f32;
+            out[N_MUSCLES + m] = (s.velocity * self.inv_vmax[m]) as f32;
+        }
     }
 }

@@ -1,19 +1,79 @@
 //! Effectors (what the agent moves) and the force law the environment applies to the hand.
 //!
-//! Both effectors report the hand in Cartesian coordinates relative to the start position, so the
-//! reaching task and the analysis do not care which one moves.
+//! Every effector reports the hand in Cartesian coordinates relative to the start position, so the
+//! reaching task and the analysis do not care which one moves. [`Effector`] is the seam the reaching
+//! task ([`Reach`](crate::reach::Reach)) is written against: an effector declares its action (any number of
+//! actuators), how a step maps that action and the external force at the hand to its next state, where
+//! the hand is, and what it senses of itself.
 
 pub mod arm26;
 mod linalg;
 mod point_mass;
 mod two_link_arm;
 
-pub use arm26::{Arm26, Arm26Params};
+pub use arm26::{Arm26, Arm26Config, Arm26Params};
 pub use linalg::{expm, mat2_vec, Mat2};
 pub use point_mass::{Integrator, PointMass, PointMassAction, PointMassConfig};
 pub use two_link_arm::{ArmAction, ArmConfig, ArmParams, TwoLinkArm};
 
+use std::fmt::Debug;
+
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::reach::EffectorConfig;
+use crate::space::{Space, SpaceValue};
+
+/// What the reaching task needs of an effector.
+///
+/// The point mass and the torque- or force-driven two-link arm (2 actions, through
+/// [`Body`](crate::reach::Body)) and MotorNet's six-muscle arm ([`Arm26`], 6 excitations) implement it.
+pub trait Effector: Clone + Debug + Send + Sync + 'static {
+    /// The agent's action, one `f32` per actuator.
+    type Action: SpaceValue + AsRef<[f32]> + Copy + Debug + Send + Sync + 'static;
+    /// The action as applied (clipped to the action space), in `f64`; recorded in every step's info.
+    type Command: AsRef<[f64]>
+        + Copy
+        + Debug
+        + Default
+        + PartialEq
+        + Send
+        + Sync
+        + Serialize
+        + DeserializeOwned
+        + 'static;
+
+    /// Builds the effector from the env's `effector` table for steps of `dt` (s); an error naming the key
+    /// when the table describes another effector.
+    fn from_config(config: &EffectorConfig, dt: f64) -> Result<Self>;
+    /// The action space; `bound` is the env's `action_bound`, for effectors whose actions are forces or
+    /// torques.
+    fn action_space(&self, bound: f64) -> Space;
+    /// The action clipped to the action space, as it will be applied.
+    fn command(&self, action: &Self::Action, bound: f64) -> Self::Command;
+    /// The unit in which effort is measured: the effort terms of the reward and the cost are
+    /// `Σ (u_i / scale)²` (`bound` for forces and torques, 1 for muscle excitations).
+    fn effort_scale(&self, bound: f64) -> f64;
+    /// One step of the env's `dt` under command `u`, with `law` giving the external force at the hand.
+    fn step(&mut self, u: &Self::Command, law: &ForceLaw);
+    /// The hand now, relative to the start position.
+    fn hand(&self) -> HandState;
+    /// At rest in the start posture.
+    fn rest_at_start(&mut self);
+    /// Components of the effector's sense of itself, appended to the task's observation (none by default).
+    fn proprioception_dim(&self) -> usize {
+        0
+    }
+    /// Writes those components (`out.len() == proprioception_dim()`).
+    fn write_proprioception(&self, _out: &mut [f32]) {}
+}
+
+/// `Σ x_i²`, summed from 0 in order (for two components exactly `x₀² + x₁²`, as the 2-D code it replaces).
+#[inline]
+pub fn sum_sq(x: &[f64]) -> f64 {
+    x.iter().fold(0.0, |acc, v| acc + v * v)
+}
 
 /// The external force on the hand during one step: a viscous field `B·v` plus, in a force-channel
 /// (error-clamp) trial, a spring–damper that cancels motion perpendicular to the start→target line:

@@ -3,7 +3,7 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::effector::{ArmConfig, PointMassConfig};
+use crate::effector::{Arm26Config, ArmConfig, PointMassConfig};
 use crate::error::{EnvError, Result};
 use crate::reach::cost::CostConfig;
 
@@ -61,6 +61,9 @@ impl Duration {
 }
 
 /// Which effector the agent moves.
+// A config read once per env; arm26's parameter table makes that variant large, and boxing it would cost
+// the `Copy` every caller relies on for nothing measurable.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
 pub enum EffectorConfig {
@@ -68,6 +71,8 @@ pub enum EffectorConfig {
     PointMass(PointMassConfig),
     /// A two-link arm.
     TwoLinkArm(ArmConfig),
+    /// MotorNet's six-muscle arm (6 excitations; a `Reach<Arm26>`).
+    Arm26(Arm26Config),
 }
 
 impl Default for EffectorConfig {

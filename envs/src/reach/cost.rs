@@ -25,12 +25,13 @@
 //! use reachlab_envs::reach::{CostConfig, StepCost};
 //! let cost = CostConfig::default();
 //! // At rest on the start before the go cue, with no command: nothing to pay.
-//! let at_rest = StepCost { step: 1, go_step: 30, pos: [0.0; 2], vel: [0.0; 2], target: [0.1, 0.0], action: [0.0; 2], previous: None };
+//! let at_rest = StepCost { step: 1, go_step: 30, pos: [0.0; 2], vel: [0.0; 2], target: [0.1, 0.0], action: &[0.0; 2], previous: None };
 //! assert_eq!(cost.step_cost(&at_rest, 0.01, 0.1, 10.0), 0.0);
 //! ```
 
 use serde::{Deserialize, Serialize};
 
+use crate::effector::sum_sq;
 use crate::error::{EnvError, Result};
 
 /// Weights of the per-step cost (see the [module docs](self)); a TOML table `[env.cost]`.
@@ -69,7 +70,7 @@ impl Default for CostConfig {
 
 /// What one step's cost depends on (the state after the step, the action that led there).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepCost {
+pub struct StepCost<'a> {
     /// Step count after this step (1 for a trial's first step).
     pub step: u32,
     /// The trial's go cue (a step count).
@@ -80,10 +81,10 @@ pub struct StepCost {
     pub vel: [f64; 2],
     /// Target relative to the start (m).
     pub target: [f64; 2],
-    /// The applied (clipped) action.
-    pub action: [f64; 2],
+    /// The applied (clipped) action, one value per actuator.
+    pub action: &'a [f64],
     /// The action applied at the step before (`None` at a trial's first step).
-    pub previous: Option<[f64; 2]>,
+    pub previous: Option<&'a [f64]>,
 }
 
 impl CostConfig {
@@ -116,13 +117,18 @@ impl CostConfig {
     }
 
     /// The cost of one step (see the [module docs](self)), for steps of `dt`, reach radius `radius` and
-    /// action bound `bound`.
-    pub fn step_cost(&self, c: &StepCost, dt: f64, radius: f64, bound: f64) -> f64 {
+    /// actions measured in units of `bound` (the action bound of forces and torques, 1 for excitations).
+    pub fn step_cost(&self, c: &StepCost<'_>, dt: f64, radius: f64, bound: f64) -> f64 {
         let (r2, b2) = (radius * radius, bound * bound);
         let sq = |x: [f64; 2]| x[0] * x[0] + x[1] * x[1];
-        let mut cost = self.w_effort * sq(c.action) / b2;
+        let mut cost = self.w_effort * sum_sq(c.action) / b2;
         if let Some(prev) = c.previous {
-            cost += self.w_jerk * sq([c.action[0] - prev[0], c.action[1] - prev[1]]) / b2;
+            let jerk = c
+                .action
+                .iter()
+                .zip(prev)
+                .fold(0.0, |acc, (a, p)| acc + (a - p) * (a - p));
+            cost += self.w_jerk * jerk / b2;
         }
         if c.step < c.go_step {
             cost += self.w_start * sq(c.pos) / r2;

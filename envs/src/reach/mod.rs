@@ -21,8 +21,12 @@
 //! ([`SensoryDelay`](crate::wrappers::SensoryDelay), [`ObservationNoise`](crate::wrappers::ObservationNoise)
 //! over [`ReachEnv::HAND_COMPONENTS`]).
 //!
-//! **Action**: 2-D, each component clipped to `±action_bound`: a force or an acceleration for the point
-//! mass, torques or a hand force for the arm. NaN or infinite actions are refused with an error.
+//! **Action**: the effector's ([`Effector`]): for [`ReachEnv`] 2-D, each component clipped to
+//! `±action_bound` (a force or an acceleration for the point mass, torques or a hand force for the arm);
+//! for `Reach<Arm26>` six muscle excitations clipped to [0, 1], and twelve proprioceptive components
+//! (fibre lengths / optimal lengths, fibre velocities / maximal velocities) after the task's
+//! observation. Effort terms measure actions in units of `action_bound` (excitations in units of 1). NaN
+//! or infinite actions are refused with an error.
 //!
 //! **Reward**: see [`RewardConfig`].
 //!
@@ -50,7 +54,7 @@ pub use schedule::{FieldSpec, Phase, PhaseSchedule, TargetSet};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::effector::{ChannelLaw, ForceLaw, HandState, PointMass, TwoLinkArm};
+use crate::effector::{sum_sq, ChannelLaw, Effector, ForceLaw, HandState, PointMass, TwoLinkArm};
 use crate::env::{check_finite, Env, Transition};
 use crate::error::{EnvError, Result};
 use crate::seeding::{rng_from_entropy, rng_from_seed, EnvRng};
@@ -84,9 +88,10 @@ pub enum Epoch {
     End,
 }
 
-/// Per-step information for analysis and logs.
+/// Per-step information for analysis and logs; `C` is the effector's applied action (`[f64; 2]` for the
+/// 2-D effectors of [`ReachEnv`]).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct ReachInfo {
+pub struct ReachInfo<C = [f64; 2]> {
     /// Steps taken in this trial (0 at reset).
     pub step: u32,
     /// Epoch at this step.
@@ -106,9 +111,9 @@ pub struct ReachInfo {
     /// External force applied to the hand during the step just taken (N); in channel trials, the
     /// channel's force, i.e. the force the agent pushed against the wall with.
     pub field_force: [f64; 2],
-    /// The action applied during the step just taken, after clipping to ±`action_bound` (zero after a
+    /// The action applied during the step just taken, after clipping to the action space (zero after a
     /// reset): with the observations, what a recorded trial needs to be replayed.
-    pub action: [f64; 2],
+    pub action: C,
     /// Step of the target cue.
     pub cue_step: u32,
     /// Step of the go cue.
@@ -128,15 +133,50 @@ pub struct ReachOptions {
     pub trial_type: Option<TrialType>,
 }
 
+/// The 2-D effectors a [`ReachEnv`] moves, chosen by `effector` in its config: the point mass or the
+/// two-link arm (forces, accelerations or torques, each clipped to `±action_bound`).
 // Held inline (one per env, stepped in the hot loop); boxing the point mass would add an indirection.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
-enum Body {
+pub enum Body {
+    /// A point mass.
     PointMass(PointMass),
+    /// A torque- or force-driven two-link arm.
     Arm(TwoLinkArm),
 }
 
-impl Body {
+impl Effector for Body {
+    type Action = [f32; 2];
+    type Command = [f64; 2];
+
+    fn from_config(config: &EffectorConfig, dt: f64) -> Result<Self> {
+        match *config {
+            EffectorConfig::PointMass(c) => Ok(Body::PointMass(PointMass::new(c, dt)?)),
+            EffectorConfig::TwoLinkArm(c) => Ok(Body::Arm(TwoLinkArm::new(c, dt)?)),
+            EffectorConfig::Arm26(_) => Err(EnvError::config(
+                "effector.kind",
+                "arm26 is driven by 6 muscle excitations: build a `Reach<Arm26>`, not a 2-D `ReachEnv`",
+            )),
+        }
+    }
+
+    fn action_space(&self, bound: f64) -> Space {
+        let bound = bound as f32;
+        Space::Box(BoxSpace::uniform(2, -bound, bound))
+    }
+
+    #[inline]
+    fn command(&self, action: &[f32; 2], bound: f64) -> [f64; 2] {
+        [
+            f64::from(action[0]).clamp(-bound, bound),
+            f64::from(action[1]).clamp(-bound, bound),
+        ]
+    }
+
+    fn effort_scale(&self, bound: f64) -> f64 {
+        bound
+    }
+
     #[inline]
     fn hand(&self) -> HandState {
         match self {
@@ -146,10 +186,10 @@ impl Body {
     }
 
     #[inline]
-    fn step(&mut self, action: [f64; 2], law: &ForceLaw) {
+    fn step(&mut self, u: &[f64; 2], law: &ForceLaw) {
         match self {
-            Body::PointMass(p) => p.step(action, law),
-            Body::Arm(a) => a.step(action, law),
+            Body::PointMass(p) => p.step(*u, law),
+            Body::Arm(a) => a.step(*u, law),
         }
     }
 
@@ -176,15 +216,18 @@ struct Trial {
     k_obs: f32,
 }
 
-/// The delayed centre-out reaching environment (see the [module docs](self)).
+/// The delayed centre-out reaching environment (see the [module docs](self)), moving effector `B`.
+///
+/// [`ReachEnv`] is this task with the 2-D effectors ([`Body`]); `Reach<Arm26>` moves MotorNet's
+/// six-muscle arm. The task (trials, phases, fields, rewards, observation) is the same code for all.
 #[derive(Debug, Clone)]
-pub struct ReachEnv {
+pub struct Reach<B: Effector> {
     config: ReachConfig,
     phase: Phase,
     rng: Option<EnvRng>,
     obs_space: Space,
     action_space: Space,
-    body: Body,
+    body: B,
     trial: Trial,
     step: u32,
     in_zone: u32,
@@ -192,20 +235,20 @@ pub struct ReachEnv {
     premature: bool,
     needs_reset: bool,
     /// The action applied at the previous step of this trial (the cost's jerk term).
-    previous_action: Option<[f64; 2]>,
+    previous_action: Option<B::Command>,
 }
 
-impl ReachEnv {
+/// The reaching task with the point mass or the two-link arm (2-D actions).
+pub type ReachEnv = Reach<Body>;
+
+impl<B: Effector> Reach<B> {
     /// Indices of the hand position and velocity in the observation.
     pub const HAND_COMPONENTS: std::ops::Range<usize> = 3..7;
 
     /// An env in the null-field phase `baseline`; call [`Env::reset`] before stepping.
     pub fn new(config: ReachConfig) -> Result<Self> {
         config.validate()?;
-        let body = match config.effector {
-            EffectorConfig::PointMass(c) => Body::PointMass(PointMass::new(c, config.dt)?),
-            EffectorConfig::TwoLinkArm(c) => Body::Arm(TwoLinkArm::new(c, config.dt)?),
-        };
+        let body = B::from_config(&config.effector, config.dt)?;
         let ps = config.observation.position_scale as f32;
         let target_bound = ps * config.radius as f32;
         let mut low = vec![-target_bound, -target_bound, 0.0, f32::NEG_INFINITY, f32::NEG_INFINITY];
@@ -216,10 +259,11 @@ impl ReachEnv {
             low.push(f32::NEG_INFINITY);
             high.push(f32::INFINITY);
         }
-        let bound = config.action_bound as f32;
-        Ok(ReachEnv {
+        low.extend(std::iter::repeat_n(f32::NEG_INFINITY, body.proprioception_dim()));
+        high.extend(std::iter::repeat_n(f32::INFINITY, body.proprioception_dim()));
+        Ok(Reach {
             obs_space: Space::Box(BoxSpace { low, high }),
-            action_space: Space::Box(BoxSpace::uniform(2, -bound, bound)),
+            action_space: body.action_space(config.action_bound),
             phase: Phase::null("baseline"),
             rng: None,
             body,
@@ -288,9 +332,16 @@ impl ReachEnv {
         if self.config.observation.field_input {
             obs[7] = self.trial.k_obs;
         }
+        let task = self.config.obs_dim();
+        self.body.write_proprioception(&mut obs[task..]);
     }
 
-    fn info(&self, hand: HandState, field_force: [f64; 2], action: [f64; 2]) -> ReachInfo {
+    /// Observation length: the task's ([`ReachConfig::obs_dim`]) and the effector's proprioception.
+    pub fn obs_len(&self) -> usize {
+        self.config.obs_dim() + self.body.proprioception_dim()
+    }
+
+    fn info(&self, hand: HandState, field_force: [f64; 2], action: B::Command) -> ReachInfo<B::Command> {
         ReachInfo {
             step: self.step,
             epoch: self.epoch_at(self.step),
@@ -310,7 +361,7 @@ impl ReachEnv {
     }
 
     fn check_obs_len(&self, obs: &[f32]) -> Result<()> {
-        let expected = self.config.obs_dim();
+        let expected = self.obs_len();
         if obs.len() == expected {
             Ok(())
         } else {
@@ -400,9 +451,9 @@ impl ReachEnv {
     }
 }
 
-impl Env for ReachEnv {
-    type Action = [f32; 2];
-    type Info = ReachInfo;
+impl<B: Effector> Env for Reach<B> {
+    type Action = B::Action;
+    type Info = ReachInfo<B::Command>;
     type Options = ReachOptions;
 
     fn observation_space(&self) -> &Space {
@@ -413,7 +464,7 @@ impl Env for ReachEnv {
         &self.action_space
     }
 
-    fn reset_into(&mut self, seed: Option<u64>, options: &ReachOptions, obs: &mut [f32]) -> Result<ReachInfo> {
+    fn reset_into(&mut self, seed: Option<u64>, options: &ReachOptions, obs: &mut [f32]) -> Result<Self::Info> {
         self.check_obs_len(obs)?;
         if let Some(s) = seed {
             self.rng = Some(rng_from_seed(s));
@@ -428,28 +479,25 @@ impl Env for ReachEnv {
         self.previous_action = None;
         let hand = self.body.hand();
         self.write_obs(&hand, obs);
-        Ok(self.info(hand, [0.0; 2], [0.0; 2]))
+        Ok(self.info(hand, [0.0; 2], B::Command::default()))
     }
 
-    fn step_into(&mut self, action: &[f32; 2], obs: &mut [f32]) -> Result<Transition<ReachInfo>> {
+    fn step_into(&mut self, action: &B::Action, obs: &mut [f32]) -> Result<Transition<Self::Info>> {
         if self.needs_reset {
             return Err(EnvError::NeedsReset {
                 why: "the episode is over or was never started",
             });
         }
-        check_finite(action)?;
+        check_finite(action.as_ref())?;
         self.check_obs_len(obs)?;
         let cfg = &self.config;
         let bound = cfg.action_bound;
-        let a = [
-            f64::from(action[0]).clamp(-bound, bound),
-            f64::from(action[1]).clamp(-bound, bound),
-        ];
+        let a = self.body.command(action, bound);
         let field_active = self.step >= self.trial.go_step;
         let law = if field_active { self.trial.law } else { ForceLaw::NULL };
         let before = self.body.hand();
         let field_force = law.force(before.pos, before.vel);
-        self.body.step(a, &law);
+        self.body.step(&a, &law);
         self.step += 1;
 
         let hand = self.body.hand();
@@ -472,12 +520,13 @@ impl Env for ReachEnv {
                 pos: hand.pos,
                 vel: hand.vel,
                 target: self.trial.target_pos,
-                action: a,
-                previous: self.previous_action,
+                action: a.as_ref(),
+                previous: self.previous_action.as_ref().map(|p| p.as_ref()),
             };
-            -cfg.cost.step_cost(&c, dt, cfg.radius, bound) / f64::from(cfg.trial_steps)
+            -cfg.cost.step_cost(&c, dt, cfg.radius, self.body.effort_scale(bound)) / f64::from(cfg.trial_steps)
         } else {
-            -rc.effort_weight * (a[0] * a[0] + a[1] * a[1]) / (bound * bound) * dt
+            let scale = self.body.effort_scale(bound);
+            -rc.effort_weight * sum_sq(a.as_ref()) / (scale * scale) * dt
         };
         self.previous_action = Some(a);
         // The task terms pay (and may end the trial) under the task reward only; success and premature

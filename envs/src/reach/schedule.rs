@@ -159,8 +159,9 @@ impl Phase {
     }
 }
 
-/// An ordered list of phases. The env itself holds one phase at a time ([`ReachEnv::set_phase`]
-/// (crate::reach::ReachEnv::set_phase)); the schedule is what a training loop walks through.
+/// An ordered list of phases. The env itself holds one phase at a time
+/// ([`Reach::set_phase`](crate::reach::Reach::set_phase)); the schedule is what a training loop walks
+/// through.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PhaseSchedule {
     /// The phases, in order.
