@@ -39,7 +39,7 @@ pub trait EpisodeOutcome {
     }
 }
 
-impl EpisodeOutcome for ReachInfo {
+impl<C> EpisodeOutcome for ReachInfo<C> {
     fn success(&self) -> Option<bool> {
         Some(self.success)
     }
