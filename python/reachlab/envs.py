@@ -38,16 +38,23 @@ def reach_spaces(core, normalize: bool):
     if normalize:
         low = np.maximum(low, np.float32(-REACH_OBS_BOUND))
         high = np.minimum(high, np.float32(REACH_OBS_BOUND))
-        scale = a_high.astype(np.float64)
+        lo, hi = a_low.astype(np.float64), a_high.astype(np.float64)
+        # A symmetric box (forces, torques: ± bound) maps by a factor, exactly; another box (muscle
+        # excitations in [0, 1]) by the affine map of [-1, 1] onto it.
+        scale = hi if np.array_equal(lo, -hi) else ((hi - lo) / 2.0, (hi + lo) / 2.0)
         a_low, a_high = -np.ones_like(a_low), np.ones_like(a_high)
     return spaces.Box(low, high, dtype=np.float32), spaces.Box(a_low, a_high, dtype=np.float32), scale
 
 
 def scale_actions(actions, scale) -> np.ndarray:
     """Actions (one or a batch) as the float32 array the Rust env takes: times ``scale`` (in float64, so
-    the mapping is exact up to the final rounding) when there is one, as they are otherwise."""
+    the mapping is exact up to the final rounding), or through ``scale = (half_range, centre)``, when
+    there is one; as they are otherwise."""
     if scale is None:
         return np.ascontiguousarray(actions, dtype=np.float32)
+    if isinstance(scale, tuple):
+        half, centre = scale
+        return np.ascontiguousarray(np.asarray(actions, np.float64) * half + centre, dtype=np.float32)
     return np.ascontiguousarray(np.asarray(actions, np.float64) * scale, dtype=np.float32)
 
 
@@ -102,21 +109,24 @@ class _SeededEnv(gym.Env):
 
 
 class ReachEnv(_SeededEnv):
-    """Delayed centre-out reaching with a point mass or a two-link arm in a force field.
+    """Delayed centre-out reaching with a point mass, a two-link arm or MotorNet's six-muscle arm in a
+    force field.
 
     ``ReachEnv(config={...})`` takes the keys of a scenario's ``[env]`` table (missing keys keep their
     defaults; ``reachlab.scenario_toml("curl_field")`` shows them all); ``ReachEnv(scenario="curl_field")``
     takes a scenario's env and its phases by name (a built-in name, a TOML file, or TOML text).
 
     Observation (float32): ``[target_x, target_y, go, hand_x, hand_y, vel_x, vel_y]`` (+ the field input
-    k when ``observation.field_input``). Action: 2 forces (or torques), clipped to ``±action_bound``.
+    k when ``observation.field_input``). Action: 2 forces (or torques), clipped to ``±action_bound``;
+    with ``config={"effector": {"kind": "arm26"}}``, 6 muscle excitations clipped to [0, 1] and 12 more
+    observations (each muscle's fibre length / optimal length, then fibre velocity / maximal velocity).
     ``reset(options=...)`` takes ``target`` (index), ``trial_type`` ("normal", "catch", "channel") and
     ``phase`` (a name or a phase dict); ``set_phase`` switches the field between episodes, so the whole
     protocol (null → curl → null → curl) runs from Python. A NaN action raises ``ValueError``.
 
     ``normalize=True`` (what the registered ``reachlab/*`` ids use, as off-the-shelf RL expects): the action
-    space is ``[-1, 1]²`` and an action ``a`` is applied as ``a · action_bound`` (N or N·m; exactly, then
-    clipped to the bound as before), and observations are clipped to ``± REACH_OBS_BOUND`` (the target and go
+    space is ``[-1, 1]ⁿ`` and an action ``a`` is applied as ``a · action_bound`` (N or N·m; exactly, then
+    clipped to the bound as before; excitations as ``(a + 1) / 2``), and observations are clipped to ``± REACH_OBS_BOUND`` (the target and go
     units keep their own bounds), which the observation space states. Rewards, infos (``info["action"]`` is
     the applied force) and the Rust env stay in physical units. ``normalize=False`` (the class's default):
     the Rust env's spaces (forces in N, unbounded hand state).

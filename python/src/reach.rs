@@ -1,4 +1,5 @@
-//! One reaching env for Python: [`ReachCore`], built from a config dict or a scenario file.
+//! One reaching env for Python: [`ReachCore`], built from a config dict or a scenario file, moving any
+//! effector: the 2-D point mass or arm ([`ReachEnv`]) or MotorNet's six-muscle arm (`Reach<Arm26>`).
 
 use std::path::Path;
 
@@ -6,16 +7,36 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use reachlab_envs::reach::{Epoch, Phase, ReachConfig, ReachEnv, ReachInfo, ReachOptions, TrialType};
-use reachlab_envs::{Env, Space};
+use reachlab_envs::effector::Arm26;
+use reachlab_envs::reach::{
+    EffectorConfig, Epoch, Phase, Reach, ReachConfig, ReachEnv, ReachInfo, ReachOptions, TrialType,
+};
+use reachlab_envs::{Env, Space, SpaceValue};
 use reachlab_scenarios::builtin::{self, AnyScenario};
 
 use crate::{env_err, from_json, scenario_err, ResetOut, StepOut};
 
-/// A [`ReachEnv`] and the phases it can be switched to by name.
+/// A reaching env of either effector family (their action and info types differ). Both boxed: they are
+/// kilobytes each and of different sizes, and a step from Python costs far more than the indirection.
+enum AnyReach {
+    Body(Box<ReachEnv>),
+    Arm26(Box<Reach<Arm26>>),
+}
+
+/// `$body` with `$e` bound to the env, whichever effector it moves.
+macro_rules! with_env {
+    ($env:expr, $e:ident => $body:expr) => {
+        match $env {
+            AnyReach::Body($e) => $body,
+            AnyReach::Arm26($e) => $body,
+        }
+    };
+}
+
+/// A reaching env and the phases it can be switched to by name.
 #[pyclass(module = "reachlab._reachlab")]
 pub struct ReachCore {
-    env: ReachEnv,
+    env: AnyReach,
     phases: Vec<Phase>,
     obs: Vec<f32>,
 }
@@ -57,7 +78,7 @@ impl ReachCore {
 
     /// The config as JSON (every key, defaults written out).
     fn config_json(&self) -> PyResult<String> {
-        serde_json::to_string(self.env.config()).map_err(|e| PyValueError::new_err(e.to_string()))
+        serde_json::to_string(with_env!(&self.env, e => e.config())).map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     /// Names of the phases known by name.
@@ -67,7 +88,7 @@ impl ReachCore {
 
     /// The active phase as JSON.
     fn phase_json(&self) -> PyResult<String> {
-        serde_json::to_string(self.env.phase()).map_err(|e| PyValueError::new_err(e.to_string()))
+        serde_json::to_string(with_env!(&self.env, e => e.phase())).map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     /// Switches to a phase by name (from the scenario) for the next episode.
@@ -80,23 +101,23 @@ impl ReachCore {
             )));
         };
         let p = p.clone();
-        self.env.set_phase(p).map_err(env_err)
+        with_env!(&mut self.env, e => e.set_phase(p)).map_err(env_err)
     }
 
     /// Switches to a phase given as JSON (keys of a `[[phase]]` table) for the next episode.
     fn set_phase_json(&mut self, json: &str) -> PyResult<()> {
         let phase: Phase = from_json("phase", json)?;
-        self.env.set_phase(phase).map_err(env_err)
+        with_env!(&mut self.env, e => e.set_phase(phase)).map_err(env_err)
     }
 
     /// `(low, high)` of the observation box, as lists.
     fn observation_bounds(&self) -> (Vec<f32>, Vec<f32>) {
-        bounds(self.env.observation_space())
+        bounds(with_env!(&self.env, e => e.observation_space()))
     }
 
     /// `(low, high)` of the action box, as lists.
     fn action_bounds(&self) -> (Vec<f32>, Vec<f32>) {
-        bounds(self.env.action_space())
+        bounds(with_env!(&self.env, e => e.action_space()))
     }
 
     /// Starts an episode: `(obs, info)`. `trial_type` is "normal", "catch" or "channel".
@@ -112,31 +133,34 @@ impl ReachCore {
             target,
             trial_type: trial_type.map(parse_trial_type).transpose()?,
         };
-        let info = self.env.reset_into(seed, &options, &mut self.obs).map_err(env_err)?;
-        Ok((PyArray1::from_slice(py, &self.obs), info_dict(py, &info)?))
+        let obs = &mut self.obs;
+        let info = with_env!(&mut self.env, e => info_dict(py, &e.reset_into(seed, &options, obs).map_err(env_err)?))?;
+        Ok((PyArray1::from_slice(py, &self.obs), info))
     }
 
-    /// One step: `(obs, reward, terminated, truncated, info)`. The action is any 2-element sequence.
+    /// One step: `(obs, reward, terminated, truncated, info)`. The action is any sequence of as many
+    /// numbers as the effector has actuators (2, or 6 excitations for arm26).
     fn step<'py>(&mut self, py: Python<'py>, action: &Bound<'py, PyAny>) -> PyResult<StepOut<'py>> {
-        let a = action2(action)?;
-        let t = self.env.step_into(&a, &mut self.obs).map_err(env_err)?;
-        Ok((
-            PyArray1::from_slice(py, &self.obs),
-            t.reward,
-            t.terminated,
-            t.truncated,
-            info_dict(py, &t.info)?,
-        ))
+        let obs = &mut self.obs;
+        let (reward, terminated, truncated, info) = with_env!(&mut self.env, e => {
+            let a = SpaceValue::from_flat(&action_values(action)?).map_err(env_err)?;
+            let t = e.step_into(&a, obs).map_err(env_err)?;
+            (t.reward, t.terminated, t.truncated, info_dict(py, &t.info)?)
+        });
+        Ok((PyArray1::from_slice(py, &self.obs), reward, terminated, truncated, info))
     }
 }
 
 impl ReachCore {
     fn build(config: ReachConfig, phases: Vec<Phase>) -> PyResult<Self> {
-        let mut env = ReachEnv::new(config).map_err(env_err)?;
+        let mut env = match config.effector {
+            EffectorConfig::Arm26(_) => AnyReach::Arm26(Box::new(Reach::new(config).map_err(env_err)?)),
+            _ => AnyReach::Body(Box::new(ReachEnv::new(config).map_err(env_err)?)),
+        };
         if let Some(first) = phases.first() {
-            env.set_phase(first.clone()).map_err(env_err)?;
+            with_env!(&mut env, e => e.set_phase(first.clone())).map_err(env_err)?;
         }
-        let obs = vec![0.0; env.obs_dim()];
+        let obs = vec![0.0; with_env!(&env, e => e.obs_dim())];
         Ok(ReachCore { env, phases, obs })
     }
 }
@@ -168,23 +192,17 @@ fn parse_trial_type(s: &str) -> PyResult<TrialType> {
     }
 }
 
-/// A 2-D action from a float32 array (fast path) or any sequence of two numbers.
-pub(crate) fn action2(action: &Bound<'_, PyAny>) -> PyResult<[f32; 2]> {
+/// An action's numbers, from a float32 array (fast path) or any sequence of numbers.
+fn action_values(action: &Bound<'_, PyAny>) -> PyResult<Vec<f32>> {
     if let Ok(a) = action.extract::<PyReadonlyArray1<'_, f32>>() {
-        if let Ok(&[x, y]) = a.as_slice() {
-            return Ok([x, y]);
+        if let Ok(v) = a.as_slice() {
+            return Ok(v.to_vec());
         }
     }
     let v: Vec<f64> = action
         .extract()
-        .map_err(|_| PyValueError::new_err("the action must be a sequence of 2 numbers"))?;
-    match v.as_slice() {
-        &[x, y] => Ok([x as f32, y as f32]),
-        _ => Err(PyValueError::new_err(format!(
-            "the action has {} components, expected 2",
-            v.len()
-        ))),
-    }
+        .map_err(|_| PyValueError::new_err("the action must be a sequence of numbers"))?;
+    Ok(v.into_iter().map(|x| x as f32).collect())
 }
 
 pub(crate) fn epoch_name(e: Epoch) -> &'static str {
@@ -206,7 +224,7 @@ pub(crate) fn trial_type_name(t: TrialType) -> &'static str {
 
 /// The info as a dict (Gymnasium's `info`); positions in m relative to the start, forces in N; `action`
 /// the action applied in the step (after clipping), as a recording stores it.
-fn info_dict<'py>(py: Python<'py>, i: &ReachInfo) -> PyResult<Bound<'py, PyDict>> {
+fn info_dict<'py, C: AsRef<[f64]>>(py: Python<'py>, i: &ReachInfo<C>) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("step", i.step)?;
     d.set_item("epoch", epoch_name(i.epoch))?;
@@ -218,7 +236,7 @@ fn info_dict<'py>(py: Python<'py>, i: &ReachInfo) -> PyResult<Bound<'py, PyDict>
     d.set_item("hand_pos", PyList::new(py, i.hand.pos)?)?;
     d.set_item("hand_vel", PyList::new(py, i.hand.vel)?)?;
     d.set_item("field_force", PyList::new(py, i.field_force)?)?;
-    d.set_item("action", PyList::new(py, i.action)?)?;
+    d.set_item("action", PyList::new(py, i.action.as_ref())?)?;
     d.set_item("cue_step", i.cue_step)?;
     d.set_item("go_step", i.go_step)?;
     d.set_item("success", i.success)?;

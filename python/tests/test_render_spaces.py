@@ -177,3 +177,31 @@ def test_sb3s_video_recorder_writes_a_video_of_a_trial(tmp_path):
     vec.close()
     videos = list(tmp_path.glob("reach*.mp4"))
     assert len(videos) == 1 and videos[0].stat().st_size > 1000
+
+
+def test_the_muscle_arm_id_takes_six_normalized_excitations():
+    # reachlab/Arm26Reach-v0: MotorNet's arm26 through the effector seam. [-1, 1] maps onto [0, 1]
+    # affinely; the same trial on the physical env with (a + 1) / 2 gives the same infos and rewards.
+    env = gym.make("reachlab/Arm26Reach-v0")
+    assert env.action_space.shape == (6,) and env.observation_space.shape == (7 + 12,)
+    physical = reachlab.ReachEnv(config={"effector": {"kind": "arm26"}})
+    assert np.all(physical.action_space.low == 0.0) and np.all(physical.action_space.high == 1.0)
+    rng = np.random.default_rng(0)
+    env.reset(seed=3, options={"target": 2})
+    physical.reset(seed=3, options={"target": 2})
+    for _ in range(60):
+        a = rng.uniform(-1.2, 1.2, 6).astype(np.float32)
+        _, r, term, trunc, info = env.step(a)
+        _, r2, term2, trunc2, info2 = physical.step(((a.astype(np.float64) + 1.0) / 2.0).astype(np.float32))
+        assert info == info2 and r == r2 and (term, trunc) == (term2, trunc2)
+        assert all(0.0 <= u <= 1.0 for u in info["action"])
+        if term or trunc:
+            break
+    _, _, _, _, info = env.step(np.full(6, -1.0, np.float32))
+    assert info["action"] == [0.0] * 6
+    with pytest.raises(ValueError, match="action"):
+        physical.step(np.zeros(2, np.float32))
+    vec = gym.make_vec("reachlab/Arm26Reach-v0", num_envs=2)
+    obs, _ = vec.reset(seed=0)
+    assert obs.shape == (2, 19)
+    vec.step(np.zeros((2, 6), np.float32))
