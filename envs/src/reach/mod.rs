@@ -336,11 +336,6 @@ impl<B: Effector> Reach<B> {
         self.body.write_proprioception(&mut obs[task..]);
     }
 
-    /// Observation length: the task's ([`ReachConfig::obs_dim`]) and the effector's proprioception.
-    pub fn obs_len(&self) -> usize {
-        self.config.obs_dim() + self.body.proprioception_dim()
-    }
-
     fn info(&self, hand: HandState, field_force: [f64; 2], action: B::Command) -> ReachInfo<B::Command> {
         ReachInfo {
             step: self.step,
@@ -361,7 +356,8 @@ impl<B: Effector> Reach<B> {
     }
 
     fn check_obs_len(&self, obs: &[f32]) -> Result<()> {
-        let expected = self.obs_len();
+        // The task's components (`ReachConfig::obs_dim`) and the effector's proprioception.
+        let expected = self.obs_dim();
         if obs.len() == expected {
             Ok(())
         } else {
