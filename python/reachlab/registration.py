@@ -23,11 +23,10 @@ ENVS = {
         {"config": {"effector": {"kind": "two_link_arm"}}, "normalize": True},
     ),
     # MotorNet's six-muscle arm (RigidTendonArm26): 6 excitations (normalized [-1, 1] → [0, 1]) and 12
-    # proprioceptive observations after the task's. No vector entry point yet: gym.make_vec steps single
-    # envs (Gymnasium's sync vector env).
+    # proprioceptive observations after the task's.
     "reachlab/Arm26Reach-v0": (
         "reachlab.envs:ReachEnv",
-        None,
+        "reachlab.vector:ReachVectorEnv",
         {"config": {"effector": {"kind": "arm26"}}, "normalize": True},
     ),
     "reachlab/Decision-v0": (

@@ -8,7 +8,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use reachlab_envs::cognitive::{DecisionEnv, DecisionInfo, DecisionRewards};
-use reachlab_envs::reach::{EffectorConfig, Phase, ReachConfig, ReachEnv, ReachInfo};
+use reachlab_envs::effector::arm26::N_MUSCLES;
+use reachlab_envs::effector::{Arm26, Effector};
+use reachlab_envs::reach::{Body, EffectorConfig, Phase, Reach, ReachConfig, ReachInfo};
 use reachlab_envs::{
     AutoresetMode, Env, EnvError, Result as EnvResult, SyncVecEnv, ThreadedVecEnv, VecBuffers, VectorEnv,
 };
@@ -148,10 +150,12 @@ struct ReachInfoArrays {
     field_force: Vec<f64>,
     action: Vec<f64>,
     final_success: Vec<bool>,
+    /// Actuators per env (the `action` array is [n, width]).
+    width: usize,
 }
 
 impl ReachInfoArrays {
-    fn new(n: usize) -> Self {
+    fn new(n: usize, width: usize) -> Self {
         ReachInfoArrays {
             step: vec![0; n],
             epoch: vec![0; n],
@@ -164,12 +168,14 @@ impl ReachInfoArrays {
             hand_pos: vec![0.0; 2 * n],
             hand_vel: vec![0.0; 2 * n],
             field_force: vec![0.0; 2 * n],
-            action: vec![0.0; 2 * n],
+            action: vec![0.0; width * n],
             final_success: vec![false; n],
+            width,
         }
     }
 
-    fn fill(&mut self, infos: &[ReachInfo], finals: &[ReachInfo]) {
+    /// `W` (the actuators, = `self.width`) as a constant, so the row copies compile to fixed-size moves.
+    fn fill<const W: usize>(&mut self, infos: &[ReachInfo<[f64; W]>], finals: &[ReachInfo<[f64; W]>]) {
         for (i, f) in infos.iter().enumerate() {
             self.step[i] = i64::from(f.step);
             self.epoch[i] = f.epoch as u8;
@@ -182,18 +188,94 @@ impl ReachInfoArrays {
             self.hand_pos[2 * i..2 * i + 2].copy_from_slice(&f.hand.pos);
             self.hand_vel[2 * i..2 * i + 2].copy_from_slice(&f.hand.vel);
             self.field_force[2 * i..2 * i + 2].copy_from_slice(&f.field_force);
-            self.action[2 * i..2 * i + 2].copy_from_slice(&f.action);
+            self.action[W * i..W * (i + 1)].copy_from_slice(&f.action);
             self.final_success[i] = finals[i].success;
         }
     }
 }
 
-/// `num_envs` reaching envs of one config, stepped on threads.
+/// The vector env of one effector family (`A` actuators) and its buffers.
+struct ReachVecOf<B: Effector<Action = [f32; A], Command = [f64; A]>, const A: usize> {
+    env: Backend<Reach<B>>,
+    buf: VecBuffers<ReachInfo<[f64; A]>>,
+}
+
+/// What `ReachVec` does with either effector family (their action and info types differ).
+trait AnyReachVec: Send + Sync {
+    fn threads(&mut self) -> usize;
+    fn reset(&mut self, seed: Option<u64>, info: &mut ReachInfoArrays) -> EnvResult<()>;
+    /// `flat`: the [n, width] actions, row-major.
+    fn step(&mut self, flat: &[f32], info: &mut ReachInfoArrays) -> EnvResult<()>;
+    fn reset_done(&mut self, info: &mut ReachInfoArrays) -> EnvResult<()>;
+    fn set_phase(&mut self, phase: &Phase) -> EnvResult<()>;
+    /// SAFETY: as [`buffer_views`]; the buffers live as long as `self` and are never resized.
+    unsafe fn views(&self, d: &Bound<'_, PyDict>, owner: &Bound<'_, PyAny>) -> PyResult<()>;
+}
+
+impl<B: Effector<Action = [f32; A], Command = [f64; A]>, const A: usize> AnyReachVec for ReachVecOf<B, A>
+where
+    Backend<Reach<B>>: Send + Sync,
+{
+    fn threads(&mut self) -> usize {
+        self.env.threads()
+    }
+
+    fn reset(&mut self, seed: Option<u64>, info: &mut ReachInfoArrays) -> EnvResult<()> {
+        self.env.v().reset(seed, &mut self.buf)?;
+        info.fill(&self.buf.infos, &self.buf.final_infos);
+        Ok(())
+    }
+
+    fn step(&mut self, flat: &[f32], info: &mut ReachInfoArrays) -> EnvResult<()> {
+        // [n, A] contiguous (checked by the caller): exactly n rows, viewed in place.
+        let (rows, _) = flat.as_chunks::<A>();
+        self.env.v().step(rows, &mut self.buf)?;
+        info.fill(&self.buf.infos, &self.buf.final_infos);
+        Ok(())
+    }
+
+    fn reset_done(&mut self, info: &mut ReachInfoArrays) -> EnvResult<()> {
+        self.env.v().reset_done(&mut self.buf)?;
+        info.fill(&self.buf.infos, &self.buf.final_infos);
+        Ok(())
+    }
+
+    fn set_phase(&mut self, phase: &Phase) -> EnvResult<()> {
+        self.env.v().apply(&|e: &mut Reach<B>| e.set_phase(phase.clone()))
+    }
+
+    unsafe fn views(&self, d: &Bound<'_, PyDict>, owner: &Bound<'_, PyAny>) -> PyResult<()> {
+        // SAFETY: forwarded to the caller.
+        unsafe { buffer_views(d, owner, &self.buf) }
+    }
+}
+
+/// Builds the vector env of effector `B` for `config` (each sub-env in `phase`, when given).
+fn reach_vec<B: Effector<Action = [f32; A], Command = [f64; A]>, const A: usize>(
+    num_envs: usize,
+    threads: usize,
+    mode: AutoresetMode,
+    config: &ReachConfig,
+    phase: &Option<Phase>,
+) -> EnvResult<ReachVecOf<B, A>> {
+    let mut env = Backend::new(num_envs, threads, mode, |_| {
+        let mut e = Reach::<B>::new(config.clone())?;
+        if let Some(p) = phase {
+            e.set_phase(p.clone())?;
+        }
+        Ok(e)
+    })?;
+    let buf = env.v().buffers();
+    Ok(ReachVecOf { env, buf })
+}
+
+/// `num_envs` reaching envs of one config, stepped on threads: any effector (2 actions, or arm26's 6
+/// excitations).
 #[pyclass(module = "reachlab._reachlab")]
 pub struct ReachVec {
-    env: Backend<ReachEnv>,
-    buf: VecBuffers<ReachInfo>,
+    env: Box<dyn AnyReachVec>,
     info: ReachInfoArrays,
+    num_envs: usize,
 }
 
 #[pymethods]
@@ -211,45 +293,43 @@ impl ReachVec {
     ) -> PyResult<Self> {
         let config: ReachConfig = from_json("config", config_json)?;
         let phase: Option<Phase> = phase_json.map(|j| from_json("phase", j)).transpose()?;
-        let heavy = matches!(config.effector, EffectorConfig::TwoLinkArm(_));
-        let mut env = Backend::new(
-            num_envs,
-            threads_for(num_envs, threads, heavy)?,
-            mode(autoreset_mode)?,
-            |_| {
-                let mut e = ReachEnv::new(config.clone())?;
-                if let Some(p) = &phase {
-                    e.set_phase(p.clone())?;
-                }
-                Ok(e)
-            },
-        )
-        .map_err(env_err)?;
-        let buf = env.v().buffers();
+        let heavy = !matches!(config.effector, EffectorConfig::PointMass(_));
+        let threads = threads_for(num_envs, threads, heavy)?;
+        let mode = mode(autoreset_mode)?;
+        let (env, width): (Box<dyn AnyReachVec>, usize) = match config.effector {
+            EffectorConfig::Arm26(_) => (
+                Box::new(reach_vec::<Arm26, N_MUSCLES>(num_envs, threads, mode, &config, &phase).map_err(env_err)?),
+                N_MUSCLES,
+            ),
+            _ => (
+                Box::new(reach_vec::<Body, 2>(num_envs, threads, mode, &config, &phase).map_err(env_err)?),
+                2,
+            ),
+        };
         Ok(ReachVec {
             env,
-            buf,
-            info: ReachInfoArrays::new(num_envs),
+            info: ReachInfoArrays::new(num_envs, width),
+            num_envs,
         })
     }
 
     /// Number of worker threads.
-    fn num_threads(&self) -> usize {
+    fn num_threads(&mut self) -> usize {
         self.env.threads()
     }
 
     /// The arrays a step writes into, as numpy views: obs [n, O] f32, rewards [n] f64, terminated and
-    /// truncated [n] bool, final_obs [n, O] (same-step mode), and the info fields.
+    /// truncated [n] bool, final_obs [n, O] (same-step mode), and the info fields (`action` [n, width]).
     fn views<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
         let py = slf.py();
         let owner = slf.clone().into_any();
         let this = slf.borrow();
         let d = PyDict::new(py);
-        let b = &this.buf;
         let i = &this.info;
-        // SAFETY: every buffer is a field of `this`, allocated once in `new` and never resized.
+        // SAFETY: every buffer is a field of `this` (or of its boxed env), allocated once in `new` and never
+        // resized.
         unsafe {
-            buffer_views(&d, &owner, b)?;
+            this.env.views(&d, &owner)?;
             d.set_item("step", view(&owner, &i.step, None)?)?;
             d.set_item("epoch", view(&owner, &i.epoch, None)?)?;
             d.set_item("target", view(&owner, &i.target, None)?)?;
@@ -261,7 +341,7 @@ impl ReachVec {
             d.set_item("hand_pos", view(&owner, &i.hand_pos, Some(2))?)?;
             d.set_item("hand_vel", view(&owner, &i.hand_vel, Some(2))?)?;
             d.set_item("field_force", view(&owner, &i.field_force, Some(2))?)?;
-            d.set_item("action", view(&owner, &i.action, Some(2))?)?;
+            d.set_item("action", view(&owner, &i.action, Some(i.width))?)?;
             d.set_item("final_success", view(&owner, &i.final_success, None)?)?;
         }
         Ok(d)
@@ -284,38 +364,27 @@ impl ReachVec {
     /// Resets every sub-env (sub-env i gets `seed + i`).
     #[pyo3(signature = (seed = None))]
     fn reset(&mut self, py: Python<'_>, seed: Option<u64>) -> PyResult<()> {
-        let (env, buf) = (&mut self.env, &mut self.buf);
-        py.detach(|| env.v().reset(seed, buf)).map_err(env_err)?;
-        self.info.fill(&self.buf.infos, &self.buf.final_infos);
-        Ok(())
+        let (env, info) = (&mut self.env, &mut self.info);
+        py.detach(|| env.reset(seed, info)).map_err(env_err)
     }
 
-    /// Steps every sub-env with its row of `actions` ([n, 2] float32, C-contiguous).
+    /// Steps every sub-env with its row of `actions` ([n, width] float32, C-contiguous).
     fn step(&mut self, py: Python<'_>, actions: PyReadonlyArray2<'_, f32>) -> PyResult<()> {
-        let flat = action_rows(&actions, self.buf.len(), 2)?;
-        // Shape [n, 2] and contiguous: exactly n rows, nothing left over.
-        let (rows, _) = flat.as_chunks::<2>();
-        let (env, buf) = (&mut self.env, &mut self.buf);
-        py.detach(|| env.v().step(rows, buf)).map_err(env_err)?;
-        self.info.fill(&self.buf.infos, &self.buf.final_infos);
-        Ok(())
+        let flat = action_rows(&actions, self.num_envs, self.info.width)?;
+        let (env, info) = (&mut self.env, &mut self.info);
+        py.detach(|| env.step(flat, info)).map_err(env_err)
     }
 
     /// Resets the sub-envs whose episode ended (autoreset "disabled").
     fn reset_done(&mut self, py: Python<'_>) -> PyResult<()> {
-        let (env, buf) = (&mut self.env, &mut self.buf);
-        py.detach(|| env.v().reset_done(buf)).map_err(env_err)?;
-        self.info.fill(&self.buf.infos, &self.buf.final_infos);
-        Ok(())
+        let (env, info) = (&mut self.env, &mut self.info);
+        py.detach(|| env.reset_done(info)).map_err(env_err)
     }
 
     /// Switches every sub-env to a phase (JSON) from its next episode on.
     fn set_phase_json(&mut self, json: &str) -> PyResult<()> {
         let phase: Phase = from_json("phase", json)?;
-        self.env
-            .v()
-            .apply(&|e: &mut ReachEnv| e.set_phase(phase.clone()))
-            .map_err(env_err)
+        self.env.set_phase(&phase).map_err(env_err)
     }
 }
 

@@ -56,6 +56,21 @@ def test_reach_vector_env_equals_single_envs_seeded_seed_plus_i(threads):
     assert ends >= n  # several episodes ended and were reset inside the window
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_muscle_arm_vector_env_equals_single_envs(threads):
+    # arm26 through the effector seam: [n, 6] excitations, the [n, 6] applied actions in the infos, the
+    # normalized id's affine map the same in both.
+    n, steps = 3, 250
+    rng = np.random.default_rng(1)
+    actions = rng.uniform(-1.1, 1.1, size=(steps, n, 6)).astype(np.float32)
+    vec = gym.make_vec("reachlab/Arm26Reach-v0", num_envs=n, vectorization_mode="vector_entry_point", threads=threads)
+    assert vec.single_action_space.shape == (6,) and vec.single_observation_space.shape == (19,)
+    ends = _check_same(vec, lambda: gym.make("reachlab/Arm26Reach-v0").unwrapped, actions)
+    assert ends >= 1
+    _, _, _, _, info = vec.step(np.full((n, 6), 1.0, np.float32))
+    assert info["action"].shape == (n, 6) and np.all((0.0 <= info["action"]) & (info["action"] <= 1.0))
+
+
 def test_decision_vector_env_equals_single_envs():
     n, steps = 4, 300
     rng = np.random.default_rng(1)
