@@ -13,30 +13,27 @@
 use reachlab_envs::effector::arm26::{Arm26, Arm26Params, N_MUSCLES};
 use serde_json::Value;
 
+/// A JSON array of numbers.
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+/// A JSON array of arrays of numbers.
 fn rows(v: &Value) -> Vec<Vec<f64>> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())
-        .collect()
+    v.as_array().unwrap().iter().map(numbers).collect()
 }
 
 fn max_diff(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
 }
 
-/// Steps our arm through the reference's excitations with a constant `load` at the hand and returns
-/// joint states, activations, forces and fingertips per step.
+/// Joint states, activations, forces and fingertips, one row per step.
 type Trajectory = (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>);
 
+/// Steps our arm through the reference's excitations with a constant `load` at the hand.
 fn simulate(doc: &Value, load: [f64; 2]) -> Trajectory {
     let dt = doc["dt"].as_f64().unwrap();
-    let joint0: Vec<f64> = doc["joint0"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let joint0 = numbers(&doc["joint0"]);
     let mut arm = Arm26::new(Arm26Params::default(), dt, [joint0[0], joint0[1]]).unwrap();
     let mut ours = (vec![], vec![], vec![], vec![]);
     let mut record = |arm: &Arm26| {
@@ -78,12 +75,7 @@ fn compare(label: &str, ours: &Trajectory, reference: &Value, tol_joint: f64, to
 fn arm26_follows_motornets_trajectory_under_a_force_at_the_hand() {
     // MotorNet's `endpoint_load`, mapped to joint torques through Jᵀ: how a force field acts on the arm.
     let doc: Value = serde_json::from_str(include_str!("data/arm26_motornet.json")).unwrap();
-    let load: Vec<f64> = doc["load"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let load = numbers(&doc["load"]);
     let loaded = simulate(&doc, [load[0], load[1]]);
     compare("float64 with load", &loaded, &doc["float64_load"], 1e-10, 1e-9);
     // And the load made a difference (so the comparison above could have failed).

@@ -275,7 +275,6 @@ fn reach_vec<B: Effector<Action = [f32; A], Command = [f64; A]>, const A: usize>
 pub struct ReachVec {
     env: Box<dyn AnyReachVec>,
     info: ReachInfoArrays,
-    num_envs: usize,
 }
 
 #[pymethods]
@@ -309,7 +308,6 @@ impl ReachVec {
         Ok(ReachVec {
             env,
             info: ReachInfoArrays::new(num_envs, width),
-            num_envs,
         })
     }
 
@@ -370,7 +368,8 @@ impl ReachVec {
 
     /// Steps every sub-env with its row of `actions` ([n, width] float32, C-contiguous).
     fn step(&mut self, py: Python<'_>, actions: PyReadonlyArray2<'_, f32>) -> PyResult<()> {
-        let flat = action_rows(&actions, self.num_envs, self.info.width)?;
+        // One `step` entry per sub-env.
+        let flat = action_rows(&actions, self.info.step.len(), self.info.width)?;
         let (env, info) = (&mut self.env, &mut self.info);
         py.detach(|| env.step(flat, info)).map_err(env_err)
     }
