@@ -9,8 +9,10 @@
 //! - `rollout`: whole-episode collection on worker threads, bit-identical for any thread count.
 //! - `train`: PPO, A2C and REINFORCE with GAE, whole-episode BPTT and regularisers.
 //! - `supervised`: BPTT on tasks with a ground-truth output.
-//! - `plant`: reaching policies trained by backpropagation through the point mass (MotorNet's way), on
-//!   the env's own per-step cost.
+//! - `plant`: reaching policies trained by backpropagation through the plant (MotorNet's way), on the
+//!   env's own per-step cost.
+//! - [`twin`]: the effectors' differentiable twins that `plant` steps (the point mass's exact affine map,
+//!   arm26's step run on tensors), built from the env's own definitions.
 //! - [`agreement`]: the pathwise and likelihood-ratio gradients of that shared objective, side by side.
 //! - `agent`: the [`Agent`] trait shared by trained policies and hand-written controllers, and
 //!   [`evaluate`].
@@ -35,6 +37,7 @@ mod rollout;
 mod supervised;
 mod threads;
 mod train;
+pub mod twin;
 
 pub use agent::{evaluate, Agent, Episode, PolicyAgent};
 pub use alloc::tune_allocator;
@@ -47,11 +50,11 @@ pub use kernels::{Activation, CellKind, FusedRnn};
 pub use optim::{clip_grad_norm, Adam};
 pub use params::Params;
 pub use plant::{
-    closed_loop, curl_maps, drop_frozen, law_maps, plant_bptt_step, plant_rollout, PlantBpttConfig, PlantBpttStats,
-    PlantModel, PlantRollout,
+    closed_loop, drop_frozen, plant_bptt_step, plant_rollout, PlantBpttConfig, PlantBpttStats, PlantRollout,
 };
 pub use policy::{ActOut, ActState, ActionMap, HeadKind, Layer, Policy, PolicyConfig, PolicyOutput, PolicySnapshot};
 pub use rollout::{EpisodeOutcome, PolicyAction, Rollout, RolloutConfig, RolloutWorkers};
 pub use supervised::{OutputActivation, Prediction, SupervisedBatch, SupervisedConfig, SupervisedTrainer};
 pub use threads::fix_kernel_threads;
 pub use train::{Algorithm, RegularizerConfig, TrainConfig, Trainer, TrainerState, UpdateStats};
+pub use twin::{curl_maps, law_maps, PlantModel};

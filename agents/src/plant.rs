@@ -1,36 +1,36 @@
 //! Training a reaching policy by backpropagation through the plant, as MotorNet trains its policies.
 //!
-//! Every force law of the reaching env is linear in the hand state, so one step of the point mass is an
-//! affine map `z' = A·z + B·u` of `z = [p, v]` (see `reachlab_envs::effector::PointMass`). [`PlantModel`]
-//! reads `A` and `B` off the env's own point mass by stepping it from basis states (the map is exactly
-//! linear, so this is exact, and the two cannot disagree), and [`plant_bptt_step`] runs the policy in
-//! closed loop through that map inside candle's graph, so the gradient of a behavioural cost flows through
-//! the hand's whole trajectory.
+//! [`closed_loop`] runs the policy in closed loop through the env effector's differentiable twin
+//! ([`crate::twin`]: the point mass's exact affine map, arm26's own step on tensors) inside candle's graph,
+//! so the gradient of a behavioural cost flows through the hand's whole trajectory, and
+//! [`plant_bptt_step`] takes one optimiser step on it.
 //!
 //! The cost is the env's own per-step cost (`env.cost`, see `reachlab_envs::reach::cost`), computed
 //! here on tensors from the same weights: the loss of a batch is the mean over trials of each trial's
 //! mean step cost, which is minus the return the env pays under `reward.kind = "cost"` for the same
-//! trial and actions (held to round-off by `agents/tests/consistency.rs`). Motor noise (`action_noise`,
-//! N, added to the commands) makes the policy use its feedback inputs rather than replay one open-loop
-//! command; the effort and jerk terms see the applied (noisy, clipped) command, as the env's cost does.
+//! trial and actions (held to round-off by `agents/tests/consistency.rs` and `agents/tests/twin.rs`).
+//! Motor noise (`action_noise`, in action units: N for a force, excitation for a muscle, added to the
+//! commands) makes the policy use its feedback inputs rather than replay one open-loop command; the effort
+//! and jerk terms see the applied (noisy, clipped) command, as the env's cost does.
 //!
 //! Every trial type of a phase is simulated as the env runs it: its force law (a curl or viscous field,
-//! a force channel, nothing in a catch trial) acts from the go cue on, and every such law is linear in
-//! the hand state, so each trial steps by its own exact affine map.
+//! a force channel, nothing in a catch trial) acts from the go cue on, and the trials are drawn by an env
+//! of the configured effector, so they are those a rollout would see.
 
 use candle_core::{DType, Device, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use reachlab_envs::effector::{ForceLaw, PointMass};
-use reachlab_envs::reach::{CostConfig, EffectorConfig, Phase, ReachConfig, ReachEnv, ReachOptions};
+use reachlab_envs::effector::{Arm26, Effector, ForceLaw};
+use reachlab_envs::reach::{Body, CostConfig, EffectorConfig, Phase, Reach, ReachConfig, ReachInfo, ReachOptions};
 use reachlab_envs::seeding::derive_seed;
-use reachlab_envs::Env;
+use reachlab_envs::{Env, Space};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, Result};
 use crate::optim::{clip_grad_norm, Adam};
 use crate::policy::Policy;
+use crate::twin;
 
 /// Settings of training through the plant (a TOML table in scenario files). The cost it minimises is
 /// the env's (`env.cost`).
@@ -125,82 +125,6 @@ impl PlantBpttConfig {
     }
 }
 
-/// The null-field step of the env's point mass as `z' = A·z + B·u`, `z = [px, py, vx, vy]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlantModel {
-    pub a: [[f64; 4]; 4],
-    pub b: [[f64; 2]; 4],
-}
-
-impl PlantModel {
-    /// Reads the map off the env's point mass (its integrator and action meaning) in the null field.
-    pub fn of(env: &ReachConfig) -> Result<Self> {
-        Self::with_law(env, &ForceLaw::NULL)
-    }
-
-    /// The same under a force law linear in the hand state (a curl or viscous field): still an affine
-    /// map, read off the env's point mass the same way (exact for its exact integrator too).
-    pub fn with_law(env: &ReachConfig, law: &ForceLaw) -> Result<Self> {
-        let EffectorConfig::PointMass(pm) = env.effector else {
-            return Err(AgentError::config(
-                "env.effector",
-                "training through the plant needs the point mass (its step is affine)",
-            ));
-        };
-        let mut body = PointMass::new(pm, env.dt)?;
-        let state = |body: &PointMass| {
-            let h = body.hand();
-            [h.pos[0], h.pos[1], h.vel[0], h.vel[1]]
-        };
-        let mut a = [[0.0; 4]; 4];
-        for j in 0..4 {
-            let mut z = [0.0; 4];
-            z[j] = 1.0;
-            body.set_state([z[0], z[1]], [z[2], z[3]]);
-            body.step([0.0, 0.0], law);
-            let col = state(&body);
-            for i in 0..4 {
-                a[i][j] = col[i];
-            }
-        }
-        let mut b = [[0.0; 2]; 4];
-        for j in 0..2 {
-            let mut u = [0.0; 2];
-            u[j] = 1.0;
-            body.set_state([0.0; 2], [0.0; 2]);
-            body.step(u, law);
-            let col = state(&body);
-            for i in 0..4 {
-                b[i][j] = col[i];
-            }
-        }
-        Ok(PlantModel { a, b })
-    }
-}
-
-/// The transposed maps of the force law `laws[i]` of each trial `i`, as `([N, 4, 4], [N, 2, 4])`
-/// tensors, so that `z.unsqueeze(1)·A + u.unsqueeze(1)·B` steps every trial at once.
-pub fn law_maps(env: &ReachConfig, laws: &[ForceLaw], dtype: DType) -> Result<(Tensor, Tensor)> {
-    let n = laws.len();
-    let (mut a, mut b) = (Vec::with_capacity(n * 16), Vec::with_capacity(n * 8));
-    for law in laws {
-        let m = PlantModel::with_law(env, law)?;
-        a.extend((0..4).flat_map(|j| (0..4).map(move |i| m.a[i][j])));
-        b.extend((0..2).flat_map(|j| (0..4).map(move |i| m.b[i][j])));
-    }
-    let dev = Device::Cpu;
-    Ok((
-        Tensor::from_vec(a, (n, 4, 4), &dev)?.to_dtype(dtype)?,
-        Tensor::from_vec(b, (n, 2, 4), &dev)?.to_dtype(dtype)?,
-    ))
-}
-
-/// [`law_maps`] of curl fields of coefficients `bs`.
-pub fn curl_maps(env: &ReachConfig, bs: &[f64], dtype: DType) -> Result<(Tensor, Tensor)> {
-    let laws: Vec<ForceLaw> = bs.iter().map(|&b| ForceLaw::curl(b)).collect();
-    law_maps(env, &laws, dtype)
-}
-
 /// What one step through the plant measured.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct PlantBpttStats {
@@ -213,8 +137,8 @@ pub struct PlantBpttStats {
 pub struct PlantRollout {
     /// The batch's cost (a scalar tensor in the policy's graph).
     pub loss: Tensor,
-    /// The applied (noisy, clipped) command of every trial at every step, `[T][N][2]`.
-    pub actions: Vec<Vec<[f64; 2]>>,
+    /// The applied (noisy, clipped) command of every trial at every step, `[T][N][A]`.
+    pub actions: Vec<Vec<Vec<f64>>>,
 }
 
 /// Runs `policy` in closed loop through the plant on `cfg.batch` trials drawn by the env in `phase` from
@@ -238,7 +162,44 @@ pub fn plant_rollout(
     closed_loop(&mut controller, dtype, env_cfg, phase, batch, noise_std, seed)
 }
 
-/// [`plant_rollout`] with any controller: `controller(obs [N, O], t)` gives the mean command [N, 2] at step
+/// The trials a batch runs, drawn by the env (with the env's effector, so the same stream as a rollout).
+struct Batch {
+    trials: Vec<ReachInfo<()>>,
+    laws: Vec<ForceLaw>,
+    /// The action space's bounds (the same on every component) and the effort unit.
+    low: f64,
+    high: f64,
+    effort_scale: f64,
+}
+
+/// Draws `n` trials in `phase` from `seed` (trial `i` to target `i mod n_targets`) with an env of
+/// effector `B`.
+fn draw_batch<B: Effector>(env_cfg: &ReachConfig, phase: &Phase, n: usize, seed: u64) -> Result<Batch> {
+    let mut env: Reach<B> = Reach::new(env_cfg.clone())?;
+    env.set_phase(phase.clone())?;
+    let (mut trials, mut laws) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        let options = ReachOptions {
+            target: Some(i % env_cfg.n_targets),
+            trial_type: None,
+        };
+        let (_, info) = env.reset(Some(derive_seed(seed, i as u64)), &options)?;
+        trials.push(info.map_action(|_| ()));
+        laws.push(env.trial_force_law());
+    }
+    let Space::Box(b) = env.action_space() else {
+        return Err(AgentError::Mismatch("the reaching env's actions are a box".into()));
+    };
+    Ok(Batch {
+        trials,
+        laws,
+        low: f64::from(b.low[0]),
+        high: f64::from(b.high[0]),
+        effort_scale: env.effector().effort_scale(env_cfg.action_bound),
+    })
+}
+
+/// [`plant_rollout`] with any controller: `controller(obs [N, O], t)` gives the mean command [N, A] at step
 /// `t` (a policy stepping its state, or a fixed sequence of commands).
 pub fn closed_loop(
     controller: &mut dyn FnMut(&Tensor, u32) -> Result<Tensor>,
@@ -251,37 +212,24 @@ pub fn closed_loop(
 ) -> Result<PlantRollout> {
     let dev = Device::Cpu;
     let (n, t_max) = (batch, env_cfg.trial_steps as usize);
-    let mut env = ReachEnv::new(env_cfg.clone())?;
-    env.set_phase(phase.clone())?;
-    let mut trials = Vec::with_capacity(n);
-    let mut laws = Vec::with_capacity(n);
-    for i in 0..n {
-        let options = ReachOptions {
-            target: Some(i % env_cfg.n_targets),
-            trial_type: None,
-        };
-        let (_, info) = env.reset(Some(derive_seed(seed, i as u64)), &options)?;
-        trials.push(info);
-        laws.push(env.trial_force_law());
-    }
+    let Batch {
+        trials,
+        laws,
+        low,
+        high,
+        effort_scale,
+    } = match env_cfg.effector {
+        EffectorConfig::Arm26(_) => draw_batch::<Arm26>(env_cfg, phase, n, seed)?,
+        _ => draw_batch::<Body>(env_cfg, phase, n, seed)?,
+    };
+    let mut twin = twin::build(env_cfg, &laws, dtype)?;
     let cost = &env_cfg.cost;
     let r = env_cfg.radius;
     let (ps, vs) = (env_cfg.observation.position_scale, env_cfg.observation.velocity_scale);
-    let bound = env_cfg.action_bound;
     let move_steps = cost.move_steps(env_cfg.dt);
     let tensor = |v: Vec<f64>, shape: (usize, usize)| -> Result<Tensor> {
         Ok(Tensor::from_vec(v, shape, &dev)?.to_dtype(dtype)?)
     };
-    let plant = PlantModel::of(env_cfg)?;
-    let a_t = tensor(plant.a.iter().flat_map(|row| *row).collect(), (4, 4))?.t()?;
-    let b_t = tensor(plant.b.iter().flat_map(|row| *row).collect(), (4, 2))?.t()?;
-    // z [N, 4] → observation columns: hand position ×ps, velocity ×vs.
-    let obs_map = tensor(
-        vec![
-            ps, 0.0, 0.0, 0.0, 0.0, ps, 0.0, 0.0, 0.0, 0.0, vs, 0.0, 0.0, 0.0, 0.0, vs,
-        ],
-        (4, 4),
-    )?;
     let targets = tensor(trials.iter().flat_map(|i| i.target_pos).collect(), (n, 2))?;
     // Unit reach directions.
     let dir = tensor(
@@ -294,12 +242,6 @@ pub fn closed_loop(
             .collect(),
         (n, 2),
     )?;
-    // Each trial's own step after the go cue (its field, channel or nothing), batched: z' = z·A_iᵀ + u·B_iᵀ.
-    let law_step = if laws.iter().any(|l| !l.is_null()) {
-        Some(law_maps(env_cfg, &laws, dtype)?)
-    } else {
-        None
-    };
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(seed, u64::MAX));
     let extra = env_cfg.obs_dim() - 7;
     // The eighth observation, k = b·scale when the phase shows it (the env's rule).
@@ -309,51 +251,40 @@ pub fn closed_loop(
     } else {
         Tensor::zeros((n, 1), dtype, &dev)?
     };
-    let mut z = Tensor::zeros((n, 4), dtype, &dev)?;
     let mut prev_u: Option<Tensor> = None;
     let mut loss = Tensor::zeros((), dtype, &dev)?;
     let mut actions = Vec::with_capacity(t_max);
     for t in 0..t_max as u32 {
-        let col = |f: &dyn Fn(&reachlab_envs::reach::ReachInfo) -> f64| tensor(trials.iter().map(f).collect(), (n, 1));
+        let col = |f: &dyn Fn(&ReachInfo<()>) -> f64| tensor(trials.iter().map(f).collect(), (n, 1));
         let shown = col(&|i| f64::from(u8::from(t >= i.cue_step)))?;
         let go = col(&|i| f64::from(u8::from(t >= i.go_step)))?;
-        let mut parts = vec![(targets.broadcast_mul(&shown)? * ps)?, go, z.matmul(&obs_map)?];
+        let mut parts = vec![(targets.broadcast_mul(&shown)? * ps)?, go, twin.observe_hand(ps, vs)?];
         if extra > 0 {
             parts.push(k_column.clone());
         }
+        if let Some(sense) = twin.proprioception()? {
+            parts.push(sense);
+        }
         let obs = Tensor::cat(&parts, 1)?;
         let mean = controller(&obs, t)?;
-        let noise: Vec<f64> = (0..2 * n)
+        let width = mean.dim(1)?;
+        let noise: Vec<f64> = (0..width * n)
             .map(|_| {
                 let e: f64 = StandardNormal.sample(&mut rng);
                 noise_std * e
             })
             .collect();
-        let u = (&mean + tensor(noise, (n, 2))?)?.clamp(-bound, bound)?;
-        actions.push(
-            u.to_dtype(DType::F64)?
-                .to_vec2::<f64>()?
-                .into_iter()
-                .map(|r| [r[0], r[1]])
-                .collect(),
-        );
-        let null_step = (z.matmul(&a_t)? + u.matmul(&b_t)?)?;
-        z = match &law_step {
-            Some((fa, fb)) => {
-                let field_step = (z.unsqueeze(1)?.matmul(fa)? + u.unsqueeze(1)?.matmul(fb)?)?.squeeze(1)?;
-                // The env switches the law on from the go cue (its step count t ≥ go_step).
-                let on = col(&|i| f64::from(u8::from(t >= i.go_step && i.field_on)))?;
-                (&null_step + (field_step - &null_step)?.broadcast_mul(&on)?)?
-            }
-            None => null_step,
-        };
+        let u = (&mean + tensor(noise, (n, width))?)?.clamp(low, high)?;
+        actions.push(u.to_dtype(DType::F64)?.to_vec2::<f64>()?);
+        // The env switches the law on from the go cue (its step count t ≥ go_step).
+        let on = col(&|i| f64::from(u8::from(t >= i.go_step && i.field_on)))?;
+        twin.step(&u, &on)?;
+        let (p, v) = twin.hand()?;
         // The cost of the state after this step (step count s = t + 1): `CostConfig::step_cost` on tensors.
         let s = t + 1;
         let before = col(&|i| f64::from(u8::from(s < i.go_step)))?;
         let moving = col(&|i| f64::from(u8::from(s >= i.go_step)))?;
         let after = col(&|i| f64::from(u8::from(s >= i.go_step + move_steps)))?;
-        let p = z.narrow(1, 0, 2)?;
-        let v = z.narrow(1, 2, 2)?;
         let start_cost = (p.sqr()?.sum_keepdim(1)? * (cost.w_start / (r * r)))?.broadcast_mul(&before)?;
         let off = ((&p - &targets)?.sqr()?.sum_keepdim(1)? + 1e-6)?.sqrt()?;
         let stop = (v.sqr()?.sum_keepdim(1)? * (cost.move_time * cost.move_time / (r * r)))?;
@@ -361,10 +292,11 @@ pub fn closed_loop(
         let target_cost = target_cost.broadcast_mul(&after)?;
         let perp = (p.narrow(1, 0, 1)?.mul(&dir.narrow(1, 1, 1)?)? - p.narrow(1, 1, 1)?.mul(&dir.narrow(1, 0, 1)?)?)?;
         let path_cost = (perp.sqr()? * (cost.w_path / (r * r)))?.broadcast_mul(&moving)?;
-        let effort = (u.sqr()?.sum_keepdim(1)? * (cost.w_effort / (bound * bound)))?;
+        let scale2 = effort_scale * effort_scale;
+        let effort = (u.sqr()?.sum_keepdim(1)? * (cost.w_effort / scale2))?;
         let mut step_cost = (((start_cost + target_cost)? + effort)? + path_cost)?;
         if let Some(pu) = &prev_u {
-            let jerk = ((&u - pu)?.sqr()?.sum_keepdim(1)? * (cost.w_jerk / (bound * bound)))?;
+            let jerk = ((&u - pu)?.sqr()?.sum_keepdim(1)? * (cost.w_jerk / scale2))?;
             step_cost = (step_cost + jerk)?;
         }
         prev_u = Some(u);
@@ -413,12 +345,10 @@ pub fn drop_frozen(params: &crate::params::Params, grads: &mut candle_core::back
 }
 
 #[cfg(test)]
-#[allow(clippy::needless_range_loop)] // matrix entries by row and column read as the formulas do
 mod tests {
     use super::*;
     use crate::core::{CoreConfig, CoreKind};
     use crate::policy::{HeadKind, PolicyConfig};
-    use reachlab_envs::effector::{Integrator, PointMassConfig};
 
     #[test]
     fn stepping_a_core_in_the_graph_gives_the_fused_sequence() {
@@ -446,123 +376,5 @@ mod tests {
                 assert!(d.to_scalar::<f64>().unwrap() < 1e-12, "{kind:?} step {s}");
             }
         }
-    }
-
-    /// The env's own trajectory in a curl field, step for step: the null map before the go cue, the field
-    /// map from it on (how `plant_bptt_step` steps a field trial).
-    #[test]
-    fn the_field_map_follows_the_env_through_a_curl_field_trial() {
-        use reachlab_envs::reach::{FieldSpec, TrialType};
-        let cfg = ReachConfig::default();
-        let mut env = ReachEnv::new(cfg.clone()).unwrap();
-        env.set_phase(Phase {
-            field: FieldSpec::Curl { b: 12.0 },
-            ..Phase::null("field")
-        })
-        .unwrap();
-        let options = ReachOptions {
-            target: Some(2),
-            trial_type: Some(TrialType::Normal),
-        };
-        let (_, info) = env.reset(Some(3), &options).unwrap();
-        assert!(info.field_on && info.field_b == 12.0);
-        let (null, field) = (
-            PlantModel::of(&cfg).unwrap(),
-            PlantModel::with_law(&cfg, &ForceLaw::curl(12.0)).unwrap(),
-        );
-        let mut z = [0.0; 4];
-        let mut moved = 0;
-        for t in 0..cfg.trial_steps {
-            let u: [f32; 2] = if t >= info.go_step {
-                [(3.0 * (0.1 * t as f32).sin()), (2.0 * (0.07 * t as f32).cos())]
-            } else {
-                [0.0, 0.0]
-            };
-            let m = if t >= info.go_step { &field } else { &null };
-            let mut next = [0.0; 4];
-            for i in 0..4 {
-                next[i] = (0..4).map(|j| m.a[i][j] * z[j]).sum::<f64>()
-                    + (0..2).map(|j| m.b[i][j] * f64::from(u[j])).sum::<f64>();
-            }
-            z = next;
-            let step = env.step(&u).unwrap();
-            let h = step.info.hand;
-            let got = [h.pos[0], h.pos[1], h.vel[0], h.vel[1]];
-            for i in 0..4 {
-                assert!(
-                    (got[i] - z[i]).abs() < 1e-12,
-                    "step {t}, state {i}: env {} vs map {}",
-                    got[i],
-                    z[i]
-                );
-            }
-            moved += usize::from(t >= info.go_step);
-            if step.terminated || step.truncated {
-                break;
-            }
-        }
-        assert!(moved > 20, "the field acted for {moved} steps");
-        // The batched maps of `plant_bptt_step` step each trial by its own map.
-        let bs = [12.0, -5.0];
-        let (fa, fb) = curl_maps(&cfg, &bs, DType::F64).unwrap();
-        let (zs, us) = (
-            [[0.01, -0.02, 0.3, -0.1], [0.0, 0.05, -0.2, 0.4]],
-            [[1.0, -2.0], [0.5, 3.0]],
-        );
-        let zt = Tensor::new(&zs, &Device::Cpu).unwrap().unsqueeze(1).unwrap();
-        let ut = Tensor::new(&us, &Device::Cpu).unwrap().unsqueeze(1).unwrap();
-        let got: Vec<Vec<f64>> = (zt.matmul(&fa).unwrap() + ut.matmul(&fb).unwrap())
-            .unwrap()
-            .squeeze(1)
-            .unwrap()
-            .to_vec2()
-            .unwrap();
-        for (k, &b) in bs.iter().enumerate() {
-            let m = PlantModel::with_law(&cfg, &ForceLaw::curl(b)).unwrap();
-            for i in 0..4 {
-                let want = (0..4).map(|j| m.a[i][j] * zs[k][j]).sum::<f64>()
-                    + (0..2).map(|j| m.b[i][j] * us[k][j]).sum::<f64>();
-                assert!((got[k][i] - want).abs() < 1e-12, "trial {k}, state {i}");
-            }
-        }
-        // The field bends the path: the curl map differs from the null map in the velocity rows.
-        assert!((field.a[2][3] - null.a[2][3]).abs() > 0.05);
-    }
-
-    #[test]
-    fn the_plant_map_of_the_exact_point_mass_is_the_double_integrator() {
-        let cfg = ReachConfig::default();
-        let m = PlantModel::of(&cfg).unwrap();
-        let (dt, mass) = (cfg.dt, 1.0);
-        // Exact zero-order hold of a double integrator: p' = p + v·dt + u·dt²/(2m), v' = v + u·dt/m.
-        let want_a = [
-            [1.0, 0.0, dt, 0.0],
-            [0.0, 1.0, 0.0, dt],
-            [0.0, 0.0, 1.0, 0.0],
-            [0.0, 0.0, 0.0, 1.0],
-        ];
-        let want_b = [
-            [dt * dt / (2.0 * mass), 0.0],
-            [0.0, dt * dt / (2.0 * mass)],
-            [dt / mass, 0.0],
-            [0.0, dt / mass],
-        ];
-        for i in 0..4 {
-            for j in 0..4 {
-                assert!((m.a[i][j] - want_a[i][j]).abs() < 1e-12, "A[{i}][{j}] = {}", m.a[i][j]);
-            }
-            for j in 0..2 {
-                assert!((m.b[i][j] - want_b[i][j]).abs() < 1e-12, "B[{i}][{j}] = {}", m.b[i][j]);
-            }
-        }
-        // MotorNet's explicit Euler: the position ignores this step's force.
-        let euler = ReachConfig {
-            effector: EffectorConfig::PointMass(PointMassConfig {
-                integrator: Integrator::ExplicitEuler,
-                ..PointMassConfig::default()
-            }),
-            ..ReachConfig::default()
-        };
-        assert_eq!(PlantModel::of(&euler).unwrap().b[0][0], 0.0);
     }
 }

@@ -38,9 +38,8 @@ fn simulate(doc: &Value, load: [f64; 2]) -> Trajectory {
     let mut ours = (vec![], vec![], vec![], vec![]);
     let mut record = |arm: &Arm26| {
         ours.0.push(arm.joint().to_vec());
-        ours.1
-            .push(arm.muscles().iter().map(|m| m.activation).collect::<Vec<_>>());
-        ours.2.push(arm.muscles().iter().map(|m| m.force).collect::<Vec<_>>());
+        ours.1.push(arm.muscles().activation.to_vec());
+        ours.2.push(arm.muscles().force.to_vec());
         ours.3.push(arm.fingertip().0.to_vec());
     };
     record(&arm);
@@ -142,10 +141,11 @@ fn the_reaching_task_moves_arm26_through_the_effector_seam() {
         let (pos, vel) = arm.fingertip();
         assert_eq!(step.info.hand.pos, [pos[0] - start[0], pos[1] - start[1]], "step {k}");
         assert_eq!(step.info.hand.vel, vel);
-        for (m, s) in arm.muscles().iter().enumerate() {
+        let s = arm.muscles();
+        for m in 0..N_MUSCLES {
             let l0 = c.params.optimal_muscle_length[m];
-            assert!((f64::from(step.obs[7 + m]) - s.length / l0).abs() < 1e-6);
-            assert!((f64::from(step.obs[7 + N_MUSCLES + m]) - s.velocity / (10.0 * l0)).abs() < 1e-6);
+            assert!((f64::from(step.obs[7 + m]) - s.length[m] / l0).abs() < 1e-6);
+            assert!((f64::from(step.obs[7 + N_MUSCLES + m]) - s.velocity[m] / (10.0 * l0)).abs() < 1e-6);
         }
         if step.terminated || step.truncated {
             break;

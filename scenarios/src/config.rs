@@ -394,7 +394,7 @@ impl Scenario {
             .chain(&self.phases)
             .any(|st| st.method == Method::PlantBptt)
         {
-            reachlab_agents::PlantModel::of(&self.env).map_err(|e| bad("env.effector".into(), e.to_string()))?;
+            reachlab_agents::twin::check(&self.env).map_err(|e| bad("env.effector".into(), e.to_string()))?;
         }
         if self.checkpoint_every == 0 {
             return Err(bad("checkpoint_every".into(), "must be at least 1".into()));

@@ -9,11 +9,13 @@
 pub mod arm26;
 mod linalg;
 mod point_mass;
+pub mod real;
 mod two_link_arm;
 
 pub use arm26::{Arm26, Arm26Config, Arm26Params};
 pub use linalg::{expm, mat2_vec, Mat2};
 pub use point_mass::{Integrator, PointMass, PointMassAction, PointMassConfig};
+pub use real::{Lanes, Real};
 pub use two_link_arm::{ArmAction, ArmConfig, ArmParams, TwoLinkArm};
 
 use std::fmt::Debug;
@@ -116,20 +118,49 @@ impl ForceLaw {
     /// Force at hand position `rel_pos` (relative to the start) and velocity `vel`.
     #[inline]
     pub fn force(&self, rel_pos: [f64; 2], vel: [f64; 2]) -> [f64; 2] {
-        let mut f = mat2_vec(&self.viscous, vel);
-        if let Some(c) = &self.channel {
-            let e = rel_pos[0] * c.normal[0] + rel_pos[1] * c.normal[1];
-            let ed = vel[0] * c.normal[0] + vel[1] * c.normal[1];
-            let mag = -(c.stiffness * e + c.damping * ed);
-            f[0] += mag * c.normal[0];
-            f[1] += mag * c.normal[1];
+        real::infallible(self.coefficients().force(&rel_pos, &vel))
+    }
+
+    /// The law's numbers as [`LawCoefficients`] in `f64`.
+    pub fn coefficients(&self) -> LawCoefficients<f64> {
+        LawCoefficients {
+            viscous: self.viscous,
+            channel: self.channel.map(|c| (c.stiffness, c.damping, c.normal)),
         }
-        f
     }
 
     /// True when the law exerts no force whatever the state.
     pub fn is_null(&self) -> bool {
         self.channel.is_none() && self.viscous == [[0.0; 2]; 2]
+    }
+}
+
+/// A force law's numbers in any [`Real`]: the env's law in `f64`, a batch of trials' laws at once in the
+/// differentiable twin (the one definition of `F = B·v − (K·e⊥ + C·ė⊥)·n̂`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LawCoefficients<R> {
+    /// Viscous matrix B.
+    pub viscous: [[R; 2]; 2],
+    /// The channel's stiffness K, damping C and unit normal n̂, if there is one.
+    pub channel: Option<(R, R, [R; 2])>,
+}
+
+impl<R: Real> LawCoefficients<R> {
+    /// Force at hand position `rel_pos` (relative to the start) and velocity `vel`.
+    #[inline]
+    pub fn force(&self, rel_pos: &[R; 2], vel: &[R; 2]) -> Result<[R; 2], R::Error> {
+        let m = &self.viscous;
+        let mut f = [
+            m[0][0].mul(&vel[0])?.add(&m[0][1].mul(&vel[1])?)?,
+            m[1][0].mul(&vel[0])?.add(&m[1][1].mul(&vel[1])?)?,
+        ];
+        if let Some((k, c, n)) = &self.channel {
+            let e = rel_pos[0].mul(&n[0])?.add(&rel_pos[1].mul(&n[1])?)?;
+            let ed = vel[0].mul(&n[0])?.add(&vel[1].mul(&n[1])?)?;
+            let mag = k.mul(&e)?.add(&c.mul(&ed)?)?.neg()?;
+            f = [f[0].add(&mag.mul(&n[0])?)?, f[1].add(&mag.mul(&n[1])?)?];
+        }
+        Ok(f)
     }
 }
 

@@ -124,6 +124,28 @@ pub struct ReachInfo<C = [f64; 2]> {
     pub premature: bool,
 }
 
+impl<C> ReachInfo<C> {
+    /// The same info with its action mapped by `f` (`|_| ()` drops it).
+    pub fn map_action<D>(self, f: impl FnOnce(C) -> D) -> ReachInfo<D> {
+        ReachInfo {
+            step: self.step,
+            epoch: self.epoch,
+            target: self.target,
+            target_pos: self.target_pos,
+            trial_type: self.trial_type,
+            field_on: self.field_on,
+            field_b: self.field_b,
+            hand: self.hand,
+            field_force: self.field_force,
+            action: f(self.action),
+            cue_step: self.cue_step,
+            go_step: self.go_step,
+            success: self.success,
+            premature: self.premature,
+        }
+    }
+}
+
 /// Reset options: force a target or a trial type (for evaluation); `None` draws as usual.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ReachOptions {
@@ -293,6 +315,11 @@ impl<B: Effector> Reach<B> {
         phase.validate(self.config.n_targets)?;
         self.phase = phase;
         Ok(())
+    }
+
+    /// The effector.
+    pub fn effector(&self) -> &B {
+        &self.body
     }
 
     /// Hand state now.

@@ -30,6 +30,11 @@
 
 use serde::{Deserialize, Serialize};
 
+mod dynamics;
+
+pub use dynamics::{Arm26Model, Arm26State, Geometry, Muscles};
+
+use super::real::infallible;
 use super::{Effector, ForceLaw, HandState};
 use crate::error::{EnvError, Result};
 use crate::reach::EffectorConfig;
@@ -205,37 +210,7 @@ impl Arm26Params {
     }
 }
 
-/// One muscle's state after a step, as MotorNet's muscle state holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct MuscleState {
-    /// Activation in `[min_activation, 1]`.
-    pub activation: f64,
-    /// Fibre length (m) (rigid tendon: musculotendon length − tendon slack length, ≥ 0).
-    pub length: f64,
-    /// Fibre velocity (m/s) (= musculotendon velocity).
-    pub velocity: f64,
-    /// Passive force–length factor.
-    pub flpe: f64,
-    /// Active force–length factor.
-    pub flce: f64,
-    /// Active force, normalised (force–length × force–velocity × activation).
-    pub active_force: f64,
-    /// Total force (N).
-    pub force: f64,
-}
-
-/// Musculotendon lengths and velocities and the moment arms at one joint state.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Geometry {
-    /// Musculotendon lengths (m).
-    pub length: [f64; N_MUSCLES],
-    /// Musculotendon velocities (m/s).
-    pub velocity: [f64; N_MUSCLES],
-    /// Moment arms `∂l/∂θ_j` (m), per joint.
-    pub moment_arm: [[f64; N_MUSCLES]; 2],
-}
-
-/// The arm26 model: joint state, muscle states and the geometry of the joint state.
+/// The arm26 model in `f64`: its constants ([`Arm26Model`]) and its state.
 ///
 /// ```
 /// use reachlab_envs::effector::arm26::{Arm26, Arm26Params};
@@ -248,37 +223,17 @@ pub struct Geometry {
 ///     arm.step(&biceps, [0.0, 0.0]);
 /// }
 /// assert!(arm.joint()[1] > 1.5 + 0.1);
-/// assert!(arm.muscles()[4].activation > 0.5);
+/// assert!(arm.muscles().activation[4] > 0.5);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Arm26 {
-    p: Arm26Params,
-    dt: f64,
-    /// θ₁, θ₂, θ̇₁, θ̇₂.
-    joint: [f64; 4],
-    muscles: [MuscleState; N_MUSCLES],
-    geometry: Geometry,
-    // Derived constants (MotorNet's `build`).
-    l0_pe: [f64; N_MUSCLES],
-    k_pe: [f64; N_MUSCLES],
-    inv_l0_ce: [f64; N_MUSCLES],
-    inv_tau_deactivation: f64,
-    /// 1 / (10 × optimal length): the maximal shortening velocity's reciprocal.
-    inv_vmax: [f64; N_MUSCLES],
-    inertia_c: [[f64; 2]; 2],
-    inertia_m: [[f64; 2]; 2],
-    coriolis: f64,
+    model: Arm26Model,
+    state: Arm26State<f64, [f64; N_MUSCLES]>,
     /// Where the env puts the arm at rest, and the fingertip there (the origin of the env's hand frame).
     start_angles: [f64; 2],
     start_hand: [f64; 2],
     proprioception: bool,
 }
-
-// The Hill muscle's constants (MotorNet `RigidTendonHillMuscle.__init__`, after Kistemaker et al. 2010).
-const S_AS: f64 = 0.001;
-const F_ISO_N_DEN: f64 = 0.66 * 0.66;
-const Q_CRIT: f64 = 0.3;
-const MIN_FLCE: f64 = 0.01;
 
 impl Arm26 {
     /// An arm at rest at joint angles `angles` (rad), muscles at the minimum activation, for time step
@@ -288,40 +243,13 @@ impl Arm26 {
         if !(dt.is_finite() && dt > 0.0) {
             return Err(EnvError::config("dt", format!("must be > 0, got {dt}")));
         }
-        let mut l0_pe = [0.0; N_MUSCLES];
-        let mut k_pe = [0.0; N_MUSCLES];
-        let mut inv_l0_ce = [0.0; N_MUSCLES];
-        let mut inv_vmax = [0.0; N_MUSCLES];
-        for m in 0..N_MUSCLES {
-            let l0 = p.optimal_muscle_length[m];
-            l0_pe[m] = p.normalized_slack_muscle_length * l0;
-            k_pe[m] = 1.0 / (1.66 - l0_pe[m] / l0).powi(2);
-            inv_l0_ce[m] = 1.0 / l0;
-            inv_vmax[m] = 1.0 / (10.0 * l0);
-        }
-        let [m1, m2] = p.masses;
-        let [l1, _] = p.lengths;
-        let [l1g, l2g] = p.com;
-        let [i1, i2] = p.inertias;
-        let i11 = m1 * l1g * l1g + i1 + m2 * (l2g * l2g + l1 * l1) + i2;
-        let i12 = m2 * l2g * l2g + i2;
+        let model = Arm26Model::new(p, dt);
         let mut arm = Arm26 {
-            dt,
-            joint: [0.0; 4],
-            muscles: [MuscleState::default(); N_MUSCLES],
-            geometry: Geometry::default(),
-            l0_pe,
-            k_pe,
-            inv_l0_ce,
-            inv_vmax,
-            inv_tau_deactivation: 1.0 / p.tau_deactivation,
-            inertia_c: [[i11, i12], [i12, i12]],
-            inertia_m: [[2.0 * m2 * l1 * l2g, m2 * l1 * l2g], [m2 * l1 * l2g, 0.0]],
-            coriolis: m2 * l1 * l2g,
+            state: infallible(model.rest([angles[0], angles[1], 0.0, 0.0], &[0.0; N_MUSCLES])),
+            model,
             start_angles: angles,
             start_hand: [0.0; 2],
             proprioception: false,
-            p,
         };
         arm.reset(angles, [0.0; 2])?;
         arm.start_hand = arm.fingertip().0;
@@ -331,7 +259,8 @@ impl Arm26 {
     /// Puts the arm at `angles` with joint velocities `velocities`, muscles at the minimum activation
     /// and their forces those of that state (MotorNet's `reset` with a given joint state).
     pub fn reset(&mut self, angles: [f64; 2], velocities: [f64; 2]) -> Result<()> {
-        for (j, (&q, [lo, hi])) in angles.iter().zip(&self.p.joint_limits).enumerate() {
+        let p = &self.model.p;
+        for (j, (&q, [lo, hi])) in angles.iter().zip(&p.joint_limits).enumerate() {
             if !(q >= *lo && q <= *hi) {
                 return Err(EnvError::config(
                     "effector.start_angles",
@@ -339,202 +268,58 @@ impl Arm26 {
                 ));
             }
         }
-        if !velocities.iter().all(|v| v.abs() <= self.p.velocity_limit) {
+        if !velocities.iter().all(|v| v.abs() <= p.velocity_limit) {
             return Err(EnvError::config("effector.start_velocities", "beyond velocity_limit"));
         }
-        self.joint = [angles[0], angles[1], velocities[0], velocities[1]];
-        self.update_geometry();
-        let a0 = self.p.min_activation;
-        for m in 0..N_MUSCLES {
-            self.muscles[m] = self.muscle_state(m, a0, &self.geometry);
-        }
+        let joint = [angles[0], angles[1], velocities[0], velocities[1]];
+        self.state = infallible(self.model.rest(joint, &[0.0; N_MUSCLES]));
         Ok(())
     }
 
     /// θ₁, θ₂, θ̇₁, θ̇₂ (rad, rad/s).
     pub fn joint(&self) -> [f64; 4] {
-        self.joint
+        self.state.joint
     }
 
-    /// The muscles' states.
-    pub fn muscles(&self) -> &[MuscleState; N_MUSCLES] {
-        &self.muscles
+    /// The muscles' states (one entry per muscle in each field).
+    pub fn muscles(&self) -> &Muscles<[f64; N_MUSCLES]> {
+        &self.state.muscles
     }
 
     /// The geometry of the current joint state.
-    pub fn geometry(&self) -> &Geometry {
-        &self.geometry
+    pub fn geometry(&self) -> &Geometry<[f64; N_MUSCLES]> {
+        &self.state.geometry
+    }
+
+    /// The whole state.
+    pub fn state(&self) -> &Arm26State<f64, [f64; N_MUSCLES]> {
+        &self.state
     }
 
     /// The parameters.
     pub fn params(&self) -> &Arm26Params {
-        &self.p
+        &self.model.p
+    }
+
+    /// The constants the step is computed with (what the differentiable twin steps by too).
+    pub fn model(&self) -> &Arm26Model {
+        &self.model
+    }
+
+    /// The fingertip at the start posture, in the shoulder's frame: the origin of the env's hand frame.
+    pub fn start_hand(&self) -> [f64; 2] {
+        self.start_hand
     }
 
     /// Hand (fingertip) position and velocity in the shoulder's frame (m, m/s).
     pub fn fingertip(&self) -> ([f64; 2], [f64; 2]) {
-        let [q1, q2, v1, v2] = self.joint;
-        let [l1, l2] = self.p.lengths;
-        let (s1, c1) = q1.sin_cos();
-        let (s12, c12) = (q1 + q2).sin_cos();
-        let pos = [l1 * c1 + l2 * c12, l1 * s1 + l2 * s12];
-        let vel = [
-            -(l1 * s1 + l2 * s12) * v1 - l2 * s12 * v2,
-            (l1 * c1 + l2 * c12) * v1 + l2 * c12 * v2,
-        ];
-        (pos, vel)
+        infallible(self.model.fingertip(&self.state.joint))
     }
 
     /// One step of `dt` with excitations `u` (clipped to `[min_activation, 1]`) and the external force
     /// `endpoint_load` (N) at the hand.
     pub fn step(&mut self, u: &[f64; N_MUSCLES], endpoint_load: [f64; 2]) {
-        let dt = self.dt;
-        // Derivatives at the start of the step (MotorNet `Effector.ode`).
-        let mut torque = [0.0; 2];
-        for (j, t) in torque.iter_mut().enumerate() {
-            let muscles: f64 = (0..N_MUSCLES)
-                .map(|m| self.muscles[m].force * self.geometry.moment_arm[j][m])
-                .sum();
-            *t = -muscles - self.p.damping * self.joint[2 + j];
-        }
-        let acc = self.joint_acceleration(torque, endpoint_load);
-        // Muscles: the new activation, forces from the old geometry (MotorNet `integration_step`).
-        for (m, &u) in u.iter().enumerate() {
-            let a = self.clip_activation(self.muscles[m].activation);
-            let da = self.activation_derivative(u, a);
-            let a_new = self.clip_activation(self.muscles[m].activation + da * dt);
-            self.muscles[m] = self.muscle_state(m, a_new, &self.geometry);
-        }
-        // Skeleton (MotorNet `TwoDofArm._integrate`): explicit Euler, then the limits.
-        for (j, acc) in acc.iter().enumerate() {
-            let old_vel = self.joint[2 + j];
-            let mut vel = old_vel + acc * dt;
-            let pos = self.joint[j] + old_vel * dt;
-            let [lo, hi] = self.p.joint_limits[j];
-            vel = vel.max(-self.p.velocity_limit).min(self.p.velocity_limit);
-            if (vel < 0.0 && pos <= lo) || (vel > 0.0 && pos >= hi) {
-                vel = 0.0;
-            }
-            self.joint[j] = pos.max(lo).min(hi);
-            self.joint[2 + j] = vel;
-        }
-        self.update_geometry();
-    }
-
-    fn clip_activation(&self, a: f64) -> f64 {
-        a.max(self.p.min_activation).min(1.0)
-    }
-
-    /// `ȧ` for excitation `u` at activation `a` (Thelen 2003; MotorNet `Muscle.activation_ode`).
-    fn activation_derivative(&self, u: f64, a: f64) -> f64 {
-        let u = self.clip_activation(u);
-        let tmp = 0.5 + 1.5 * a;
-        if u > a {
-            (u - a) / (self.p.tau_activation * tmp)
-        } else {
-            // (u − a) / (τ_deact / tmp), without the second division.
-            (u - a) * tmp * self.inv_tau_deactivation
-        }
-    }
-
-    /// The geometry of the current joint state, written in place (MotorNet
-    /// `RigidTendonArm26._get_geometry`).
-    fn update_geometry(&mut self) {
-        let p = &self.p;
-        let joint = &self.joint;
-        let phi = [joint[0] - p.a3[0], joint[1] - p.a3[1]];
-        let g = &mut self.geometry;
-        for m in 0..N_MUSCLES {
-            let mut len = 0.0;
-            let mut vel = 0.0;
-            for j in 0..2 {
-                let arm = phi[j] * p.a2[j][m] * 2.0 + p.a1[j][m];
-                g.moment_arm[j][m] = arm;
-                len += (p.a1[j][m] + phi[j] * p.a2[j][m]) * phi[j];
-                vel += joint[2 + j] * arm;
-            }
-            g.length[m] = len + p.a0[m];
-            g.velocity[m] = vel;
-        }
-    }
-
-    /// Muscle `m`'s state at activation `a` and geometry `g` (MotorNet `RigidTendonHillMuscle._integrate`
-    /// after the activation update).
-    fn muscle_state(&self, m: usize, a: f64, g: &Geometry) -> MuscleState {
-        // Divisions by constants are multiplications by their reciprocals here (a few ulps from MotorNet's
-        // quotients; the reference test holds the trajectories to 1e-10): the muscles are most of a step.
-        let inv_l0_ce = self.inv_l0_ce[m];
-        let length = (g.length[m] - self.p.tendon_length[m]).max(0.0);
-        let velocity = g.velocity[m];
-        let strain = ((length - self.l0_pe[m]) * inv_l0_ce).max(0.0);
-        let len_n = length * inv_l0_ce;
-        let vel_n = velocity * self.inv_vmax[m];
-        let flpe = self.k_pe[m] * strain * strain;
-        let flce = (1.0 + (-len_n * len_n + 2.0 * len_n - 1.0) * (1.0 / F_ISO_N_DEN)).max(MIN_FLCE);
-        let a_rel_st = if len_n > 1.0 { 0.41 * flce } else { 0.41 };
-        let b_rel_st = if a < Q_CRIT {
-            let x = 1.0 - 0.9 * ((a - Q_CRIT) * (1.0 / (5e-3 - Q_CRIT)));
-            5.2 * x * x
-        } else {
-            5.2
-        };
-        let f_x_a = flce * a;
-        let (nom, den) = if vel_n < 0.0 {
-            // Shortening: the Hill hyperbola.
-            (vel_n * a * a_rel_st + f_x_a * b_rel_st, b_rel_st - vel_n)
-        } else {
-            // Lengthening: a hyperbola through the isometric point with the slope `dfdvcon0` there, its
-            // asymptote at 1.5 × the isometric force, plus the small slope `S_AS`.
-            // MotorNet: dfdvcon0 = a·(flce + a_rel)/b_rel, p_den = S_AS − 2·dfdvcon0; one division here.
-            let p_nom = f_x_a * 0.5;
-            let inv_p_den = b_rel_st / (S_AS * b_rel_st - 2.0 * a * (flce + a_rel_st));
-            let p1 = -p_nom * inv_p_den;
-            let p2 = p_nom * p_nom * inv_p_den;
-            let p3 = -1.5 * f_x_a;
-            (
-                -p1 * p3 + p1 * S_AS * vel_n + p2 - p3 * vel_n + S_AS * vel_n * vel_n,
-                p1 + vel_n,
-            )
-        };
-        let active_force = (nom / den).max(0.0);
-        MuscleState {
-            activation: a,
-            length,
-            velocity,
-            flpe,
-            flce,
-            active_force,
-            force: (active_force + flpe) * self.p.max_isometric_force[m],
-        }
-    }
-
-    /// `θ̈ = M⁻¹·(τ + Jᵀ·F − c)` (MotorNet `TwoDofArm._ode`).
-    fn joint_acceleration(&self, torque: [f64; 2], load: [f64; 2]) -> [f64; 2] {
-        let [q1, q2, v1, v2] = self.joint;
-        let [l1, l2] = self.p.lengths;
-        let (s1, c1) = q1.sin_cos();
-        let (s2, c2) = q2.sin_cos();
-        // sin and cos of θ₁ + θ₂ by the addition formulas (one sin_cos fewer; round-off apart, the same).
-        let (s12, c12) = (s1 * c2 + c1 * s2, c1 * c2 - s1 * s2);
-        let ic = &self.inertia_c;
-        let im = &self.inertia_m;
-        let i = [
-            [ic[0][0] + c2 * im[0][0], ic[0][1] + c2 * im[0][1]],
-            [ic[1][0] + c2 * im[1][0], ic[1][1] + c2 * im[1][1]],
-        ];
-        let cor1 = (-self.coriolis * s2 * (2.0 * v1 + v2)) * v2;
-        let cor2 = (self.coriolis * s2 * v1) * v1;
-        let j11 = -l1 * s1 - l2 * s12;
-        let j12 = -l2 * s12;
-        let j21 = l1 * c1 + l2 * c12;
-        let j22 = l2 * c12;
-        let r1 = torque[0] + j11 * load[0] + j21 * load[1] - cor1;
-        let r2 = torque[1] + j12 * load[0] + j22 * load[1] - cor2;
-        let det = 1.0 / (i[0][0] * i[1][1] - i[0][1] * i[1][0]);
-        [
-            det * (i[1][1] * r1 - i[0][1] * r2),
-            det * (-i[1][0] * r1 + i[0][0] * r2),
-        ]
+        self.state = infallible(self.model.step(&self.state, u, &endpoint_load));
     }
 }
 
@@ -600,9 +385,10 @@ impl Effector for Arm26 {
         if !self.proprioception {
             return;
         }
-        for (m, s) in self.muscles.iter().enumerate() {
-            out[m] = (s.length * self.inv_l0_ce[m]) as f32;
-            out[N_MUSCLES + m] = (s.velocity * self.inv_vmax[m]) as f32;
+        let (length, velocity) = infallible(self.model.proprioception(&self.state.muscles));
+        for m in 0..N_MUSCLES {
+            out[m] = length[m] as f32;
+            out[N_MUSCLES + m] = velocity[m] as f32;
         }
     }
 }

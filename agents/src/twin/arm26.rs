@@ -1,0 +1,105 @@
+//! arm26's twin: the env's own step (`Arm26Model::step`, written once over `Real`/`Lanes`) run on
+//! tensors, a batch of trials at once, with the force law's one definition (`LawCoefficients::force`)
+//! giving the load at the hand.
+
+use candle_core::{DType, Tensor};
+use reachlab_envs::effector::arm26::{Arm26Model, Arm26State, Geometry, Muscles};
+use reachlab_envs::effector::{Arm26, Effector, ForceLaw, LawCoefficients, Real};
+use reachlab_envs::reach::ReachConfig;
+
+use super::{column, rows_of, Twin, T};
+use crate::error::Result;
+
+/// A batch of arm26 arms in the graph.
+pub struct Arm26Twin {
+    model: Arm26Model,
+    state: Arm26State<T, T>,
+    /// The fingertip at the start posture (the origin of the env's hand frame).
+    start_hand: [f64; 2],
+    /// Each trial's force law, one column per coefficient.
+    laws: LawCoefficients<T>,
+    /// Whether the env observes the arm's proprioception.
+    senses: bool,
+}
+
+impl Arm26Twin {
+    /// `laws.len()` arms at rest in the env's start posture.
+    pub fn new(env: &ReachConfig, laws: &[ForceLaw], dtype: DType) -> Result<Self> {
+        let arm = Arm26::from_config(&env.effector, env.dt)?;
+        let n = laws.len();
+        let s = arm.state();
+        let col = |v: f64| -> Result<T> { Ok(T(column(vec![v; n], dtype)?)) };
+        let lanes = |v: &[f64]| -> Result<T> { Ok(T(rows_of(v, n, dtype)?)) };
+        let m = &s.muscles;
+        let g = &s.geometry;
+        let state = Arm26State {
+            joint: [col(s.joint[0])?, col(s.joint[1])?, col(s.joint[2])?, col(s.joint[3])?],
+            muscles: Muscles {
+                activation: lanes(&m.activation)?,
+                length: lanes(&m.length)?,
+                velocity: lanes(&m.velocity)?,
+                flpe: lanes(&m.flpe)?,
+                flce: lanes(&m.flce)?,
+                active_force: lanes(&m.active_force)?,
+                force: lanes(&m.force)?,
+            },
+            geometry: Geometry {
+                length: lanes(&g.length)?,
+                velocity: lanes(&g.velocity)?,
+                moment_arm: [lanes(&g.moment_arm[0])?, lanes(&g.moment_arm[1])?],
+            },
+        };
+        let coefficients: Vec<LawCoefficients<f64>> = laws.iter().map(ForceLaw::coefficients).collect();
+        let per_trial = |f: &dyn Fn(&LawCoefficients<f64>) -> f64| -> Result<T> {
+            Ok(T(column(coefficients.iter().map(f).collect(), dtype)?))
+        };
+        let v = |r: usize, c: usize| per_trial(&move |l| l.viscous[r][c]);
+        let channel = if laws.iter().any(|l| l.channel.is_some()) {
+            // Trials without a channel get K = C = 0 (and n̂ = 0): no channel force.
+            let ch = |f: fn(&(f64, f64, [f64; 2])) -> f64| per_trial(&move |l| l.channel.as_ref().map_or(0.0, f));
+            Some((ch(|c| c.0)?, ch(|c| c.1)?, [ch(|c| c.2[0])?, ch(|c| c.2[1])?]))
+        } else {
+            None
+        };
+        Ok(Arm26Twin {
+            senses: arm.proprioception_dim() > 0,
+            model: arm.model().clone(),
+            state,
+            start_hand: arm.start_hand(),
+            laws: LawCoefficients {
+                viscous: [[v(0, 0)?, v(0, 1)?], [v(1, 0)?, v(1, 1)?]],
+                channel,
+            },
+        })
+    }
+
+    /// The fingertip relative to the start posture, and its velocity.
+    fn relative_hand(&self) -> Result<([T; 2], [T; 2])> {
+        let ([x, y], vel) = self.model.fingertip(&self.state.joint)?;
+        Ok(([x.add_c(-self.start_hand[0])?, y.add_c(-self.start_hand[1])?], vel))
+    }
+}
+
+impl Twin for Arm26Twin {
+    fn step(&mut self, u: &Tensor, on: &Tensor) -> Result<()> {
+        let (pos, vel) = self.relative_hand()?;
+        let [f0, f1] = self.laws.force(&pos, &vel)?;
+        let on = T(on.clone());
+        let load = [f0.mul(&on)?, f1.mul(&on)?];
+        self.state = self.model.step(&self.state, &T(u.clone()), &load)?;
+        Ok(())
+    }
+
+    fn hand(&self) -> Result<(Tensor, Tensor)> {
+        let ([x, y], [vx, vy]) = self.relative_hand()?;
+        Ok((Tensor::cat(&[x.0, y.0], 1)?, Tensor::cat(&[vx.0, vy.0], 1)?))
+    }
+
+    fn proprioception(&self) -> Result<Option<Tensor>> {
+        if !self.senses {
+            return Ok(None);
+        }
+        let (length, velocity) = self.model.proprioception(&self.state.muscles)?;
+        Ok(Some(Tensor::cat(&[length.0, velocity.0], 1)?))
+    }
+}

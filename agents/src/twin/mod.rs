@@ -1,0 +1,169 @@
+//! Differentiable twins of the env's effectors: a batch of trials stepped inside candle's graph, so that
+//! a behavioural cost can be backpropagated through the hand's whole trajectory (`plant`).
+//!
+//! A twin never holds a second copy of the physics:
+//! - the point mass's step is affine in its state and command under every force law the env has, so its
+//!   twin ([`PlantModel`]) reads the map off the env's own point mass by stepping it from basis states;
+//! - arm26's step is written once in `reachlab_envs::effector::arm26` over the `Real`/`Lanes` numeric
+//!   traits, and its twin runs that code on [`T`], a tensor wrapper that implements them (one `[N, 1]`
+//!   column per quantity, `[N, 6]` for the muscles), with the force law's one definition
+//!   (`LawCoefficients::force`) on tensors too.
+//!
+//! The torque- or force-driven two-link arm has no twin yet (`build` says so).
+
+mod arm26;
+mod point_mass;
+
+pub use arm26::Arm26Twin;
+pub use point_mass::{curl_maps, law_maps, PlantModel, PointMassTwin};
+
+use candle_core::{DType, Device, Tensor};
+use reachlab_envs::effector::{ForceLaw, Lanes, Real};
+use reachlab_envs::reach::{EffectorConfig, ReachConfig};
+
+use crate::error::{AgentError, Result};
+
+/// A batch of effectors in the graph, one per trial, each with its own force law.
+pub trait Twin {
+    /// One step under the applied commands `u` `[N, A]`; `on` `[N, 1]` is 1 where the trial's force law
+    /// acts during this step (from the go cue on, as the env applies it) and 0 elsewhere.
+    fn step(&mut self, u: &Tensor, on: &Tensor) -> Result<()>;
+    /// Hand position relative to the start and hand velocity, `[N, 2]` each.
+    fn hand(&self) -> Result<(Tensor, Tensor)>;
+    /// The hand's observation: position × `ps` and velocity × `vs`, `[N, 4]` (the env's observation
+    /// columns 3..7).
+    fn observe_hand(&self, ps: f64, vs: f64) -> Result<Tensor> {
+        let (p, v) = self.hand()?;
+        Ok(Tensor::cat(&[(p * ps)?, (v * vs)?], 1)?)
+    }
+    /// What the effector senses of itself, `[N, P]`, in the env's order (`None` when it senses nothing).
+    fn proprioception(&self) -> Result<Option<Tensor>>;
+}
+
+/// The twin of the env's effector for trials with force laws `laws`, at rest in the start posture.
+pub fn build(env: &ReachConfig, laws: &[ForceLaw], dtype: DType) -> Result<Box<dyn Twin>> {
+    check(env)?;
+    Ok(match &env.effector {
+        EffectorConfig::Arm26(_) => Box::new(Arm26Twin::new(env, laws, dtype)?),
+        _ => Box::new(PointMassTwin::new(env, laws, dtype)?),
+    })
+}
+
+/// Whether the env's effector has a twin (what [`build`] accepts), checked before a run starts.
+pub fn check(env: &ReachConfig) -> Result<()> {
+    match &env.effector {
+        EffectorConfig::PointMass(_) => PlantModel::of(env).map(|_| ()),
+        EffectorConfig::Arm26(c) => Ok(c.params.validate("env.effector")?),
+        EffectorConfig::TwoLinkArm(_) => Err(AgentError::config(
+            "env.effector",
+            "training through the plant needs an effector with a differentiable twin (the point mass or \
+             arm26; the two-link arm has none yet)",
+        )),
+    }
+}
+
+/// A tensor as a [`Real`] (shape `[N, 1]`, one number per trial) and as [`Lanes`] (`[N, K]`).
+///
+/// Operations between two `T`s of one shape are elementwise; those that mix a column with lanes
+/// broadcast. Constants become tensors of the operand's dtype.
+#[derive(Debug, Clone)]
+pub struct T(pub Tensor);
+
+type CResult<X> = std::result::Result<X, candle_core::Error>;
+
+impl T {
+    /// The row of per-lane constants `k` as a `[1, K]` tensor of this tensor's dtype.
+    fn row(&self, k: &[f64]) -> CResult<Tensor> {
+        Tensor::from_slice(k, (1, k.len()), self.0.device())?.to_dtype(self.0.dtype())
+    }
+}
+
+impl Real for T {
+    type Error = candle_core::Error;
+    type Mask = Tensor;
+
+    fn add(&self, o: &Self) -> CResult<Self> {
+        Ok(T(self.0.add(&o.0)?))
+    }
+    fn sub(&self, o: &Self) -> CResult<Self> {
+        Ok(T(self.0.sub(&o.0)?))
+    }
+    fn mul(&self, o: &Self) -> CResult<Self> {
+        Ok(T(self.0.mul(&o.0)?))
+    }
+    fn div(&self, o: &Self) -> CResult<Self> {
+        Ok(T(self.0.div(&o.0)?))
+    }
+    fn neg(&self) -> CResult<Self> {
+        Ok(T(self.0.neg()?))
+    }
+    fn add_c(&self, c: f64) -> CResult<Self> {
+        Ok(T(self.0.affine(1.0, c)?))
+    }
+    fn mul_c(&self, c: f64) -> CResult<Self> {
+        Ok(T(self.0.affine(c, 0.0)?))
+    }
+    fn max_c(&self, c: f64) -> CResult<Self> {
+        Ok(T(self.0.maximum(c)?))
+    }
+    fn min_c(&self, c: f64) -> CResult<Self> {
+        Ok(T(self.0.minimum(c)?))
+    }
+    fn sin(&self) -> CResult<Self> {
+        Ok(T(self.0.sin()?))
+    }
+    fn cos(&self) -> CResult<Self> {
+        Ok(T(self.0.cos()?))
+    }
+    fn full_like(&self, c: f64) -> CResult<Self> {
+        Ok(T(self.0.zeros_like()?.affine(1.0, c)?))
+    }
+    fn gt(&self, o: &Self) -> CResult<Tensor> {
+        self.0.gt(&o.0)
+    }
+    fn gt_c(&self, c: f64) -> CResult<Tensor> {
+        self.0.gt(c)
+    }
+    fn lt_c(&self, c: f64) -> CResult<Tensor> {
+        self.0.lt(c)
+    }
+    fn le_c(&self, c: f64) -> CResult<Tensor> {
+        self.0.le(c)
+    }
+    fn ge_c(&self, c: f64) -> CResult<Tensor> {
+        self.0.ge(c)
+    }
+    fn select(mask: &Tensor, on_true: &Self, on_false: &Self) -> CResult<Self> {
+        Ok(T(mask.where_cond(&on_true.0, &on_false.0)?))
+    }
+}
+
+impl Lanes<T> for T {
+    fn add_k(&self, k: &[f64]) -> CResult<Self> {
+        Ok(T(self.0.broadcast_add(&self.row(k)?)?))
+    }
+    fn mul_k(&self, k: &[f64]) -> CResult<Self> {
+        Ok(T(self.0.broadcast_mul(&self.row(k)?)?))
+    }
+    fn scaled(r: &T, k: &[f64]) -> CResult<Self> {
+        Ok(T(r.0.broadcast_mul(&r.row(k)?)?))
+    }
+    fn mul_r(&self, r: &T) -> CResult<Self> {
+        Ok(T(self.0.broadcast_mul(&r.0)?))
+    }
+    fn sum(&self) -> CResult<T> {
+        Ok(T(self.0.sum_keepdim(1)?))
+    }
+}
+
+/// `n` rows of the values `v`, as an `[n, v.len()]` tensor of `dtype`.
+pub(crate) fn rows_of(v: &[f64], n: usize, dtype: DType) -> Result<Tensor> {
+    let row = Tensor::from_slice(v, (1, v.len()), &Device::Cpu)?;
+    Ok(row.broadcast_as((n, v.len()))?.contiguous()?.to_dtype(dtype)?)
+}
+
+/// A column `[N, 1]` of `dtype` from one value per trial.
+pub(crate) fn column(v: Vec<f64>, dtype: DType) -> Result<Tensor> {
+    let n = v.len();
+    Ok(Tensor::from_vec(v, (n, 1), &Device::Cpu)?.to_dtype(dtype)?)
+}

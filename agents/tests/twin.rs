@@ -1,0 +1,208 @@
+//! The differentiable twins against the env, for every effector that has one (the point mass, arm26):
+//! - forward: `closed_loop` run on a sequence of commands sees the observations the env shows for the same
+//!   commands (hand, cues, proprioception), and its loss is minus the env's return under the cost reward,
+//!   in the null field, a curl field and a force channel;
+//! - backward: the gradient of that loss with respect to the commands matches central finite differences.
+
+use candle_core::{DType, Device, Tensor, Var};
+use reachlab_agents::closed_loop;
+use reachlab_envs::effector::{Arm26, Arm26Config, Effector};
+use reachlab_envs::reach::{
+    Body, CostConfig, EffectorConfig, FieldSpec, Phase, Reach, ReachConfig, ReachOptions, RewardKind, TargetSet,
+};
+use reachlab_envs::seeding::derive_seed;
+use reachlab_envs::{Env, Space, SpaceValue};
+
+fn config(effector: EffectorConfig) -> ReachConfig {
+    let mut c = ReachConfig {
+        effector,
+        trial_steps: 90,
+        cost: CostConfig {
+            w_path: 10.0,
+            w_jerk: 0.5,
+            ..CostConfig::default()
+        },
+        ..ReachConfig::default()
+    };
+    c.reward.kind = RewardKind::Cost;
+    c
+}
+
+fn phases() -> [Phase; 3] {
+    [
+        Phase::null("null"),
+        Phase {
+            field: FieldSpec::Curl { b: 10.0 },
+            field_targets: TargetSet::All,
+            ..Phase::null("curl")
+        },
+        Phase {
+            channel_prob: 1.0,
+            ..Phase::null("channel")
+        },
+    ]
+}
+
+/// Commands for step `t` of a trial, exactly representable in f32 (what the env takes), inside the
+/// action space and away from its bounds (so a finite-difference step does not cross a clip).
+fn command(t: u32, width: usize, low: f64, high: f64) -> Vec<f64> {
+    (0..width)
+        .map(|k| {
+            let s = f64::from(t) * (0.05 + 0.013 * k as f64) + k as f64;
+            let x = 0.5 + 0.35 * s.sin();
+            f64::from((low + (high - low) * x) as f32)
+        })
+        .collect()
+}
+
+/// Steps the env through `commands` on the trial `closed_loop` draws first; its observations and return.
+fn env_run<B: Effector>(cfg: &ReachConfig, phase: &Phase, seed: u64, commands: &[Vec<f64>]) -> (Vec<Vec<f32>>, f64)
+where
+    B::Action: SpaceValue,
+{
+    let mut env: Reach<B> = Reach::new(cfg.clone()).unwrap();
+    env.set_phase(phase.clone()).unwrap();
+    let options = ReachOptions {
+        target: Some(0),
+        trial_type: None,
+    };
+    let (obs, _) = env.reset(Some(derive_seed(seed, 0)), &options).unwrap();
+    let (mut seen, mut ret) = (vec![obs], 0.0);
+    for c in commands {
+        let flat: Vec<f32> = c.iter().map(|&x| x as f32).collect();
+        let action = B::Action::from_flat(&flat).unwrap();
+        let step = env.step(&action).unwrap();
+        ret += step.reward;
+        seen.push(step.obs);
+        if step.terminated || step.truncated {
+            break;
+        }
+    }
+    (seen, ret)
+}
+
+fn bounds(cfg: &ReachConfig) -> (usize, f64, f64) {
+    let space = match cfg.effector {
+        EffectorConfig::Arm26(_) => Reach::<Arm26>::new(cfg.clone()).unwrap().action_space().clone(),
+        _ => Reach::<Body>::new(cfg.clone()).unwrap().action_space().clone(),
+    };
+    let Space::Box(b) = space else { panic!("box actions") };
+    (b.low.len(), f64::from(b.low[0]), f64::from(b.high[0]))
+}
+
+fn check_forward(effector: EffectorConfig) {
+    let cfg = config(effector);
+    let (width, low, high) = bounds(&cfg);
+    let commands: Vec<Vec<f64>> = (0..cfg.trial_steps).map(|t| command(t, width, low, high)).collect();
+    for phase in &phases() {
+        for seed in [3u64, 11] {
+            let mut seen = Vec::new();
+            let mut controller = |obs: &Tensor, t: u32| -> reachlab_agents::Result<Tensor> {
+                seen.push(obs.get(0)?.to_vec1::<f64>()?);
+                Ok(Tensor::new(commands[t as usize].as_slice(), &Device::Cpu)?.unsqueeze(0)?)
+            };
+            let ro = closed_loop(&mut controller, DType::F64, &cfg, phase, 1, 0.0, seed).unwrap();
+            let loss = ro.loss.to_scalar::<f64>().unwrap();
+            let (env_obs, ret) = match cfg.effector {
+                EffectorConfig::Arm26(_) => env_run::<Arm26>(&cfg, phase, seed, &commands),
+                _ => env_run::<Body>(&cfg, phase, seed, &commands),
+            };
+            assert_eq!(
+                env_obs.len(),
+                commands.len() + 1,
+                "{}: the trial ran to its end",
+                phase.name
+            );
+            for (t, twin) in seen.iter().enumerate() {
+                assert_eq!(twin.len(), env_obs[t].len());
+                for (k, (a, b)) in twin.iter().zip(&env_obs[t]).enumerate() {
+                    // The env's observations are f32: the twin's f64 must round to them.
+                    assert!(
+                        (*a as f32 - b).abs() <= 1e-6 * b.abs().max(1.0),
+                        "{} seed {seed}, step {t}, observation {k}: twin {a} vs env {b}",
+                        phase.name
+                    );
+                }
+            }
+            assert!(
+                (ret + loss).abs() < 1e-9 * loss.abs().max(1.0),
+                "{} seed {seed}: env return {ret} vs plant loss {loss}",
+                phase.name
+            );
+        }
+    }
+}
+
+/// The loss of `commands` `[T, 1, A]` through the twin.
+fn loss_of(cfg: &ReachConfig, phase: &Phase, commands: &Tensor) -> Tensor {
+    let mut controller = |_obs: &Tensor, t: u32| -> reachlab_agents::Result<Tensor> { Ok(commands.get(t as usize)?) };
+    closed_loop(&mut controller, DType::F64, cfg, phase, 1, 0.0, 5)
+        .unwrap()
+        .loss
+}
+
+fn check_gradient(effector: EffectorConfig) {
+    let cfg = config(effector);
+    let (width, low, high) = bounds(&cfg);
+    let t_max = cfg.trial_steps as usize;
+    let flat: Vec<f64> = (0..cfg.trial_steps)
+        .flat_map(|t| command(t, width, low, high))
+        .collect();
+    for phase in &phases()[1..] {
+        let var = Var::from_vec(flat.clone(), (t_max, 1, width), &Device::Cpu).unwrap();
+        let loss = loss_of(&cfg, phase, var.as_tensor());
+        let grads = loss.backward().unwrap();
+        let g: Vec<f64> = grads
+            .get(var.as_tensor())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let g_max = g.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        assert!(g_max > 0.0, "{}: a gradient", phase.name);
+        let mut checked = 0;
+        // Commands through the whole trial (before the go cue, the reach, the hold), every actuator.
+        for t in (0..t_max).step_by(7) {
+            for k in 0..width {
+                let i = t * width + k;
+                let eps = 1e-6;
+                let at = |d: f64| {
+                    let mut v = flat.clone();
+                    v[i] += d;
+                    let x = Tensor::from_vec(v, (t_max, 1, width), &Device::Cpu).unwrap();
+                    loss_of(&cfg, phase, &x).to_scalar::<f64>().unwrap()
+                };
+                let fd = (at(eps) - at(-eps)) / (2.0 * eps);
+                assert!(
+                    (fd - g[i]).abs() <= 1e-5 * g_max + 1e-4 * fd.abs(),
+                    "{}: d loss / d u[{t}][{k}]: autograd {} vs finite differences {fd} (largest {g_max})",
+                    phase.name,
+                    g[i]
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 13 * width);
+    }
+}
+
+#[test]
+fn the_point_mass_twin_sees_and_pays_what_the_env_does() {
+    check_forward(EffectorConfig::default());
+}
+
+#[test]
+fn the_arm26_twin_sees_and_pays_what_the_env_does() {
+    check_forward(EffectorConfig::Arm26(Arm26Config::default()));
+}
+
+#[test]
+fn the_point_mass_twin_gradient_matches_finite_differences() {
+    check_gradient(EffectorConfig::default());
+}
+
+#[test]
+fn the_arm26_twin_gradient_matches_finite_differences() {
+    check_gradient(EffectorConfig::Arm26(Arm26Config::default()));
+}
