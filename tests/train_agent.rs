@@ -907,3 +907,56 @@ fn legacy_cost_keys_move_to_env_cost_and_a_shared_critic_stage_is_refused() {
         "{err}"
     );
 }
+
+/// The muscle arm through the whole pipeline: training through its twin, evaluations and recordings of
+/// Reach<Arm26> (six excitations, 19 observations), the muscle-activity figure, the fixed points, and a
+/// resume of the finished run that redoes nothing.
+#[test]
+fn the_muscle_arm_scenario_runs_quick_with_its_excitations_recorded_and_drawn() {
+    let dir = tmp("arm26");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+            .args(args)
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}");
+    };
+    run(&["--scenario", "curl_field_arm26", "--quick", "--quiet", "--out"]);
+    for f in [
+        "summary.json",
+        "figures/muscle_activity.png",
+        "figures/muscle_activity.svg",
+        "figures/hand_paths.png",
+        "checkpoints/relearning/weights.safetensors",
+        "fixed_points/baseline_target0.safetensors",
+    ] {
+        assert!(dir.join(f).is_file(), "missing {f}");
+    }
+    let rec = candle_core::safetensors::load(
+        dir.join("recordings/learning_late.safetensors"),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    let (n, t, a) = rec["actions"].dims3().unwrap();
+    assert_eq!(a, 6, "six excitations");
+    assert_eq!(
+        rec["obs"].dims3().unwrap(),
+        (n, t, 19),
+        "task (7) + muscle lengths and velocities (12)"
+    );
+    let u: Vec<f32> = rec["actions"].flatten_all().unwrap().to_vec1().unwrap();
+    assert!(u.iter().all(|x| (0.0..=1.0).contains(x)), "excitations in [0, 1]");
+    assert!(u.iter().any(|&x| x > 0.0), "the muscles were excited");
+    let rows = std::fs::read_to_string(dir.join("learning_curve.csv"))
+        .unwrap()
+        .lines()
+        .count();
+    run(&["--quiet", "--resume"]);
+    let again = std::fs::read_to_string(dir.join("learning_curve.csv"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(rows, again, "a finished run resumes to nothing more");
+}

@@ -323,12 +323,22 @@ fn prep_fixed_points(
         u[1] = scale * s.env.radius * a.sin();
         // Starts: this target's recorded delay-period states, every other step.
         let mut starts = Vec::new();
+        // The effector's own inputs (arm26's proprioception, after the task's): their mean over those steps.
+        let task = s.env.obs_dim().min(m);
+        let mut sensed = vec![0.0; m - task];
         for i in (0..rec.n).filter(|&i| rec.trial_type[i] == 0 && rec.target[i] as usize == k) {
             let go = rec.go_step[i] as usize;
             for t in (go.saturating_sub(s.evaluation.prep_window_steps.max(1) * 2)..go).step_by(2) {
                 let h = &rec.hidden[(i * rec.t + t) * rec.h..(i * rec.t + t + 1) * rec.h];
                 starts.push(h.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>());
+                let obs = &rec.obs[(i * rec.t + t) * rec.o..(i * rec.t + t + 1) * rec.o];
+                for (acc, &x) in sensed.iter_mut().zip(obs.get(task..m).unwrap_or(&[])) {
+                    *acc += f64::from(x);
+                }
             }
+        }
+        for (u, acc) in u[task..].iter_mut().zip(&sensed) {
+            *u = acc / starts.len().max(1) as f64;
         }
         if starts.is_empty() {
             continue;

@@ -328,6 +328,57 @@ pub(crate) fn speed_profiles<DB: DrawingBackend>(
     root.present().map_err(e)
 }
 
+/// The muscles' excitations over the reach: one row per recorded stage block, one column per muscle, each
+/// normal trial's excitation from 100 ms before the go cue to its end (the trained target's in red).
+pub(crate) fn muscle_activity<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    panels: &[(String, LoadedRecording)],
+    muscles: &[&str],
+    s: &Scenario,
+) -> Draw {
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let areas = root.split_evenly((panels.len(), muscles.len()));
+    let dt = s.env.dt;
+    let trained = s.evaluation.trained_target;
+    let tmax = panels
+        .iter()
+        .flat_map(|(_, rec)| normal_trials(rec).map(move |i| (rec.length[i] as f64 - f64::from(rec.go_step[i])) * dt))
+        .fold(0.5, f64::max);
+    for (k, area) in areas.iter().enumerate() {
+        let (title, rec) = &panels[k / muscles.len()];
+        let m = k % muscles.len();
+        let mut chart = ChartBuilder::on(area)
+            .margin(6)
+            .x_label_area_size(24)
+            .y_label_area_size(34)
+            .caption(format!("{title}: {}", muscles[m]), ("sans-serif", 12))
+            .build_cartesian_2d(-0.1..tmax, 0.0..1.0)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc("time from go cue (s)")
+            .y_desc("excitation")
+            .disable_mesh()
+            .draw()
+            .map_err(e)?;
+        for i in normal_trials(rec) {
+            let go = rec.go_step[i] as usize;
+            let pts: Vec<(f64, f64)> = (go.saturating_sub(10)..rec.length[i] as usize)
+                .map(|t| {
+                    let u = rec.actions[(i * rec.t + t) * rec.a + m];
+                    ((t as f64 + 1.0 - go as f64) * dt, f64::from(u))
+                })
+                .collect();
+            let colour = target_colour(rec, i, trained);
+            chart
+                .draw_series(std::iter::once(PathElement::new(pts, colour.mix(0.5))))
+                .map_err(e)?;
+        }
+    }
+    root.present().map_err(e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::segments;

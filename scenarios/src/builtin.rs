@@ -12,6 +12,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("curl_field_compare", include_str!("../builtin/curl_field_compare.toml")),
     ("curl_field_paper", include_str!("../builtin/curl_field_paper.toml")),
     ("curl_field_plant", include_str!("../builtin/curl_field_plant.toml")),
+    ("curl_field_arm26", include_str!("../builtin/curl_field_arm26.toml")),
     ("flipflop", include_str!("../builtin/flipflop.toml")),
     ("yang20", include_str!("../builtin/yang20.toml")),
     ("modcog", include_str!("../builtin/modcog.toml")),

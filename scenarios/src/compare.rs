@@ -17,7 +17,7 @@ pub use crate::config::{Arm, CompareSpec};
 use crate::error::{Result, ScenarioError};
 use crate::findings::{Finding, SeedMeasures};
 use crate::observer::Observer;
-use crate::run::{Progress, Run};
+use crate::run::{run_reaching, Progress, Start};
 use crate::units::{run_units, threads_per_unit, Unit, UnitObservers};
 
 /// The units of a comparison in `dir`: every arm × seed, arms first, each in `<dir>/<arm>/seed-<seed>`.
@@ -118,12 +118,12 @@ pub fn run_compare(
         if jobs > 1 {
             s.train.threads = threads_per_unit(jobs);
         }
-        let run = if u.dir.join("scenario.toml").exists() {
-            Run::resume(&u.dir, obs)?
+        let start = if u.dir.join("scenario.toml").exists() {
+            Start::Resume { force: false }
         } else {
-            Run::create(s, &u.dir, obs)?
+            Start::Create(Box::new(s))
         };
-        run.run().map(|_| ())
+        run_reaching(start, &u.dir, obs).map(|_| ())
     };
     if jobs > 1 {
         observer.message(&format!("{} units, {jobs} at a time", todo.len()));

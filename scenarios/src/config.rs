@@ -3,7 +3,10 @@
 use std::path::Path;
 
 use reachlab_agents::{Layer, PlantBpttConfig, PolicyConfig, TrainConfig};
-use reachlab_envs::reach::{FieldSpec, Phase, PrematureConfig, ReachConfig, RewardConfig, TargetSet};
+use reachlab_envs::effector::Arm26;
+use reachlab_envs::reach::{
+    EffectorConfig, FieldSpec, Phase, PrematureConfig, Reach, ReachConfig, ReachEnv, RewardConfig, TargetSet,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{parse_error, Result, ScenarioError};
@@ -382,7 +385,11 @@ impl Scenario {
             }
             st.phase().validate(n).map_err(|e| bad(key.clone(), e.to_string()))?;
         }
-        reachlab_envs::reach::ReachEnv::new(self.env.clone()).map_err(|e| bad("env".into(), e.to_string()))?;
+        let built = match self.env.effector {
+            EffectorConfig::Arm26(_) => Reach::<Arm26>::new(self.env.clone()).map(|_| ()),
+            _ => ReachEnv::new(self.env.clone()).map(|_| ()),
+        };
+        built.map_err(|e| bad("env".into(), e.to_string()))?;
         self.policy
             .validate()
             .map_err(|e| bad("policy".into(), e.to_string()))?;

@@ -77,5 +77,5 @@ pub use config::{EvaluationConfig, Scenario, StageSpec};
 pub use error::{nearest, Result, ScenarioError};
 pub use observer::{Observer, Silent};
 pub use rows::TaskCurveRow;
-pub use run::{CurveRow, Progress, Run, TrialRow};
+pub use run::{run_reaching, CurveRow, Progress, Run, RunEffector, RunOf, Start, TrialRow};
 pub use summary::Summary;

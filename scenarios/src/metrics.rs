@@ -60,7 +60,7 @@ pub struct TrialMetrics {
 
 /// Metrics of a trial from the infos after each of its steps; `success_radius` (m) is the target
 /// window's and `dt` (s) the step.
-pub fn trial_metrics(infos: &[ReachInfo], success_radius: f64, dt: f64) -> TrialMetrics {
+pub fn trial_metrics<C>(infos: &[ReachInfo<C>], success_radius: f64, dt: f64) -> TrialMetrics {
     let nan = f64::NAN;
     let mut m = TrialMetrics {
         mpd: nan,
@@ -291,7 +291,7 @@ fn pearson(x: &[f64], y: &[f64]) -> f64 {
 /// `b·v∥` to its right (clockwise); the compensating push is `b·v∥` along the left normal n. The channel's
 /// force on the hand balances the agent's push, so the agent's lateral force is `−F_channel·n`.
 /// NaN when `b` is 0 or the ideal force does not vary.
-pub fn adaptation_index<'a>(trials: impl IntoIterator<Item = &'a [ReachInfo]>, b: f64) -> f64 {
+pub fn adaptation_index<'a, C: 'a>(trials: impl IntoIterator<Item = &'a [ReachInfo<C>]>, b: f64) -> f64 {
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
     for infos in trials {
         let Some(last) = infos.last() else { continue };

@@ -105,7 +105,8 @@ impl<T: Serialize> CsvLog<T> {
 /// step at which the target appears), `go_step` [N] (u32: the step
 /// count at which the go cue appears, so `hidden[:, go_step]` is the first state that saw it and
 /// `hidden[:, :go_step]` is the hold, cue and delay), `length` [N] (u32: steps run; later entries are 0),
-/// `actions` [N, T, 2] (the action applied at each step, after clipping) and `rewards` [N, T]. The header's
+/// `actions` [N, T, A] (the action applied at each step, after clipping; A = 2 for the point mass and the
+/// two-link arm, 6 excitations for arm26) and `rewards` [N, T]. The header's
 /// metadata (`recording`: a JSON object) names the scenario, stage, block, seed and dt, the trial-type
 /// codes and the units, so that a user can replay a checkpoint on the recorded trials
 /// (`json.loads(safe_open(path, "np").metadata()["recording"])` in Python).
@@ -116,6 +117,8 @@ pub struct Recording {
     t: usize,
     h: usize,
     o: usize,
+    /// Action width.
+    a: usize,
     hidden: Vec<f32>,
     obs: Vec<f32>,
     actions: Vec<f32>,
@@ -136,16 +139,18 @@ pub struct Recording {
 }
 
 impl Recording {
-    /// Room for `n` trials of up to `t` steps, `h` hidden units and observations of length `o`.
-    pub fn new(n: usize, t: usize, h: usize, o: usize) -> Self {
+    /// Room for `n` trials of up to `t` steps, `h` hidden units, observations of length `o` and actions of
+    /// width `a`.
+    pub fn new(n: usize, t: usize, h: usize, o: usize, a: usize) -> Self {
         Recording {
             n,
             t,
             h,
             o,
+            a,
             hidden: vec![0.0; n * t * h],
             obs: vec![0.0; n * t * o],
-            actions: vec![0.0; n * t * 2],
+            actions: vec![0.0; n * t * a],
             rewards: vec![0.0; n * t],
             hand_pos: vec![0.0; n * t * 2],
             hand_vel: vec![0.0; n * t * 2],
@@ -166,15 +171,17 @@ impl Recording {
     }
 
     /// Stores trial `i`.
-    pub fn push(&mut self, i: usize, ep: &Episode<ReachInfo>) {
-        let (t, h) = (self.t, self.h);
+    pub fn push<C: AsRef<[f64]> + Clone + Default>(&mut self, i: usize, ep: &Episode<ReachInfo<C>>) {
+        let (t, h, a) = (self.t, self.h, self.a);
         for (s, info) in ep.infos.iter().enumerate().take(t) {
             let k = i * t + s;
             for d in 0..2 {
                 self.hand_pos[k * 2 + d] = info.hand.pos[d] as f32;
                 self.hand_vel[k * 2 + d] = info.hand.vel[d] as f32;
                 self.field_force[k * 2 + d] = info.field_force[d] as f32;
-                self.actions[k * 2 + d] = info.action[d] as f32;
+            }
+            for (slot, &u) in self.actions[k * a..(k + 1) * a].iter_mut().zip(info.action.as_ref()) {
+                *slot = u as f32;
             }
             if let Some(r) = ep.rewards.get(s) {
                 self.rewards[k] = *r as f32;
@@ -219,7 +226,7 @@ impl Recording {
         map.insert("cue_step".into(), Tensor::from_vec(self.cue_step, n, &dev)?);
         map.insert("go_step".into(), Tensor::from_vec(self.go_step, n, &dev)?);
         map.insert("length".into(), Tensor::from_vec(self.length, n, &dev)?);
-        map.insert("actions".into(), Tensor::from_vec(self.actions, (n, t, 2), &dev)?);
+        map.insert("actions".into(), Tensor::from_vec(self.actions, (n, t, self.a), &dev)?);
         map.insert("rewards".into(), Tensor::from_vec(self.rewards, (n, t), &dev)?);
         let mut metadata = self.metadata;
         for (k, v) in [
@@ -227,7 +234,7 @@ impl Recording {
             (
                 "units",
                 "hand_pos, target_pos m; hand_vel m/s; field_force N; actions: the effector's action after \
-                 clipping (m/s^2 for an acceleration action, N for a force action); rewards per step; \
+                 clipping (m/s^2 for an acceleration action, N for a force action, excitation in [0, 1] per muscle for arm26); rewards per step; \
                  cue_step, go_step, length in steps of dt",
             ),
         ] {
@@ -248,6 +255,12 @@ pub struct LoadedRecording {
     pub t: usize,
     pub h: usize,
     pub hidden: Vec<f32>,
+    /// Observation width and the observations `[n, t, o]`.
+    pub o: usize,
+    pub obs: Vec<f32>,
+    /// Action width and the applied actions `[n, t, a]`.
+    pub a: usize,
+    pub actions: Vec<f32>,
     pub hand_pos: Vec<f32>,
     pub hand_vel: Vec<f32>,
     pub target: Vec<u32>,
@@ -277,6 +290,10 @@ impl LoadedRecording {
             n,
             t,
             h,
+            o: get("obs")?.dims3()?.2,
+            obs: f("obs")?,
+            a: get("actions")?.dims3()?.2,
+            actions: f("actions")?,
             hidden: f("hidden")?,
             hand_pos: f("hand_pos")?,
             hand_vel: f("hand_vel")?,

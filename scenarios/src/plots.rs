@@ -7,9 +7,11 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
+use reachlab_envs::effector::arm26::MUSCLE_NAMES;
+use reachlab_envs::reach::EffectorConfig;
 
 use crate::analysis::{Analysis, StagePoints};
-use crate::behaviour_figures::{hand_paths, learning_curve, speed_profiles, Draw, STAGE_COLOURS};
+use crate::behaviour_figures::{hand_paths, learning_curve, muscle_activity, speed_profiles, Draw, STAGE_COLOURS};
 use crate::config::Scenario;
 use crate::error::{Result, ScenarioError};
 use crate::output::LoadedRecording;
@@ -92,6 +94,25 @@ pub fn draw_all(s: &Scenario, dir: &Path) -> Result<()> {
         let svg = figs.join("speed_profiles.svg");
         speed_profiles(SVGBackend::new(&svg, size).into_drawing_area(), &panels, cols, s)
             .map_err(|e| ScenarioError::output(&svg, e))?;
+        if let EffectorConfig::Arm26(_) = s.env.effector {
+            let size = (220 * MUSCLE_NAMES.len() as u32, 200 * panels.len() as u32);
+            let png = figs.join("muscle_activity.png");
+            muscle_activity(
+                BitMapBackend::new(&png, size).into_drawing_area(),
+                &panels,
+                &MUSCLE_NAMES,
+                s,
+            )
+            .map_err(|e| ScenarioError::output(&png, e))?;
+            let svg = figs.join("muscle_activity.svg");
+            muscle_activity(
+                SVGBackend::new(&svg, size).into_drawing_area(),
+                &panels,
+                &MUSCLE_NAMES,
+                s,
+            )
+            .map_err(|e| ScenarioError::output(&svg, e))?;
+        }
     }
     Ok(())
 }

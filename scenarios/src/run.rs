@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use reachlab_agents::{restore_trainer, save_trainer, Policy, RolloutWorkers, Trainer, UpdateStats};
-use reachlab_envs::reach::{ReachEnv, TrialType};
+use reachlab_agents::{restore_trainer, save_trainer, Policy, PolicyAction, RolloutWorkers, Trainer, UpdateStats};
+use reachlab_envs::effector::{Arm26, Effector};
+use reachlab_envs::reach::{Body, EffectorConfig, Reach, TrialType};
 use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::Env;
 use serde::{Deserialize, Serialize};
@@ -52,11 +53,38 @@ impl Progress {
     }
 }
 
-/// A scenario being run into an output folder.
-pub struct Run<'o> {
+/// The effectors a run can move: any [`Effector`] whose actions a policy samples.
+pub trait RunEffector: Effector<Action: PolicyAction> {}
+
+impl<B: Effector<Action: PolicyAction>> RunEffector for B {}
+
+/// How a reaching run starts in its folder.
+pub enum Start {
+    /// A new run of this scenario (the folder must be empty or absent).
+    Create(Box<Scenario>),
+    /// The run killed there, continued; `force` accepts a scenario.toml edited since its last checkpoint.
+    Resume { force: bool },
+}
+
+/// Runs a reaching scenario in `dir` to its end with the effector its env names (`Reach<Body>` for the
+/// point mass and the two-link arm, `Reach<Arm26>` for the muscle arm); returns the summary.
+pub fn run_reaching(start: Start, dir: &Path, observer: &mut dyn Observer) -> Result<crate::summary::Summary> {
+    let effector = match &start {
+        Start::Create(s) => s.env.effector,
+        Start::Resume { .. } => Scenario::load(&dir.join("scenario.toml"))?.env.effector,
+    };
+    match effector {
+        EffectorConfig::Arm26(_) => RunOf::<Arm26>::begin(start, dir, observer)?.run(),
+        _ => Run::begin(start, dir, observer)?.run(),
+    }
+}
+
+/// A reaching scenario being run into an output folder, moving effector `B` ([`run_reaching`] picks `B`
+/// from the scenario's env).
+pub struct RunOf<'o, B: RunEffector> {
     scenario: Scenario,
     dir: PathBuf,
-    trainer: Trainer<ReachEnv>,
+    trainer: Trainer<Reach<B>>,
     progress: Progress,
     curve: CsvLog<CurveRow>,
     trials: CsvLog<TrialRow>,
@@ -74,13 +102,13 @@ fn stages(s: &Scenario) -> Vec<StageSpec> {
         .collect()
 }
 
-fn build_trainer(s: &Scenario) -> Result<Trainer<ReachEnv>> {
+fn build_trainer<B: RunEffector>(s: &Scenario) -> Result<Trainer<Reach<B>>> {
     let mut train = s.train.clone();
     train.seed = derive_seed(s.seed, 1);
     train.rollout.record_infos = true;
     train.rollout.max_steps = s.env.trial_steps as usize;
     let workers = RolloutWorkers::new(train.episodes_per_update, train.envs_per_block, train.threads, |_| {
-        Ok(ReachEnv::new(s.env.clone())?)
+        Ok(Reach::<B>::new(s.env.clone())?)
     })?;
     let env = workers.first_env();
     let mut pc = s.policy.clone();
@@ -89,7 +117,18 @@ fn build_trainer(s: &Scenario) -> Result<Trainer<ReachEnv>> {
     Ok(Trainer::new(policy, train, workers)?)
 }
 
-impl<'o> Run<'o> {
+/// A run of the point mass or the two-link arm (2-D actions).
+pub type Run<'o> = RunOf<'o, Body>;
+
+impl<'o, B: RunEffector> RunOf<'o, B> {
+    /// A run as `start` says.
+    pub fn begin(start: Start, dir: &Path, observer: &'o mut dyn Observer) -> Result<Self> {
+        match start {
+            Start::Create(s) => Self::create(*s, dir, observer),
+            Start::Resume { force } => Self::resume_with(dir, observer, force),
+        }
+    }
+
     /// Starts a new run of `scenario` in `dir` (created; must be empty or absent).
     pub fn create(scenario: Scenario, dir: &Path, observer: &'o mut dyn Observer) -> Result<Self> {
         if holds_files(dir, &dir.join("scenario.toml"))? {
@@ -110,7 +149,7 @@ impl<'o> Run<'o> {
             std::fs::create_dir_all(dir.join(sub)).map_err(|e| ScenarioError::io(dir, e))?;
         }
         let trainer = build_trainer(&scenario)?;
-        Ok(Run {
+        Ok(RunOf {
             curve: CsvLog::create(&dir.join("learning_curve.csv"))?,
             trials: CsvLog::create(&dir.join("trials.csv"))?,
             evals: CsvLog::create(&dir.join("evaluations.csv"))?,
@@ -155,7 +194,7 @@ impl<'o> Run<'o> {
         };
         let mut trainer = build_trainer(&scenario)?;
         restore_trainer(&latest, &mut trainer)?;
-        Ok(Run {
+        Ok(RunOf {
             curve: CsvLog::reopen(&dir.join("learning_curve.csv"), progress.curve_rows)?,
             trials: CsvLog::reopen(&dir.join("trials.csv"), progress.trial_rows)?,
             evals: CsvLog::reopen(&dir.join("evaluations.csv"), progress.eval_rows)?,

@@ -10,7 +10,7 @@ use crate::compare::{self, CompareSpec};
 use crate::config::Scenario;
 use crate::error::Result;
 use crate::observer::{Observer, Silent};
-use crate::run::{Progress, Run};
+use crate::run::{run_reaching, Progress, Start};
 use crate::units::{Unit, UnitObservers};
 
 impl Experiment for Scenario {
@@ -84,12 +84,12 @@ impl Experiment for Scenario {
         if self.compare.is_some() {
             return Ok(Outcome::Seeds(compare::run_compare(self, dir, jobs, observer, units)?));
         }
-        let run = if resume {
-            Run::resume_with(dir, observer, force)?
+        let start = if resume {
+            Start::Resume { force }
         } else {
-            Run::create(self.clone(), dir, observer)?
+            Start::Create(Box::new(self.clone()))
         };
-        Ok(Outcome::Run(Box::new(run.run()?)))
+        Ok(Outcome::Run(Box::new(run_reaching(start, dir, observer)?)))
     }
 
     fn finish(&self, dir: &Path, observer: &mut dyn Observer) -> Result<Outcome> {

@@ -2,17 +2,19 @@
 //! behavioural stopping criteria they decide, and the baseline band.
 
 use reachlab_agents::PolicyAgent;
-use reachlab_envs::reach::{FieldSpec, ReachEnv, ReachInfo, ReachOptions, TrialType};
+use reachlab_envs::effector::arm26::MUSCLE_NAMES;
+use reachlab_envs::reach::{EffectorConfig, FieldSpec, Reach, ReachInfo, ReachOptions, TrialType};
 use reachlab_envs::seeding::derive_seed;
+use reachlab_envs::Env;
 
-use super::Run;
+use super::{RunEffector, RunOf};
 use crate::config::{StageSpec, Until};
 use crate::error::Result;
 use crate::metrics::{adaptation_index, trial_metrics, TrialMetrics};
 use crate::output::Recording;
 use crate::rows::{baseline_band, mean, median, reference_b, EvalRow, TrialRow};
 
-impl Run<'_> {
+impl<B: RunEffector> RunOf<'_, B> {
     /// Whether an evaluation block meets a stage's behavioural criterion.
     pub(super) fn criterion_met(&self, until: Until, block: &EvalRow) -> bool {
         match until {
@@ -30,7 +32,7 @@ impl Run<'_> {
     /// it records, the arrays to `recordings/<stage>_<block>.safetensors`.
     pub(super) fn evaluate_block(&mut self, st: &StageSpec, block: &str) -> Result<EvalRow> {
         let ev = &self.scenario.evaluation;
-        let mut env = ReachEnv::new(self.scenario.env.clone())?;
+        let mut env: Reach<B> = Reach::new(self.scenario.env.clone())?;
         let mut phase = st.phase();
         if matches!(phase.field, FieldSpec::RandomCurl { .. }) {
             // Agents pretrained on random fields are tested with the field off and k = 0 (the RL paper).
@@ -70,13 +72,21 @@ impl Run<'_> {
         let episodes = reachlab_agents::evaluate(&mut env, &mut agent, &plan, steps)?;
         let rc = &self.scenario.env;
         let record = st.record && matches!(block, "early" | "late");
-        let mut rec =
-            record.then(|| Recording::new(episodes.len(), steps, self.trainer.policy().hidden(), rc.obs_dim()));
+        let (obs_dim, action_dim) = (env.obs_dim(), env.action_space().flat_dim());
+        let mut rec = record.then(|| {
+            Recording::new(
+                episodes.len(),
+                steps,
+                self.trainer.policy().hidden(),
+                obs_dim,
+                action_dim,
+            )
+        });
         let mut normal = Vec::new();
         // The trained target's channel trials and their peak forces.
-        let mut channel_trained: Vec<(&[ReachInfo], f64)> = Vec::new();
+        let mut channel_trained: Vec<(&[ReachInfo<B::Command>], f64)> = Vec::new();
         for (i, ep) in episodes.iter().enumerate() {
-            let last: ReachInfo = ep.final_info();
+            let last = ep.final_info();
             let m: TrialMetrics = trial_metrics(&ep.infos, rc.reward.success_radius, rc.dt);
             self.trials.write(&TrialRow {
                 stage: st.name.clone(),
@@ -115,6 +125,9 @@ impl Run<'_> {
             rec.describe("block", block);
             rec.describe("seed", self.scenario.seed);
             rec.describe("dt_s", rc.dt);
+            if let EffectorConfig::Arm26(_) = rc.effector {
+                rec.describe("actions", format!("muscle excitations: {}", MUSCLE_NAMES.join(", ")));
+            }
             rec.save(
                 &self
                     .dir
