@@ -252,6 +252,9 @@ pub fn closed_loop(
         Tensor::zeros((n, 1), dtype, &dev)?
     };
     let mut prev_u: Option<Tensor> = None;
+    // The hand's velocity after the previous two steps (the hand jerk term; at rest before the trial).
+    let mut earlier_v = [Tensor::zeros((n, 2), dtype, &dev)?, Tensor::zeros((n, 2), dtype, &dev)?];
+    let jerk_scale = cost.move_time.powi(3) / (env_cfg.dt * env_cfg.dt * r);
     let mut loss = Tensor::zeros((), dtype, &dev)?;
     let mut actions = Vec::with_capacity(t_max);
     for t in 0..t_max as u32 {
@@ -300,6 +303,13 @@ pub fn closed_loop(
             step_cost = (step_cost + jerk)?;
         }
         prev_u = Some(u);
+        if cost.w_hand_jerk > 0.0 {
+            let [v1, v2] = &earlier_v;
+            let j = ((&v - (v1 * 2.0)?)? + v2)?;
+            let hand_jerk = ((j * jerk_scale)?.sqr()?.sum_keepdim(1)? * cost.w_hand_jerk)?;
+            step_cost = (step_cost + hand_jerk)?;
+            earlier_v = [v.clone(), v1.clone()];
+        }
         loss = (loss + step_cost.mean_all()?)?;
     }
     let loss = (loss / t_max as f64)?;

@@ -20,6 +20,7 @@ fn config(effector: EffectorConfig) -> ReachConfig {
         cost: CostConfig {
             w_path: 10.0,
             w_jerk: 0.5,
+            w_hand_jerk: 1e-4,
             ..CostConfig::default()
         },
         ..ReachConfig::default()

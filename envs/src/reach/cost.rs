@@ -12,7 +12,12 @@
 //!   the distance itself, smoothed within 1 mm, not its square, so its pull does not fade near the target:
 //!   MotorNet's position loss is an L1 norm for the same reason);
 //! - from the go cue on (`s ≥ go`): `w_path·(d⊥/R)²`, d⊥ the distance from the straight start→target line;
-//! - always: `w_effort·|u/u_max|²`, and from the second step of a trial on `w_jerk·|Δu/u_max|²`.
+//! - always: `w_effort·|u/u_max|²`, and from the second step of a trial on `w_jerk·|Δu/u_max|²`;
+//! - always (0 unless set): `w_hand_jerk·|j·τ³/R|²`, with `j = (v − 2v₋₁ + v₋₂)/dt²` the hand's jerk from its
+//!   velocities after this step and the two before (the hand rests before a trial's first step): Flash &
+//!   Hogan's kinematic smoothness cost. For the point mass the command's change is the hand's jerk times
+//!   the mass, so `w_jerk` alone asks for it; for a muscle arm, whose excitations reach the hand through
+//!   activation dynamics and the muscles' force–length–velocity relations, it does not.
 //!
 //! A trial's cost is the mean of its step costs over `trial_steps` (the whole trial is always simulated).
 //! With no cost on the way the cheapest reach that arrives by `move_time` with the least squared jerk of
@@ -25,7 +30,16 @@
 //! use reachlab_envs::reach::{CostConfig, StepCost};
 //! let cost = CostConfig::default();
 //! // At rest on the start before the go cue, with no command: nothing to pay.
-//! let at_rest = StepCost { step: 1, go_step: 30, pos: [0.0; 2], vel: [0.0; 2], target: [0.1, 0.0], action: &[0.0; 2], previous: None };
+//! let at_rest = StepCost {
+//!     step: 1,
+//!     go_step: 30,
+//!     pos: [0.0; 2],
+//!     vel: [0.0; 2],
+//!     target: [0.1, 0.0],
+//!     action: &[0.0; 2],
+//!     previous: None,
+//!     previous_vel: [[0.0; 2]; 2],
+//! };
 //! assert_eq!(cost.step_cost(&at_rest, 0.01, 0.1, 10.0), 0.0);
 //! ```
 
@@ -52,6 +66,13 @@ pub struct CostConfig {
     pub w_effort: f64,
     /// Squared change of the command between steps.
     pub w_jerk: f64,
+    /// Squared jerk of the hand (normalised by `radius / move_time³`); not written when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub w_hand_jerk: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl Default for CostConfig {
@@ -64,6 +85,7 @@ impl Default for CostConfig {
             w_path: 0.0,
             w_effort: 1e-3,
             w_jerk: 1e-2,
+            w_hand_jerk: 0.0,
         }
     }
 }
@@ -85,6 +107,8 @@ pub struct StepCost<'a> {
     pub action: &'a [f64],
     /// The action applied at the step before (`None` at a trial's first step).
     pub previous: Option<&'a [f64]>,
+    /// Hand velocity after the step before and the one before that (zero before a trial's first steps).
+    pub previous_vel: [[f64; 2]; 2],
 }
 
 impl CostConfig {
@@ -103,6 +127,7 @@ impl CostConfig {
             ("cost.w_path", self.w_path),
             ("cost.w_effort", self.w_effort),
             ("cost.w_jerk", self.w_jerk),
+            ("cost.w_hand_jerk", self.w_hand_jerk),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(EnvError::config(key, format!("{v} must be finite and ≥ 0")));
@@ -130,6 +155,12 @@ impl CostConfig {
                 .fold(0.0, |acc, (a, p)| acc + (a - p) * (a - p));
             cost += self.w_jerk * jerk / b2;
         }
+        if self.w_hand_jerk > 0.0 {
+            let [v1, v2] = c.previous_vel;
+            let scale = self.move_time.powi(3) / (dt * dt * radius);
+            let j = [0, 1].map(|d| (c.vel[d] - 2.0 * v1[d] + v2[d]) * scale);
+            cost += self.w_hand_jerk * sq(j);
+        }
         if c.step < c.go_step {
             cost += self.w_start * sq(c.pos) / r2;
             return cost;
@@ -142,5 +173,45 @@ impl CostConfig {
             cost += self.w_target * off / radius + self.w_stop * sq(c.vel) * self.move_time * self.move_time / r2;
         }
         cost
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand jerk term against the jerk worked out by hand: velocities 0, 0.1, 0.3 m/s along x at 10 ms
+    /// steps are a jerk of (0.3 − 2·0.1 + 0)/0.01² = 1000 m/s³, normalised by R/τ³ (0.1 m / 0.4³ s³) to 640.
+    #[test]
+    fn the_hand_jerk_term_is_the_squared_normalised_jerk() {
+        let base = CostConfig {
+            w_effort: 0.0,
+            w_jerk: 0.0,
+            w_start: 0.0,
+            ..CostConfig::default()
+        };
+        let c = StepCost {
+            step: 5,
+            go_step: 30,
+            pos: [0.0; 2],
+            vel: [0.3, 0.0],
+            target: [0.1, 0.0],
+            action: &[0.0; 2],
+            previous: None,
+            previous_vel: [[0.1, 0.0], [0.0, 0.0]],
+        };
+        assert_eq!(base.step_cost(&c, 0.01, 0.1, 1.0), 0.0);
+        let with = CostConfig {
+            w_hand_jerk: 1e-4,
+            ..base
+        };
+        let got = with.step_cost(&c, 0.01, 0.1, 1.0);
+        assert!((got - 1e-4 * 640.0 * 640.0).abs() < 1e-9, "{got}");
+        // Constant acceleration has no jerk.
+        let steady = StepCost {
+            previous_vel: [[0.2, 0.0], [0.1, 0.0]],
+            ..c
+        };
+        assert!(with.step_cost(&steady, 0.01, 0.1, 1.0).abs() < 1e-9);
     }
 }

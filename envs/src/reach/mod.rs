@@ -258,6 +258,8 @@ pub struct Reach<B: Effector> {
     needs_reset: bool,
     /// The action applied at the previous step of this trial (the cost's jerk term).
     previous_action: Option<B::Command>,
+    /// The hand's velocity before the previous step (the cost's hand jerk; zero at a trial's start).
+    earlier_vel: [f64; 2],
 }
 
 /// The reaching task with the point mass or the two-link arm (2-D actions).
@@ -296,6 +298,7 @@ impl<B: Effector> Reach<B> {
             premature: false,
             needs_reset: true,
             previous_action: None,
+            earlier_vel: [0.0; 2],
             config,
         })
     }
@@ -500,6 +503,7 @@ impl<B: Effector> Env for Reach<B> {
         self.premature = false;
         self.needs_reset = false;
         self.previous_action = None;
+        self.earlier_vel = [0.0; 2];
         let hand = self.body.hand();
         self.write_obs(&hand, obs);
         Ok(self.info(hand, [0.0; 2], B::Command::default()))
@@ -545,6 +549,7 @@ impl<B: Effector> Env for Reach<B> {
                 target: self.trial.target_pos,
                 action: a.as_ref(),
                 previous: self.previous_action.as_ref().map(|p| p.as_ref()),
+                previous_vel: [before.vel, self.earlier_vel],
             };
             -cfg.cost.step_cost(&c, dt, cfg.radius, self.body.effort_scale(bound)) / f64::from(cfg.trial_steps)
         } else {
@@ -552,6 +557,7 @@ impl<B: Effector> Env for Reach<B> {
             -rc.effort_weight * sum_sq(a.as_ref()) / (scale * scale) * dt
         };
         self.previous_action = Some(a);
+        self.earlier_vel = before.vel;
         // The task terms pay (and may end the trial) under the task reward only; success and premature
         // starts are tracked under both.
         let task = if cost_reward { 0.0 } else { 1.0 };
