@@ -20,6 +20,8 @@ pub struct Arm26Twin {
     laws: LawCoefficients<T>,
     /// Whether the env observes the arm's proprioception.
     senses: bool,
+    /// The hand of the current state, relative to the start (computed once per step).
+    hand: ([T; 2], [T; 2]),
 }
 
 impl Arm26Twin {
@@ -61,38 +63,42 @@ impl Arm26Twin {
         } else {
             None
         };
+        let model = arm.model().clone();
+        let start_hand = arm.start_hand();
         Ok(Arm26Twin {
             senses: arm.proprioception_dim() > 0,
-            model: arm.model().clone(),
+            hand: relative_hand(&model, &state, start_hand)?,
+            model,
             state,
-            start_hand: arm.start_hand(),
+            start_hand,
             laws: LawCoefficients {
                 viscous: [[v(0, 0)?, v(0, 1)?], [v(1, 0)?, v(1, 1)?]],
                 channel,
             },
         })
     }
+}
 
-    /// The fingertip relative to the start posture, and its velocity.
-    fn relative_hand(&self) -> Result<([T; 2], [T; 2])> {
-        let ([x, y], vel) = self.model.fingertip(&self.state.joint)?;
-        Ok(([x.add_c(-self.start_hand[0])?, y.add_c(-self.start_hand[1])?], vel))
-    }
+/// The fingertip of `state` relative to the start posture's, and its velocity.
+fn relative_hand(model: &Arm26Model, state: &Arm26State<T, T>, start: [f64; 2]) -> Result<([T; 2], [T; 2])> {
+    let ([x, y], vel) = model.fingertip(&state.joint)?;
+    Ok(([x.add_c(-start[0])?, y.add_c(-start[1])?], vel))
 }
 
 impl Twin for Arm26Twin {
     fn step(&mut self, u: &Tensor, on: &Tensor) -> Result<()> {
-        let (pos, vel) = self.relative_hand()?;
-        let [f0, f1] = self.laws.force(&pos, &vel)?;
+        let (pos, vel) = &self.hand;
+        let [f0, f1] = self.laws.force(pos, vel)?;
         let on = T(on.clone());
         let load = [f0.mul(&on)?, f1.mul(&on)?];
         self.state = self.model.step(&self.state, &T(u.clone()), &load)?;
+        self.hand = relative_hand(&self.model, &self.state, self.start_hand)?;
         Ok(())
     }
 
     fn hand(&self) -> Result<(Tensor, Tensor)> {
-        let ([x, y], [vx, vy]) = self.relative_hand()?;
-        Ok((Tensor::cat(&[x.0, y.0], 1)?, Tensor::cat(&[vx.0, vy.0], 1)?))
+        let ([x, y], [vx, vy]) = &self.hand;
+        Ok((Tensor::cat(&[&x.0, &y.0], 1)?, Tensor::cat(&[&vx.0, &vy.0], 1)?))
     }
 
     fn proprioception(&self) -> Result<Option<Tensor>> {
