@@ -71,7 +71,10 @@ pub enum Start {
 pub fn run_reaching(start: Start, dir: &Path, observer: &mut dyn Observer) -> Result<crate::summary::Summary> {
     let effector = match &start {
         Start::Create(s) => s.env.effector,
-        Start::Resume { .. } => Scenario::load(&dir.join("scenario.toml"))?.env.effector,
+        // A folder without a readable scenario.toml: the resume below says what is wrong with it.
+        Start::Resume { .. } => Scenario::load(&dir.join("scenario.toml"))
+            .map(|s| s.env.effector)
+            .unwrap_or_default(),
     };
     match effector {
         EffectorConfig::Arm26(_) => RunOf::<Arm26>::begin(start, dir, observer)?.run(),
