@@ -345,6 +345,13 @@ pub(crate) fn muscle_activity<DB: DrawingBackend>(
         .iter()
         .flat_map(|(_, rec)| normal_trials(rec).map(move |i| (rec.length[i] as f64 - f64::from(rec.go_step[i])) * dt))
         .fold(0.5, f64::max);
+    // One excitation scale for every panel: the largest excitation recorded, with a margin.
+    let umax = panels
+        .iter()
+        .flat_map(|(_, rec)| rec.actions.iter().map(|&u| f64::from(u)))
+        .fold(0.05, f64::max)
+        .min(1.0)
+        * 1.1;
     for (k, area) in areas.iter().enumerate() {
         let (title, rec) = &panels[k / muscles.len()];
         let m = k % muscles.len();
@@ -353,7 +360,7 @@ pub(crate) fn muscle_activity<DB: DrawingBackend>(
             .x_label_area_size(24)
             .y_label_area_size(34)
             .caption(format!("{title}: {}", muscles[m]), ("sans-serif", 12))
-            .build_cartesian_2d(-0.1..tmax, 0.0..1.0)
+            .build_cartesian_2d(-0.1..tmax, 0.0..umax)
             .map_err(e)?;
         chart
             .configure_mesh()
