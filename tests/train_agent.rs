@@ -960,3 +960,27 @@ fn the_muscle_arm_scenario_runs_quick_with_its_excitations_recorded_and_drawn() 
         .count();
     assert_eq!(rows, again, "a finished run resumes to nothing more");
 }
+
+/// A reaching unit whose preparatory fixed points were not searched for (an LSTM: the reaching analysis
+/// bridges GRUs only) reports NaN for them, not a count of zero; a GRU unit reports its count.
+#[test]
+fn unsearched_fixed_points_are_nan_not_zero() {
+    use reachlab::agents::CoreKind;
+    use reachlab::scenarios::experiment::Experiment;
+    for (kind, searched) in [(CoreKind::Lstm, false), (CoreKind::Gru, true)] {
+        let dir = tmp(&format!("fp-{kind:?}"));
+        let mut scenario = builtin::resolve("curl_field_plant").unwrap().quick();
+        scenario.policy.core.kind = kind;
+        Run::create(scenario.clone(), &dir, &mut reachlab::scenarios::Silent)
+            .unwrap()
+            .run()
+            .unwrap();
+        let measures = scenario.measures(&dir).unwrap();
+        let stable = measures
+            .iter()
+            .find(|(n, _)| n == "stable_prep_fixed_points")
+            .unwrap()
+            .1;
+        assert_eq!(stable.is_nan(), !searched, "{kind:?}: {stable}");
+    }
+}

@@ -126,11 +126,15 @@ impl Experiment for Scenario {
             .zip(compare::measures(dir)?)
             .map(|(n, v)| (n.to_string(), v))
             .collect();
-        // Stable fixed points under the delay inputs, summed over targets and recorded stages (NaN when
-        // the run's analysis cannot be read: not a count of zero).
-        let stable = crate::analysis::Analysis::read(dir).map_or(f64::NAN, |a| {
-            a.preparatory_fixed_points.iter().map(|p| p.n_stable).sum::<usize>() as f64
-        });
+        // Stable fixed points under the delay inputs, summed over targets and recorded stages; NaN when
+        // none was searched for (the run's analysis cannot be read, or its core has no fixed-point bridge
+        // here yet: LSTM and vanilla reaching units), not a count of zero.
+        let stable = crate::analysis::Analysis::read(dir)
+            .ok()
+            .filter(|a| !a.preparatory_fixed_points.is_empty())
+            .map_or(f64::NAN, |a| {
+                a.preparatory_fixed_points.iter().map(|p| p.n_stable).sum::<usize>() as f64
+            });
         out.push(("stable_prep_fixed_points".into(), stable));
         Ok(out)
     }
