@@ -225,7 +225,7 @@ pub fn closed_loop(
     let mut twin = twin::build(env_cfg, &laws, dtype)?;
     let cost = &env_cfg.cost;
     let r = env_cfg.radius;
-    let (ps, vs) = (env_cfg.observation.position_scale, env_cfg.observation.velocity_scale);
+    let ps = env_cfg.observation.position_scale;
     let move_steps = cost.move_steps(env_cfg.dt);
     let tensor = |v: Vec<f64>, shape: (usize, usize)| -> Result<Tensor> {
         Ok(Tensor::from_vec(v, shape, &dev)?.to_dtype(dtype)?)
@@ -261,7 +261,7 @@ pub fn closed_loop(
         let col = |f: &dyn Fn(&ReachInfo<()>) -> f64| tensor(trials.iter().map(f).collect(), (n, 1));
         let shown = col(&|i| f64::from(u8::from(t >= i.cue_step)))?;
         let go = col(&|i| f64::from(u8::from(t >= i.go_step)))?;
-        let mut parts = vec![(targets.broadcast_mul(&shown)? * ps)?, go, twin.observe_hand(ps, vs)?];
+        let mut parts = vec![(targets.broadcast_mul(&shown)? * ps)?, go, twin.observe_hand()?];
         if extra > 0 {
             parts.push(k_column.clone());
         }

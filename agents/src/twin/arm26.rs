@@ -22,6 +22,8 @@ pub struct Arm26Twin {
     senses: bool,
     /// The hand of the current state, relative to the start (computed once per step).
     hand: ([T; 2], [T; 2]),
+    /// The env's observation scales of the hand's position and velocity.
+    scales: (f64, f64),
 }
 
 impl Arm26Twin {
@@ -67,6 +69,7 @@ impl Arm26Twin {
         let start_hand = arm.start_hand();
         Ok(Arm26Twin {
             senses: arm.proprioception_dim() > 0,
+            scales: (env.observation.position_scale, env.observation.velocity_scale),
             hand: relative_hand(&model, &state, start_hand)?,
             model,
             state,
@@ -99,6 +102,13 @@ impl Twin for Arm26Twin {
     fn hand(&self) -> Result<(Tensor, Tensor)> {
         let ([x, y], [vx, vy]) = &self.hand;
         Ok((Tensor::cat(&[&x.0, &y.0], 1)?, Tensor::cat(&[&vx.0, &vy.0], 1)?))
+    }
+
+    fn observe_hand(&self) -> Result<Tensor> {
+        let (ps, vs) = self.scales;
+        let ([x, y], [vx, vy]) = &self.hand;
+        let parts = [x.mul_c(ps)?, y.mul_c(ps)?, vx.mul_c(vs)?, vy.mul_c(vs)?].map(|c| c.0);
+        Ok(Tensor::cat(&parts, 1)?)
     }
 
     fn proprioception(&self) -> Result<Option<Tensor>> {

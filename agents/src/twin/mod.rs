@@ -30,12 +30,9 @@ pub trait Twin {
     fn step(&mut self, u: &Tensor, on: &Tensor) -> Result<()>;
     /// Hand position relative to the start and hand velocity, `[N, 2]` each.
     fn hand(&self) -> Result<(Tensor, Tensor)>;
-    /// The hand's observation: position × `ps` and velocity × `vs`, `[N, 4]` (the env's observation
-    /// columns 3..7).
-    fn observe_hand(&self, ps: f64, vs: f64) -> Result<Tensor> {
-        let (p, v) = self.hand()?;
-        Ok(Tensor::cat(&[(p * ps)?, (v * vs)?], 1)?)
-    }
+    /// The hand's observation, `[N, 4]`: position and velocity times the env's observation scales (the
+    /// env's observation columns 3..7).
+    fn observe_hand(&self) -> Result<Tensor>;
     /// What the effector senses of itself, `[N, P]`, in the env's order (`None` when it senses nothing).
     fn proprioception(&self) -> Result<Option<Tensor>>;
 }

@@ -93,6 +93,8 @@ pub struct PointMassTwin {
     b_t: Tensor,
     /// Each trial's map under its own law (none when every law is null).
     law_step: Option<(Tensor, Tensor)>,
+    /// `diag(ps, ps, vs, vs)`: `z` to the hand's observation.
+    obs_map: Tensor,
 }
 
 impl PointMassTwin {
@@ -100,6 +102,7 @@ impl PointMassTwin {
     pub fn new(env: &ReachConfig, laws: &[ForceLaw], dtype: DType) -> Result<Self> {
         let dev = Device::Cpu;
         let plant = PlantModel::of(env)?;
+        let (ps, vs) = (env.observation.position_scale, env.observation.velocity_scale);
         let tensor = |v: Vec<f64>, shape: (usize, usize)| -> Result<Tensor> {
             Ok(Tensor::from_vec(v, shape, &dev)?.to_dtype(dtype)?)
         };
@@ -113,6 +116,12 @@ impl PointMassTwin {
             a_t: tensor(plant.a.iter().flat_map(|row| *row).collect(), (4, 4))?.t()?,
             b_t: tensor(plant.b.iter().flat_map(|row| *row).collect(), (4, 2))?.t()?,
             law_step,
+            obs_map: tensor(
+                vec![
+                    ps, 0.0, 0.0, 0.0, 0.0, ps, 0.0, 0.0, 0.0, 0.0, vs, 0.0, 0.0, 0.0, 0.0, vs,
+                ],
+                (4, 4),
+            )?,
         })
     }
 }
@@ -136,12 +145,8 @@ impl Twin for PointMassTwin {
     }
 
     /// `z·diag(ps, ps, vs, vs)` (one product, as the plant computed it before the twins).
-    fn observe_hand(&self, ps: f64, vs: f64) -> Result<Tensor> {
-        let diag = [
-            ps, 0.0, 0.0, 0.0, 0.0, ps, 0.0, 0.0, 0.0, 0.0, vs, 0.0, 0.0, 0.0, 0.0, vs,
-        ];
-        let map = Tensor::from_slice(&diag, (4, 4), self.z.device())?.to_dtype(self.z.dtype())?;
-        Ok(self.z.matmul(&map)?)
+    fn observe_hand(&self) -> Result<Tensor> {
+        Ok(self.z.matmul(&self.obs_map)?)
     }
 
     fn proprioception(&self) -> Result<Option<Tensor>> {
