@@ -210,21 +210,20 @@ impl Arm26Model {
     /// The geometry of joint state `joint` (MotorNet `RigidTendonArm26._get_geometry`).
     pub fn geometry<R: Real, L: Lanes<R>>(&self, joint: &[R; 4]) -> Result<Geometry<L>, R::Error> {
         let p = &self.p;
-        let mut arms = Vec::with_capacity(2);
-        let mut lens = Vec::with_capacity(2);
-        let mut vels = Vec::with_capacity(2);
-        for j in 0..2 {
+        // Joint j's moment arms and its terms of the musculotendon length and velocity.
+        let at_joint = |j: usize| -> Result<(L, L, L), R::Error> {
             let phi = joint[j].add_c(-p.a3[j])?;
             let pa = L::scaled(&phi, &p.a2[j])?;
             let arm = pa.mul_c(2.0)?.add_k(&p.a1[j])?;
-            lens.push(pa.add_k(&p.a1[j])?.mul_r(&phi)?);
-            vels.push(arm.mul_r(&joint[2 + j])?);
-            arms.push(arm);
-        }
-        let (arm1, arm0) = (arms.pop().expect("two joints"), arms.pop().expect("two joints"));
+            let len = pa.add_k(&p.a1[j])?.mul_r(&phi)?;
+            let vel = arm.mul_r(&joint[2 + j])?;
+            Ok((arm, len, vel))
+        };
+        let (arm0, len0, vel0) = at_joint(0)?;
+        let (arm1, len1, vel1) = at_joint(1)?;
         Ok(Geometry {
-            length: lens[0].add(&lens[1])?.add_k(&p.a0)?,
-            velocity: vels[0].add(&vels[1])?,
+            length: len0.add(&len1)?.add_k(&p.a0)?,
+            velocity: vel0.add(&vel1)?,
             moment_arm: [arm0, arm1],
         })
     }
