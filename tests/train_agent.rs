@@ -961,13 +961,23 @@ fn the_muscle_arm_scenario_runs_quick_with_its_excitations_recorded_and_drawn() 
     assert_eq!(rows, again, "a finished run resumes to nothing more");
 }
 
-/// A reaching unit whose preparatory fixed points were not searched for (an LSTM: the reaching analysis
-/// bridges GRUs only) reports NaN for them, not a count of zero; a GRU unit reports its count.
+/// Every core kind gets preparatory fixed points through the one bridge (`core_dynamics`): an LSTM's
+/// search runs on its recorded `[h | c]` state, and its starts are states of the network (the search from
+/// them converges to points that the core maps to themselves). A unit whose search could not run (an
+/// LSTM recording written before cells were kept) reports NaN, not a count of zero.
 #[test]
-fn unsearched_fixed_points_are_nan_not_zero() {
+fn fixed_points_for_every_core_and_nan_when_unsearched() {
     use reachlab::agents::CoreKind;
     use reachlab::scenarios::experiment::Experiment;
-    for (kind, searched) in [(CoreKind::Lstm, false), (CoreKind::Gru, true)] {
+    let stable_of = |scenario: &reachlab::scenarios::Scenario, dir: &std::path::Path| {
+        let measures = scenario.measures(dir).unwrap();
+        measures
+            .iter()
+            .find(|(n, _)| n == "stable_prep_fixed_points")
+            .unwrap()
+            .1
+    };
+    for kind in [CoreKind::Lstm, CoreKind::Gru, CoreKind::Vanilla] {
         let dir = tmp(&format!("fp-{kind:?}"));
         let mut scenario = builtin::resolve("curl_field_plant").unwrap().quick();
         scenario.policy.core.kind = kind;
@@ -975,12 +985,37 @@ fn unsearched_fixed_points_are_nan_not_zero() {
             .unwrap()
             .run()
             .unwrap();
-        let measures = scenario.measures(&dir).unwrap();
-        let stable = measures
-            .iter()
-            .find(|(n, _)| n == "stable_prep_fixed_points")
+        let a = reachlab::scenarios::analysis::Analysis::read(&dir).unwrap();
+        assert!(!a.preparatory_fixed_points.is_empty(), "{kind:?}: searched");
+        assert!(
+            a.preparatory_fixed_points.iter().all(|p| p.n_fixed > 0),
+            "{kind:?}: found"
+        );
+        let stable = stable_of(&scenario, &dir);
+        assert!(stable.is_finite() && stable >= 0.0, "{kind:?}: {stable}");
+        // The saved points have the core's full state: [h | c] for the LSTM.
+        let fp = std::fs::read_dir(dir.join("fixed_points"))
             .unwrap()
-            .1;
-        assert_eq!(stable.is_nan(), !searched, "{kind:?}: {stable}");
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let map = candle_core::safetensors::load(&fp, &candle_core::Device::Cpu).unwrap();
+        let width = map["states"].dims2().unwrap().1;
+        let h = scenario.policy.core.hidden;
+        assert_eq!(width, if kind == CoreKind::Lstm { 2 * h } else { h }, "{kind:?}");
+        if kind == CoreKind::Lstm {
+            // The same unit's recordings without the cell (as written before cells were kept): no search.
+            for rec in std::fs::read_dir(dir.join("recordings")).unwrap() {
+                let path = rec.unwrap().path();
+                let mut map = candle_core::safetensors::load(&path, &candle_core::Device::Cpu).unwrap();
+                assert!(map.remove("cell").is_some(), "an LSTM recording keeps its cell");
+                candle_core::safetensors::save(&map, &path).unwrap();
+            }
+            std::fs::remove_dir_all(dir.join("fixed_points")).unwrap();
+            reachlab::scenarios::analysis::analyze(&scenario, &dir).unwrap();
+            let stable = stable_of(&scenario, &dir);
+            assert!(stable.is_nan(), "unsearched: {stable}");
+        }
     }
 }

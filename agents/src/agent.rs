@@ -48,7 +48,8 @@ pub struct Episode<I> {
     /// Infos after each step.
     pub infos: Vec<I>,
     pub rewards: Vec<f64>,
-    /// The agent's hidden state after each `act` (empty if it has none).
+    /// The agent's recurrent state after each `act` (empty if it has none): for a [`PolicyAgent`] the
+    /// actor's full state, `[h | c]` for an LSTM, so that its first `hidden` entries are `h`.
     pub hidden: Vec<Vec<f32>>,
     pub terminated: bool,
     pub truncated: bool,
@@ -175,7 +176,8 @@ impl<A: PolicyAction> Agent<A> for PolicyAgent {
         A::from_sample(&self.sample)
     }
 
+    /// The actor's full recurrent state (`[h | c]` for an LSTM: `h` is its first `hidden` entries).
     fn hidden(&self) -> Option<&[f32]> {
-        Some(&self.state.actor[..self.snap.hidden()])
+        Some(&self.state.actor)
     }
 }

@@ -39,7 +39,8 @@ fn trace(p: &Policy, steps: usize) -> Trace {
     for t in 0..steps {
         let o: Vec<f32> = (0..7).map(|i| ((t * 7 + i) as f32 * 0.37).sin()).collect();
         let _: [f32; 2] = agent.act(&o);
-        hid.push(Agent::<[f32; 2]>::hidden(&agent).unwrap().to_vec());
+        // The agent records its full state (`[h | c]` for an LSTM); the probe compares `h`.
+        hid.push(Agent::<[f32; 2]>::hidden(&agent).unwrap()[..p.hidden()].to_vec());
         head.push(agent.head().to_vec());
         obs.push(o);
     }

@@ -7,14 +7,16 @@ use std::path::Path;
 use reachlab_analysis::faer::Mat;
 use reachlab_analysis::{
     centroid, find_fixed_points, principal_angles, shift_angles, shift_distance_test, split_half_uniform_shifts,
-    uniform_shift_axis, uniform_shift_vs_distance, DecoderScore, FixedPointConfig, Gru, LinearDecoder, Pca,
-    ShiftAngles, Tdr, UniformShiftTest,
+    uniform_shift_axis, uniform_shift_vs_distance, DecoderScore, FixedPointConfig, LinearDecoder, Pca, ShiftAngles,
+    Tdr, UniformShiftTest,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Scenario, TdrCentring};
+use crate::core_dynamics::{core_dynamics, CoreDynamics};
 use crate::error::{Result, ScenarioError};
 use crate::output::LoadedRecording;
+use reachlab_analysis::Dynamics;
 
 /// Condition averages of one recorded block: a row per target.
 struct Conditions {
@@ -240,7 +242,7 @@ fn plane(m: &Mat<f64>) -> Vec<[f64; 2]> {
         .collect()
 }
 
-/// Fixed points of the policy's GRU with the input it receives during the delay (target shown, no go cue,
+/// Fixed points of the policy's recurrent core (any kind) with the input it receives during the delay (target shown, no go cue,
 /// hand at rest), started from the recorded delay-period states.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PrepFixedPoints {
@@ -260,37 +262,15 @@ pub struct PrepFixedPoints {
     pub stable: bool,
 }
 
-/// The GRU of a run's checkpoint at the end of `stage`, as an analysis dynamics.
-fn checkpoint_gru(dir: &Path, stage: &str) -> Result<Option<(Gru, usize)>> {
+/// The recurrent core of a run's checkpoint at the end of `stage`, as analysis dynamics (any core kind),
+/// with the policy's input width; `None` when the stage left no checkpoint.
+fn checkpoint_dynamics(dir: &Path, stage: &str) -> Result<Option<(CoreDynamics, usize)>> {
     let ck = dir.join("checkpoints").join(stage);
     if !ck.join("weights.safetensors").exists() {
         return Ok(None);
     }
     let (policy, _) = reachlab_agents::load_checkpoint(&ck)?;
-    if policy.config().core.kind != reachlab_agents::CoreKind::Gru {
-        return Ok(None);
-    }
-    let p = policy.params();
-    let get = |k: &str| -> Result<Vec<f64>> {
-        let v = p
-            .get(k)
-            .ok_or_else(|| ScenarioError::output(&ck, format!("no `{k}`")))?;
-        Ok(v.as_tensor()
-            .to_dtype(candle_core::DType::F64)?
-            .flatten_all()?
-            .to_vec1::<f64>()?)
-    };
-    let (n, m) = (policy.hidden(), policy.obs_dim());
-    let gru = Gru::new(
-        n,
-        m,
-        get("actor.weight_ih_l0")?,
-        get("actor.weight_hh_l0")?,
-        get("actor.bias_ih_l0")?,
-        get("actor.bias_hh_l0")?,
-    )
-    .map_err(|e| ScenarioError::output(&ck, e))?;
-    Ok(Some((gru, m)))
+    Ok(Some((core_dynamics(&policy)?, policy.obs_dim())))
 }
 
 fn prep_fixed_points(
@@ -301,9 +281,14 @@ fn prep_fixed_points(
     prep: &Mat<f64>,
     pca: Option<&Pca>,
 ) -> Result<Vec<PrepFixedPoints>> {
-    let Some((gru, m)) = checkpoint_gru(dir, stage)? else {
+    let Some((dynamics, m)) = checkpoint_dynamics(dir, stage)? else {
         return Ok(vec![]);
     };
+    // A recording without the LSTM's cell state (written before cells were kept) cannot start the search
+    // from the states the network had: no search, and the measure reads NaN.
+    if rec.h + rec.c != dynamics.dim() {
+        return Ok(vec![]);
+    }
     let n_targets = s.env.n_targets;
     let spread = {
         let c = centroid(prep.as_ref());
@@ -329,8 +314,7 @@ fn prep_fixed_points(
         for i in (0..rec.n).filter(|&i| rec.trial_type[i] == 0 && rec.target[i] as usize == k) {
             let go = rec.go_step[i] as usize;
             for t in (go.saturating_sub(s.evaluation.prep_window_steps.max(1) * 2)..go).step_by(2) {
-                let h = &rec.hidden[(i * rec.t + t) * rec.h..(i * rec.t + t + 1) * rec.h];
-                starts.push(h.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>());
+                starts.push(rec.state_at(i, t));
                 let obs = &rec.obs[(i * rec.t + t) * rec.o..(i * rec.t + t + 1) * rec.o];
                 for (acc, &x) in sensed.iter_mut().zip(obs.get(task..m).unwrap_or(&[])) {
                     *acc += f64::from(x);
@@ -343,15 +327,18 @@ fn prep_fixed_points(
         if starts.is_empty() {
             continue;
         }
-        let res = find_fixed_points(&gru, &u, &starts, &cfg).map_err(|e| ScenarioError::output(dir, e))?;
+        let res = find_fixed_points(&dynamics, &u, &starts, &cfg).map_err(|e| ScenarioError::output(dir, e))?;
         // Every fixed and slow point, for Python (as task runs write theirs).
         let fp_dir = dir.join("fixed_points");
         std::fs::create_dir_all(&fp_dir).map_err(|e| ScenarioError::io(&fp_dir, e))?;
         crate::output::save_fixed_points(&fp_dir.join(format!("{stage}_target{k}.safetensors")), &res)?;
         let fixed: Vec<_> = res.points.iter().filter(|p| p.converged).collect();
-        let target_prep: Vec<f64> = (0..prep.ncols()).map(|j| prep[(k, j)]).collect();
+        // Distances and coordinates in the space of the recorded `h` (an LSTM's point is `[h | c]`).
+        let h = prep.ncols();
+        let target_prep: Vec<f64> = (0..h).map(|j| prep[(k, j)]).collect();
         let dist = |x: &[f64]| {
-            x.iter()
+            x[..h]
+                .iter()
                 .zip(&target_prep)
                 .map(|(a, b)| (a - b).powi(2))
                 .sum::<f64>()
@@ -367,7 +354,7 @@ fn prep_fixed_points(
             relative_distance: nearest.map_or(f64::NAN, |p| dist(&p.x) / spread),
             pc: match (nearest, pca) {
                 (Some(p), Some(pca)) => {
-                    let row = Mat::from_fn(1, p.x.len(), |_, j| p.x[j]);
+                    let row = Mat::from_fn(1, h, |_, j| p.x[j]);
                     pca.transform(row.as_ref())
                         .ok()
                         .map(|t| [t[(0, 0)], if t.ncols() > 1 { t[(0, 1)] } else { 0.0 }])

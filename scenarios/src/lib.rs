@@ -31,6 +31,7 @@
 //! Reading what a run wrote:
 //! - [`summary`]: `summary.json` and the end-of-run table.
 //! - [`analysis`]: preparatory subspaces, TDR, shifts and θ_LW from a run's recordings (`analysis.json`).
+//! - [`core_dynamics`]: the one bridge from any recurrent core to the analysis crate's `Dynamics`.
 //! - [`json`]: reading back the JSON a run writes (NaN, written as `null`, comes back as NaN).
 //! - [`plots`]: learning curves and hand paths (PNG and SVG); a multi-seed experiment's
 //!   `figures/seeds.png` (error through the phases with a CI band, uniform shift vs distance, θ_LW).
@@ -49,6 +50,7 @@ pub mod builtin;
 mod commit;
 pub mod compare;
 mod config;
+pub mod core_dynamics;
 mod error;
 pub mod experiment;
 mod expert;

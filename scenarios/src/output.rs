@@ -97,7 +97,9 @@ impl<T: Serialize> CsvLog<T> {
 
 /// The evaluation trials of a recorded block, as arrays (trials N, steps T, hidden units H).
 ///
-/// Saved as safetensors (f32 unless noted): `hidden` [N, T, H] (actor state after each step), `obs`
+/// Saved as safetensors (f32 unless noted): `hidden` [N, T, H] (actor state after each step), `cell`
+/// [N, T, H] (only for an LSTM: its cell state after each step, so that the full state `[h | c]` that
+/// the fixed-point search runs on is the one the network had), `obs`
 /// [N, T, O] (the observation the policy stepped on at each step, so that `hidden` can be recomputed from
 /// the saved weights: `reachlab.load_policy(run).forward(obs)` in Python),
 /// `hand_pos`, `hand_vel`, `field_force` [N, T, 2] (m, m/s, N; start at the origin), `target_pos` [N, 2],
@@ -119,7 +121,10 @@ pub struct Recording {
     o: usize,
     /// Action width.
     a: usize,
+    /// Width of the state beyond `h` (an LSTM's cell: H; else 0).
+    c: usize,
     hidden: Vec<f32>,
+    cell: Vec<f32>,
     obs: Vec<f32>,
     actions: Vec<f32>,
     rewards: Vec<f32>,
@@ -139,16 +144,19 @@ pub struct Recording {
 }
 
 impl Recording {
-    /// Room for `n` trials of up to `t` steps, `h` hidden units, observations of length `o` and actions of
-    /// width `a`.
-    pub fn new(n: usize, t: usize, h: usize, o: usize, a: usize) -> Self {
+    /// Room for `n` trials of up to `t` steps, `h` hidden units in a recurrent state of width `s` (`2h`
+    /// for an LSTM, else `h`), observations of length `o` and actions of width `a`.
+    pub fn new(n: usize, t: usize, (h, s): (usize, usize), o: usize, a: usize) -> Self {
+        let c = s.saturating_sub(h);
         Recording {
             n,
             t,
             h,
             o,
             a,
+            c,
             hidden: vec![0.0; n * t * h],
+            cell: vec![0.0; n * t * c],
             obs: vec![0.0; n * t * o],
             actions: vec![0.0; n * t * a],
             rewards: vec![0.0; n * t],
@@ -172,7 +180,7 @@ impl Recording {
 
     /// Stores trial `i`.
     pub fn push<C: AsRef<[f64]> + Clone + Default>(&mut self, i: usize, ep: &Episode<ReachInfo<C>>) {
-        let (t, h, a) = (self.t, self.h, self.a);
+        let (t, h, a, c) = (self.t, self.h, self.a, self.c);
         for (s, info) in ep.infos.iter().enumerate().take(t) {
             let k = i * t + s;
             for d in 0..2 {
@@ -188,6 +196,9 @@ impl Recording {
             }
             if let Some(hid) = ep.hidden.get(s) {
                 self.hidden[k * h..(k + 1) * h].copy_from_slice(&hid[..h]);
+                if let Some(cell) = hid.get(h..h + c) {
+                    self.cell[k * c..(k + 1) * c].copy_from_slice(cell);
+                }
             }
             if let Some(obs) = ep.obs.get(s) {
                 let o = self.o.min(obs.len());
@@ -213,6 +224,9 @@ impl Recording {
         let (n, t, h) = (self.n, self.t, self.h);
         let mut map: HashMap<String, Tensor> = HashMap::new();
         map.insert("hidden".into(), Tensor::from_vec(self.hidden, (n, t, h), &dev)?);
+        if self.c > 0 {
+            map.insert("cell".into(), Tensor::from_vec(self.cell, (n, t, self.c), &dev)?);
+        }
         map.insert("obs".into(), Tensor::from_vec(self.obs, (n, t, self.o), &dev)?);
         map.insert("hand_pos".into(), Tensor::from_vec(self.hand_pos, (n, t, 2), &dev)?);
         map.insert("hand_vel".into(), Tensor::from_vec(self.hand_vel, (n, t, 2), &dev)?);
@@ -255,6 +269,10 @@ pub struct LoadedRecording {
     pub t: usize,
     pub h: usize,
     pub hidden: Vec<f32>,
+    /// Width of the state beyond `h` and that part of it `[n, t, c]` (an LSTM's cell; empty otherwise,
+    /// and in recordings written before cells were kept).
+    pub c: usize,
+    pub cell: Vec<f32>,
     /// Observation width and the observations `[n, t, o]`.
     pub o: usize,
     pub obs: Vec<f32>,
@@ -271,6 +289,15 @@ pub struct LoadedRecording {
 }
 
 impl LoadedRecording {
+    /// The full recurrent state of trial `i` after step `s`: `[h | c]` for an LSTM (when its cell was
+    /// recorded), `h` otherwise.
+    pub fn state_at(&self, i: usize, s: usize) -> Vec<f64> {
+        let k = i * self.t + s;
+        let h = &self.hidden[k * self.h..(k + 1) * self.h];
+        let c = self.cell.get(k * self.c..(k + 1) * self.c).unwrap_or(&[]);
+        h.iter().chain(c).map(|&x| f64::from(x)).collect()
+    }
+
     /// Component `d` of the hand velocity of trial `i` after step `s`.
     pub fn hand_vel_at(&self, i: usize, s: usize, d: usize) -> f32 {
         self.hand_vel[(i * self.t + s) * 2 + d]
@@ -286,10 +313,16 @@ impl LoadedRecording {
         let (n, t, h) = hidden.dims3()?;
         let f = |k: &str| -> Result<Vec<f32>> { Ok(get(k)?.flatten_all()?.to_vec1::<f32>()?) };
         let u = |k: &str| -> Result<Vec<u32>> { Ok(get(k)?.to_vec1::<u32>()?) };
+        let (c, cell) = match map.get("cell") {
+            Some(cell) => (cell.dims3()?.2, f("cell")?),
+            None => (0, Vec::new()),
+        };
         Ok(LoadedRecording {
             n,
             t,
             h,
+            c,
+            cell,
             o: get("obs")?.dims3()?.2,
             obs: f("obs")?,
             a: get("actions")?.dims3()?.2,

@@ -127,8 +127,8 @@ impl Experiment for Scenario {
             .map(|(n, v)| (n.to_string(), v))
             .collect();
         // Stable fixed points under the delay inputs, summed over targets and recorded stages; NaN when
-        // none was searched for (the run's analysis cannot be read, or its core has no fixed-point bridge
-        // here yet: LSTM and vanilla reaching units), not a count of zero.
+        // none was searched for (the run's analysis cannot be read, or an LSTM's recordings predate its
+        // cell state), not a count of zero.
         let stable = crate::analysis::Analysis::read(dir)
             .ok()
             .filter(|a| !a.preparatory_fixed_points.is_empty())

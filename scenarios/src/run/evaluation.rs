@@ -77,7 +77,15 @@ impl<B: RunEffector> RunOf<'_, B> {
             Recording::new(
                 episodes.len(),
                 steps,
-                self.trainer.policy().hidden(),
+                (
+                    self.trainer.policy().hidden(),
+                    self.trainer
+                        .policy()
+                        .config()
+                        .core
+                        .cell()
+                        .state_width(self.trainer.policy().hidden()),
+                ),
                 obs_dim,
                 action_dim,
             )

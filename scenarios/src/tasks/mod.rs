@@ -4,7 +4,7 @@
 //!
 //! - [`config`]: the scenario file (`[tasks]`, `[training]`, `[analysis]`, `[[arm]]`, `seeds`).
 //! - [`run`]: training every arm × seed into a folder, resumable, with `learning_curve.csv` per unit.
-//! - [`analysis`]: fixed points under zero input, and any core as analysis [`Dynamics`](reachlab_analysis::Dynamics).
+//! - [`analysis`]: fixed points under zero input (through [`crate::core_dynamics`]).
 //! - [`results`]: the rows and results a task run writes, and where its units are.
 //! - [`report`]: `results.csv`, `results.md` and `figures/task_curves.*`.
 
