@@ -17,6 +17,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("yang20", include_str!("../builtin/yang20.toml")),
     ("modcog", include_str!("../builtin/modcog.toml")),
     ("lmrnn_sparsity", include_str!("../builtin/lmrnn_sparsity.toml")),
+    ("decision_ppo", include_str!("../builtin/decision_ppo.toml")),
 ];
 
 /// A scenario of either kind: reaching (phases of a force field) or cognitive tasks (a `[tasks]` table).

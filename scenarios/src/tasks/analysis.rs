@@ -12,7 +12,7 @@ use reachlab_envs::cognitive::TrialBatch;
 use serde::{Deserialize, Serialize};
 
 use super::config::eval_batch;
-use super::config::TaskScenario;
+use super::config::{FixedPointInput, TaskScenario};
 use crate::core_dynamics::{core_dynamics, values};
 use crate::error::{Result, ScenarioError};
 
@@ -80,28 +80,31 @@ pub fn states(policy: &Policy, batch: &TrialBatch) -> Result<(Vec<f32>, usize)> 
     Ok((out, s))
 }
 
-/// Runs the analysis the scenario asks for on a trained unit's policy.
+/// The input a task's trial gives in its first step without input noise: fixation on, the task's rule
+/// unit on, no stimulus (for the ring tasks; the classic tasks' first input).
+fn fixation_input(s: &TaskScenario, k: usize) -> Result<Vec<f64>> {
+    let mut spec = s.tasks.clone();
+    spec.conventions.sigma_x = 0.0;
+    let b = spec.task_set()?.batch_of(k, 1, 0)?;
+    Ok(b.inputs[..b.input_dim].iter().map(|&x| f64::from(x)).collect())
+}
+
+/// Runs the analysis the scenario asks for on a trained unit's policy: one fixed-point search under zero
+/// input, or (`fixed_point_input = "fixation"`) one per task under its fixation input, started from that
+/// task's evaluation states, the counts summed over tasks.
 pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, policy: &Policy, dir: &Path) -> Result<UnitAnalysis> {
     let mut out = UnitAnalysis::default();
     if !s.analysis.fixed_points {
         return Ok(out);
     }
     let dynamics = core_dynamics(policy)?;
-    // Starts: states of the evaluation trials, evenly spaced over trials and steps.
     let h = policy.hidden();
-    let mut starts: Vec<Vec<f64>> = Vec::new();
-    let b = eval_batch(set, 0, s.training.eval_trials_per_task)?;
-    let (st, sw) = states(policy, &b)?;
-    let total = b.steps * b.batch;
-    let want = s.analysis.fixed_point_starts.max(1);
-    let stride = (total / want).max(1);
-    for i in (0..total).step_by(stride).take(want) {
-        starts.push(st[i * sw..(i + 1) * sw].iter().map(|&x| f64::from(x)).collect());
-    }
-    let u = vec![0.0; policy.obs_dim()];
-    let cfg = FixedPointConfig::default();
-    let res = find_fixed_points(&dynamics, &u, &starts, &cfg).map_err(|e| ScenarioError::output(dir, e))?;
-    crate::output::save_fixed_points(&dir.join("fixed_points.safetensors"), &res)?;
+    let searches: Vec<(Option<usize>, Vec<f64>)> = match s.analysis.fixed_point_input {
+        FixedPointInput::Zero => vec![(None, vec![0.0; policy.obs_dim()])],
+        FixedPointInput::Fixation => (0..set.tasks().len())
+            .map(|k| Ok((Some(k), fixation_input(s, k)?)))
+            .collect::<Result<_>>()?,
+    };
     let w_pi = values(policy, "pi.weight")?;
     let b_pi = values(policy, "pi.bias")?;
     let o = b_pi.len();
@@ -111,24 +114,50 @@ pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, policy: &Policy, dir: &Path
             .collect()
     };
     let mut saddles = Vec::new();
-    let (mut fixed, mut stable, mut slow) = (0, 0, 0);
+    let (mut fixed, mut stable, mut slow, mut n_starts) = (0, 0, 0, 0);
+    let mut outcomes = StartOutcomes::default();
     let mut stable_readouts = Vec::new();
-    for p in &res.points {
-        if !p.converged {
-            slow += 1;
-            continue;
-        }
-        fixed += 1;
-        match p.stability {
-            Stability::Stable => {
-                stable += 1;
-                stable_readouts.push(readout(&p.x));
+    let cfg = FixedPointConfig::default();
+    for (task, u) in &searches {
+        // Starts: states of the evaluation trials (of the first task under zero input, as before; of
+        // this task under its fixation input), evenly spaced over trials and steps.
+        let want = (s.analysis.fixed_point_starts / searches.len()).max(1);
+        let b = eval_batch(set, task.unwrap_or(0), s.training.eval_trials_per_task)?;
+        let (st, sw) = states(policy, &b)?;
+        let total = b.steps * b.batch;
+        let stride = (total / want).max(1);
+        let starts: Vec<Vec<f64>> = (0..total)
+            .step_by(stride)
+            .take(want)
+            .map(|i| st[i * sw..(i + 1) * sw].iter().map(|&x| f64::from(x)).collect())
+            .collect();
+        n_starts += starts.len();
+        let res = find_fixed_points(&dynamics, u, &starts, &cfg).map_err(|e| ScenarioError::output(dir, e))?;
+        let file = match task {
+            None => "fixed_points.safetensors".to_string(),
+            Some(k) => format!("fixed_points_{}.safetensors", set.tasks()[*k].name()),
+        };
+        crate::output::save_fixed_points(&dir.join(file), &res)?;
+        outcomes.fixed += res.n_converged;
+        outcomes.slow += res.n_slow;
+        outcomes.nothing += res.n_failed + res.n_outliers;
+        for p in &res.points {
+            if !p.converged {
+                slow += 1;
+                continue;
             }
-            Stability::Saddle { unstable } => {
-                if saddles.len() < unstable {
-                    saddles.resize(unstable, 0);
+            fixed += 1;
+            match p.stability {
+                Stability::Stable => {
+                    stable += 1;
+                    stable_readouts.push(readout(&p.x));
                 }
-                saddles[unstable - 1] += 1;
+                Stability::Saddle { unstable } => {
+                    if saddles.len() < unstable {
+                        saddles.resize(unstable, 0);
+                    }
+                    saddles[unstable - 1] += 1;
+                }
             }
         }
     }
@@ -137,16 +166,12 @@ pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, policy: &Policy, dir: &Path
         .map(|r| r.iter().map(|&v| v > 0.0).collect())
         .collect();
     out.fixed_points = Some(FixedPointSummary {
-        starts: starts.len(),
+        starts: n_starts,
         fixed,
         stable,
         saddles,
         slow,
-        start_outcomes: StartOutcomes {
-            fixed: res.n_converged,
-            slow: res.n_slow,
-            nothing: res.n_failed + res.n_outliers,
-        },
+        start_outcomes: outcomes,
         distinct_readout_signs: signs.len(),
         stable_readouts,
     });

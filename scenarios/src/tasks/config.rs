@@ -57,10 +57,22 @@ pub struct TasksSpec {
     pub sine_wave: SineWave,
 }
 
-/// Supervised BPTT on the tasks' targets (Yang et al.'s weighted squared error).
+/// How the network is trained on the tasks: by supervised BPTT on their targets (Yang et al.'s weighted
+/// squared error, the default) or by a policy gradient on the tasks as a decision env (`method`). The
+/// keys below `method` are shared: `updates` and `learning_rate` mean the same for both, `batch_size`
+/// is trials per gradient step (supervised) or episodes per update (policy gradient).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TaskTraining {
+    /// `supervised` (BPTT on targets), or `ppo`, `a2c`, `reinforce` (a recurrent policy acting in
+    /// [`DecisionEnv`](reachlab_envs::cognitive::DecisionEnv): fixate or choose a ring direction,
+    /// rewarded by its rules).
+    #[serde(skip_serializing_if = "TaskMethod::is_supervised")]
+    pub method: TaskMethod,
+    /// The policy-gradient settings (`[training.policy_gradient]`), read when `method` is not
+    /// `supervised`.
+    #[serde(skip_serializing_if = "PolicyGradient::is_default")]
+    pub policy_gradient: PolicyGradient,
     /// Gradient steps at most.
     pub updates: usize,
     /// Trials per step.
@@ -93,6 +105,8 @@ pub struct TaskTraining {
 impl Default for TaskTraining {
     fn default() -> Self {
         TaskTraining {
+            method: TaskMethod::Supervised,
+            policy_gradient: PolicyGradient::default(),
             updates: 2000,
             batch_size: 64,
             batches: BatchMode::OneTask,
@@ -108,6 +122,81 @@ impl Default for TaskTraining {
             stop_at_criterion: false,
             extra_evals_after_criterion: 0,
         }
+    }
+}
+
+/// The training method of a task scenario.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskMethod {
+    #[default]
+    Supervised,
+    Ppo,
+    A2c,
+    Reinforce,
+}
+
+impl TaskMethod {
+    fn is_supervised(&self) -> bool {
+        *self == TaskMethod::Supervised
+    }
+
+    /// The policy-gradient algorithm, or `None` for supervised training.
+    pub fn algorithm(self) -> Option<reachlab_agents::Algorithm> {
+        use reachlab_agents::Algorithm;
+        match self {
+            TaskMethod::Supervised => None,
+            TaskMethod::Ppo => Some(Algorithm::Ppo),
+            TaskMethod::A2c => Some(Algorithm::A2c),
+            TaskMethod::Reinforce => Some(Algorithm::Reinforce),
+        }
+    }
+}
+
+/// Policy-gradient training on the tasks as a [`DecisionEnv`](reachlab_envs::cognitive::DecisionEnv)
+/// (ring tasks: action 0 fixates, action k chooses direction `2π(k−1)/n_ring`). Learning rate, updates,
+/// gradient clip, activity and weight penalties come from `[training]`; these are the rest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyGradient {
+    pub gamma: f64,
+    pub gae_lambda: f64,
+    /// PPO: passes over each rollout, and minibatches per pass.
+    pub epochs: usize,
+    pub minibatches: usize,
+    /// PPO ratio clip ε.
+    pub clip: f64,
+    pub value_coef: f64,
+    pub entropy_coef: f64,
+    /// Episodes per rollout block (fixes the work split: results depend on it, not on the threads).
+    pub envs_per_block: usize,
+    /// Steps after which an episode is cut (a trial ends itself before, with a choice or its end).
+    pub max_steps: usize,
+    /// Rewards and rules of the decision env (default: Mod-Cog's).
+    pub rewards: reachlab_envs::cognitive::DecisionRewards,
+}
+
+impl Default for PolicyGradient {
+    fn default() -> Self {
+        let t = reachlab_agents::TrainConfig::default();
+        PolicyGradient {
+            gamma: t.gamma,
+            gae_lambda: t.gae_lambda,
+            epochs: t.epochs,
+            minibatches: t.minibatches,
+            clip: t.clip,
+            value_coef: t.value_coef,
+            entropy_coef: t.entropy_coef,
+            envs_per_block: t.envs_per_block,
+            max_steps: 500,
+            rewards: Default::default(),
+        }
+    }
+}
+
+impl PolicyGradient {
+    fn is_default(&self) -> bool {
+        *self == PolicyGradient::default()
     }
 }
 
@@ -129,6 +218,26 @@ pub struct TaskAnalysis {
     pub fixed_points: bool,
     /// Starts for the fixed-point search.
     pub fixed_point_starts: usize,
+    /// The input held during the search: `zero` (the flip-flop's memories), or `fixation` (one search
+    /// per task under the input of its fixation epoch: fixation and rule units on, no stimulus, as
+    /// Yang et al. analyse their networks), started from that task's evaluation states.
+    #[serde(skip_serializing_if = "FixedPointInput::is_zero")]
+    pub fixed_point_input: FixedPointInput,
+}
+
+/// The input held constant during a task network's fixed-point search.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixedPointInput {
+    #[default]
+    Zero,
+    Fixation,
+}
+
+impl FixedPointInput {
+    fn is_zero(&self) -> bool {
+        *self == FixedPointInput::Zero
+    }
 }
 
 impl Default for TaskAnalysis {
@@ -136,6 +245,7 @@ impl Default for TaskAnalysis {
         TaskAnalysis {
             fixed_points: false,
             fixed_point_starts: 256,
+            fixed_point_input: FixedPointInput::Zero,
         }
     }
 }
@@ -235,6 +345,31 @@ impl TaskScenario {
         }
         if !(0.0..=1.0).contains(&t.mean_criterion) {
             return Err(bad("training.mean_criterion", "must be in [0, 1]".into()));
+        }
+        if !(t.max_grad_norm >= 0.0 && t.max_grad_norm.is_finite()) {
+            return Err(bad(
+                "training.max_grad_norm",
+                "must be finite and >= 0 (0 = off)".into(),
+            ));
+        }
+        for (key, v) in [
+            ("training.activity_l2", t.activity_l2),
+            ("training.weight_l2", t.weight_l2),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(bad(key, "must be finite and >= 0".into()));
+            }
+        }
+        if t.method.algorithm().is_some() {
+            // The decision env and the trainer check their own settings; their errors name the key.
+            crate::tasks::method::decision_env(&self.tasks, &t.policy_gradient)
+                .map_err(|e| bad("tasks.names", e.to_string()))?;
+            crate::tasks::method::train_config(t, 0)
+                .validate()
+                .map_err(|e| bad("training.policy_gradient", e.to_string()))?;
+            if t.policy_gradient.max_steps == 0 {
+                return Err(bad("training.policy_gradient.max_steps", "must be at least 1".into()));
+            }
         }
         self.policy.validate().map_err(|e| bad("policy", e.to_string()))?;
         let mut names = std::collections::HashSet::new();

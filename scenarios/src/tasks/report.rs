@@ -54,9 +54,13 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
     let mut md = String::new();
     let c = s.training.criterion;
     let _ = writeln!(md, "# {}\n\n{}\n", s.name, s.description);
+    let method = match s.training.method.algorithm() {
+        None => "Supervised BPTT, batch".to_string(),
+        Some(a) => format!("{a:?} in the decision env (greedy choices scored by its rules), episodes per update"),
+    };
     let _ = writeln!(
         md,
-        "Supervised BPTT, batch {}, lr {}, at most {} steps; evaluation on {} fixed trials per task; criterion: every task ≥ {c}; mean criterion: the mean over tasks ≥ {}.\n",
+        "{method} {}, lr {}, at most {} steps; evaluation on {} fixed trials per task; criterion: every task ≥ {c}; mean criterion: the mean over tasks ≥ {}.\n",
         s.training.batch_size,
         s.training.learning_rate,
         s.training.updates,

@@ -6,16 +6,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::commit::{commit, committed, read_json, write_json};
-use candle_core::DType;
-use reachlab_agents::{save_checkpoint, HeadKind, Policy, TrainerState};
-use reachlab_agents::{SupervisedBatch, SupervisedConfig, SupervisedTrainer};
-use reachlab_envs::cognitive::{TaskSet, TrialBatch};
-use reachlab_envs::seeding::derive_seed;
+use reachlab_envs::cognitive::TaskSet;
 use serde::{Deserialize, Serialize};
 
 use super::analysis::analyse_unit;
 pub use super::config::eval_batch;
-use super::config::{Arm, BatchMode, TaskScenario};
+use super::config::{Arm, TaskScenario};
+use super::method::TaskTrainer;
 pub use super::results::{unit_dir, TaskCurveRow, UnitResult};
 use crate::error::{Result, ScenarioError};
 use crate::observer::{Observer, Silent};
@@ -35,36 +32,6 @@ pub struct UnitProgress {
     pub finished: bool,
 }
 
-pub(crate) fn to_supervised(b: &TrialBatch) -> Result<SupervisedBatch> {
-    Ok(SupervisedBatch::from_vecs(
-        b.steps,
-        b.batch,
-        b.inputs.clone(),
-        b.targets.clone(),
-        b.mask.clone(),
-        DType::F32,
-    )?)
-}
-
-fn build_trainer(s: &TaskScenario, arm: &Arm, seed: u64, set: &TaskSet) -> Result<SupervisedTrainer> {
-    let mut pc = s.policy.clone();
-    pc.core = arm.core.clone();
-    pc.init_seed = derive_seed(seed, 2);
-    let policy = Policy::new(&pc, set.input_dim(), HeadKind::Gaussian { dim: set.output_dim() })?;
-    let t = &s.training;
-    Ok(SupervisedTrainer::new(
-        policy,
-        SupervisedConfig {
-            learning_rate: t.learning_rate,
-            max_grad_norm: t.max_grad_norm,
-            activity_l2: t.activity_l2,
-            weight_l2: t.weight_l2,
-            output: t.output,
-            noise_seed: derive_seed(seed, 3),
-        },
-    )?)
-}
-
 struct UnitRun<'a> {
     s: &'a TaskScenario,
     arm: Arm,
@@ -74,7 +41,7 @@ struct UnitRun<'a> {
     root: PathBuf,
     label: String,
     set: TaskSet,
-    trainer: SupervisedTrainer,
+    trainer: TaskTrainer,
     curve: CsvLog<TaskCurveRow>,
     progress: UnitProgress,
     started: Instant,
@@ -89,21 +56,14 @@ impl UnitRun<'_> {
     /// Flushes the curve and commits weights, optimiser and counters together (see [`crate::commit`]).
     fn checkpoint(&mut self) -> Result<()> {
         self.curve.flush()?;
-        let state = TrainerState {
-            updates: self.progress.update,
-            ..TrainerState::default()
-        };
         self.progress.curve_rows = self.curve.rows();
         self.progress.wall_seconds = self.wall();
         let (trainer, progress, settings) = (&self.trainer, &self.progress, self.s.to_toml());
         commit(&self.dir.join("checkpoints"), |dir| {
-            save_checkpoint(dir, trainer.policy(), state)?;
+            trainer.save(dir, progress.update)?;
             // The settings this state was reached with: a resume refuses a scenario.toml edited since.
             std::fs::write(dir.join("scenario.toml"), &settings)
                 .map_err(|e| ScenarioError::io(&dir.join("scenario.toml"), e))?;
-            let opt_path = dir.join("optimizer.safetensors");
-            candle_core::safetensors::save(&trainer.optimizer().state()?, &opt_path)
-                .map_err(|e| ScenarioError::output(&opt_path, e))?;
             write_json(&dir.join("progress.json"), progress)
         })?;
         // A copy where users look; the resume reads the committed one.
@@ -116,10 +76,7 @@ impl UnitRun<'_> {
         let mut rows = Vec::new();
         let mut perfs = Vec::new();
         for k in 0..self.set.tasks().len() {
-            let b = eval_batch(&self.set, k, self.s.training.eval_trials_per_task)?;
-            let pred = self.trainer.predict(&to_supervised(&b)?)?;
-            let scores = b.score(&self.set, &pred.outputs)?;
-            let perf = scores.iter().sum::<f64>() / scores.len() as f64;
+            let perf = self.trainer.performance(self.s, &self.set, k)?;
             perfs.push(perf);
             rows.push(TaskCurveRow {
                 update: u,
@@ -168,16 +125,7 @@ impl UnitRun<'_> {
         }
         let (mut loss_sum, mut n) = (0.0, 0usize);
         while self.progress.update < t.updates && !self.done_early() {
-            let u = self.progress.update;
-            let bseed = derive_seed(self.seed, 1_000_000 + u as u64);
-            let b = match t.batches {
-                BatchMode::Mixed => self.set.batch(t.batch_size, bseed),
-                BatchMode::OneTask => {
-                    let k = self.set.sample_task(&mut reachlab_envs::seeding::rng_from_seed(bseed));
-                    self.set.batch_of(k, t.batch_size, derive_seed(bseed, 1))?
-                }
-            };
-            loss_sum += self.trainer.step(&to_supervised(&b)?)?;
+            loss_sum += self.trainer.step(self.s, &self.set, self.seed, self.progress.update)?;
             n += 1;
             self.progress.update += 1;
             if let Some(param) = self.trainer.policy().params().first_non_finite()? {
@@ -242,7 +190,7 @@ fn run_unit(
         return read_json(&result_path);
     }
     let set = s.tasks.task_set()?;
-    let mut trainer = build_trainer(s, arm, seed, &set)?;
+    let mut trainer = TaskTrainer::new(s, arm, seed, &set)?;
     let ppath = dir.join("progress.json");
     let label = if s.is_comparison() {
         Unit::new(root, &arm.name, seed).label()
@@ -261,17 +209,7 @@ fn run_unit(
                 Ok(p) => p,
                 Err(_) => serde_json::from_str(&text).map_err(|e| bad(format!("progress.json: {e}")))?,
             };
-            let weights = ck.join("weights.safetensors");
-            trainer
-                .policy_mut()
-                .params_mut()
-                .load(&weights)
-                .map_err(|e| bad(format!("{}: {e}", weights.display())))?;
-            let opt_path = ck.join("optimizer.safetensors");
-            let opt = candle_core::safetensors::load(&opt_path, &candle_core::Device::Cpu)
-                .map_err(|e| bad(format!("{}: {e}", opt_path.display())))?;
-            trainer.optimizer_mut().load_state(&opt)?;
-            trainer.set_steps(progress.update);
+            trainer.restore(&ck, progress.update).map_err(bad)?;
             let curve = CsvLog::reopen(&dir.join("learning_curve.csv"), progress.curve_rows)?;
             let w = progress.wall_seconds;
             (curve, progress, w)

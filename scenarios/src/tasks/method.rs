@@ -1,0 +1,208 @@
+//! The training methods of a task scenario behind one face: supervised BPTT on the tasks' targets, or a
+//! policy gradient (PPO, A2C, REINFORCE) on the tasks as a [`DecisionEnv`]. A unit's run loop, its
+//! evaluation schedule, checkpoints and analysis do not know which one trains it.
+
+use std::path::Path;
+
+use candle_core::DType;
+use reachlab_agents::{
+    restore_trainer, save_checkpoint, save_trainer, Adam, Algorithm, HeadKind, Policy, PolicyAgent, RegularizerConfig,
+    RolloutConfig, RolloutWorkers, SupervisedBatch, SupervisedConfig, SupervisedTrainer, TrainConfig, Trainer,
+    TrainerState,
+};
+use reachlab_envs::cognitive::{DecisionEnv, DecisionOptions, TaskSet, TrialBatch};
+use reachlab_envs::seeding::derive_seed;
+use reachlab_envs::Env;
+
+use super::config::{eval_batch, Arm, BatchMode, PolicyGradient, TaskScenario, TaskTraining, TasksSpec};
+use crate::error::{Result, ScenarioError};
+
+/// The tasks of `spec` as a decision env with `pg`'s rewards (refused unless every task is a ring task).
+pub(crate) fn decision_env(spec: &TasksSpec, pg: &PolicyGradient) -> reachlab_envs::Result<DecisionEnv> {
+    DecisionEnv::new(spec.task_set()?, pg.rewards)
+}
+
+/// The agents crate's training configuration for a policy-gradient task run (`seed`: the unit's).
+pub(crate) fn train_config(t: &TaskTraining, seed: u64) -> TrainConfig {
+    let pg = &t.policy_gradient;
+    TrainConfig {
+        algorithm: t.method.algorithm().unwrap_or(Algorithm::Ppo),
+        episodes_per_update: t.batch_size,
+        envs_per_block: pg.envs_per_block,
+        // Every rollout thread gives the same numbers (the work split is fixed by `envs_per_block`).
+        threads: 0,
+        rollout: RolloutConfig {
+            max_steps: pg.max_steps,
+            ..RolloutConfig::default()
+        },
+        gamma: pg.gamma,
+        gae_lambda: pg.gae_lambda,
+        epochs: pg.epochs,
+        minibatches: pg.minibatches,
+        clip: pg.clip,
+        value_coef: pg.value_coef,
+        entropy_coef: pg.entropy_coef,
+        max_grad_norm: t.max_grad_norm,
+        learning_rate: t.learning_rate,
+        regularizers: RegularizerConfig {
+            activity_l2: t.activity_l2,
+            weight_l2: t.weight_l2,
+            ..RegularizerConfig::default()
+        },
+        seed: derive_seed(seed, 4),
+        ..TrainConfig::default()
+    }
+}
+
+pub(crate) fn to_supervised(b: &TrialBatch) -> Result<SupervisedBatch> {
+    Ok(SupervisedBatch::from_vecs(
+        b.steps,
+        b.batch,
+        b.inputs.clone(),
+        b.targets.clone(),
+        b.mask.clone(),
+        DType::F32,
+    )?)
+}
+
+/// A unit's trainer, whichever the method.
+pub(crate) enum TaskTrainer {
+    Supervised(Box<SupervisedTrainer>),
+    PolicyGradient(Box<Trainer<DecisionEnv>>),
+}
+
+impl TaskTrainer {
+    /// The trainer of `arm` × `seed`: a fresh network (initialised from the seed) and its optimiser.
+    pub fn new(s: &TaskScenario, arm: &Arm, seed: u64, set: &TaskSet) -> Result<Self> {
+        let mut pc = s.policy.clone();
+        pc.core = arm.core.clone();
+        pc.init_seed = derive_seed(seed, 2);
+        let t = &s.training;
+        if t.method.algorithm().is_none() {
+            let policy = Policy::new(&pc, set.input_dim(), HeadKind::Gaussian { dim: set.output_dim() })?;
+            return Ok(TaskTrainer::Supervised(Box::new(SupervisedTrainer::new(
+                policy,
+                SupervisedConfig {
+                    learning_rate: t.learning_rate,
+                    max_grad_norm: t.max_grad_norm,
+                    activity_l2: t.activity_l2,
+                    weight_l2: t.weight_l2,
+                    output: t.output,
+                    noise_seed: derive_seed(seed, 3),
+                },
+            )?)));
+        }
+        let config = train_config(t, seed);
+        let workers = RolloutWorkers::new(config.episodes_per_update, config.envs_per_block, 0, |_| {
+            Ok(decision_env(&s.tasks, &t.policy_gradient)?)
+        })?;
+        let head = HeadKind::for_space(workers.first_env().action_space())?;
+        let policy = Policy::new(&pc, set.input_dim(), head)?;
+        Ok(TaskTrainer::PolicyGradient(Box::new(Trainer::new(
+            policy, config, workers,
+        )?)))
+    }
+
+    pub fn policy(&self) -> &Policy {
+        match self {
+            TaskTrainer::Supervised(t) => t.policy(),
+            TaskTrainer::PolicyGradient(t) => t.policy(),
+        }
+    }
+
+    fn optimizer(&self) -> &Adam {
+        match self {
+            TaskTrainer::Supervised(t) => t.optimizer(),
+            TaskTrainer::PolicyGradient(t) => t.optimizer(),
+        }
+    }
+
+    /// Update `u` (0-based) of the unit with seed `seed`; returns its training loss: the supervised
+    /// loss, or for a policy gradient minus the mean return per trial (what it lowers in expectation).
+    pub fn step(&mut self, s: &TaskScenario, set: &TaskSet, seed: u64, u: usize) -> Result<f64> {
+        match self {
+            TaskTrainer::Supervised(trainer) => {
+                let t = &s.training;
+                let bseed = derive_seed(seed, 1_000_000 + u as u64);
+                let b = match t.batches {
+                    BatchMode::Mixed => set.batch(t.batch_size, bseed),
+                    BatchMode::OneTask => {
+                        let k = set.sample_task(&mut reachlab_envs::seeding::rng_from_seed(bseed));
+                        set.batch_of(k, t.batch_size, derive_seed(bseed, 1))?
+                    }
+                };
+                Ok(trainer.step(&to_supervised(&b)?)?)
+            }
+            TaskTrainer::PolicyGradient(trainer) => Ok(-trainer.update()?.mean_return),
+        }
+    }
+
+    /// Performance on task `k` of `set` over its fixed evaluation trials: Yang et al.'s score of the
+    /// outputs (supervised), or the fraction of trials the greedy policy ends correct in the decision env.
+    pub fn performance(&mut self, s: &TaskScenario, set: &TaskSet, k: usize) -> Result<f64> {
+        let trials = s.training.eval_trials_per_task;
+        match self {
+            TaskTrainer::Supervised(trainer) => {
+                let b = eval_batch(set, k, trials)?;
+                let pred = trainer.predict(&to_supervised(&b)?)?;
+                let scores = b.score(set, &pred.outputs)?;
+                Ok(scores.iter().sum::<f64>() / scores.len() as f64)
+            }
+            TaskTrainer::PolicyGradient(trainer) => {
+                let pg = &s.training.policy_gradient;
+                let mut env = decision_env(&s.tasks, pg)?;
+                let mut agent = PolicyAgent::new(trainer.policy().snapshot()?, true, 0);
+                // The same trials at every evaluation, for every arm and seed (as `eval_batch`).
+                let plan: Vec<(u64, DecisionOptions)> = (0..trials)
+                    .map(|i| {
+                        let seed = derive_seed(derive_seed(0xE7A1, k as u64), i as u64);
+                        (seed, DecisionOptions { task: Some(k) })
+                    })
+                    .collect();
+                let episodes = reachlab_agents::evaluate(&mut env, &mut agent, &plan, pg.max_steps)?;
+                let correct = episodes.iter().filter(|e| e.final_info().correct == Some(true)).count();
+                Ok(correct as f64 / trials as f64)
+            }
+        }
+    }
+
+    /// Writes weights, counters (`updates`) and optimiser state into `dir` (inside a commit).
+    pub fn save(&self, dir: &Path, updates: usize) -> Result<()> {
+        match self {
+            TaskTrainer::Supervised(t) => {
+                let state = TrainerState {
+                    updates,
+                    ..TrainerState::default()
+                };
+                save_checkpoint(dir, t.policy(), state)?;
+                let opt_path = dir.join("optimizer.safetensors");
+                candle_core::safetensors::save(&self.optimizer().state()?, &opt_path)
+                    .map_err(|e| ScenarioError::output(&opt_path, e))
+            }
+            TaskTrainer::PolicyGradient(t) => Ok(save_trainer(dir, t.as_ref())?),
+        }
+    }
+
+    /// Restores what [`save`](Self::save) wrote in `ck`, at update `updates`.
+    pub fn restore(&mut self, ck: &Path, updates: usize) -> std::result::Result<(), String> {
+        match self {
+            TaskTrainer::Supervised(trainer) => {
+                let weights = ck.join("weights.safetensors");
+                trainer
+                    .policy_mut()
+                    .params_mut()
+                    .load(&weights)
+                    .map_err(|e| format!("{}: {e}", weights.display()))?;
+                let opt_path = ck.join("optimizer.safetensors");
+                let opt = candle_core::safetensors::load(&opt_path, &candle_core::Device::Cpu)
+                    .map_err(|e| format!("{}: {e}", opt_path.display()))?;
+                trainer.optimizer_mut().load_state(&opt).map_err(|e| e.to_string())?;
+                trainer.set_steps(updates);
+                Ok(())
+            }
+            TaskTrainer::PolicyGradient(trainer) => {
+                restore_trainer(ck, trainer.as_mut()).map_err(|e| format!("{}: {e}", ck.display()))
+            }
+        }
+    }
+}
