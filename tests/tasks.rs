@@ -239,6 +239,41 @@ fn ppo_on_a_task_scenario_learns_resumes_exactly_and_finds_fixed_points() {
     let _ = std::fs::remove_dir_all(&b);
 }
 
+/// Every table of a scenario file is checked, whether its task or stage is used or not: hostile values
+/// in the tables of tasks a flip-flop scenario does not train, and expert thresholds no trial can meet
+/// in a reaching scenario, are refused with the key named.
+#[test]
+fn unused_tables_are_validated_too() {
+    let file = Path::new("hostile.toml");
+    let flipflop = builtin::text("flipflop").unwrap();
+    for (table, key) in [
+        ("[tasks.sine_wave]\ntolerance = nan", "tasks.sine_wave.tolerance"),
+        (
+            "[tasks.sine_wave]\nmin_rad_per_step = nan",
+            "tasks.sine_wave.min_rad_per_step",
+        ),
+        (
+            "[tasks.context_integration]\nresponse_ms = -1e308",
+            "tasks.context_integration.response_ms",
+        ),
+    ] {
+        let text = flipflop.replace("[policy.core]", &format!("{table}\n\n[policy.core]"));
+        let e = AnyScenario::from_toml(&text, file).unwrap_err().to_string();
+        assert!(e.contains(key), "{key}: {e}");
+    }
+    let reaching = builtin::text("curl_field").unwrap();
+    for (entry, key) in [
+        ("max_curvature = inf", "evaluation.expert.max_curvature"),
+        ("max_hold_drift = -0.1", "evaluation.expert.max_hold_drift"),
+        ("success_per_target = 1.5", "evaluation.expert.success_per_target"),
+        ("reach_time_range = [0.8, 0.15]", "evaluation.expert.reach_time_range"),
+    ] {
+        let text = format!("{reaching}\n[evaluation.expert]\n{entry}\n");
+        let e = AnyScenario::from_toml(&text, file).unwrap_err().to_string();
+        assert!(e.contains(key), "{key}: {e}");
+    }
+}
+
 #[test]
 fn bad_task_files_name_the_problem() {
     let file = Path::new("bad.toml");

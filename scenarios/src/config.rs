@@ -293,6 +293,10 @@ impl Scenario {
                 "must be at least 1 (the evaluation blocks measure the normal trials)".into(),
             ));
         }
+        // The expert criterion, whether a stage asks for it or not.
+        ev.expert
+            .validate()
+            .map_err(|(key, reason)| bad(format!("evaluation.expert.{key}"), reason))?;
         if !(ev.band_floor.is_finite() && ev.band_floor >= 0.0) {
             return Err(bad(
                 "evaluation.band_floor".into(),

@@ -59,6 +59,44 @@ pub struct ExpertCheck {
 }
 
 impl ExpertCriterion {
+    /// Refuses a threshold that no trial can meet or that every trial meets by construction: NaN,
+    /// infinite, below 0, a fraction above 1, or a reach-time range that is empty. Errors are
+    /// `(field, reason)`.
+    pub fn validate(&self) -> std::result::Result<(), (&'static str, String)> {
+        let fraction = |key: &'static str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err((key, format!("{v} is not a fraction in [0, 1]")))
+            }
+        };
+        fraction("success_per_target", self.success_per_target)?;
+        fraction("bell_fraction", self.bell_fraction)?;
+        // A correlation: -1 to 1.
+        if !(-1.0..=1.0).contains(&self.min_minjerk_corr) {
+            return Err((
+                "min_minjerk_corr",
+                format!("{} is not in [-1, 1]", self.min_minjerk_corr),
+            ));
+        }
+        for (key, v) in [
+            ("max_curvature", self.max_curvature),
+            ("max_hold_drift", self.max_hold_drift),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err((key, format!("{v} must be finite and ≥ 0")));
+            }
+        }
+        let [lo, hi] = self.reach_time_range;
+        if !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi) {
+            return Err((
+                "reach_time_range",
+                format!("[{lo}, {hi}] must be finite with 0 ≤ low ≤ high"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks the normal trials `(target, metrics)` of one evaluation block over `n_targets` targets.
     pub fn check(&self, trials: &[(usize, TrialMetrics)], n_targets: usize) -> ExpertCheck {
         let mut min_target_success = f64::INFINITY;

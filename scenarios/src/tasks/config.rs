@@ -330,6 +330,15 @@ impl TaskScenario {
             reason,
         };
         self.tasks.task_set().map_err(|e| bad("tasks", e.to_string()))?;
+        // Every task table, whether its task is trained or not (each error names its key).
+        let classic = [
+            self.tasks.flipflop.validate(),
+            self.tasks.context_integration.validate(),
+            self.tasks.sine_wave.validate(),
+        ];
+        for r in classic {
+            r.map_err(|e| bad("tasks", e.to_string()))?;
+        }
         let t = &self.training;
         if t.updates == 0 || t.batch_size == 0 || t.eval_every == 0 || t.eval_trials_per_task == 0 {
             return Err(bad(
