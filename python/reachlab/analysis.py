@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from . import _reachlab as _r
+from ._files import read_safetensors
 
 __all__ = [
     "cell_weights",
@@ -64,8 +65,6 @@ def cell_weights(weights, prefix: str = "", layer: int = 0) -> dict[str, np.ndar
     (``bias=False``) gets zeros.
     """
     if isinstance(weights, (str, os.PathLike)):
-        from .runs import read_safetensors
-
         weights = read_safetensors(weights)
     if not isinstance(weights, Mapping):
         raise TypeError(f"weights: a state_dict, a dict of arrays or a .safetensors path, not {type(weights).__name__}")

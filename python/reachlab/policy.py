@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .runs import read_safetensors
+from ._files import read_safetensors
 
 __all__ = ["Policy", "load_policy"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Mapping, Sequence
@@ -14,43 +13,10 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import _reachlab as _r
+from ._files import read_safetensors
+from .policy import load_policy
 
 __all__ = ["train", "analyze", "collect", "load_run", "Run", "read_safetensors", "list_scenarios", "scenario_toml"]
-
-_DTYPES = {
-    "F64": "<f8",
-    "F32": "<f4",
-    "F16": "<f2",
-    "I64": "<i8",
-    "I32": "<i4",
-    "I16": "<i2",
-    "I8": "i1",
-    "U64": "<u8",
-    "U32": "<u4",
-    "U16": "<u2",
-    "U8": "u1",
-    "BOOL": "?",
-}
-
-
-def read_safetensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Every tensor of a safetensors file as a numpy array (the format: an 8-byte little-endian header
-    length, a JSON header of dtype, shape and byte offsets, then the data). Needs no other package."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + n])
-    body = memoryview(data)[8 + n :]
-    out = {}
-    for name, t in header.items():
-        if name == "__metadata__":
-            continue
-        if t["dtype"] not in _DTYPES:
-            raise ValueError(f"{path}: tensor {name!r} has dtype {t['dtype']}, which this reader does not know")
-        start, end = t["data_offsets"]
-        out[name] = np.frombuffer(body[start:end], dtype=_DTYPES[t["dtype"]]).reshape(t["shape"]).copy()
-    return out
-
 
 def _seed_list(seeds: int | Sequence[int] | None) -> list[int] | None:
     """``N`` → seeds 0..N (as ``train_agent --seeds N``); a list as it is."""
@@ -208,8 +174,6 @@ class Run:
 
     def policy(self, checkpoint: str = "latest"):
         """The policy of a checkpoint (``latest``, or a stage name: the weights at the stage's end)."""
-        from .policy import load_policy
-
         return load_policy(self.path, checkpoint)
 
     def __repr__(self) -> str:

@@ -1,6 +1,7 @@
-//! The analysis of a trained task network: its fixed points under zero input, started from hidden states
-//! the network visits on the evaluation trials, classified by the eigenvalues of their Jacobians, with the
-//! network's readout at each stable point (for the flip-flop: which of the 2³ memories it holds).
+//! The analysis of a trained task network: its fixed points under zero input (or each task's fixation
+//! input), started from hidden states the network visits on the evaluation trials, classified by the
+//! eigenvalues of their Jacobians, with the network's readout at each stable point (for the flip-flop:
+//! which of the 2³ memories it holds).
 
 use std::path::Path;
 

@@ -6,7 +6,7 @@
 //! - `method`: the training methods behind one face (supervised BPTT, or PPO / A2C / REINFORCE in the
 //!   decision env).
 //! - [`run`]: training every arm × seed into a folder, resumable, with `learning_curve.csv` per unit.
-//! - [`analysis`]: fixed points under zero input (through [`crate::core_dynamics`]).
+//! - [`analysis`]: fixed points under zero or fixation input (through [`crate::core_dynamics`]).
 //! - [`results`]: the rows and results a task run writes, and where its units are.
 //! - [`report`]: `results.csv`, `results.md` and `figures/task_curves.*`.
 

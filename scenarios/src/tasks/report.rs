@@ -136,7 +136,11 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
     }
     let fps: Vec<&UnitResult> = results.iter().filter(|r| r.analysis.fixed_points.is_some()).collect();
     if !fps.is_empty() {
-        let _ = writeln!(md, "\n## Fixed points under zero input\n");
+        let input = match s.analysis.fixed_point_input {
+            super::config::FixedPointInput::Zero => "zero input",
+            super::config::FixedPointInput::Fixation => "each task's fixation input (counts summed over tasks)",
+        };
+        let _ = writeln!(md, "\n## Fixed points under {input}\n");
         let _ = writeln!(md, "| arm | seed | starts (ended at a fixed point / slow point / nothing) | fixed | stable | saddles (1, 2, 3+ unstable modes) | slow | distinct readout signs at stable points |");
         let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
         for r in fps {
