@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use crate::config::Scenario;
 use crate::error::{nearest, Result, ScenarioError};
+use crate::reaching::config::Scenario;
 use crate::tasks::TaskScenario;
 
 /// (name, TOML text) of every built-in scenario.

@@ -7,8 +7,8 @@
 //! adds the rest of its learning-curve row (`stage`, `success_rate`, `mpd_trained_cm`, …), a task run's
 //! `trials`, `task` (or `mean`/`min`), `perf` and `loss`.
 
-use crate::config::StageSpec;
 use crate::observer::Observer;
+use crate::reaching::config::StageSpec;
 use crate::rows::{CurveRow, TaskCurveRow};
 
 /// Plain lines (a line per tenth of a stage and one at its end; a line per evaluation of a task run),

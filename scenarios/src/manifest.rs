@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::run::Progress;
+use crate::reaching::run::Progress;
 
 /// The manifest written next to the units: what each unit sets.
 #[derive(Debug, Clone, Serialize, Deserialize)]

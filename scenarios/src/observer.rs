@@ -1,7 +1,7 @@
 //! What a run tells whoever follows it (a progress bar, log lines, JSON lines, Python, a test), for
 //! either kind of run: one trait, one stop convention.
 
-use crate::config::StageSpec;
+use crate::reaching::config::StageSpec;
 use crate::rows::{CurveRow, TaskCurveRow};
 
 /// Receives a run's progress. Every method has a default that ignores it, so an observer implements

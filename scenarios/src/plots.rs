@@ -1,5 +1,5 @@
 //! Figures (plotters, PNG and SVG) of a run: the learning curve, hand paths and speed profiles per
-//! recorded block ([`crate::behaviour_figures`]), and the analysis.
+//! recorded block ([`crate::reaching::behaviour_figures`]), and the analysis.
 
 use std::path::Path;
 use std::sync::Once;
@@ -10,11 +10,13 @@ use plotters::style::{register_font, FontStyle};
 use reachlab_envs::effector::arm26::MUSCLE_NAMES;
 use reachlab_envs::reach::EffectorConfig;
 
-use crate::analysis::{Analysis, StagePoints};
-use crate::behaviour_figures::{hand_paths, learning_curve, muscle_activity, speed_profiles, Draw, STAGE_COLOURS};
-use crate::config::Scenario;
 use crate::error::{Result, ScenarioError};
 use crate::output::LoadedRecording;
+use crate::reaching::analysis::{Analysis, StagePoints};
+use crate::reaching::behaviour_figures::{
+    hand_paths, learning_curve, muscle_activity, speed_profiles, Draw, STAGE_COLOURS,
+};
+use crate::reaching::config::Scenario;
 use crate::rows::{read_csv, CurveRow, EvalRow};
 
 /// DejaVu Sans (Bitstream Vera licence), bundled so that text renders without system fonts.
@@ -67,7 +69,7 @@ pub fn draw_all(s: &Scenario, dir: &Path) -> Result<()> {
             }
         }
     }
-    if let Some(a) = crate::analysis::Analysis::read(dir)
+    if let Some(a) = crate::reaching::analysis::Analysis::read(dir)
         .ok()
         .filter(|a| !a.tdr_plane.is_empty())
     {

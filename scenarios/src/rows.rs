@@ -7,8 +7,8 @@ use std::path::Path;
 use reachlab_envs::reach::FieldSpec;
 use serde::{Deserialize, Serialize};
 
-use crate::config::Scenario;
 use crate::error::{Result, ScenarioError};
+use crate::reaching::config::Scenario;
 
 /// One row of a task run's `learning_curve.csv`: the performance of one task (or `mean`/`min` over
 /// tasks) at one evaluation.
@@ -60,7 +60,7 @@ pub struct CurveRow {
 }
 
 /// One row of `trials.csv`: an evaluation trial (deterministic policy) in an evaluation block. Measures
-/// over the movement window (go cue to the end of the hold, see [`crate::metrics`]); units in the names.
+/// over the movement window (go cue to the end of the hold, see [`crate::reaching::metrics`]); units in the names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrialRow {
     pub stage: String,

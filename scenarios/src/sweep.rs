@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::builtin::AnyScenario;
-use crate::config::Scenario;
 use crate::error::{parse_error, Result, ScenarioError};
 pub use crate::manifest::{finished_in, Manifest, ManifestUnit};
+use crate::reaching::config::Scenario;
 use crate::tasks::TaskScenario;
 
 /// How the axes combine into units.

@@ -1,6 +1,6 @@
 //! What every kind of experiment shares: a scenario expands into units (an arm × a seed), each run into
 //! its own folder, `jobs` at a time, with the results in unit order whatever the number of jobs. Reaching
-//! comparisons ([`crate::compare`]) and task runs ([`crate::tasks`]) both run their units through
+//! comparisons ([`crate::reaching::compare`]) and task runs ([`crate::tasks`]) both run their units through
 //! [`run_units`]; a unit's folder is [`Unit::dir`], `<run>/<arm>/seed-<seed>`.
 //!
 //! ```

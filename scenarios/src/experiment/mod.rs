@@ -22,10 +22,10 @@ use std::path::Path;
 use reachlab_analysis::faer::Mat;
 
 use crate::builtin::AnyScenario;
-use crate::compare::ArmMeasure;
 use crate::error::{Result, ScenarioError};
 use crate::observer::Observer;
-use crate::summary::Summary;
+use crate::reaching::compare::ArmMeasure;
+use crate::reaching::summary::Summary;
 use crate::tasks::UnitResult;
 use crate::units::{Unit, UnitObservers};
 

@@ -1,16 +1,16 @@
 //! A reaching scenario as an [`Experiment`]: one run through its phases, or arms × seeds of them
-//! ([`crate::compare`]).
+//! ([`crate::reaching::compare`]).
 
 use std::path::Path;
 
 use reachlab_analysis::faer::Mat;
 
 use super::{invalid, Experiment, Outcome, Settings, UnitStates};
-use crate::compare::{self, CompareSpec};
-use crate::config::Scenario;
 use crate::error::Result;
 use crate::observer::{Observer, Silent};
-use crate::run::{run_reaching, Progress, Start};
+use crate::reaching::compare::{self, CompareSpec};
+use crate::reaching::config::Scenario;
+use crate::reaching::run::{run_reaching, Progress, Start};
 use crate::units::{Unit, UnitObservers};
 
 impl Experiment for Scenario {
@@ -94,12 +94,14 @@ impl Experiment for Scenario {
 
     fn finish(&self, dir: &Path, observer: &mut dyn Observer) -> Result<Outcome> {
         if self.compare.is_none() {
-            return Ok(Outcome::Run(Box::new(crate::run::finish(self, dir, observer, true)?)));
+            return Ok(Outcome::Run(Box::new(crate::reaching::run::finish(
+                self, dir, observer, true,
+            )?)));
         }
         for unit in self.units(dir) {
             if Progress::finished_in(&unit.dir) {
                 let u = Scenario::load(&unit.dir.join("scenario.toml"))?;
-                crate::run::finish(&u, &unit.dir, observer, true)?;
+                crate::reaching::run::finish(&u, &unit.dir, observer, true)?;
             }
         }
         // Finished units are skipped: this collects the findings again.
@@ -121,22 +123,8 @@ impl Experiment for Scenario {
     }
 
     fn measures(&self, dir: &Path) -> Result<Vec<(String, f64)>> {
-        let mut out: Vec<(String, f64)> = compare::MEASURES
-            .iter()
-            .zip(compare::measures(dir)?)
-            .map(|(n, v)| (n.to_string(), v))
-            .collect();
-        // Stable fixed points under the delay inputs, summed over targets and recorded stages; NaN when
-        // none was searched for (the run's analysis cannot be read, or an LSTM's recordings predate its
-        // cell state), not a count of zero.
-        let stable = crate::analysis::Analysis::read(dir)
-            .ok()
-            .filter(|a| !a.preparatory_fixed_points.is_empty())
-            .map_or(f64::NAN, |a| {
-                a.preparatory_fixed_points.iter().map(|p| p.n_stable).sum::<usize>() as f64
-            });
-        out.push(("stable_prep_fixed_points".into(), stable));
-        Ok(out)
+        // Every reaching measure, as declared once in `findings::REACHING`.
+        Ok(crate::reaching::findings::SeedMeasures::read(dir, self.seed)?.named())
     }
 
     /// The condition-averaged hidden trajectories of the last recorded stage (its late block, centre-out

@@ -79,28 +79,8 @@ impl Experiment for TaskScenario {
         let path = dir.join("result.json");
         let text = std::fs::read_to_string(&path).map_err(|e| ScenarioError::io(&path, e))?;
         let r: UnitResult = crate::json::from_str(&text).map_err(|e| ScenarioError::output(&path, e))?;
-        let f = r.analysis.fixed_points.as_ref();
-        let count = |v: Option<usize>| v.map_or(f64::NAN, |x| x as f64);
-        Ok(vec![
-            ("mean_perf".into(), r.mean_perf),
-            ("min_perf".into(), r.min_perf),
-            ("steps_to_criterion".into(), count(r.steps_to_criterion)),
-            ("wall_seconds".into(), r.wall_seconds),
-            ("stable_fixed_points".into(), count(f.map(|f| f.stable))),
-            ("saddles".into(), count(f.map(|f| f.saddles.iter().sum()))),
-            ("slow_points".into(), count(f.map(|f| f.slow))),
-            (
-                "distinct_readout_signs".into(),
-                count(f.map(|f| f.distinct_readout_signs)),
-            ),
-            // 1 when every stable point holds its own memory (one per readout sign pattern).
-            (
-                "one_stable_point_per_memory".into(),
-                f.map_or(f64::NAN, |f| {
-                    f64::from(u8::from(f.stable > 0 && f.stable == f.distinct_readout_signs))
-                }),
-            ),
-        ])
+        // Every task measure, as declared once in `tasks::results::TASKS`.
+        Ok(r.named())
     }
 
     /// The hidden states (`h` only) on the first task's evaluation trials, time-major (`[T·B × H]`),

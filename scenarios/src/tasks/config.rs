@@ -9,8 +9,8 @@ use reachlab_envs::cognitive::{ContextIntegration, Conventions, FlipFlop, SineWa
 use reachlab_envs::seeding::derive_seed;
 use serde::{Deserialize, Serialize};
 
-use crate::config::is_folder_name;
 use crate::error::{parse_error, Result, ScenarioError};
+use crate::reaching::config::is_folder_name;
 
 /// A cognitive-task experiment (a scenario file with a `[tasks]` table).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,6 +194,41 @@ impl Default for PolicyGradient {
     }
 }
 
+impl TaskTraining {
+    /// The agents crate's training configuration for a policy-gradient run of the unit with `seed`.
+    pub fn train_config(&self, seed: u64) -> reachlab_agents::TrainConfig {
+        use reachlab_agents::{Algorithm, RegularizerConfig, RolloutConfig, TrainConfig};
+        let pg = &self.policy_gradient;
+        TrainConfig {
+            algorithm: self.method.algorithm().unwrap_or(Algorithm::Ppo),
+            episodes_per_update: self.batch_size,
+            envs_per_block: pg.envs_per_block,
+            // Every rollout thread gives the same numbers (the work split is fixed by `envs_per_block`).
+            threads: 0,
+            rollout: RolloutConfig {
+                max_steps: pg.max_steps,
+                ..RolloutConfig::default()
+            },
+            gamma: pg.gamma,
+            gae_lambda: pg.gae_lambda,
+            epochs: pg.epochs,
+            minibatches: pg.minibatches,
+            clip: pg.clip,
+            value_coef: pg.value_coef,
+            entropy_coef: pg.entropy_coef,
+            max_grad_norm: self.max_grad_norm,
+            learning_rate: self.learning_rate,
+            regularizers: RegularizerConfig {
+                activity_l2: self.activity_l2,
+                weight_l2: self.weight_l2,
+                ..RegularizerConfig::default()
+            },
+            seed: derive_seed(seed, 4),
+            ..TrainConfig::default()
+        }
+    }
+}
+
 impl PolicyGradient {
     fn is_default(&self) -> bool {
         *self == PolicyGradient::default()
@@ -259,6 +294,11 @@ pub struct Arm {
 }
 
 impl TasksSpec {
+    /// The tasks as a decision env with `pg`'s rewards (refused unless every task is a ring task).
+    pub fn decision_env(&self, pg: &PolicyGradient) -> reachlab_envs::Result<reachlab_envs::cognitive::DecisionEnv> {
+        reachlab_envs::cognitive::DecisionEnv::new(self.task_set()?, pg.rewards)
+    }
+
     /// The task set this spec names.
     pub fn task_set(&self) -> reachlab_envs::Result<TaskSet> {
         let named = TaskSet::from_names(&self.names, self.conventions)?;
@@ -371,9 +411,10 @@ impl TaskScenario {
         }
         if t.method.algorithm().is_some() {
             // The decision env and the trainer check their own settings; their errors name the key.
-            crate::tasks::method::decision_env(&self.tasks, &t.policy_gradient)
+            self.tasks
+                .decision_env(&t.policy_gradient)
                 .map_err(|e| bad("tasks.names", e.to_string()))?;
-            crate::tasks::method::train_config(t, 0)
+            t.train_config(0)
                 .validate()
                 .map_err(|e| bad("training.policy_gradient", e.to_string()))?;
             if t.policy_gradient.max_steps == 0 {

@@ -6,53 +6,15 @@ use std::path::Path;
 
 use candle_core::DType;
 use reachlab_agents::{
-    restore_trainer, save_checkpoint, save_trainer, Adam, Algorithm, HeadKind, Policy, PolicyAgent, RegularizerConfig,
-    RolloutConfig, RolloutWorkers, SupervisedBatch, SupervisedConfig, SupervisedTrainer, TrainConfig, Trainer,
-    TrainerState,
+    restore_trainer, save_checkpoint, save_trainer, Adam, HeadKind, Policy, PolicyAgent, RolloutWorkers,
+    SupervisedBatch, SupervisedConfig, SupervisedTrainer, Trainer, TrainerState,
 };
 use reachlab_envs::cognitive::{DecisionEnv, DecisionOptions, TaskSet, TrialBatch};
 use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::Env;
 
-use super::config::{eval_batch, Arm, BatchMode, PolicyGradient, TaskScenario, TaskTraining, TasksSpec};
+use super::config::{eval_batch, Arm, BatchMode, TaskScenario};
 use crate::error::{Result, ScenarioError};
-
-/// The tasks of `spec` as a decision env with `pg`'s rewards (refused unless every task is a ring task).
-pub(crate) fn decision_env(spec: &TasksSpec, pg: &PolicyGradient) -> reachlab_envs::Result<DecisionEnv> {
-    DecisionEnv::new(spec.task_set()?, pg.rewards)
-}
-
-/// The agents crate's training configuration for a policy-gradient task run (`seed`: the unit's).
-pub(crate) fn train_config(t: &TaskTraining, seed: u64) -> TrainConfig {
-    let pg = &t.policy_gradient;
-    TrainConfig {
-        algorithm: t.method.algorithm().unwrap_or(Algorithm::Ppo),
-        episodes_per_update: t.batch_size,
-        envs_per_block: pg.envs_per_block,
-        // Every rollout thread gives the same numbers (the work split is fixed by `envs_per_block`).
-        threads: 0,
-        rollout: RolloutConfig {
-            max_steps: pg.max_steps,
-            ..RolloutConfig::default()
-        },
-        gamma: pg.gamma,
-        gae_lambda: pg.gae_lambda,
-        epochs: pg.epochs,
-        minibatches: pg.minibatches,
-        clip: pg.clip,
-        value_coef: pg.value_coef,
-        entropy_coef: pg.entropy_coef,
-        max_grad_norm: t.max_grad_norm,
-        learning_rate: t.learning_rate,
-        regularizers: RegularizerConfig {
-            activity_l2: t.activity_l2,
-            weight_l2: t.weight_l2,
-            ..RegularizerConfig::default()
-        },
-        seed: derive_seed(seed, 4),
-        ..TrainConfig::default()
-    }
-}
 
 pub(crate) fn to_supervised(b: &TrialBatch) -> Result<SupervisedBatch> {
     Ok(SupervisedBatch::from_vecs(
@@ -92,9 +54,9 @@ impl TaskTrainer {
                 },
             )?)));
         }
-        let config = train_config(t, seed);
+        let config = t.train_config(seed);
         let workers = RolloutWorkers::new(config.episodes_per_update, config.envs_per_block, 0, |_| {
-            Ok(decision_env(&s.tasks, &t.policy_gradient)?)
+            Ok(s.tasks.decision_env(&t.policy_gradient)?)
         })?;
         let head = HeadKind::for_space(workers.first_env().action_space())?;
         let policy = Policy::new(&pc, set.input_dim(), head)?;
@@ -150,7 +112,7 @@ impl TaskTrainer {
             }
             TaskTrainer::PolicyGradient(trainer) => {
                 let pg = &s.training.policy_gradient;
-                let mut env = decision_env(&s.tasks, pg)?;
+                let mut env = s.tasks.decision_env(pg)?;
                 let mut agent = PolicyAgent::new(trainer.policy().snapshot()?, true, 0);
                 // The same trials at every evaluation, for every arm and seed (as `eval_batch`).
                 let plan: Vec<(u64, DecisionOptions)> = (0..trials)

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::analysis::UnitAnalysis;
 use super::config::TaskScenario;
+use crate::measure::Measure;
 pub use crate::rows::TaskCurveRow;
 use crate::units::Unit;
 
@@ -24,6 +25,43 @@ pub struct UnitResult {
     /// (task, perf) at the last evaluation.
     pub per_task: Vec<(String, f64)>,
     pub analysis: UnitAnalysis,
+}
+
+/// The scalar measures of a task unit, declared once (see [`crate::measure`]): a
+/// sweep's collection takes its columns from here. NaN where the unit has no value (no criterion
+/// reached, no fixed-point search).
+pub const TASKS: &[Measure<UnitResult>] = &[
+    Measure::<UnitResult>::new("mean_perf", "", |r| r.mean_perf),
+    Measure::<UnitResult>::new("min_perf", "", |r| r.min_perf),
+    Measure::<UnitResult>::new("steps_to_criterion", "", |r| count(r.steps_to_criterion)),
+    Measure::<UnitResult>::new("wall_seconds", "s", |r| r.wall_seconds),
+    Measure::<UnitResult>::new("stable_fixed_points", "", |r| count(fixed(r).map(|f| f.stable))),
+    Measure::<UnitResult>::new("saddles", "", |r| count(fixed(r).map(|f| f.saddles.iter().sum()))),
+    Measure::<UnitResult>::new("slow_points", "", |r| count(fixed(r).map(|f| f.slow))),
+    Measure::<UnitResult>::new("distinct_readout_signs", "", |r| {
+        count(fixed(r).map(|f| f.distinct_readout_signs))
+    }),
+    // 1 when every stable point holds its own memory (one per readout sign pattern).
+    Measure::<UnitResult>::new("one_stable_point_per_memory", "", |r| {
+        fixed(r).map_or(f64::NAN, |f| {
+            f64::from(u8::from(f.stable > 0 && f.stable == f.distinct_readout_signs))
+        })
+    }),
+];
+
+fn fixed(r: &UnitResult) -> Option<&super::analysis::FixedPointSummary> {
+    r.analysis.fixed_points.as_ref()
+}
+
+fn count(v: Option<usize>) -> f64 {
+    v.map_or(f64::NAN, |x| x as f64)
+}
+
+impl UnitResult {
+    /// Every [`TASKS`] measure of this unit, by name.
+    pub fn named(&self) -> Vec<(String, f64)> {
+        TASKS.iter().map(|m| (m.name.to_string(), (m.read)(self))).collect()
+    }
 }
 
 /// The folder of a unit: the run folder itself for a single network, `<arm>/seed-<k>` otherwise (as a

@@ -1,5 +1,5 @@
 //! Multi-seed and comparison scenarios: the same phases for several seeds, and optionally several arms (how
-//! the agent was pretrained), then the findings over seeds ([`crate::findings`]: mean [95 % CI], per-seed
+//! the agent was pretrained), then the findings over seeds ([`crate::reaching::findings`]: mean [95 % CI], per-seed
 //! values, tests, verdicts) and a table of the headline measures, each arm tested against the first with
 //! a paired t-test (seeds paired). Units (arm × seed) run `jobs` at a time on threads.
 //!
@@ -12,12 +12,12 @@ use reachlab_analysis::stats::{mean_sem, paired_t_test};
 use serde::{Deserialize, Serialize};
 
 use crate::commit::write_atomic;
-use crate::config::Scenario;
-pub use crate::config::{Arm, CompareSpec};
 use crate::error::{Result, ScenarioError};
-use crate::findings::{Finding, SeedMeasures};
 use crate::observer::Observer;
-use crate::run::{run_reaching, Progress, Start};
+use crate::reaching::config::Scenario;
+pub use crate::reaching::config::{Arm, CompareSpec};
+use crate::reaching::findings::{Finding, SeedMeasures};
+use crate::reaching::run::{run_reaching, Progress, Start};
 use crate::units::{run_units, threads_per_unit, Unit, UnitObservers};
 
 /// The units of a comparison in `dir`: every arm × seed, arms first, each in `<dir>/<arm>/seed-<seed>`.
@@ -43,26 +43,10 @@ pub struct ArmMeasure {
     pub p: f64,
 }
 
-/// The measures compared, in the order [`measures`] returns them.
-pub const MEASURES: [&str; 5] = [
-    "savings",
-    "after_effect_cm",
-    "onset_jump_cm",
-    "theta_lw_deg",
-    "uniform_shift_slope",
-];
-
-/// The compared measures of one finished run (from its `summary.json` and `analysis.json`, read once as
-/// for the findings; the uniform-shift slope is the split-half one, as in `findings.md`).
-pub fn measures(dir: &Path) -> Result<[f64; 5]> {
-    let m = crate::findings::SeedMeasures::read(dir, 0)?;
-    Ok([
-        m.savings,
-        m.after_effect_cm,
-        m.onset_jump_cm,
-        m.theta_lw_deg,
-        m.uniform_shift_slope,
-    ])
+/// The measures compared between arms, in the order the table shows them (declared in
+/// [`crate::reaching::findings::REACHING`]).
+pub fn compared() -> impl Iterator<Item = &'static crate::measure::Measure<SeedMeasures>> {
+    crate::reaching::findings::REACHING.iter().filter(|m| m.compared)
 }
 
 /// Runs (or resumes) every arm × seed of `base` under `dir/<arm>/seed-<seed>/`, `jobs` units at a time
@@ -137,23 +121,24 @@ pub fn run_compare(
         },
         &|u| run_unit(u, unit_observer(&u.label()).as_mut()),
     )?;
-    let mut table: Vec<[Vec<f64>; 5]> = Vec::new();
+    let mut table: Vec<Vec<Vec<f64>>> = Vec::new();
     let mut per_arm = Vec::new();
     let mut figure = Vec::new();
     for arm in &arms {
-        let mut cols: [Vec<f64>; 5] = Default::default();
+        let mut cols: Vec<Vec<f64>> = compared().map(|_| Vec::new()).collect();
         let (mut seeds, mut evals) = (Vec::new(), Vec::new());
         for &seed in &spec.seeds {
             let sub = Unit::new(dir, &arm.name, seed).dir;
-            for (c, v) in cols.iter_mut().zip(measures(&sub)?) {
-                c.push(v);
+            let m = SeedMeasures::read(&sub, seed)?;
+            for (c, measure) in cols.iter_mut().zip(compared()) {
+                c.push((measure.read)(&m));
             }
-            seeds.push(SeedMeasures::read(&sub, seed)?);
+            seeds.push(m);
             evals.push(crate::rows::read_csv(&sub.join("evaluations.csv"))?);
         }
         table.push(cols);
-        let rows = crate::findings::findings(&seeds);
-        figure.push(crate::seed_figures::ArmSeeds {
+        let rows = crate::reaching::findings::findings(&seeds);
+        figure.push(crate::reaching::seed_figures::ArmSeeds {
             name: arm.name.clone(),
             evals,
             measures: seeds.clone(),
@@ -162,20 +147,21 @@ pub fn run_compare(
     }
     write_findings(dir, base, &per_arm)?;
     let stages: Vec<String> = base.phases.iter().map(|p| p.name.clone()).collect();
-    crate::seed_figures::draw(dir, &figure, &stages)?;
+    crate::reaching::seed_figures::draw(dir, &figure, &stages)?;
     let mut out = Vec::new();
     for (arm, cols) in arms.iter().zip(&table) {
-        for (m, (name, values)) in MEASURES.iter().zip(cols).enumerate() {
+        let n_compared = compared().count();
+        for (m, (measure, values)) in compared().zip(cols).enumerate() {
             let ms = mean_sem(values);
             let finite = values.iter().chain(&table[0][m]).all(|v| v.is_finite());
-            let (diff, t, p) = if out.len() >= MEASURES.len() && values.len() > 1 && finite {
+            let (diff, t, p) = if out.len() >= n_compared && values.len() > 1 && finite {
                 paired_t_test(values, &table[0][m]).unwrap_or((f64::NAN, f64::NAN, f64::NAN))
             } else {
                 (f64::NAN, f64::NAN, f64::NAN)
             };
             out.push(ArmMeasure {
                 arm: arm.name.clone(),
-                measure: name.to_string(),
+                measure: measure.name.to_string(),
                 values: values.clone(),
                 mean: ms.mean,
                 sem: ms.sem,
@@ -213,7 +199,7 @@ pub fn run_compare(
     Ok(out)
 }
 
-/// Writes `findings.json`, `findings.md` (the table of [`crate::findings::markdown`], and for several arms
+/// Writes `findings.json`, `findings.md` (the table of [`crate::reaching::findings::markdown`], and for several arms
 /// the paired comparison of |θ_LW − 90°| with the first arm) and `seeds.csv` (every arm × seed's measures).
 fn write_findings(dir: &Path, base: &Scenario, per_arm: &[(String, Vec<SeedMeasures>, Vec<Finding>)]) -> Result<()> {
     let spec = base.compare.as_ref().expect("a comparison");
@@ -229,7 +215,7 @@ fn write_findings(dir: &Path, base: &Scenario, per_arm: &[(String, Vec<SeedMeasu
             base.name
         )
     };
-    let mut md = crate::findings::markdown(per_arm, &command);
+    let mut md = crate::reaching::findings::markdown(per_arm, &command);
     if per_arm.len() > 1 {
         md += "
 θ_LW against the first arm (|θ_LW − 90°|, paired by seed; smaller is more orthogonal):

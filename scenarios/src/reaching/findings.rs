@@ -12,6 +12,7 @@ use reachlab_analysis::stats::{mean_ci, one_sample_t_test, paired_t_test, rank_s
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::measure::Measure;
 
 /// Angular distance (degrees) up to which a target is "near" the trained one, and from which it is "far"
 /// (Sun et al.: near = within 45°; the RL paper's 3 near vs 3 far of 8 targets).
@@ -24,7 +25,7 @@ pub const FAR_DEG: f64 = 135.0;
 pub struct SeedMeasures {
     pub seed: u64,
     pub expert_baseline: bool,
-    /// Initial-error savings (see [`crate::summary::Summary::savings`]).
+    /// Initial-error savings (see [`crate::reaching::summary::Summary::savings`]).
     pub savings: f64,
     /// Signed MPD of the trained target in the first / last evaluation block of a stage (cm).
     pub mpd_baseline_late_cm: f64,
@@ -34,7 +35,7 @@ pub struct SeedMeasures {
     pub onset_jump_cm: f64,
     pub after_effect_cm: f64,
     /// Fraction of the onset error removed by the end of learning, and at its first evaluation block
-    /// (relative to the late baseline; see [`crate::summary::Summary::error_removed_learning`]).
+    /// (relative to the late baseline; see [`crate::reaching::summary::Summary::error_removed_learning`]).
     pub error_removed_learning: f64,
     pub error_removed_first_block: f64,
     /// Adaptation index of the channel trials in the late learning block (Smith et al. 2006).
@@ -62,21 +63,44 @@ pub struct SeedMeasures {
     /// Fraction of the learning shift left after washout: along the uniform axis, in the TDR plane.
     pub uniform_retained: f64,
     pub tdr_retained: f64,
+    /// Stable fixed points under the delay inputs, summed over targets and recorded stages; NaN when none
+    /// was searched for (the analysis cannot be read, or an LSTM's recordings predate its cell state).
+    #[serde(default = "nan")]
+    pub stable_prep_fixed_points: f64,
     pub theta_lw_deg: f64,
 }
 
+fn nan() -> f64 {
+    f64::NAN
+}
+
+/// The scalar measures of a reaching unit, in the order tables show them.
+pub const REACHING: &[Measure<SeedMeasures>] = &[
+    Measure::<SeedMeasures>::new("savings", "", |m| m.savings).compared(),
+    Measure::<SeedMeasures>::new("after_effect_cm", "cm", |m| m.after_effect_cm).compared(),
+    Measure::<SeedMeasures>::new("onset_jump_cm", "cm", |m| m.onset_jump_cm).compared(),
+    Measure::<SeedMeasures>::new("theta_lw_deg", "deg", |m| m.theta_lw_deg).compared(),
+    Measure::<SeedMeasures>::new("uniform_shift_slope", "1/deg", |m| m.uniform_shift_slope).compared(),
+    Measure::<SeedMeasures>::new("stable_prep_fixed_points", "", |m| m.stable_prep_fixed_points),
+];
+
 impl SeedMeasures {
+    /// Every [`REACHING`] measure of this unit, by name.
+    pub fn named(&self) -> Vec<(String, f64)> {
+        REACHING.iter().map(|m| (m.name.to_string(), (m.read)(self))).collect()
+    }
+
     /// Reads the measures of the finished run in `dir`.
     pub fn read(dir: &Path, seed: u64) -> Result<Self> {
         // A run whose analysis failed (its analysis.json holds the error) gives NaN for these measures.
         let (s, a) = (
-            crate::summary::Summary::read(dir)?,
-            crate::analysis::Analysis::read(dir).ok(),
+            crate::reaching::summary::Summary::read(dir)?,
+            crate::reaching::analysis::Analysis::read(dir).ok(),
         );
         // The protocol's stages by role, as the run's scenario names them.
-        let ev = crate::config::Scenario::load(&dir.join("scenario.toml"))
+        let ev = crate::reaching::config::Scenario::load(&dir.join("scenario.toml"))
             .map_or_else(|_| Default::default(), |s| s.evaluation);
-        let stage = |name: &str, value: fn(&crate::summary::StageSummary) -> f64| -> f64 {
+        let stage = |name: &str, value: fn(&crate::reaching::summary::StageSummary) -> f64| -> f64 {
             s.stages.iter().find(|x| x.stage == name).map_or(f64::NAN, value)
         };
         let decoder = |name: &str| {
@@ -113,6 +137,12 @@ impl SeedMeasures {
             uniform_retained: a.as_ref().map_or(f64::NAN, |a| a.uniform_shift_retained_after_washout),
             tdr_retained: a.as_ref().map_or(f64::NAN, |a| a.tdr_shift_retained_after_washout),
             theta_lw_deg: s.theta_lw_deg,
+            stable_prep_fixed_points: a
+                .as_ref()
+                .filter(|a| !a.preparatory_fixed_points.is_empty())
+                .map_or(f64::NAN, |a| {
+                    a.preparatory_fixed_points.iter().map(|p| p.n_stable).sum::<usize>() as f64
+                }),
         })
     }
 
@@ -596,6 +626,7 @@ mod tests {
             uniform_retained: 0.8 + j,
             tdr_retained: 0.2 - j,
             theta_lw_deg: 95.0 + 10.0 * j,
+            stable_prep_fixed_points: f64::NAN,
         }
     }
 

@@ -11,10 +11,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use reachlab_analysis::stats::{mean_ci, MeanCi};
 
-use crate::behaviour_figures::Draw;
 use crate::error::{Result, ScenarioError};
-use crate::findings::SeedMeasures;
 use crate::plots::PALETTE;
+use crate::reaching::behaviour_figures::Draw;
+use crate::reaching::findings::SeedMeasures;
 use crate::rows::EvalRow;
 
 /// One arm: its name, and per seed its evaluation blocks and measures.
@@ -124,7 +124,7 @@ fn panels<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, arms: &[ArmSeeds], s
         .map_err(e)?;
     let yr = chart.y_range();
     for (i, (name, a, b)) in spans.iter().enumerate() {
-        let c = crate::behaviour_figures::STAGE_COLOURS[(i + 1) % 5].mix(0.15);
+        let c = crate::reaching::behaviour_figures::STAGE_COLOURS[(i + 1) % 5].mix(0.15);
         chart
             .draw_series(std::iter::once(Rectangle::new(
                 [(*a, yr.start), (*b, yr.end)],
@@ -156,7 +156,7 @@ fn panels<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, arms: &[ArmSeeds], s
                     .filter(|r| stage_of(&r.stage) == Some(k))
                     .map(|r| (xs[&(k, r.stage_update)], r.mpd_trained_cm))
                     .collect();
-                for seg in crate::behaviour_figures::segments(pts) {
+                for seg in crate::reaching::behaviour_figures::segments(pts) {
                     chart
                         .draw_series(std::iter::once(PathElement::new(seg, c.mix(0.25).stroke_width(1))))
                         .map_err(e)?;

@@ -12,10 +12,10 @@ use reachlab_analysis::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Scenario, TdrCentring};
 use crate::core_dynamics::{core_dynamics, CoreDynamics};
 use crate::error::{Result, ScenarioError};
 use crate::output::LoadedRecording;
+use crate::reaching::config::{Scenario, TdrCentring};
 use reachlab_analysis::Dynamics;
 
 /// Condition averages of one recorded block: a row per target.

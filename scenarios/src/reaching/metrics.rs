@@ -13,7 +13,7 @@
 //! - the hold: endpoint error at the trial's end, and the drift of the hand during the final hold;
 //! - [`adaptation_index`] of force-channel trials (Smith et al. 2006; Joiner & Smith 2008).
 //!
-//! The expert-baseline criterion built on these is [`crate::expert`].
+//! The expert-baseline criterion built on these is [`crate::reaching::expert`].
 
 use reachlab_envs::reach::{ReachInfo, TrialType};
 use serde::Serialize;
@@ -492,7 +492,7 @@ mod tests {
 
     #[test]
     fn the_expert_criterion_names_what_it_misses() {
-        use crate::expert::ExpertCriterion;
+        use crate::reaching::expert::ExpertCriterion;
         let good = trial_metrics(&minjerk_trial(0.1, 0.4, 0.01, 20, 10), 0.015, 0.01);
         let mut good = good;
         good.success = true;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::TrialMetrics;
+use crate::reaching::metrics::TrialMetrics;
 
 /// Whether a trial meets the expert-baseline criterion's per-trial parts.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Scenario, Until};
 use crate::error::Result;
+use crate::reaching::config::{Scenario, Until};
 use crate::rows::{baseline_band, mean, read_csv, CurveRow, EvalRow, TrialRow};
 
 /// Behaviour of one stage. `early`/`late` are its first and last evaluation blocks (deterministic
@@ -268,7 +268,7 @@ pub fn summarize(s: &Scenario, dir: &Path) -> Result<Summary> {
     let to_crit = |name: &str| get(name).map_or(f64::NAN, |x| x.updates_to_band);
     let (ucl, ucr) = (to_crit(learning), to_crit(relearning));
     let generalisation = generalisation(s, &trials, &evals);
-    let theta_lw_deg = crate::analysis::Analysis::read(dir)
+    let theta_lw_deg = crate::reaching::analysis::Analysis::read(dir)
         .ok()
         .and_then(|a| a.shifts)
         .map_or(f64::NAN, |s| s.theta_lw_deg);

@@ -12,11 +12,11 @@ use reachlab_envs::Env;
 use serde::{Deserialize, Serialize};
 
 use crate::commit::{commit, committed, holds_files, read_json, refuse_edits, write_atomic, write_json};
-use crate::config::{Method, Until};
-use crate::config::{Scenario, StageSpec};
 use crate::error::{Result, ScenarioError};
-use crate::metrics::trial_metrics;
 use crate::output::CsvLog;
+use crate::reaching::config::{Method, Until};
+use crate::reaching::config::{Scenario, StageSpec};
+use crate::reaching::metrics::trial_metrics;
 
 mod evaluation;
 
@@ -68,7 +68,11 @@ pub enum Start {
 
 /// Runs a reaching scenario in `dir` to its end with the effector its env names (`Reach<Body>` for the
 /// point mass and the two-link arm, `Reach<Arm26>` for the muscle arm); returns the summary.
-pub fn run_reaching(start: Start, dir: &Path, observer: &mut dyn Observer) -> Result<crate::summary::Summary> {
+pub fn run_reaching(
+    start: Start,
+    dir: &Path,
+    observer: &mut dyn Observer,
+) -> Result<crate::reaching::summary::Summary> {
     let effector = match &start {
         Start::Create(s) => s.env.effector,
         // A folder without a readable scenario.toml: the resume below says what is wrong with it.
@@ -255,7 +259,7 @@ impl<'o, B: RunEffector> RunOf<'o, B> {
     }
 
     /// Runs every remaining stage, then the figures and the summary; returns the summary.
-    pub fn run(mut self) -> Result<crate::summary::Summary> {
+    pub fn run(mut self) -> Result<crate::reaching::summary::Summary> {
         let all = stages(&self.scenario);
         if self.progress.stage == 0 && self.progress.stage_update == 0 && self.progress.curve_rows == 0 {
             self.checkpoint(None)?;
@@ -481,14 +485,14 @@ pub(crate) fn finish(
     dir: &Path,
     observer: &mut dyn Observer,
     strict: bool,
-) -> Result<crate::summary::Summary> {
+) -> Result<crate::reaching::summary::Summary> {
     if strict {
-        crate::analysis::analyze(s, dir)?;
-    } else if let Err(e) = crate::analysis::analyze(s, dir) {
+        crate::reaching::analysis::analyze(s, dir)?;
+    } else if let Err(e) = crate::reaching::analysis::analyze(s, dir) {
         observer.message(&format!("analysis failed: {e}"));
         let path = dir.join("analysis.json");
         let _ = std::fs::write(&path, serde_json::json!({ "error": e.to_string() }).to_string());
     }
     crate::plots::draw_all(s, dir)?;
-    crate::summary::summarize(s, dir)
+    crate::reaching::summary::summarize(s, dir)
 }

@@ -5,8 +5,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::config::Scenario;
 use crate::output::LoadedRecording;
+use crate::reaching::config::Scenario;
 use crate::rows::{baseline_band, CurveRow, EvalRow};
 
 pub(crate) type Draw = std::result::Result<(), String>;

@@ -8,10 +8,10 @@ use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::Env;
 
 use super::{RunEffector, RunOf};
-use crate::config::{StageSpec, Until};
 use crate::error::Result;
-use crate::metrics::{adaptation_index, trial_metrics, TrialMetrics};
 use crate::output::Recording;
+use crate::reaching::config::{StageSpec, Until};
+use crate::reaching::metrics::{adaptation_index, trial_metrics, TrialMetrics};
 use crate::rows::{baseline_band, mean, median, reference_b, EvalRow, TrialRow};
 
 impl<B: RunEffector> RunOf<'_, B> {

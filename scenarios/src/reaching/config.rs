@@ -10,7 +10,7 @@ use reachlab_envs::reach::{
 use serde::{Deserialize, Serialize};
 
 use crate::error::{parse_error, Result, ScenarioError};
-use crate::expert::ExpertCriterion;
+use crate::reaching::expert::ExpertCriterion;
 
 /// A whole experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,7 +41,7 @@ pub struct Scenario {
     /// Save a checkpoint every this many updates (and at every stage end); a resumed run restarts there.
     #[serde(default = "default_checkpoint_every")]
     pub checkpoint_every: usize,
-    /// Run these phases for several arms and seeds and compare them (see [`crate::compare`]).
+    /// Run these phases for several arms and seeds and compare them (see [`crate::reaching::compare`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compare: Option<CompareSpec>,
 }
