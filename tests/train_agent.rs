@@ -1019,3 +1019,33 @@ fn fixed_points_for_every_core_and_nan_when_unsearched() {
         }
     }
 }
+
+/// The measure added as the example of "one place" (`peak_speed_ratio`, declared in
+/// `scenarios/src/reaching/findings.rs`): what a sweep collects for a unit equals the ratio computed here
+/// from the unit's `trials.csv` (mean peak speed of the normal trials, late learning over late baseline).
+#[test]
+fn peak_speed_ratio_is_the_ratio_of_the_trials_peak_speeds() {
+    use reachlab::scenarios::experiment::Experiment;
+    let dir = tmp("peak-speed-ratio");
+    let scenario = builtin::resolve("curl_field_plant").unwrap().quick();
+    Run::create(scenario.clone(), &dir, &mut reachlab::scenarios::Silent)
+        .unwrap()
+        .run()
+        .unwrap();
+    let mut rd = csv::Reader::from_path(dir.join("trials.csv")).unwrap();
+    let rows: Vec<reachlab::scenarios::TrialRow> = rd.deserialize().map(Result::unwrap).collect();
+    let mean_peak = |stage: &str| {
+        let v: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.stage == stage && r.block == "late" && r.trial_type == "normal")
+            .map(|r| r.peak_speed_m_per_s)
+            .collect();
+        assert!(!v.is_empty(), "{stage}");
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    let expected = mean_peak("learning") / mean_peak("baseline");
+    let measures = scenario.measures(&dir).unwrap();
+    let got = measures.iter().find(|(n, _)| n == "peak_speed_ratio").unwrap().1;
+    assert!(expected.is_finite() && expected > 0.0, "{expected}");
+    assert!((got - expected).abs() < 1e-12 * expected, "{got} vs {expected}");
+}

@@ -67,6 +67,10 @@ pub struct SeedMeasures {
     /// was searched for (the analysis cannot be read, or an LSTM's recordings predate its cell state).
     #[serde(default = "nan")]
     pub stable_prep_fixed_points: f64,
+    /// Peak hand speed in the late learning block over that in the late baseline block (each the mean
+    /// over the block's normal trials): below 1 when the field slows the reach.
+    #[serde(default = "nan")]
+    pub peak_speed_ratio: f64,
     pub theta_lw_deg: f64,
 }
 
@@ -82,6 +86,7 @@ pub const REACHING: &[Measure<SeedMeasures>] = &[
     Measure::<SeedMeasures>::new("theta_lw_deg", "deg", |m| m.theta_lw_deg).compared(),
     Measure::<SeedMeasures>::new("uniform_shift_slope", "1/deg", |m| m.uniform_shift_slope).compared(),
     Measure::<SeedMeasures>::new("stable_prep_fixed_points", "", |m| m.stable_prep_fixed_points),
+    Measure::<SeedMeasures>::new("peak_speed_ratio", "", |m| m.peak_speed_ratio),
 ];
 
 impl SeedMeasures {
@@ -137,6 +142,8 @@ impl SeedMeasures {
             uniform_retained: a.as_ref().map_or(f64::NAN, |a| a.uniform_shift_retained_after_washout),
             tdr_retained: a.as_ref().map_or(f64::NAN, |a| a.tdr_shift_retained_after_washout),
             theta_lw_deg: s.theta_lw_deg,
+            peak_speed_ratio: stage(&ev.learning_stage, |x| x.peak_speed_late_m_per_s)
+                / stage(&ev.baseline_stage, |x| x.peak_speed_late_m_per_s),
             stable_prep_fixed_points: a
                 .as_ref()
                 .filter(|a| !a.preparatory_fixed_points.is_empty())
@@ -627,6 +634,7 @@ mod tests {
             tdr_retained: 0.2 - j,
             theta_lw_deg: 95.0 + 10.0 * j,
             stable_prep_fixed_points: f64::NAN,
+            peak_speed_ratio: f64::NAN,
         }
     }
 
