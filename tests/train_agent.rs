@@ -721,7 +721,7 @@ fn set_overrides_keys_of_a_builtin_and_refuses_wrong_ones() {
     };
     expected.training.updates = 77;
     expected.seeds = vec![4, 5];
-    expected.arms[1].core.density = 0.5;
+    expected.arms[1].core.as_mut().unwrap().density = 0.5;
     assert_eq!(*s, expected);
     for (set, needle) in [
         ("training.updatez=1", "did you mean `updates`"),
@@ -1048,4 +1048,113 @@ fn peak_speed_ratio_is_the_ratio_of_the_trials_peak_speeds() {
     let got = measures.iter().find(|(n, _)| n == "peak_speed_ratio").unwrap().1;
     assert!(expected.is_finite() && expected > 0.0, "{expected}");
     assert!((got - expected).abs() < 1e-12 * expected, "{got} vs {expected}");
+}
+
+/// Arms are named lists of dotted-key overrides in both kinds: an arm written with `set` runs exactly as
+/// the same arm written with the older shorthand (reaching: `pretraining_field`; tasks: `core`), to the
+/// bit, and not as the unchanged scenario; an override of what every arm shares, or of a key the scenario does not hold, is refused with the
+/// arm and the key named.
+#[test]
+fn arms_are_dotted_key_overrides_in_both_kinds() {
+    use reachlab::scenarios::tasks::{run_tasks, Arm as TaskArm};
+    // Reaching: two arms that differ only in how they say "pretrain in a null field".
+    let mut s = builtin::resolve("curl_field_plant").unwrap().quick();
+    s.compare = Some(reachlab::scenarios::compare::CompareSpec {
+        seeds: vec![3],
+        arms: vec![
+            reachlab::scenarios::compare::Arm {
+                name: "shorthand".into(),
+                pretraining_field: Some(reachlab::envs::reach::FieldSpec::RandomCurl { b_max: 15.0 }),
+                field_input: None,
+                set: vec![],
+            },
+            reachlab::scenarios::compare::Arm {
+                name: "overrides".into(),
+                pretraining_field: None,
+                field_input: None,
+                set: vec![r#"pretraining.field={ kind = "random_curl", b_max = 15.0 }"#.into()],
+            },
+            reachlab::scenarios::compare::Arm {
+                name: "unchanged".into(),
+                pretraining_field: None,
+                field_input: None,
+                set: vec![],
+            },
+        ],
+    });
+    s.validate(Path::new("arms.toml")).unwrap();
+    let dir = tmp("arms-reaching");
+    reachlab::scenarios::compare::run_compare(&s, &dir, 1, &mut reachlab::scenarios::Silent, &|_| {
+        Box::new(reachlab::scenarios::Silent)
+    })
+    .unwrap();
+    let weights =
+        |arm: &str| std::fs::read(dir.join(arm).join("seed-3/checkpoints/latest/weights.safetensors")).unwrap();
+    assert_eq!(weights("shorthand"), weights("overrides"));
+    assert_ne!(
+        weights("unchanged"),
+        weights("overrides"),
+        "the override changed the run"
+    );
+    // Every evaluation trial (trials.csv has no wall-clock column).
+    let trials = |arm: &str| std::fs::read_to_string(dir.join(arm).join("seed-3/trials.csv")).unwrap();
+    assert_eq!(trials("shorthand"), trials("overrides"));
+    // Refused: a shared key, and a key the scenario does not hold.
+    for (set, key) in [("seed=4", "seed"), ("plant_bptt.learning_rat=1e-3", "learning_rat")] {
+        let mut bad = s.clone();
+        bad.compare.as_mut().unwrap().arms[1].set = vec![set.into()];
+        let e = bad.validate(Path::new("arms.toml")).unwrap_err().to_string();
+        assert!(e.contains("compare.arm[1].set") && e.contains(key), "{e}");
+    }
+
+    // Tasks: an LSTM arm by `core` and by `set`.
+    let mut t = match builtin::resolve_any("flipflop").unwrap() {
+        builtin::AnyScenario::Tasks(t) => *t,
+        other => panic!("{other:?}"),
+    }
+    .quick();
+    let mut core = t.policy.core.clone();
+    core.kind = reachlab::agents::CoreKind::Lstm;
+    core.hidden = 16;
+    t.arms = vec![
+        TaskArm {
+            name: "shorthand".into(),
+            core: Some(core),
+            set: vec![],
+        },
+        TaskArm {
+            name: "overrides".into(),
+            core: None,
+            set: vec!["policy.core.kind=lstm".into(), "policy.core.hidden=16".into()],
+        },
+    ];
+    t.analysis.fixed_points = false;
+    t.validate(Path::new("arms.toml")).unwrap();
+    let dir = tmp("arms-tasks");
+    let results = run_tasks(&t, &dir, &mut reachlab::scenarios::Silent).unwrap();
+    assert_eq!(results.len(), 2);
+    let weights = |arm: &str| {
+        std::fs::read(
+            dir.join(arm)
+                .join(format!("seed-{}/checkpoints/latest/weights.safetensors", t.seed)),
+        )
+        .unwrap()
+    };
+    assert_eq!(weights("shorthand"), weights("overrides"));
+    assert_eq!(results[0].per_task, results[1].per_task);
+    assert_ne!(
+        t.policy.core.kind,
+        reachlab::agents::CoreKind::Lstm,
+        "the override changed the core"
+    );
+    for (set, key) in [
+        (r#"tasks.names=["dm1"]"#, "tasks.names"),
+        ("training.learning_rat=1", "learning_rat"),
+    ] {
+        let mut bad = t.clone();
+        bad.arms[1].set = vec![set.into()];
+        let e = bad.validate(Path::new("arms.toml")).unwrap_err().to_string();
+        assert!(e.contains("arm[1].set") && e.contains(key), "{e}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -33,6 +33,7 @@
 //! - [`launch`]: the one place that picks the kind of run and runs it.
 //! - [`experiment`]: the [`Experiment`](experiment::Experiment) trait both kinds implement (settings,
 //!   units, run, finish, what a sweep collects).
+//! - [`arms`]: an arm as a name and dotted-key overrides, for both kinds.
 //! - [`units`]: units (arm × seed) in their folders, run `jobs` at a time: shared by every kind.
 //! - [`observer`], [`lines`]: what a run tells whoever follows it; progress as plain or JSON lines.
 //!
@@ -54,6 +55,7 @@
 //! recordings), `manifest` (a sweep's units), `pairwise` (SVCCA and DSA between every pair of networks),
 //! `memory` (buffers refused before they are allocated when they cannot fit).
 
+pub mod arms;
 pub mod builtin;
 mod commit;
 pub mod core_dynamics;

@@ -98,7 +98,13 @@ pub fn run_compare(
     let jobs = jobs.clamp(1, todo.len().max(1));
     let run_unit = |u: &Unit, obs: &mut dyn Observer| -> Result<()> {
         let arm = arms.iter().find(|a| a.name == u.arm).expect("a unit of an arm");
-        let mut s = arm.scenario(base, u.seed);
+        let mut s = arm
+            .scenario(base, u.seed)
+            .map_err(|(key, reason)| ScenarioError::Invalid {
+                file: u.dir.join("scenario.toml"),
+                key: format!("compare.arm `{}`.set: {key}", arm.name),
+                reason,
+            })?;
         if jobs > 1 {
             s.train.threads = threads_per_unit(jobs);
         }

@@ -428,7 +428,9 @@ impl Scenario {
                         "must be unique and use letters, digits, `_` or `-`".into(),
                     ));
                 }
-                let mut probe = arm.scenario(self, c.seeds[0]);
+                let mut probe = arm
+                    .scenario(self, c.seeds[0])
+                    .map_err(|(key, reason)| bad(format!("compare.arm[{i}].set: {key}"), reason))?;
                 probe.compare = None;
                 probe
                     .validate(file)
@@ -520,6 +522,7 @@ impl CompareSpec {
                 name: "scenario".into(),
                 pretraining_field: None,
                 field_input: None,
+                set: Vec::new(),
             }]
         } else {
             self.arms.clone()
@@ -540,11 +543,19 @@ pub struct Arm {
     /// the scenario's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field_input: Option<bool>,
+    /// Any other difference, as dotted-key overrides of the scenario (`set = ["policy.core.kind=lstm",
+    /// "plant_bptt.learning_rate=1e-3"]`, as `--set` takes them; see [`crate::arms`]), applied after
+    /// the two above. The seeds, the name and `compare` are shared by every arm.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<String>,
 }
 
+/// What a reaching arm may not vary.
+const SHARED: &[&str] = &["name", "description", "seed", "compare"];
+
 impl Arm {
-    /// The scenario this arm runs for one seed.
-    pub fn scenario(&self, base: &Scenario, seed: u64) -> Scenario {
+    /// The scenario this arm runs for one seed; `(key, reason)` when an override does not apply.
+    pub fn scenario(&self, base: &Scenario, seed: u64) -> std::result::Result<Scenario, (String, String)> {
         let mut s = base.clone();
         s.compare = None;
         s.name = format!("{}-{}-seed{seed}", base.name, self.name);
@@ -559,6 +570,6 @@ impl Arm {
                 p.show_field_input = false;
             }
         }
-        s
+        crate::arms::apply(&s, &self.set, SHARED)
     }
 }

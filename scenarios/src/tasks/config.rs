@@ -285,12 +285,33 @@ impl Default for TaskAnalysis {
     }
 }
 
-/// One network variant: its name and the core settings that replace `policy.core`.
+/// One variant: its name, optionally the core settings that replace `policy.core`, and any dotted-key
+/// overrides of the scenario (`set = ["training.learning_rate=1e-3", "policy.core.kind=lstm"]`, as
+/// `--set` takes them; see [`crate::arms`]). The tasks, seeds and names are shared by every arm.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Arm {
     pub name: String,
-    pub core: CoreConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub core: Option<CoreConfig>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<String>,
+}
+
+/// What a task arm may not vary: what the arms are compared on.
+const SHARED: &[&str] = &["name", "description", "seed", "seeds", "arm", "tasks"];
+
+impl Arm {
+    /// The scenario this arm's units run: `base` with its core and overrides (no arms, no seeds).
+    pub fn scenario(&self, base: &TaskScenario) -> std::result::Result<TaskScenario, (String, String)> {
+        let mut s = base.clone();
+        s.arms.clear();
+        s.seeds.clear();
+        if let Some(core) = &self.core {
+            s.policy.core = core.clone();
+        }
+        crate::arms::apply(&s, &self.set, SHARED)
+    }
 }
 
 impl TasksSpec {
@@ -342,7 +363,8 @@ impl TaskScenario {
         if self.arms.is_empty() {
             vec![Arm {
                 name: "main".into(),
-                core: self.policy.core.clone(),
+                core: None,
+                set: Vec::new(),
             }]
         } else {
             self.arms.clone()
@@ -430,9 +452,19 @@ impl TaskScenario {
                     "must be unique and use letters, digits, `_` or `-`".into(),
                 ));
             }
-            arm.core
-                .validate()
-                .map_err(|e| bad(&format!("arm[{i}].core"), e.to_string()))?;
+            if self.arms.is_empty() {
+                continue;
+            }
+            if let Some(core) = &arm.core {
+                core.validate()
+                    .map_err(|e| bad(&format!("arm[{i}].core"), e.to_string()))?;
+            }
+            // The arm's whole scenario, checked as a scenario of its own.
+            let own = arm
+                .scenario(self)
+                .map_err(|(key, reason)| bad(&format!("arm[{i}].set: {key}"), reason))?;
+            own.validate(file)
+                .map_err(|e| bad(&format!("arm[{i}]"), e.to_string()))?;
         }
         crate::memory::check(file, &self.memory_needs()?, crate::memory::available())
     }
@@ -447,7 +479,12 @@ impl TaskScenario {
             .map(|i| set.trial_of(i, &mut rng).steps)
             .max()
             .unwrap_or(1);
-        let hidden = self.arm_list().iter().map(|a| a.core.hidden).max().unwrap_or(0);
+        let hidden = self
+            .arm_list()
+            .iter()
+            .map(|a| a.core.as_ref().map_or(self.policy.core.hidden, |c| c.hidden))
+            .max()
+            .unwrap_or(0);
         let t = &self.training;
         Ok(vec![
             Need::rollout(
@@ -470,7 +507,7 @@ impl TaskScenario {
     pub fn quick(mut self) -> Self {
         let shrink = |c: &mut CoreConfig| c.hidden = c.hidden.min(32);
         shrink(&mut self.policy.core);
-        self.arms.iter_mut().for_each(|a| shrink(&mut a.core));
+        self.arms.iter_mut().filter_map(|a| a.core.as_mut()).for_each(shrink);
         self.training.updates = self.training.updates.min(6);
         self.training.eval_every = 3;
         self.training.batch_size = self.training.batch_size.min(16);

@@ -13,7 +13,9 @@ use reachlab_envs::cognitive::{DecisionEnv, DecisionOptions, TaskSet, TrialBatch
 use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::Env;
 
-use super::config::{eval_batch, Arm, BatchMode, TaskScenario};
+#[cfg(doc)]
+use super::config::Arm;
+use super::config::{eval_batch, BatchMode, TaskScenario};
 use crate::error::{Result, ScenarioError};
 
 pub(crate) fn to_supervised(b: &TrialBatch) -> Result<SupervisedBatch> {
@@ -34,10 +36,10 @@ pub(crate) enum TaskTrainer {
 }
 
 impl TaskTrainer {
-    /// The trainer of `arm` × `seed`: a fresh network (initialised from the seed) and its optimiser.
-    pub fn new(s: &TaskScenario, arm: &Arm, seed: u64, set: &TaskSet) -> Result<Self> {
+    /// The trainer of one unit of an arm whose scenario is `s` ([`Arm::scenario`]): a fresh network
+    /// (initialised from `seed`) and its optimiser.
+    pub fn new(s: &TaskScenario, seed: u64, set: &TaskSet) -> Result<Self> {
         let mut pc = s.policy.clone();
-        pc.core = arm.core.clone();
         pc.init_seed = derive_seed(seed, 2);
         let t = &s.training;
         if t.method.algorithm().is_none() {

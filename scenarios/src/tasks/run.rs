@@ -33,7 +33,10 @@ pub struct UnitProgress {
 }
 
 struct UnitRun<'a> {
+    /// The arm's scenario (its overrides applied).
     s: &'a TaskScenario,
+    /// The run's scenario as its folder holds it: what a checkpoint records and a resume compares.
+    settings: String,
     arm: Arm,
     seed: u64,
     dir: PathBuf,
@@ -58,11 +61,11 @@ impl UnitRun<'_> {
         self.curve.flush()?;
         self.progress.curve_rows = self.curve.rows();
         self.progress.wall_seconds = self.wall();
-        let (trainer, progress, settings) = (&self.trainer, &self.progress, self.s.to_toml());
+        let (trainer, progress, settings) = (&self.trainer, &self.progress, &self.settings);
         commit(&self.dir.join("checkpoints"), |dir| {
             trainer.save(dir, progress.update)?;
             // The settings this state was reached with: a resume refuses a scenario.toml edited since.
-            std::fs::write(dir.join("scenario.toml"), &settings)
+            std::fs::write(dir.join("scenario.toml"), settings)
                 .map_err(|e| ScenarioError::io(&dir.join("scenario.toml"), e))?;
             write_json(&dir.join("progress.json"), progress)
         })?;
@@ -172,6 +175,15 @@ impl UnitRun<'_> {
     }
 }
 
+/// The scenario the units of `arm` run (its core and overrides applied to `s`).
+fn arm_scenario(s: &TaskScenario, arm: &Arm) -> Result<TaskScenario> {
+    arm.scenario(s).map_err(|(key, reason)| ScenarioError::Invalid {
+        file: std::path::PathBuf::from("scenario.toml"),
+        key: format!("arm `{}`: {key}", arm.name),
+        reason,
+    })
+}
+
 /// Runs (or resumes) one arm × seed in `dir`; returns its result (read back if it had finished).
 fn run_unit(
     s: &TaskScenario,
@@ -189,8 +201,10 @@ fn run_unit(
     if result_path.exists() {
         return read_json(&result_path);
     }
-    let set = s.tasks.task_set()?;
-    let mut trainer = TaskTrainer::new(s, arm, seed, &set)?;
+    let settings = s.to_toml();
+    let own = arm_scenario(s, arm)?;
+    let set = own.tasks.task_set()?;
+    let mut trainer = TaskTrainer::new(&own, seed, &set)?;
     let ppath = dir.join("progress.json");
     let label = if s.is_comparison() {
         Unit::new(root, &arm.name, seed).label()
@@ -224,7 +238,8 @@ fn run_unit(
         }
     };
     let mut unit = UnitRun {
-        s,
+        s: &own,
+        settings,
         arm: arm.clone(),
         seed,
         dir: dir.to_owned(),
@@ -259,7 +274,7 @@ pub fn reanalyse(dir: &Path) -> Result<Vec<UnitResult>> {
             })?;
             let mut r: UnitResult = crate::json::from_str(&text).map_err(|e| ScenarioError::output(&rpath, e))?;
             let (policy, _) = reachlab_agents::load_checkpoint(&d.join("checkpoints").join("latest"))?;
-            r.analysis = analyse_unit(&s, &set, &policy, &d)?;
+            r.analysis = analyse_unit(&arm_scenario(&s, &arm)?, &set, &policy, &d)?;
             write_json(&rpath, &r)?;
             results.push(r);
         }
