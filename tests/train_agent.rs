@@ -324,7 +324,8 @@ fn the_comparison_scenario_runs_every_arm_and_seed() {
 }
 
 /// `--seeds N --jobs 2`: seeds run concurrently on threads give the same runs as one at a time, and the
-/// findings over seeds are written; a second call skips the finished seeds.
+/// findings over seeds are written; a second start in the folder is refused, and `--resume` skips the
+/// finished seeds.
 #[test]
 fn seeds_run_concurrently_give_the_same_runs_and_their_findings() {
     let run = |jobs: &str, out: &Path| {
@@ -367,9 +368,30 @@ fn seeds_run_concurrently_give_the_same_runs_and_their_findings() {
         "{md}"
     );
     assert!(two.join("figures/seeds.png").is_file() && two.join("figures/seeds.svg").is_file());
-    // Again: every seed has finished, nothing is rerun, the findings are the same.
+    // Started again in the same folder: refused (one rule for every kind: `--resume` continues a run).
+    let again = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+        .args([
+            "--scenario",
+            "curl_field",
+            "--quick",
+            "--seeds",
+            "3",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&two)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success() && err.contains("--resume"), "{err}");
+    // Resumed: every seed has finished, nothing is rerun, the findings are the same.
     let before = std::fs::read_to_string(two.join("scenario/seed-1/learning_curve.csv")).unwrap();
-    run("2", &two);
+    let o = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+        .args(["--quiet", "--jobs", "2", "--resume"])
+        .arg(&two)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         before,
         std::fs::read_to_string(two.join("scenario/seed-1/learning_curve.csv")).unwrap()

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::builtin::AnyScenario;
-use crate::error::Result;
+use crate::error::{Result, ScenarioError};
 pub use crate::experiment::{Outcome, Settings};
 use crate::observer::Observer;
 use crate::units::UnitObservers;
@@ -14,6 +14,10 @@ use crate::units::UnitObservers;
 /// Runs `any` into `dir`, or with `resume` continues the run there (`force`: even though its settings
 /// were edited since the last checkpoint); finished units are skipped. `jobs` units run at once where
 /// the scenario has several; `observer` follows a lone unit, `units` makes one for each otherwise.
+///
+/// One rule for the folder, whatever the kind: a new run starts only in a folder that does not exist or
+/// is empty; a folder that holds a run is continued only with `resume` (a start there is refused, saying
+/// so); a folder that holds anything else is refused.
 pub fn run(
     any: &AnyScenario,
     dir: &Path,
@@ -23,7 +27,27 @@ pub fn run(
     observer: &mut dyn Observer,
     units: UnitObservers<'_>,
 ) -> Result<Outcome> {
+    check_folder(dir, resume)?;
     any.experiment().run(dir, resume, force, jobs, observer, units)
+}
+
+/// The folder rule of [`run`].
+fn check_folder(dir: &Path, resume: bool) -> Result<()> {
+    let settings = dir.join("scenario.toml");
+    let refuse = |reason: &str| Err(ScenarioError::output(dir, reason));
+    if resume {
+        return match settings.exists() {
+            true => Ok(()),
+            false => refuse("the folder holds no run to resume (no scenario.toml)"),
+        };
+    }
+    if settings.exists() {
+        return refuse("the folder holds a run already: `--resume` continues it (or choose another --out)");
+    }
+    if crate::commit::holds_files(dir, &settings)? {
+        return refuse("the output folder is not empty and holds no run (choose another --out)");
+    }
+    Ok(())
 }
 
 /// Recomputes what a finished run derives from its saved files (what `analyze_run --run` does): a
