@@ -1,7 +1,7 @@
 //! The one bench binary (criterion). Groups print throughput in elements per second, where an element
 //! is one env step (physics, PPO), one start (fixed points) or one sequence step (BPTT): `cargo bench --bench main -- point_mass`.
 
-use criterion::{criterion_group, criterion_main};
+use criterion::criterion_group;
 
 mod fixed_points;
 mod physics;
@@ -17,4 +17,9 @@ criterion_group!(
     training::fused_gru,
     training::ppo
 );
-criterion_main!(benches);
+fn main() {
+    // SAFETY: first thing in main, before criterion or any bench starts a thread.
+    unsafe { reachlab::agents::fix_kernel_threads(None) };
+    benches();
+    criterion::Criterion::default().configure_from_args().final_summary();
+}

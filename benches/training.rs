@@ -17,7 +17,6 @@ use reachlab::envs::Env;
 
 pub fn bptt(c: &mut Criterion) {
     reachlab::agents::tune_allocator();
-    reachlab::agents::fix_kernel_threads(None);
     let (t, b, i, o) = (100, 64, 16, 4);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let mut v = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-1.0..1.0)).collect() };
@@ -35,7 +34,6 @@ pub fn fused_gru(c: &mut Criterion) {
     use candle_core::{Device, Tensor, Var};
     use reachlab::agents::{CellKind, FusedRnn};
     reachlab::agents::tune_allocator();
-    reachlab::agents::fix_kernel_threads(None);
     let (t, b, i, h) = (100, 64, 16, 128);
     let dev = Device::Cpu;
     let x = Tensor::randn(0f32, 1.0, (t, b, i), &dev).unwrap();

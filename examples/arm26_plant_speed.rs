@@ -20,7 +20,8 @@ fn env_var(name: &str, default: usize) -> usize {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     reachlab::agents::tune_allocator();
-    reachlab::agents::fix_kernel_threads(Some(1));
+    // SAFETY: first thing in main, before any thread starts.
+    unsafe { reachlab::agents::fix_kernel_threads(Some(1)) };
     let batches: Vec<usize> = std::env::args()
         .skip(1)
         .map(|a| a.parse().expect("batch sizes as integers"))

@@ -11,7 +11,8 @@ use reachlab::envs::Env;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     reachlab::agents::tune_allocator();
-    reachlab::agents::fix_kernel_threads(None);
+    // SAFETY: first thing in main, before any thread starts.
+    unsafe { reachlab::agents::fix_kernel_threads(None) };
     let args: Vec<String> = std::env::args().collect();
     let updates: usize = args.get(1).map_or(Ok(100), |s| s.parse())?;
     let seed: u64 = args.get(2).map_or(Ok(0), |s| s.parse())?;

@@ -34,7 +34,8 @@ fn median_ms(repeats: usize, mut f: impl FnMut()) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     reachlab::agents::tune_allocator();
-    reachlab::agents::fix_kernel_threads(None);
+    // SAFETY: first thing in main, before any thread starts.
+    unsafe { reachlab::agents::fix_kernel_threads(None) };
     let repeats: usize = std::env::args().nth(1).map_or(Ok(20), |s| s.parse())?;
     let threads: usize = std::env::var("REACHLAB_THREADS")
         .ok()

@@ -55,6 +55,6 @@ pub use plant::{
 pub use policy::{ActOut, ActState, ActionMap, HeadKind, Layer, Policy, PolicyConfig, PolicyOutput, PolicySnapshot};
 pub use rollout::{EpisodeOutcome, PolicyAction, Rollout, RolloutConfig, RolloutWorkers};
 pub use supervised::{OutputActivation, Prediction, SupervisedBatch, SupervisedConfig, SupervisedTrainer};
-pub use threads::fix_kernel_threads;
+pub use threads::{default_kernel_threads, fix_kernel_threads};
 pub use train::{Algorithm, RegularizerConfig, TrainConfig, Trainer, TrainerState, UpdateStats};
 pub use twin::{curl_maps, law_maps, PlantModel};

@@ -14,8 +14,17 @@ Envs: ``ReachEnv``, ``DecisionEnv``, ``OutputEnv`` (Gymnasium ``Env``s) and ``Re
 each). Runs: ``train``, ``load_run``, ``load_policy``.
 """
 
-from . import analysis
-from ._reachlab import __version__
+import os as _os
+
+from . import _reachlab
+
+# candle asks for its kernel thread count at every matrix product and, without RAYON_NUM_THREADS, reads
+# /proc/cpuinfo each time (a third of a short run's wall time). Written once here, through os.environ
+# (the extension does not write the environment: other threads may already run), before any training.
+_os.environ.setdefault("RAYON_NUM_THREADS", str(_reachlab.default_kernel_threads()))
+
+from . import analysis  # noqa: E402
+from ._reachlab import __version__  # noqa: E402
 from .envs import REACH_OBS_BOUND, TASK_OBS_BOUND, DecisionEnv, OutputEnv, ReachEnv
 from .policy import Policy, load_policy
 from .registration import register_envs

@@ -75,12 +75,17 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, json: &str) 
     })
 }
 
+/// The kernel thread count candle would choose (`RAYON_NUM_THREADS` if set, else the physical cores).
+#[pyfunction]
+fn default_kernel_threads() -> usize {
+    reachlab_agents::default_kernel_threads()
+}
+
 #[pymodule]
 fn _reachlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // The kernel thread count, fixed once at import as the binaries fix it at start-up: it sets an
-    // environment variable, which must not happen while other threads may read the environment (as
-    // they can during a later `train`, with rollout workers or a user's threads running).
-    reachlab_agents::fix_kernel_threads(None);
+    // The kernel thread count is not written into the environment here: threads (torch's, a user's) may
+    // already run at import. `reachlab/__init__.py` sets it through `os.environ` from this value.
+    m.add_function(wrap_pyfunction!(default_kernel_threads, m)?)?;
     m.add_class::<reach::ReachCore>()?;
     m.add_class::<tasks::DecisionCore>()?;
     m.add_class::<tasks::OutputCore>()?;

@@ -52,3 +52,12 @@ def test_no_import_circle():
 
 def test_the_check_finds_a_circle():
     assert _circle({"runs": {"policy"}, "policy": {"_files", "runs"}, "_files": set()}) == ["policy", "runs", "policy"]
+
+
+def test_the_kernel_thread_count_is_written_once_through_os_environ():
+    # The extension does not write the environment itself (threads may run at import); the package does,
+    # through os.environ, unless the user set it.
+    import os
+
+    assert int(os.environ["RAYON_NUM_THREADS"]) >= 1
+    assert reachlab._reachlab.default_kernel_threads() >= 1

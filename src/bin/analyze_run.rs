@@ -31,7 +31,8 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     reachlab::quiet_on_closed_pipe();
-    reachlab::agents::fix_kernel_threads(None);
+    // SAFETY: first thing in main, before any thread starts.
+    unsafe { reachlab::agents::fix_kernel_threads(None) };
     reachlab::exit_code(run())
 }
 

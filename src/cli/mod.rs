@@ -69,7 +69,8 @@ pub fn parse_seeds(text: &str) -> anyhow::Result<Vec<u64>> {
 pub fn train_agent(args: &TrainOptions) -> anyhow::Result<()> {
     reachlab_agents::tune_allocator();
     // One thread setting for the kernels and the rollout workers, fixed before any thread starts.
-    reachlab_agents::fix_kernel_threads(args.threads);
+    // SAFETY: first thing in main, before any thread starts.
+    unsafe { reachlab_agents::fix_kernel_threads(args.threads) };
     // Checked here: clap's `requires` let `--scenario X --unit 0` through (the unit was ignored).
     if args.sweep.is_none() && (args.unit.is_some() || args.dry_run) {
         anyhow::bail!("--unit and --dry-run apply to --sweep");
