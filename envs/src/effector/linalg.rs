@@ -9,6 +9,12 @@ pub fn mat2_vec(m: &Mat2, v: [f64; 2]) -> [f64; 2] {
     [m[0][0] * v[0] + m[0][1] * v[1], m[1][0] * v[0] + m[1][1] * v[1]]
 }
 
+/// The inverse of a 2×2 matrix (no check: the callers' matrices are inertias, positive definite).
+pub fn inv2(m: &Mat2) -> Mat2 {
+    let det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
+    [[m[1][1] / det, -m[0][1] / det], [-m[1][0] / det, m[0][0] / det]]
+}
+
 /// `a · b` for square matrices.
 pub fn matmul<const N: usize>(a: &[[f64; N]; N], b: &[[f64; N]; N]) -> [[f64; N]; N] {
     let mut out = [[0.0; N]; N];

@@ -63,6 +63,10 @@ pub trait Effector: Clone + Debug + Send + Sync + 'static {
     fn hand(&self) -> HandState;
     /// At rest in the start posture.
     fn rest_at_start(&mut self);
+    /// The hand's apparent inertia in its present posture: the 2×2 matrix `Λ` with `F = Λ·a` between a
+    /// force `F` at the hand and the acceleration `a` it gives the hand when nothing else acts (kg): `m·I`
+    /// for a point mass, `(J·M⁻¹·Jᵀ)⁻¹` for an arm. Turns a hand acceleration into the force behind it.
+    fn hand_inertia(&self) -> Mat2;
     /// Components of the effector's sense of itself, appended to the task's observation (none by default).
     fn proprioception_dim(&self) -> usize {
         0

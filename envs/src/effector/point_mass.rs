@@ -139,6 +139,12 @@ impl PointMass {
         }
     }
 
+    /// `m·I`: the force that gives the mass a unit acceleration in each direction.
+    pub fn hand_inertia(&self) -> crate::effector::Mat2 {
+        let m = self.config.mass;
+        [[m, 0.0], [0.0, m]]
+    }
+
     /// The force (N) that `action` applies.
     #[inline]
     pub fn action_force(&self, action: [f64; 2]) -> [f64; 2] {

@@ -189,6 +189,15 @@ impl TwoLinkArm {
         hand_of(self, &self.q)
     }
 
+    /// `Λ = (J·M⁻¹·Jᵀ)⁻¹` in the present posture (the operational-space inertia of the hand).
+    pub fn hand_inertia(&self) -> Mat2 {
+        let j = self.jacobian(&[self.q[0], self.q[1]]);
+        let jt = [[j[0][0], j[1][0]], [j[0][1], j[1][1]]];
+        let m_inv = crate::effector::linalg::inv2(&self.mass_matrix(self.q[1]));
+        use crate::effector::linalg::{inv2, matmul};
+        inv2(&matmul(&matmul(&j, &m_inv), &jt))
+    }
+
     /// Joint torques produced by `action`.
     pub fn action_torque(&self, action: [f64; 2]) -> [f64; 2] {
         match self.config.action {

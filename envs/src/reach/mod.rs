@@ -221,6 +221,29 @@ impl Effector for Body {
             Body::Arm(a) => a.reset(),
         }
     }
+
+    fn hand_inertia(&self) -> crate::effector::Mat2 {
+        match self {
+            Body::PointMass(p) => p.hand_inertia(),
+            Body::Arm(a) => a.hand_inertia(),
+        }
+    }
+}
+
+impl EffectorConfig {
+    /// The hand's apparent inertia `Λ` ([`Effector::hand_inertia`]) of this effector at rest in its start
+    /// posture, where every reach begins: turns the hand's initial acceleration into the force behind it.
+    pub fn hand_inertia_at_start(&self, dt: f64) -> Result<crate::effector::Mat2> {
+        fn at_rest<B: Effector>(config: &EffectorConfig, dt: f64) -> Result<crate::effector::Mat2> {
+            let mut body = B::from_config(config, dt)?;
+            body.rest_at_start();
+            Ok(body.hand_inertia())
+        }
+        match self {
+            EffectorConfig::Arm26(_) => at_rest::<crate::effector::Arm26>(self, dt),
+            _ => at_rest::<Body>(self, dt),
+        }
+    }
 }
 
 /// What was drawn for the current trial.

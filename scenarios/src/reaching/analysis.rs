@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use reachlab_analysis::faer::Mat;
+use reachlab_envs::effector::Mat2;
 use reachlab_analysis::{
     centroid, find_fixed_points, principal_angles, shift_angles, shift_distance_test, split_half_uniform_shifts,
     uniform_shift_axis, uniform_shift_vs_distance, DecoderScore, FixedPointConfig, LinearDecoder, Pca, ShiftAngles,
@@ -22,8 +23,9 @@ use reachlab_analysis::Dynamics;
 struct Conditions {
     /// Mean hidden state over the preparatory window (targets × H).
     prep: Mat<f64>,
-    /// Initial force estimate: mean hand acceleration × mass over the first 100 ms after the go cue
-    /// (targets × 2).
+    /// Initial force estimate: the hand's apparent inertia at the start posture (`Λ`: the mass for the
+    /// point mass, `(J·M⁻¹·Jᵀ)⁻¹` for an arm) times its mean acceleration over the first 100 ms after the
+    /// go cue (targets × 2).
     force: Mat<f64>,
     /// The same per normal trial, in recording order: (target, preparatory state, initial force).
     trials: Vec<(usize, Vec<f64>, [f64; 2])>,
@@ -31,7 +33,7 @@ struct Conditions {
     rec: LoadedRecording,
 }
 
-fn conditions(rec: LoadedRecording, n_targets: usize, window: usize, dt: f64, mass: f64) -> Option<Conditions> {
+fn conditions(rec: LoadedRecording, n_targets: usize, window: usize, dt: f64, inertia: &Mat2) -> Option<Conditions> {
     let (t, h) = (rec.t, rec.h);
     let lead = (0.1 / dt).round().max(1.0) as usize;
     let mut trials = Vec::new();
@@ -42,7 +44,9 @@ fn conditions(rec: LoadedRecording, n_targets: usize, window: usize, dt: f64, ma
             .map(|j| (a..b).map(|s| f64::from(rec.hidden[(i * t + s) * h + j])).sum::<f64>() / (b - a) as f64)
             .collect();
         let v = |s: usize, d: usize| f64::from(rec.hand_vel_at(i, s.min(t - 1), d));
-        let force = [0, 1].map(|d| mass * (v(go + lead - 1, d) - v(go.saturating_sub(1), d)) / (lead as f64 * dt));
+        let dv = [0, 1].map(|d| v(go + lead - 1, d) - v(go.saturating_sub(1), d));
+        // Λ·Δv / (lead·dt), each product divided as before (the point mass's forces keep their bits).
+        let force = [0, 1].map(|d| (0..2).map(|k| inertia[d][k] * dv[k] / (lead as f64 * dt)).sum::<f64>());
         trials.push((rec.target[i] as usize, prep, force));
     }
     let (prep, force) = averages(&trials, n_targets, h, |_| true)?;
@@ -397,10 +401,11 @@ fn projected_centroid_shift(before: &Mat<f64>, after: &Mat<f64>, q: &Mat<f64>) -
 pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
     let n_targets = s.env.n_targets;
     let window = s.evaluation.prep_window_steps.max(1);
-    let mass = match &s.env.effector {
-        reachlab_envs::reach::EffectorConfig::PointMass(p) => p.mass,
-        _ => 1.0,
-    };
+    let inertia = s
+        .env
+        .effector
+        .hand_inertia_at_start(s.env.dt)
+        .map_err(|e| ScenarioError::output(dir, e))?;
     let mut conds: Vec<(String, Conditions)> = Vec::new();
     for st in s.phases.iter().filter(|p| p.record) {
         let path = dir.join("recordings").join(format!("{}_late.safetensors", st.name));
@@ -408,7 +413,7 @@ pub fn analyze(s: &Scenario, dir: &Path) -> Result<Analysis> {
             continue;
         }
         let rec = LoadedRecording::load(&path)?;
-        if let Some(c) = conditions(rec, n_targets, window, s.env.dt, mass) {
+        if let Some(c) = conditions(rec, n_targets, window, s.env.dt, &inertia) {
             conds.push((st.name.clone(), c));
         }
     }

@@ -293,6 +293,29 @@ impl Arm26Model {
         })
     }
 
+    /// `Λ = (J·M⁻¹·Jᵀ)⁻¹` at the joint angles of `joint`, from this model's own skeleton: `J` from the
+    /// fingertip velocity under unit joint velocities, `M⁻¹·Jᵀ·F` from the joint acceleration under unit
+    /// hand loads at rest (less that under none).
+    pub fn hand_inertia(&self, joint: &[f64; 4]) -> [[f64; 2]; 2] {
+        use super::super::real::infallible;
+        let [q1, q2, _, _] = *joint;
+        let vel = |w: [f64; 2]| infallible(self.fingertip(&[q1, q2, w[0], w[1]])).1;
+        let (c1, c2) = (vel([1.0, 0.0]), vel([0.0, 1.0]));
+        let jac = [[c1[0], c2[0]], [c1[1], c2[1]]];
+        let rest = [q1, q2, 0.0, 0.0];
+        let acc = |f: [f64; 2]| infallible(self.joint_acceleration(&rest, &[0.0, 0.0], &f));
+        let base = acc([0.0, 0.0]);
+        let col = |f: [f64; 2]| {
+            let a = acc(f);
+            [a[0] - base[0], a[1] - base[1]]
+        };
+        let (m0, m1) = (col([1.0, 0.0]), col([0.0, 1.0]));
+        // M⁻¹·Jᵀ, column k the joint accelerations under a unit load along hand axis k.
+        let minv_jt = [[m0[0], m1[0]], [m0[1], m1[1]]];
+        let a = crate::effector::linalg::matmul(&jac, &minv_jt);
+        crate::effector::linalg::inv2(&a)
+    }
+
     /// `θ̈ = M⁻¹·(τ + Jᵀ·F − c)` (MotorNet `TwoDofArm._ode`).
     fn joint_acceleration<R: Real>(&self, joint: &[R; 4], torque: &[R; 2], load: &[R; 2]) -> Result<[R; 2], R::Error> {
         let [q1, q2, v1, v2] = joint;

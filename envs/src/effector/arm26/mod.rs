@@ -373,6 +373,10 @@ impl Effector for Arm26 {
             .expect("the start angles were checked when the arm was built");
     }
 
+    fn hand_inertia(&self) -> crate::effector::Mat2 {
+        self.model.hand_inertia(&self.state.joint)
+    }
+
     fn proprioception_dim(&self) -> usize {
         if self.proprioception {
             2 * N_MUSCLES
