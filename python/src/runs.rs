@@ -146,7 +146,14 @@ fn run_any(
     };
     let show = lines.show;
     let units = move |label: &str| Box::new(Lines::new(label, show)) as Box<dyn UnitObserver>;
-    launch::run(&any, out, resume, false, jobs, lines, &units)?;
+    let how = launch::RunOptions {
+        mode: match resume {
+            true => launch::Mode::Resume { force: false },
+            false => launch::Mode::New,
+        },
+        jobs,
+    };
+    launch::run(&any, out, how, lines, &units)?;
     Ok(())
 }
 

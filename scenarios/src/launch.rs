@@ -7,28 +7,26 @@ use std::path::Path;
 
 use crate::builtin::AnyScenario;
 use crate::error::{Result, ScenarioError};
-pub use crate::experiment::{Outcome, Settings};
+pub use crate::experiment::{Mode, Outcome, RunOptions, Settings};
 use crate::observer::Observer;
 use crate::units::UnitObservers;
 
-/// Runs `any` into `dir`, or with `resume` continues the run there (`force`: even though its settings
-/// were edited since the last checkpoint); finished units are skipped. `jobs` units run at once where
-/// the scenario has several; `observer` follows a lone unit, `units` makes one for each otherwise.
+/// Runs `any` into `dir` as `how` says: a new run, or the continuation of the run there (finished units
+/// are skipped); `how.jobs` units at once where the scenario has several; `observer` follows a lone unit,
+/// `units` makes one for each otherwise.
 ///
 /// One rule for the folder, whatever the kind: a new run starts only in a folder that does not exist or
-/// is empty; a folder that holds a run is continued only with `resume` (a start there is refused, saying
-/// so); a folder that holds anything else is refused.
+/// is empty; a folder that holds a run is continued only by [`Mode::Resume`] (a new run there is
+/// refused, saying so); a folder that holds anything else is refused.
 pub fn run(
     any: &AnyScenario,
     dir: &Path,
-    resume: bool,
-    force: bool,
-    jobs: usize,
+    how: RunOptions,
     observer: &mut dyn Observer,
     units: UnitObservers<'_>,
 ) -> Result<Outcome> {
-    check_folder(dir, resume)?;
-    any.experiment().run(dir, resume, force, jobs, observer, units)
+    check_folder(dir, how.is_resume())?;
+    any.experiment().run(dir, how, observer, units)
 }
 
 /// The folder rule of [`run`].

@@ -7,7 +7,7 @@
 //! let s = builtin::resolve_any_with("flipflop", &["training.learning_rate=0.002".into()]).unwrap();
 //! let s = launch::Settings { quick: true, ..Default::default() }.apply(s, "flipflop").unwrap();
 //! let dir = std::env::temp_dir().join(format!("reachlab-doc-{}", std::process::id()));
-//! let out = launch::run(&s, &dir, false, false, 1, &mut Silent, &|_| Box::new(Silent)).unwrap();
+//! let out = launch::run(&s, &dir, launch::RunOptions::default(), &mut Silent, &|_| Box::new(Silent)).unwrap();
 //! assert!(matches!(out, launch::Outcome::Tasks(ref r) if r.len() == 1));
 //! assert!(dir.join("results.md").is_file());
 //! std::fs::remove_dir_all(&dir).unwrap();

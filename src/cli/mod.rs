@@ -126,7 +126,14 @@ pub fn train_agent(args: &TrainOptions) -> anyhow::Result<()> {
     };
     let mut progress = progress.named(any.name());
     let units = unit_lines(args.quiet, args.json_logs);
-    let outcome = launch::run(&any, &dir, resume, args.force, args.jobs, &mut progress, &units)
+    let how = launch::RunOptions {
+        mode: match resume {
+            true => launch::Mode::Resume { force: args.force },
+            false => launch::Mode::New,
+        },
+        jobs: args.jobs,
+    };
+    let outcome = launch::run(&any, &dir, how, &mut progress, &units)
         .with_context(|| format!("running {} in {}", any.name(), dir.display()))?;
     if let Some(b) = progress.bar.take() {
         b.finish();

@@ -31,8 +31,11 @@ pub(crate) fn run_sweep(args: &TrainOptions, file: &Path, progress: &mut Progres
             ..Default::default()
         };
         let any = settings.apply(u.scenario.clone(), &format!("unit {i}"))?;
-        let resume = dir.join("scenario.toml").exists();
-        launch::run(&any, &dir, resume, false, 1, progress, &unit_lines(true, false))?;
+        let how = match dir.join("scenario.toml").exists() {
+            true => launch::RunOptions::resume(false),
+            false => launch::RunOptions::default(),
+        };
+        launch::run(&any, &dir, how, progress, &unit_lines(true, false))?;
         return Ok(());
     }
     sweep::write_manifest(&spec, &units, &out)?;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use reachlab_analysis::faer::Mat;
 
-use super::{invalid, Experiment, Outcome, Settings, UnitStates};
+use super::{invalid, Experiment, Mode, Outcome, RunOptions, Settings, UnitStates};
 use crate::error::Result;
 use crate::observer::{Observer, Silent};
 use crate::reaching::compare::{self, CompareSpec};
@@ -75,19 +75,18 @@ impl Experiment for Scenario {
     fn run(
         &self,
         dir: &Path,
-        resume: bool,
-        force: bool,
-        jobs: usize,
+        how: RunOptions,
         observer: &mut dyn Observer,
         units: UnitObservers<'_>,
     ) -> Result<Outcome> {
         if self.compare.is_some() {
-            return Ok(Outcome::Seeds(compare::run_compare(self, dir, jobs, observer, units)?));
+            return Ok(Outcome::Seeds(compare::run_compare(
+                self, dir, how.jobs, observer, units,
+            )?));
         }
-        let start = if resume {
-            Start::Resume { force }
-        } else {
-            Start::Create(Box::new(self.clone()))
+        let start = match how.mode {
+            Mode::Resume { force } => Start::Resume { force },
+            Mode::New => Start::Create(Box::new(self.clone())),
         };
         Ok(Outcome::Run(Box::new(run_reaching(start, dir, observer)?)))
     }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use reachlab_analysis::faer::Mat;
 
-use super::{Experiment, Outcome, Settings, UnitStates};
+use super::{Experiment, Outcome, RunOptions, Settings, UnitStates};
 use crate::error::{Result, ScenarioError};
 use crate::observer::Observer;
 use crate::tasks::{self, TaskScenario, UnitResult};
@@ -52,15 +52,18 @@ impl Experiment for TaskScenario {
     fn run(
         &self,
         dir: &Path,
-        _resume: bool,
-        force: bool,
-        jobs: usize,
+        how: RunOptions,
         observer: &mut dyn Observer,
         units: UnitObservers<'_>,
     ) -> Result<Outcome> {
-        // A task run always resumes what its folder holds (finished units are skipped).
+        // Units already finished in the folder are skipped, a killed one continues.
         Ok(Outcome::Tasks(tasks::run_tasks_with(
-            self, dir, observer, force, jobs, units,
+            self,
+            dir,
+            observer,
+            how.force(),
+            how.jobs,
+            units,
         )?))
     }
 

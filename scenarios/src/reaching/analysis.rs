@@ -5,12 +5,12 @@
 use std::path::Path;
 
 use reachlab_analysis::faer::Mat;
-use reachlab_envs::effector::Mat2;
 use reachlab_analysis::{
     centroid, find_fixed_points, principal_angles, shift_angles, shift_distance_test, split_half_uniform_shifts,
     uniform_shift_axis, uniform_shift_vs_distance, DecoderScore, FixedPointConfig, LinearDecoder, Pca, ShiftAngles,
     Tdr, UniformShiftTest,
 };
+use reachlab_envs::effector::Mat2;
 use serde::{Deserialize, Serialize};
 
 use crate::core_dynamics::{core_dynamics, CoreDynamics};
