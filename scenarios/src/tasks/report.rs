@@ -56,7 +56,14 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
     let _ = writeln!(md, "# {}\n\n{}\n", s.name, s.description);
     let method = match s.training.method.algorithm() {
         None => "Supervised BPTT, batch".to_string(),
-        Some(a) => format!("{a:?} in the decision env (greedy choices scored by its rules), episodes per update"),
+        Some(a) => {
+            let name = match a {
+                reachlab_agents::Algorithm::Ppo => "PPO",
+                reachlab_agents::Algorithm::A2c => "A2C",
+                reachlab_agents::Algorithm::Reinforce => "REINFORCE",
+            };
+            format!("{name} in the decision env (greedy choices scored by its rules), episodes per update")
+        }
     };
     let _ = writeln!(
         md,
