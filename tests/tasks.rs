@@ -177,6 +177,11 @@ fn a_killed_task_run_resumes_exactly() {
         "{err}"
     );
     std::fs::write(b.join("scenario.toml"), s.to_toml()).unwrap();
+    // A checkpoint written before `training.method` existed (the key absent): not an edit.
+    let saved = b.join("checkpoints/latest/scenario.toml");
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(text.contains("method = \"supervised\"\n"), "{text}");
+    std::fs::write(&saved, text.replace("method = \"supervised\"\n", "")).unwrap();
     run_tasks(&s, &b, &mut Silent).unwrap();
     assert_eq!(
         curve(&a),

@@ -129,10 +129,19 @@ pub(crate) fn holds_files(dir: &Path, settings: &Path) -> Result<bool> {
 
 /// Refuses to continue the run in `dir` when its settings (`current`, as TOML) differ from those its
 /// committed checkpoint `latest` was reached with, naming the changed keys.
-pub(crate) fn refuse_edits(dir: &Path, latest: &Path, current: &str) -> Result<()> {
+///
+/// `resolve` reads the saved file as the current code resolves it (every default written out, as
+/// `current` is), so that a key added to the scenario since the checkpoint, at its default, is no edit.
+pub(crate) fn refuse_edits(
+    dir: &Path,
+    latest: &Path,
+    current: &str,
+    resolve: fn(&str) -> Option<String>,
+) -> Result<()> {
     let Ok(saved) = std::fs::read_to_string(latest.join("scenario.toml")) else {
         return Ok(());
     };
+    let saved = resolve(&saved).unwrap_or(saved);
     let changed = changed_keys(&saved, current);
     if changed.is_empty() {
         return Ok(());

@@ -187,7 +187,12 @@ impl<'o, B: RunEffector> RunOf<'o, B> {
         let scenario = Scenario::load(&dir.join("scenario.toml"))?;
         let latest = committed(&dir.join("checkpoints"));
         if !force {
-            refuse_edits(dir, &latest, &scenario.to_toml())?;
+            let resolve = |t: &str| {
+                Scenario::from_toml(t, Path::new("scenario.toml"))
+                    .ok()
+                    .map(|s| s.to_toml())
+            };
+            refuse_edits(dir, &latest, &scenario.to_toml(), resolve)?;
         }
         // The committed counters; runs from before atomic commits kept them beside the checkpoint.
         let progress: Progress = match read_json(&latest.join("progress.json")) {

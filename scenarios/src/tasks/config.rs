@@ -67,11 +67,9 @@ pub struct TaskTraining {
     /// `supervised` (BPTT on targets), or `ppo`, `a2c`, `reinforce` (a recurrent policy acting in
     /// [`DecisionEnv`](reachlab_envs::cognitive::DecisionEnv): fixate or choose a ring direction,
     /// rewarded by its rules).
-    #[serde(skip_serializing_if = "TaskMethod::is_supervised")]
     pub method: TaskMethod,
     /// The policy-gradient settings (`[training.policy_gradient]`), read when `method` is not
     /// `supervised`.
-    #[serde(skip_serializing_if = "PolicyGradient::is_default")]
     pub policy_gradient: PolicyGradient,
     /// Gradient steps at most.
     pub updates: usize,
@@ -137,10 +135,6 @@ pub enum TaskMethod {
 }
 
 impl TaskMethod {
-    fn is_supervised(&self) -> bool {
-        *self == TaskMethod::Supervised
-    }
-
     /// The policy-gradient algorithm, or `None` for supervised training.
     pub fn algorithm(self) -> Option<reachlab_agents::Algorithm> {
         use reachlab_agents::Algorithm;
@@ -229,12 +223,6 @@ impl TaskTraining {
     }
 }
 
-impl PolicyGradient {
-    fn is_default(&self) -> bool {
-        *self == PolicyGradient::default()
-    }
-}
-
 /// How the tasks of a training batch are drawn.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -256,7 +244,6 @@ pub struct TaskAnalysis {
     /// The input held during the search: `zero` (the flip-flop's memories), or `fixation` (one search
     /// per task under the input of its fixation epoch: fixation and rule units on, no stimulus, as
     /// Yang et al. analyse their networks), started from that task's evaluation states.
-    #[serde(skip_serializing_if = "FixedPointInput::is_zero")]
     pub fixed_point_input: FixedPointInput,
 }
 
@@ -267,12 +254,6 @@ pub enum FixedPointInput {
     #[default]
     Zero,
     Fixation,
-}
-
-impl FixedPointInput {
-    fn is_zero(&self) -> bool {
-        *self == FixedPointInput::Zero
-    }
 }
 
 impl Default for TaskAnalysis {

@@ -195,7 +195,12 @@ fn run_unit(
     force: bool,
 ) -> Result<UnitResult> {
     if !force {
-        crate::commit::refuse_edits(dir, &committed(&dir.join("checkpoints")), &s.to_toml())?;
+        let resolve = |t: &str| {
+            TaskScenario::from_toml(t, Path::new("scenario.toml"))
+                .ok()
+                .map(|s| s.to_toml())
+        };
+        crate::commit::refuse_edits(dir, &committed(&dir.join("checkpoints")), &s.to_toml(), resolve)?;
     }
     let result_path = dir.join("result.json");
     if result_path.exists() {
