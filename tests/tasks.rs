@@ -371,6 +371,22 @@ fn task_units_run_concurrently_give_the_same_results() {
         let d = |root: &Path| root.join(&x.arm).join(format!("seed-{}", x.seed));
         assert_eq!(curve(&d(&one)), curve(&d(&two)), "{}/{}", x.arm, x.seed);
     }
+    // Policy-gradient units too (their rollouts share the cores when units run at once).
+    let mut p = task_scenario("decision_ppo");
+    p.tasks.names = vec!["reactgo".into()];
+    p.policy.core.hidden = 16;
+    (p.training.updates, p.training.batch_size, p.training.eval_every) = (6, 32, 3);
+    (p.seeds, p.analysis.fixed_points) = (vec![0, 1], false);
+    let (p1, p2) = (tmp("ppo-jobs1"), tmp("ppo-jobs2"));
+    let pa = reachlab::scenarios::tasks::run_tasks_with(&p, &p1, &mut Silent, false, 1, &silent).unwrap();
+    let pb = reachlab::scenarios::tasks::run_tasks_with(&p, &p2, &mut Silent, false, 2, &silent).unwrap();
+    assert_eq!(pa.len(), 2);
+    for (x, y) in pa.iter().zip(&pb) {
+        let d = |root: &Path| root.join(&x.arm).join(format!("seed-{}", x.seed));
+        assert_eq!(curve(&d(&p1)), curve(&d(&p2)), "ppo {}/{}", x.arm, x.seed);
+        assert_eq!(x.per_task, y.per_task);
+    }
+    let _ = (std::fs::remove_dir_all(&p1), std::fs::remove_dir_all(&p2));
     // Finished units are read back, not run again.
     let again = run_tasks(&s, &two, &mut Silent).unwrap();
     assert_eq!(

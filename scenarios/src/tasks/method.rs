@@ -37,8 +37,9 @@ pub(crate) enum TaskTrainer {
 
 impl TaskTrainer {
     /// The trainer of one unit of an arm whose scenario is `s` ([`Arm::scenario`]): a fresh network
-    /// (initialised from `seed`) and its optimiser.
-    pub fn new(s: &TaskScenario, seed: u64, set: &TaskSet) -> Result<Self> {
+    /// (initialised from `seed`) and its optimiser; a policy gradient's rollouts on `threads` threads (0:
+    /// one per core).
+    pub fn new(s: &TaskScenario, seed: u64, set: &TaskSet, threads: usize) -> Result<Self> {
         let mut pc = s.policy.clone();
         pc.init_seed = derive_seed(seed, 2);
         let t = &s.training;
@@ -56,8 +57,11 @@ impl TaskTrainer {
                 },
             )?)));
         }
-        let config = t.train_config(seed);
-        let workers = RolloutWorkers::new(config.episodes_per_update, config.envs_per_block, 0, |_| {
+        let config = reachlab_agents::TrainConfig {
+            threads,
+            ..t.train_config(seed)
+        };
+        let workers = RolloutWorkers::new(config.episodes_per_update, config.envs_per_block, threads, |_| {
             Ok(s.tasks.decision_env(&t.policy_gradient)?)
         })?;
         let head = HeadKind::for_space(workers.first_env().action_space())?;

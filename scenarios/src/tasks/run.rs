@@ -185,6 +185,15 @@ fn arm_scenario(s: &TaskScenario, arm: &Arm) -> Result<TaskScenario> {
 }
 
 /// Runs (or resumes) one arm × seed in `dir`; returns its result (read back if it had finished).
+/// How a unit runs beside the others.
+#[derive(Debug, Clone, Copy)]
+struct UnitSettings {
+    /// Continue a unit checkpointed under other settings.
+    force: bool,
+    /// Rollout threads of a policy-gradient unit (0: every core; a share of them when units run at once).
+    threads: usize,
+}
+
 fn run_unit(
     s: &TaskScenario,
     arm: &Arm,
@@ -192,7 +201,7 @@ fn run_unit(
     dir: &Path,
     root: &Path,
     observer: &mut dyn Observer,
-    force: bool,
+    UnitSettings { force, threads }: UnitSettings,
 ) -> Result<UnitResult> {
     if !force {
         let resolve = |t: &str| {
@@ -209,7 +218,7 @@ fn run_unit(
     let settings = s.to_toml();
     let own = arm_scenario(s, arm)?;
     let set = own.tasks.task_set()?;
-    let mut trainer = TaskTrainer::new(&own, seed, &set)?;
+    let mut trainer = TaskTrainer::new(&own, seed, &set, threads)?;
     let ppath = dir.join("progress.json");
     let label = if s.is_comparison() {
         Unit::new(root, &arm.name, seed).label()
@@ -332,14 +341,23 @@ pub fn run_tasks_with(
     std::fs::create_dir_all(dir.join("figures")).map_err(|e| ScenarioError::io(dir, e))?;
     let arms = s.arm_list();
     let units = super::results::units(s, dir);
+    // Units run at once share the cores (the results do not depend on the thread count).
+    let settings = UnitSettings {
+        force,
+        threads: if jobs > 1 {
+            crate::units::threads_per_unit(jobs)
+        } else {
+            0
+        },
+    };
     let arm_of = |u: &Unit| arms.iter().find(|a| a.name == u.arm).expect("a unit of an arm");
     let results = run_units(
         &units,
         jobs,
-        &mut |u| run_unit(s, arm_of(u), u.seed, &u.dir, dir, observer, force),
+        &mut |u| run_unit(s, arm_of(u), u.seed, &u.dir, dir, observer, settings),
         &|u| {
             let mut obs = unit_observer(&u.label());
-            run_unit(s, arm_of(u), u.seed, &u.dir, dir, obs.as_mut(), force)
+            run_unit(s, arm_of(u), u.seed, &u.dir, dir, obs.as_mut(), settings)
         },
     )?;
     super::report::write_report(s, dir, &results)?;
