@@ -7,8 +7,8 @@ use std::path::Path;
 use reachlab_analysis::faer::Mat;
 use reachlab_analysis::{
     centroid, find_fixed_points, principal_angles, shift_angles, shift_distance_test, split_half_uniform_shifts,
-    uniform_shift_axis, uniform_shift_vs_distance, DecoderScore, FixedPointConfig, LinearDecoder, Pca, ShiftAngles,
-    Tdr, UniformShiftTest,
+    uniform_shift_axis, uniform_shift_vs_distance, DecoderScore, Dynamics, FixedPointConfig, LinearDecoder, Pca,
+    ShiftAngles, Tdr, UniformShiftTest,
 };
 use reachlab_envs::effector::Mat2;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,6 @@ use crate::core_dynamics::{core_dynamics, CoreDynamics};
 use crate::error::{Result, ScenarioError};
 use crate::output::LoadedRecording;
 use crate::reaching::config::{Scenario, TdrCentring};
-use reachlab_analysis::Dynamics;
 
 /// Condition averages of one recorded block: a row per target.
 struct Conditions {

@@ -184,7 +184,6 @@ fn arm_scenario(s: &TaskScenario, arm: &Arm) -> Result<TaskScenario> {
     })
 }
 
-/// Runs (or resumes) one arm × seed in `dir`; returns its result (read back if it had finished).
 /// How a unit runs beside the others.
 #[derive(Debug, Clone, Copy)]
 struct UnitSettings {
@@ -194,6 +193,7 @@ struct UnitSettings {
     threads: usize,
 }
 
+/// Runs (or resumes) one arm × seed in `dir`; returns its result (read back if it had finished).
 fn run_unit(
     s: &TaskScenario,
     arm: &Arm,
