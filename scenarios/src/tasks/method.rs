@@ -6,8 +6,8 @@ use std::path::Path;
 
 use candle_core::DType;
 use reachlab_agents::{
-    restore_trainer, save_checkpoint, save_trainer, Adam, HeadKind, Policy, PolicyAgent, RolloutWorkers,
-    SupervisedBatch, SupervisedConfig, SupervisedTrainer, Trainer, TrainerState,
+    restore_trainer, save_checkpoint, save_trainer, HeadKind, Policy, PolicyAgent, RolloutWorkers, SupervisedBatch,
+    SupervisedConfig, SupervisedTrainer, Trainer, TrainerState,
 };
 use reachlab_envs::cognitive::{DecisionEnv, DecisionOptions, TaskSet, TrialBatch};
 use reachlab_envs::seeding::derive_seed;
@@ -18,7 +18,7 @@ use super::config::Arm;
 use super::config::{eval_batch, BatchMode, TaskScenario};
 use crate::error::{Result, ScenarioError};
 
-pub(crate) fn to_supervised(b: &TrialBatch) -> Result<SupervisedBatch> {
+fn to_supervised(b: &TrialBatch) -> Result<SupervisedBatch> {
     Ok(SupervisedBatch::from_vecs(
         b.steps,
         b.batch,
@@ -78,13 +78,6 @@ impl TaskTrainer {
         }
     }
 
-    fn optimizer(&self) -> &Adam {
-        match self {
-            TaskTrainer::Supervised(t) => t.optimizer(),
-            TaskTrainer::PolicyGradient(t) => t.optimizer(),
-        }
-    }
-
     /// Update `u` (0-based) of the unit with seed `seed`; returns its training loss: the supervised
     /// loss, or for a policy gradient minus the mean return per trial (what it lowers in expectation).
     pub fn step(&mut self, s: &TaskScenario, set: &TaskSet, seed: u64, u: usize) -> Result<f64> {
@@ -105,31 +98,41 @@ impl TaskTrainer {
         }
     }
 
-    /// Performance on task `k` of `set` over its fixed evaluation trials: Yang et al.'s score of the
-    /// outputs (supervised), or the fraction of trials the greedy policy ends correct in the decision env.
-    pub fn performance(&mut self, s: &TaskScenario, set: &TaskSet, k: usize) -> Result<f64> {
+    /// Performance on every task of `set` over its fixed evaluation trials, in task order: Yang et al.'s
+    /// score of the outputs (supervised), or the fraction of trials the greedy policy ends correct in the
+    /// decision env (one snapshot of the policy and one env for all tasks).
+    pub fn performances(&mut self, s: &TaskScenario, set: &TaskSet) -> Result<Vec<f64>> {
         let trials = s.training.eval_trials_per_task;
+        let tasks = 0..set.tasks().len();
         match self {
-            TaskTrainer::Supervised(trainer) => {
-                let b = eval_batch(set, k, trials)?;
-                let pred = trainer.predict(&to_supervised(&b)?)?;
-                let scores = b.score(set, &pred.outputs)?;
-                Ok(scores.iter().sum::<f64>() / scores.len() as f64)
-            }
+            TaskTrainer::Supervised(trainer) => tasks
+                .map(|k| {
+                    let b = eval_batch(set, k, trials)?;
+                    let pred = trainer.predict(&to_supervised(&b)?)?;
+                    let scores = b.score(set, &pred.outputs)?;
+                    Ok(scores.iter().sum::<f64>() / scores.len() as f64)
+                })
+                .collect(),
             TaskTrainer::PolicyGradient(trainer) => {
                 let pg = &s.training.policy_gradient;
                 let mut env = s.tasks.decision_env(pg)?;
-                let mut agent = PolicyAgent::new(trainer.policy().snapshot()?, true, 0);
-                // The same trials at every evaluation, for every arm and seed (as `eval_batch`).
-                let plan: Vec<(u64, DecisionOptions)> = (0..trials)
-                    .map(|i| {
-                        let seed = derive_seed(derive_seed(0xE7A1, k as u64), i as u64);
-                        (seed, DecisionOptions { task: Some(k) })
+                let snap = trainer.policy().snapshot()?;
+                tasks
+                    .map(|k| {
+                        // Each task's trials from the agent's first stream (recurrent noise, if any).
+                        let mut agent = PolicyAgent::new(snap.clone(), true, 0);
+                        // The same trials at every evaluation, for every arm and seed (as `eval_batch`).
+                        let plan: Vec<(u64, DecisionOptions)> = (0..trials)
+                            .map(|i| {
+                                let seed = derive_seed(derive_seed(0xE7A1, k as u64), i as u64);
+                                (seed, DecisionOptions { task: Some(k) })
+                            })
+                            .collect();
+                        let episodes = reachlab_agents::evaluate(&mut env, &mut agent, &plan, pg.max_steps)?;
+                        let correct = episodes.iter().filter(|e| e.final_info().correct == Some(true)).count();
+                        Ok(correct as f64 / trials as f64)
                     })
-                    .collect();
-                let episodes = reachlab_agents::evaluate(&mut env, &mut agent, &plan, pg.max_steps)?;
-                let correct = episodes.iter().filter(|e| e.final_info().correct == Some(true)).count();
-                Ok(correct as f64 / trials as f64)
+                    .collect()
             }
         }
     }
@@ -144,7 +147,7 @@ impl TaskTrainer {
                 };
                 save_checkpoint(dir, t.policy(), state)?;
                 let opt_path = dir.join("optimizer.safetensors");
-                candle_core::safetensors::save(&self.optimizer().state()?, &opt_path)
+                candle_core::safetensors::save(&t.optimizer().state()?, &opt_path)
                     .map_err(|e| ScenarioError::output(&opt_path, e))
             }
             TaskTrainer::PolicyGradient(t) => Ok(save_trainer(dir, t.as_ref())?),

@@ -77,10 +77,8 @@ impl UnitRun<'_> {
         let (u, wall) = (self.progress.update, self.wall());
         let trials = u as u64 * self.s.training.batch_size as u64;
         let mut rows = Vec::new();
-        let mut perfs = Vec::new();
-        for k in 0..self.set.tasks().len() {
-            let perf = self.trainer.performance(self.s, &self.set, k)?;
-            perfs.push(perf);
+        let perfs = self.trainer.performances(self.s, &self.set)?;
+        for (k, &perf) in perfs.iter().enumerate() {
             rows.push(TaskCurveRow {
                 update: u,
                 trials,
