@@ -1,4 +1,5 @@
-//! The differentiable twins against the env, for every effector that has one (the point mass, arm26):
+//! The differentiable twins against the env, for every effector (the point mass, the two-link arm driven by
+//! torques or by a hand force, arm26):
 //! - forward: `closed_loop` run on a sequence of commands sees the observations the env shows for the same
 //!   commands (hand, cues, proprioception), and its loss is minus the env's return under the cost reward,
 //!   in the null field, a curl field and a force channel;
@@ -6,7 +7,7 @@
 
 use candle_core::{DType, Device, Tensor, Var};
 use reachlab_agents::closed_loop;
-use reachlab_envs::effector::{Arm26, Arm26Config, Effector};
+use reachlab_envs::effector::{Arm26, Arm26Config, ArmAction, ArmConfig, Effector};
 use reachlab_envs::reach::{
     Body, CostConfig, EffectorConfig, FieldSpec, Phase, Reach, ReachConfig, ReachOptions, RewardKind, TargetSet,
 };
@@ -206,4 +207,27 @@ fn the_point_mass_twin_gradient_matches_finite_differences() {
 #[test]
 fn the_arm26_twin_gradient_matches_finite_differences() {
     check_gradient(EffectorConfig::Arm26(Arm26Config::default()));
+}
+
+#[test]
+fn the_two_link_arm_twin_sees_and_pays_what_the_env_does() {
+    for action in [ArmAction::Torque, ArmAction::EndpointForce] {
+        check_forward(two_link(action));
+    }
+}
+
+#[test]
+fn the_two_link_arm_twin_gradient_matches_finite_differences() {
+    for action in [ArmAction::Torque, ArmAction::EndpointForce] {
+        check_gradient(two_link(action));
+    }
+}
+
+/// The two-link arm with 2 RK4 sub-steps (so that the twin's loop over sub-steps is exercised).
+fn two_link(action: ArmAction) -> EffectorConfig {
+    EffectorConfig::TwoLinkArm(ArmConfig {
+        action,
+        substeps: 2,
+        ..ArmConfig::default()
+    })
 }

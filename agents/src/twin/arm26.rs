@@ -7,7 +7,7 @@ use reachlab_envs::effector::arm26::{Arm26Model, Arm26State, Geometry, Muscles};
 use reachlab_envs::effector::{Arm26, Effector, ForceLaw, LawCoefficients, Real};
 use reachlab_envs::reach::ReachConfig;
 
-use super::{column, rows_of, Twin, T};
+use super::{column, hand_tensors, law_columns, observed_hand, rows_of, Twin, T};
 use crate::error::Result;
 
 /// A batch of arm26 arms in the graph.
@@ -53,18 +53,6 @@ impl Arm26Twin {
                 moment_arm: [lanes(&g.moment_arm[0])?, lanes(&g.moment_arm[1])?],
             },
         };
-        let coefficients: Vec<LawCoefficients<f64>> = laws.iter().map(ForceLaw::coefficients).collect();
-        let per_trial = |f: &dyn Fn(&LawCoefficients<f64>) -> f64| -> Result<T> {
-            Ok(T(column(coefficients.iter().map(f).collect(), dtype)?))
-        };
-        let v = |r: usize, c: usize| per_trial(&move |l| l.viscous[r][c]);
-        let channel = if laws.iter().any(|l| l.channel.is_some()) {
-            // Trials without a channel get K = C = 0 (and n̂ = 0): no channel force.
-            let ch = |f: fn(&(f64, f64, [f64; 2])) -> f64| per_trial(&move |l| l.channel.as_ref().map_or(0.0, f));
-            Some((ch(|c| c.0)?, ch(|c| c.1)?, [ch(|c| c.2[0])?, ch(|c| c.2[1])?]))
-        } else {
-            None
-        };
         let model = arm.model().clone();
         let start_hand = arm.start_hand();
         Ok(Arm26Twin {
@@ -74,10 +62,7 @@ impl Arm26Twin {
             model,
             state,
             start_hand,
-            laws: LawCoefficients {
-                viscous: [[v(0, 0)?, v(0, 1)?], [v(1, 0)?, v(1, 1)?]],
-                channel,
-            },
+            laws: law_columns(laws, dtype)?,
         })
     }
 }
@@ -100,15 +85,11 @@ impl Twin for Arm26Twin {
     }
 
     fn hand(&self) -> Result<(Tensor, Tensor)> {
-        let ([x, y], [vx, vy]) = &self.hand;
-        Ok((Tensor::cat(&[&x.0, &y.0], 1)?, Tensor::cat(&[&vx.0, &vy.0], 1)?))
+        hand_tensors(&self.hand)
     }
 
     fn observe_hand(&self) -> Result<Tensor> {
-        let (ps, vs) = self.scales;
-        let ([x, y], [vx, vy]) = &self.hand;
-        let parts = [x.mul_c(ps)?, y.mul_c(ps)?, vx.mul_c(vs)?, vy.mul_c(vs)?].map(|c| c.0);
-        Ok(Tensor::cat(&parts, 1)?)
+        observed_hand(&self.hand, self.scales)
     }
 
     fn proprioception(&self) -> Result<Option<Tensor>> {

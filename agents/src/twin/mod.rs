@@ -9,19 +9,22 @@
 //!   column per quantity, `[N, 6]` for the muscles), with the force law's one definition
 //!   (`LawCoefficients::force`) on tensors too.
 //!
-//! The torque- or force-driven two-link arm has no twin yet (`build` says so).
+//! - the torque- or force-driven two-link arm's step is written once in
+//!   `reachlab_envs::effector::TwoLinkModel` over `Real`, and its twin runs it on [`T`] likewise.
 
 mod arm26;
 mod point_mass;
+mod two_link_arm;
 
 pub use arm26::Arm26Twin;
 pub use point_mass::{curl_maps, law_maps, PlantModel, PointMassTwin};
+pub use two_link_arm::TwoLinkTwin;
 
 use candle_core::{DType, Device, Tensor};
-use reachlab_envs::effector::{ForceLaw, Lanes, Real};
+use reachlab_envs::effector::{ForceLaw, Lanes, LawCoefficients, Real, TwoLinkArm};
 use reachlab_envs::reach::{EffectorConfig, ReachConfig};
 
-use crate::error::{AgentError, Result};
+use crate::error::Result;
 
 /// A batch of effectors in the graph, one per trial, each with its own force law.
 pub trait Twin {
@@ -42,7 +45,8 @@ pub fn build(env: &ReachConfig, laws: &[ForceLaw], dtype: DType) -> Result<Box<d
     check(env)?;
     Ok(match &env.effector {
         EffectorConfig::Arm26(_) => Box::new(Arm26Twin::new(env, laws, dtype)?),
-        _ => Box::new(PointMassTwin::new(env, laws, dtype)?),
+        EffectorConfig::TwoLinkArm(_) => Box::new(TwoLinkTwin::new(env, laws, dtype)?),
+        EffectorConfig::PointMass(_) => Box::new(PointMassTwin::new(env, laws, dtype)?),
     })
 }
 
@@ -51,11 +55,7 @@ pub fn check(env: &ReachConfig) -> Result<()> {
     match &env.effector {
         EffectorConfig::PointMass(_) => PlantModel::of(env).map(|_| ()),
         EffectorConfig::Arm26(c) => Ok(c.params.validate("env.effector")?),
-        EffectorConfig::TwoLinkArm(_) => Err(AgentError::config(
-            "env.effector",
-            "training through the plant needs an effector with a differentiable twin (the point mass or \
-             arm26; the two-link arm has none yet)",
-        )),
+        EffectorConfig::TwoLinkArm(c) => TwoLinkArm::new(*c, env.dt).map(|_| ()).map_err(Into::into),
     }
 }
 
@@ -151,6 +151,39 @@ impl Lanes<T> for T {
     fn sum(&self) -> CResult<T> {
         Ok(T(self.0.sum_keepdim(1)?))
     }
+}
+
+/// Each trial's force law as columns `[N, 1]`, one per coefficient; trials without a channel get
+/// `K = C = 0` (and `n̂ = 0`): no channel force.
+pub(crate) fn law_columns(laws: &[ForceLaw], dtype: DType) -> Result<LawCoefficients<T>> {
+    let coefficients: Vec<LawCoefficients<f64>> = laws.iter().map(ForceLaw::coefficients).collect();
+    let per_trial = |f: &dyn Fn(&LawCoefficients<f64>) -> f64| -> Result<T> {
+        Ok(T(column(coefficients.iter().map(f).collect(), dtype)?))
+    };
+    let v = |r: usize, c: usize| per_trial(&move |l| l.viscous[r][c]);
+    let channel = if laws.iter().any(|l| l.channel.is_some()) {
+        let ch = |f: fn(&(f64, f64, [f64; 2])) -> f64| per_trial(&move |l| l.channel.as_ref().map_or(0.0, f));
+        Some((ch(|c| c.0)?, ch(|c| c.1)?, [ch(|c| c.2[0])?, ch(|c| c.2[1])?]))
+    } else {
+        None
+    };
+    Ok(LawCoefficients {
+        viscous: [[v(0, 0)?, v(0, 1)?], [v(1, 0)?, v(1, 1)?]],
+        channel,
+    })
+}
+
+/// A twin's hand (position relative to the start, velocity) as `[N, 2]` tensors.
+pub(crate) fn hand_tensors(hand: &([T; 2], [T; 2])) -> Result<(Tensor, Tensor)> {
+    let ([x, y], [vx, vy]) = hand;
+    Ok((Tensor::cat(&[&x.0, &y.0], 1)?, Tensor::cat(&[&vx.0, &vy.0], 1)?))
+}
+
+/// The hand's observation `[N, 4]`: position and velocity times the env's scales `(position, velocity)`.
+pub(crate) fn observed_hand(hand: &([T; 2], [T; 2]), (ps, vs): (f64, f64)) -> Result<Tensor> {
+    let ([x, y], [vx, vy]) = hand;
+    let parts = [x.mul_c(ps)?, y.mul_c(ps)?, vx.mul_c(vs)?, vy.mul_c(vs)?].map(|c| c.0);
+    Ok(Tensor::cat(&parts, 1)?)
 }
 
 /// `n` rows of the values `v`, as an `[n, v.len()]` tensor of `dtype`.

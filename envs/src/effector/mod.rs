@@ -16,7 +16,7 @@ pub use arm26::{Arm26, Arm26Config, Arm26Params};
 pub use linalg::{expm, mat2_vec, Mat2};
 pub use point_mass::{Integrator, PointMass, PointMassAction, PointMassConfig};
 pub use real::{Lanes, Real};
-pub use two_link_arm::{ArmAction, ArmConfig, ArmParams, TwoLinkArm};
+pub use two_link_arm::{ArmAction, ArmConfig, ArmParams, TwoLinkArm, TwoLinkModel};
 
 use std::fmt::Debug;
 
