@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use reachlab::scenarios::builtin::{self, AnyScenario};
-use reachlab::scenarios::tasks::{run_tasks, TaskCurveRow, TaskScenario};
+use reachlab::scenarios::launch::RunOptions;
+use reachlab::scenarios::tasks::{resume_tasks, run_tasks, TaskCurveRow, TaskScenario};
 use reachlab::scenarios::ScenarioError;
 use reachlab::scenarios::{Observer, Silent};
 
@@ -171,7 +172,7 @@ fn a_killed_task_run_resumes_exactly() {
     let mut edited = s.clone();
     edited.training.learning_rate *= 2.0;
     std::fs::write(b.join("scenario.toml"), edited.to_toml()).unwrap();
-    let err = run_tasks(&edited, &b, &mut Silent).unwrap_err().to_string();
+    let err = resume_tasks(&edited, &b, &mut Silent).unwrap_err().to_string();
     assert!(
         err.contains("training.learning_rate") && err.contains("--force"),
         "{err}"
@@ -182,7 +183,10 @@ fn a_killed_task_run_resumes_exactly() {
     let text = std::fs::read_to_string(&saved).unwrap();
     assert!(text.contains("method = \"supervised\"\n"), "{text}");
     std::fs::write(&saved, text.replace("method = \"supervised\"\n", "")).unwrap();
-    run_tasks(&s, &b, &mut Silent).unwrap();
+    // A new run where one is: refused, pointing to `--resume` (the folder rule of every run).
+    let err = run_tasks(&s, &b, &mut Silent).unwrap_err().to_string();
+    assert!(err.contains("--resume"), "{err}");
+    resume_tasks(&s, &b, &mut Silent).unwrap();
     assert_eq!(
         curve(&a),
         curve(&b),
@@ -192,7 +196,8 @@ fn a_killed_task_run_resumes_exactly() {
     assert_eq!(w(&a), w(&b));
     // A different scenario in the same folder is refused, and so is an unrelated non-empty folder.
     s.training.learning_rate *= 2.0;
-    assert!(run_tasks(&s, &b, &mut Silent).is_err());
+    let err = resume_tasks(&s, &b, &mut Silent).unwrap_err().to_string();
+    assert!(err.contains("different scenario"), "{err}");
     let other = tmp("resume-other");
     std::fs::create_dir_all(&other).unwrap();
     std::fs::write(other.join("notes.txt"), "mine").unwrap();
@@ -232,7 +237,7 @@ fn ppo_on_a_task_scenario_learns_resumes_exactly_and_finds_fixed_points() {
     let err = run_tasks(&s, &b, &mut StopAfter(1)).unwrap_err();
     assert!(matches!(err, ScenarioError::Interrupted { .. }), "{err}");
     assert!(curve(&b).len() < c.len());
-    run_tasks(&s, &b, &mut Silent).unwrap();
+    resume_tasks(&s, &b, &mut Silent).unwrap();
     assert_eq!(c, curve(&b), "the resumed run redoes the same rollouts");
     let w = |d: &Path| std::fs::read(d.join("checkpoints/latest/weights.safetensors")).unwrap();
     assert_eq!(w(&a), w(&b));
@@ -361,9 +366,13 @@ fn task_units_run_concurrently_give_the_same_results() {
     s.training.updates = 4;
     assert_eq!(s.arm_list().len() * s.seed_list().len(), 4);
     let (one, two) = (tmp("jobs1"), tmp("jobs2"));
+    let jobs = |jobs| RunOptions {
+        jobs,
+        ..RunOptions::default()
+    };
     let silent = |_: &str| -> Box<dyn reachlab::scenarios::units::UnitObserver> { Box::new(Silent) };
-    let a = reachlab::scenarios::tasks::run_tasks_with(&s, &one, &mut Silent, false, 1, &silent).unwrap();
-    let b = reachlab::scenarios::tasks::run_tasks_with(&s, &two, &mut Silent, false, 2, &silent).unwrap();
+    let a = reachlab::scenarios::tasks::run_tasks_with(&s, &one, &mut Silent, jobs(1), &silent).unwrap();
+    let b = reachlab::scenarios::tasks::run_tasks_with(&s, &two, &mut Silent, jobs(2), &silent).unwrap();
     assert_eq!(a.len(), 4);
     for (x, y) in a.iter().zip(&b) {
         assert_eq!((&x.arm, x.seed), (&y.arm, y.seed));
@@ -378,8 +387,8 @@ fn task_units_run_concurrently_give_the_same_results() {
     (p.training.updates, p.training.batch_size, p.training.eval_every) = (6, 32, 3);
     (p.seeds, p.analysis.fixed_points) = (vec![0, 1], false);
     let (p1, p2) = (tmp("ppo-jobs1"), tmp("ppo-jobs2"));
-    let pa = reachlab::scenarios::tasks::run_tasks_with(&p, &p1, &mut Silent, false, 1, &silent).unwrap();
-    let pb = reachlab::scenarios::tasks::run_tasks_with(&p, &p2, &mut Silent, false, 2, &silent).unwrap();
+    let pa = reachlab::scenarios::tasks::run_tasks_with(&p, &p1, &mut Silent, jobs(1), &silent).unwrap();
+    let pb = reachlab::scenarios::tasks::run_tasks_with(&p, &p2, &mut Silent, jobs(2), &silent).unwrap();
     assert_eq!(pa.len(), 2);
     for (x, y) in pa.iter().zip(&pb) {
         let d = |root: &Path| root.join(&x.arm).join(format!("seed-{}", x.seed));
@@ -388,7 +397,7 @@ fn task_units_run_concurrently_give_the_same_results() {
     }
     let _ = (std::fs::remove_dir_all(&p1), std::fs::remove_dir_all(&p2));
     // Finished units are read back, not run again.
-    let again = run_tasks(&s, &two, &mut Silent).unwrap();
+    let again = resume_tasks(&s, &two, &mut Silent).unwrap();
     assert_eq!(
         again.iter().map(|r| r.wall_seconds.to_bits()).collect::<Vec<_>>(),
         b.iter().map(|r| r.wall_seconds.to_bits()).collect::<Vec<_>>()

@@ -280,8 +280,14 @@ fn the_comparison_scenario_runs_every_arm_and_seed() {
     let dir = tmp("compare");
     let silent =
         |_: &str| -> Box<dyn reachlab::scenarios::units::UnitObserver> { Box::new(reachlab::scenarios::Silent) };
-    let rows = reachlab::scenarios::compare::run_compare(&scenario, &dir, 1, &mut reachlab::scenarios::Silent, &silent)
-        .unwrap();
+    let rows = reachlab::scenarios::compare::run_compare(
+        &scenario,
+        &dir,
+        Default::default(),
+        &mut reachlab::scenarios::Silent,
+        &silent,
+    )
+    .unwrap();
     // 4 arms × 5 measures, each over 2 seeds (quick keeps the first two).
     assert_eq!(rows.len(), 20);
     assert!(rows.iter().all(|r| r.values.len() == 2));
@@ -320,6 +326,34 @@ fn the_comparison_scenario_runs_every_arm_and_seed() {
         std::fs::read_to_string(dir.join("findings.md")).unwrap(),
     );
     assert!(before == after, "analyze_run changed what the run had found");
+    // The folder rule holds when the comparison is called directly: a new run where one is, refused
+    // (pointing to the resume); the resume skips the finished units and gives the same table.
+    let compare = |how| {
+        reachlab::scenarios::compare::run_compare(&scenario, &dir, how, &mut reachlab::scenarios::Silent, &silent)
+    };
+    let err = compare(Default::default()).unwrap_err().to_string();
+    assert!(err.contains("--resume"), "{err}");
+    let again = compare(reachlab::scenarios::launch::RunOptions::resume(false)).unwrap();
+    assert_eq!(format!("{again:?}"), format!("{rows:?}"));
+    // And in a lone run: a folder holding only a run's scenario.toml (killed right after writing it) is
+    // a run to resume, not a folder to start in.
+    let lone = tmp("lone-settings");
+    std::fs::create_dir_all(&lone).unwrap();
+    std::fs::write(lone.join("scenario.toml"), "name = \"mine\"").unwrap();
+    let err = Run::create(
+        builtin::resolve("curl_field").unwrap().quick(),
+        &lone,
+        &mut reachlab::scenarios::Silent,
+    )
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(err.contains("--resume"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(lone.join("scenario.toml")).unwrap(),
+        "name = \"mine\""
+    );
+    let _ = std::fs::remove_dir_all(&lone);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -1106,7 +1140,7 @@ fn arms_are_dotted_key_overrides_in_both_kinds() {
     });
     s.validate(Path::new("arms.toml")).unwrap();
     let dir = tmp("arms-reaching");
-    reachlab::scenarios::compare::run_compare(&s, &dir, 1, &mut reachlab::scenarios::Silent, &|_| {
+    reachlab::scenarios::compare::run_compare(&s, &dir, Default::default(), &mut reachlab::scenarios::Silent, &|_| {
         Box::new(reachlab::scenarios::Silent)
     })
     .unwrap();

@@ -7,7 +7,7 @@ use reachlab_envs::Env;
 
 use crate::error::Result;
 use crate::policy::{ActOut, PolicySnapshot};
-use crate::rollout::PolicyAction;
+use reachlab_envs::SpaceValue;
 
 /// A controller that acts in one env, one step at a time.
 ///
@@ -153,7 +153,7 @@ impl PolicyAgent {
     }
 }
 
-impl<A: PolicyAction> Agent<A> for PolicyAgent {
+impl<A: SpaceValue> Agent<A> for PolicyAgent {
     fn reset(&mut self) {
         self.state.reset_row(&self.snap, 0);
         self.seed = self.seed.wrapping_add(1);

@@ -9,7 +9,7 @@ use crate::error::{AgentError, Result};
 use crate::policy::{ActionMap, HeadKind, Policy, PolicyConfig};
 use reachlab_envs::Env;
 
-use crate::rollout::{EpisodeOutcome, PolicyAction};
+use crate::rollout::EpisodeOutcome;
 use crate::train::{Trainer, TrainerState};
 
 /// The JSON half of a checkpoint.
@@ -78,7 +78,6 @@ pub fn load_checkpoint(dir: &Path) -> Result<(Policy, TrainerState)> {
 pub fn save_trainer<E>(dir: &Path, trainer: &Trainer<E>) -> Result<()>
 where
     E: Env,
-    E::Action: PolicyAction,
     E::Info: EpisodeOutcome,
 {
     save_checkpoint(dir, trainer.policy(), trainer.state())?;
@@ -93,7 +92,6 @@ where
 pub fn restore_trainer<E>(dir: &Path, trainer: &mut Trainer<E>) -> Result<()>
 where
     E: Env,
-    E::Action: PolicyAction,
     E::Info: EpisodeOutcome,
 {
     let (policy, state) = load_checkpoint(dir)?;

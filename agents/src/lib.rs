@@ -53,7 +53,7 @@ pub use plant::{
     closed_loop, drop_frozen, plant_bptt_step, plant_rollout, PlantBpttConfig, PlantBpttStats, PlantRollout,
 };
 pub use policy::{ActOut, ActState, ActionMap, HeadKind, Layer, Policy, PolicyConfig, PolicyOutput, PolicySnapshot};
-pub use rollout::{EpisodeOutcome, PolicyAction, Rollout, RolloutConfig, RolloutWorkers};
+pub use rollout::{EpisodeOutcome, Rollout, RolloutConfig, RolloutWorkers};
 pub use supervised::{OutputActivation, Prediction, SupervisedBatch, SupervisedConfig, SupervisedTrainer};
 pub use threads::{default_kernel_threads, fix_kernel_threads};
 pub use train::{Algorithm, RegularizerConfig, TrainConfig, Trainer, TrainerState, UpdateStats};

@@ -21,8 +21,8 @@ use candle_core::{DType, Device, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use reachlab_envs::effector::{Arm26, Effector, ForceLaw};
-use reachlab_envs::reach::{Body, CostConfig, EffectorConfig, Phase, Reach, ReachConfig, ReachInfo, ReachOptions};
+use reachlab_envs::effector::{Effector, ForceLaw};
+use reachlab_envs::reach::{CostConfig, EffectorVisitor, Phase, Reach, ReachConfig, ReachInfo, ReachOptions};
 use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::{Env, Space};
 use serde::{Deserialize, Serialize};
@@ -172,6 +172,21 @@ struct Batch {
     effort_scale: f64,
 }
 
+/// [`draw_batch`] for the effector the env names.
+struct Draw<'a> {
+    env_cfg: &'a ReachConfig,
+    phase: &'a Phase,
+    n: usize,
+    seed: u64,
+}
+
+impl EffectorVisitor for Draw<'_> {
+    type Output = Result<Batch>;
+    fn visit<B: Effector>(self) -> Self::Output {
+        draw_batch::<B>(self.env_cfg, self.phase, self.n, self.seed)
+    }
+}
+
 /// Draws `n` trials in `phase` from `seed` (trial `i` to target `i mod n_targets`) with an env of
 /// effector `B`.
 fn draw_batch<B: Effector>(env_cfg: &ReachConfig, phase: &Phase, n: usize, seed: u64) -> Result<Batch> {
@@ -218,10 +233,12 @@ pub fn closed_loop(
         low,
         high,
         effort_scale,
-    } = match env_cfg.effector {
-        EffectorConfig::Arm26(_) => draw_batch::<Arm26>(env_cfg, phase, n, seed)?,
-        _ => draw_batch::<Body>(env_cfg, phase, n, seed)?,
-    };
+    } = env_cfg.effector.visit(Draw {
+        env_cfg,
+        phase,
+        n,
+        seed,
+    })?;
     let mut twin = twin::build(env_cfg, &laws, dtype)?;
     let cost = &env_cfg.cost;
     let r = env_cfg.radius;

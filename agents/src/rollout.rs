@@ -9,28 +9,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use reachlab_envs::reach::ReachInfo;
 use reachlab_envs::seeding::derive_seed;
-use reachlab_envs::Env;
+use reachlab_envs::{Env, SpaceValue};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, Result};
 use crate::policy::{ActOut, HeadKind, PolicySnapshot};
-
-/// An env action built from a policy sample (a vector for Box spaces, `[index]` for Discrete ones).
-pub trait PolicyAction: Sized {
-    fn from_sample(sample: &[f32]) -> Self;
-}
-
-impl<const N: usize> PolicyAction for [f32; N] {
-    fn from_sample(sample: &[f32]) -> Self {
-        std::array::from_fn(|i| sample[i])
-    }
-}
-
-impl PolicyAction for usize {
-    fn from_sample(sample: &[f32]) -> Self {
-        sample[0] as usize
-    }
-}
 
 /// Whether an episode succeeded, read from its final info (for the success rate in the logs).
 pub trait EpisodeOutcome {
@@ -166,7 +149,6 @@ pub struct RolloutWorkers<E: Env> {
 impl<E> RolloutWorkers<E>
 where
     E: Env,
-    E::Action: PolicyAction,
 {
     /// `episodes` envs made by `make(i)`, in blocks of `envs_per_block`, run by `threads` threads
     /// (0 = one per available core).
@@ -299,7 +281,6 @@ fn run_block<E>(
 ) -> Result<Block<E::Info>>
 where
     E: Env,
-    E::Action: PolicyAction,
 {
     let rows = envs.len();
     let t_max = cfg.max_steps;

@@ -139,7 +139,6 @@ fn small_policy(kind: CoreKind) -> PolicyConfig {
 fn train<E>(make: impl Fn() -> E + Copy, algorithm: Algorithm, kind: CoreKind, updates: usize, lr: f64) -> Vec<f64>
 where
     E: Env,
-    E::Action: reachlab_agents::PolicyAction,
     E::Info: EpisodeOutcome,
 {
     let config = TrainConfig {

@@ -99,6 +99,9 @@ pub trait SpaceValue: Sized {
     fn to_flat(&self) -> Vec<f32>;
     /// The value from flat `f32`s, or an error naming what is wrong.
     fn from_flat(flat: &[f32]) -> Result<Self>;
+    /// The value from a policy's sample (at least as many `f32`s as [`Self::to_flat`] gives), unchecked:
+    /// the env's step refuses a value outside its space or not finite, with an error that says which.
+    fn from_sample(sample: &[f32]) -> Self;
 }
 
 impl<const N: usize> SpaceValue for [f32; N] {
@@ -121,6 +124,9 @@ impl<const N: usize> SpaceValue for [f32; N] {
             expected: N,
             got: flat.len(),
         })
+    }
+    fn from_sample(sample: &[f32]) -> Self {
+        std::array::from_fn(|i| sample[i])
     }
 }
 
@@ -151,6 +157,9 @@ impl SpaceValue for usize {
                 got: flat.len(),
             }),
         }
+    }
+    fn from_sample(sample: &[f32]) -> Self {
+        sample[0] as usize
     }
 }
 

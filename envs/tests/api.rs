@@ -610,3 +610,34 @@ fn refused_vector_steps_touch_no_sub_env_for_any_thread_count() {
         assert!(matches!(err, EnvError::NeedsReset { .. }), "{mode:?}: {err}");
     }
 }
+
+/// `EffectorConfig::visit` runs a visitor with the effector type each table names: a reach env built
+/// through it has that effector's actions (2 for the point mass and the two-link arm, 6 for arm26) and
+/// the config's own effector.
+#[test]
+fn effector_visit_gives_each_kind_its_type() {
+    use reachlab_envs::effector::{Arm26Config, Effector};
+    use reachlab_envs::reach::{EffectorConfig, EffectorVisitor, Reach};
+    struct Actions<'a>(&'a ReachConfig);
+    impl EffectorVisitor for Actions<'_> {
+        type Output = (usize, EffectorConfig);
+        fn visit<B: Effector>(self) -> Self::Output {
+            let env = Reach::<B>::new(self.0.clone()).unwrap();
+            let reachlab_envs::Space::Box(b) = env.action_space() else {
+                panic!("box actions")
+            };
+            (b.low.len(), env.config().effector)
+        }
+    }
+    for (effector, width) in [
+        (EffectorConfig::default(), 2),
+        (EffectorConfig::TwoLinkArm(ArmConfig::default()), 2),
+        (EffectorConfig::Arm26(Arm26Config::default()), 6),
+    ] {
+        let cfg = ReachConfig {
+            effector,
+            ..ReachConfig::default()
+        };
+        assert_eq!(effector.visit(Actions(&cfg)), (width, effector));
+    }
+}

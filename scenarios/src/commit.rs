@@ -127,6 +127,27 @@ pub(crate) fn holds_files(dir: &Path, settings: &Path) -> Result<bool> {
     Ok(false)
 }
 
+/// The one folder rule of every run (reaching, comparison, task run; [`crate::launch::run`] and the
+/// functions it calls alike): a new run (`resume` false) only in a folder that does not exist or is
+/// empty; a run continued only where one is (`scenario.toml`); anything else refused, saying why.
+pub(crate) fn check_folder(dir: &Path, resume: bool) -> Result<()> {
+    let settings = dir.join("scenario.toml");
+    let refuse = |reason: &str| Err(ScenarioError::output(dir, reason));
+    if resume {
+        return match settings.exists() {
+            true => Ok(()),
+            false => refuse("the folder holds no run to resume (no scenario.toml)"),
+        };
+    }
+    if settings.exists() {
+        return refuse("the folder holds a run already: `--resume` continues it (or choose another --out)");
+    }
+    if holds_files(dir, &settings)? {
+        return refuse("the output folder is not empty and holds no run (choose another --out)");
+    }
+    Ok(())
+}
+
 /// Refuses to continue the run in `dir` when its settings (`current`, as TOML) differ from those its
 /// committed checkpoint `latest` was reached with, naming the changed keys.
 ///

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::builtin::AnyScenario;
-use crate::error::{Result, ScenarioError};
+use crate::error::Result;
 pub use crate::experiment::{Mode, Outcome, RunOptions, Settings};
 use crate::observer::Observer;
 use crate::units::UnitObservers;
@@ -25,27 +25,8 @@ pub fn run(
     observer: &mut dyn Observer,
     units: UnitObservers<'_>,
 ) -> Result<Outcome> {
-    check_folder(dir, how.is_resume())?;
+    // Each run function holds the folder rule itself (`commit::check_folder`), called from here or not.
     any.experiment().run(dir, how, observer, units)
-}
-
-/// The folder rule of [`run`].
-fn check_folder(dir: &Path, resume: bool) -> Result<()> {
-    let settings = dir.join("scenario.toml");
-    let refuse = |reason: &str| Err(ScenarioError::output(dir, reason));
-    if resume {
-        return match settings.exists() {
-            true => Ok(()),
-            false => refuse("the folder holds no run to resume (no scenario.toml)"),
-        };
-    }
-    if settings.exists() {
-        return refuse("the folder holds a run already: `--resume` continues it (or choose another --out)");
-    }
-    if crate::commit::holds_files(dir, &settings)? {
-        return refuse("the output folder is not empty and holds no run (choose another --out)");
-    }
-    Ok(())
 }
 
 /// Recomputes what a finished run derives from its saved files (what `analyze_run --run` does): a

@@ -21,7 +21,7 @@ use crate::error::{AgentError, Result};
 use crate::gae::{gae, RunningMeanStd};
 use crate::optim::{clip_grad_norm, Adam};
 use crate::policy::{HeadKind, Policy};
-use crate::rollout::{EpisodeOutcome, PolicyAction, Rollout, RolloutConfig, RolloutWorkers};
+use crate::rollout::{EpisodeOutcome, Rollout, RolloutConfig, RolloutWorkers};
 
 mod config;
 mod loss;
@@ -83,7 +83,6 @@ pub struct Trainer<E: Env> {
 impl<E> Trainer<E>
 where
     E: Env,
-    E::Action: PolicyAction,
     E::Info: EpisodeOutcome,
 {
     pub fn new(policy: Policy, config: TrainConfig, workers: RolloutWorkers<E>) -> Result<Self> {

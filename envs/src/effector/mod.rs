@@ -73,6 +73,11 @@ pub trait Effector: Clone + Debug + Send + Sync + 'static {
     }
     /// Writes those components (`out.len() == proprioception_dim()`).
     fn write_proprioception(&self, _out: &mut [f32]) {}
+    /// What the actions are, for a recording's description, when the env's name for them (forces or
+    /// torques) does not say (e.g. arm26's muscle excitations, by name).
+    fn describe_actions() -> Option<String> {
+        None
+    }
 }
 
 /// `Σ x_i²`, summed from 0 in order (for two components exactly `x₀² + x₁²`, as the 2-D code it replaces).

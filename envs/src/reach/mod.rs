@@ -230,19 +230,40 @@ impl Effector for Body {
     }
 }
 
+/// Code generic over the effector's type, run with the type an env's `effector` table names
+/// ([`EffectorConfig::visit`]). The one place where an effector kind becomes a type: a new effector adds
+/// its arm there, and every visitor (the run, its validation, the plant's trial draw, the hand inertia at
+/// the start) serves it unchanged.
+pub trait EffectorVisitor {
+    /// What the visit gives.
+    type Output;
+    /// Runs with effector type `B`.
+    fn visit<B: Effector>(self) -> Self::Output;
+}
+
 impl EffectorConfig {
+    /// Runs `visitor` with the effector type this table names: [`Body`] for the point mass and the
+    /// two-link arm (2-D actions), [`Arm26`](crate::effector::Arm26) for the muscle arm.
+    pub fn visit<V: EffectorVisitor>(&self, visitor: V) -> V::Output {
+        match self {
+            EffectorConfig::PointMass(_) | EffectorConfig::TwoLinkArm(_) => visitor.visit::<Body>(),
+            EffectorConfig::Arm26(_) => visitor.visit::<crate::effector::Arm26>(),
+        }
+    }
+
     /// The hand's apparent inertia `Λ` ([`Effector::hand_inertia`]) of this effector at rest in its start
     /// posture, where every reach begins: turns the hand's initial acceleration into the force behind it.
     pub fn hand_inertia_at_start(&self, dt: f64) -> Result<crate::effector::Mat2> {
-        fn at_rest<B: Effector>(config: &EffectorConfig, dt: f64) -> Result<crate::effector::Mat2> {
-            let mut body = B::from_config(config, dt)?;
-            body.rest_at_start();
-            Ok(body.hand_inertia())
+        struct AtRest<'a>(&'a EffectorConfig, f64);
+        impl EffectorVisitor for AtRest<'_> {
+            type Output = Result<crate::effector::Mat2>;
+            fn visit<B: Effector>(self) -> Self::Output {
+                let mut body = B::from_config(self.0, self.1)?;
+                body.rest_at_start();
+                Ok(body.hand_inertia())
+            }
         }
-        match self {
-            EffectorConfig::Arm26(_) => at_rest::<crate::effector::Arm26>(self, dt),
-            _ => at_rest::<Body>(self, dt),
-        }
+        self.visit(AtRest(self, dt))
     }
 }
 

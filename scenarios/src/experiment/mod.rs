@@ -27,56 +27,11 @@ use crate::observer::Observer;
 use crate::reaching::compare::ArmMeasure;
 use crate::reaching::summary::Summary;
 use crate::tasks::UnitResult;
+pub use crate::units::{Mode, RunOptions};
 use crate::units::{Unit, UnitObservers};
 
 mod reaching;
 mod tasks;
-
-/// How a run starts in its folder.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Mode {
-    /// A new run, in a folder that does not exist or is empty.
-    #[default]
-    New,
-    /// Continue the run the folder holds; with `force`, even though its scenario.toml was edited since
-    /// its last checkpoint.
-    Resume { force: bool },
-}
-
-/// How to run a scenario: new or resumed, and how many units at once where it has several.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RunOptions {
-    pub mode: Mode,
-    /// Units run at once (1: one after the other; results do not depend on it).
-    pub jobs: usize,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            mode: Mode::New,
-            jobs: 1,
-        }
-    }
-}
-
-impl RunOptions {
-    /// Continue the run (`force`: even though its settings were edited since the last checkpoint).
-    pub fn resume(force: bool) -> Self {
-        RunOptions {
-            mode: Mode::Resume { force },
-            ..Self::default()
-        }
-    }
-
-    pub fn is_resume(&self) -> bool {
-        matches!(self.mode, Mode::Resume { .. })
-    }
-
-    pub fn force(&self) -> bool {
-        matches!(self.mode, Mode::Resume { force: true })
-    }
-}
 
 /// A scenario that runs as an experiment: reaching (phases of a force field, one run or arms × seeds)
 /// or cognitive tasks (arms × seeds of networks trained on a battery).

@@ -80,9 +80,7 @@ impl Experiment for Scenario {
         units: UnitObservers<'_>,
     ) -> Result<Outcome> {
         if self.compare.is_some() {
-            return Ok(Outcome::Seeds(compare::run_compare(
-                self, dir, how.jobs, observer, units,
-            )?));
+            return Ok(Outcome::Seeds(compare::run_compare(self, dir, how, observer, units)?));
         }
         let start = match how.mode {
             Mode::Resume { force } => Start::Resume { force },
@@ -104,9 +102,13 @@ impl Experiment for Scenario {
             }
         }
         // Finished units are skipped: this collects the findings again.
-        Ok(Outcome::Seeds(compare::run_compare(self, dir, 1, observer, &|_| {
-            Box::new(Silent)
-        })?))
+        Ok(Outcome::Seeds(compare::run_compare(
+            self,
+            dir,
+            RunOptions::resume(false),
+            observer,
+            &|_| Box::new(Silent),
+        )?))
     }
 
     fn report(&self, dir: &Path, outcome: &Outcome) -> String {

@@ -57,14 +57,7 @@ impl Experiment for TaskScenario {
         units: UnitObservers<'_>,
     ) -> Result<Outcome> {
         // Units already finished in the folder are skipped, a killed one continues.
-        Ok(Outcome::Tasks(tasks::run_tasks_with(
-            self,
-            dir,
-            observer,
-            how.force(),
-            how.jobs,
-            units,
-        )?))
+        Ok(Outcome::Tasks(tasks::run_tasks_with(self, dir, observer, how, units)?))
     }
 
     fn finish(&self, dir: &Path, _observer: &mut dyn Observer) -> Result<Outcome> {

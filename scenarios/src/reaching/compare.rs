@@ -18,7 +18,7 @@ use crate::reaching::config::Scenario;
 pub use crate::reaching::config::{Arm, CompareSpec};
 use crate::reaching::findings::{Finding, SeedMeasures};
 use crate::reaching::run::{run_reaching, Progress, Start};
-use crate::units::{run_units, threads_per_unit, Unit, UnitObservers};
+use crate::units::{run_units, threads_per_unit, RunOptions, Unit, UnitObservers};
 
 /// The units of a comparison in `dir`: every arm × seed, arms first, each in `<dir>/<arm>/seed-<seed>`.
 pub fn units(spec: &CompareSpec, dir: &Path) -> Vec<Unit> {
@@ -56,7 +56,7 @@ pub fn compared() -> impl Iterator<Item = &'static crate::measure::Measure<SeedM
 pub fn run_compare(
     base: &Scenario,
     dir: &Path,
-    jobs: usize,
+    how: RunOptions,
     observer: &mut dyn Observer,
     unit_observer: UnitObservers<'_>,
 ) -> Result<Vec<ArmMeasure>> {
@@ -65,29 +65,25 @@ pub fn run_compare(
         key: "compare".into(),
         reason: "this scenario has no [compare] table".into(),
     })?;
+    crate::commit::check_folder(dir, how.is_resume())?;
     let path = dir.join("scenario.toml");
-    if !path.exists() && crate::commit::holds_files(dir, &path)? {
-        return Err(ScenarioError::output(
-            dir,
-            "the output folder is not empty and holds no experiment of this scenario (choose another --out)",
-        ));
-    }
-    std::fs::create_dir_all(dir).map_err(|e| ScenarioError::io(dir, e))?;
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let changed = crate::commit::changed_keys(&text, &base.to_toml());
-            if !changed.is_empty() {
-                return Err(ScenarioError::Resume {
-                    dir: dir.to_owned(),
-                    reason: format!(
-                        "the folder holds an experiment with other settings ({}); choose another --out",
-                        changed.join(", ")
-                    ),
-                });
-            }
+    if how.is_resume() {
+        let text = std::fs::read_to_string(&path).map_err(|e| ScenarioError::io(&path, e))?;
+        let changed = crate::commit::changed_keys(&text, &base.to_toml());
+        if !changed.is_empty() {
+            return Err(ScenarioError::Resume {
+                dir: dir.to_owned(),
+                reason: format!(
+                    "the folder holds an experiment with other settings ({}); choose another --out",
+                    changed.join(", ")
+                ),
+            });
         }
-        Err(_) => write_atomic(&path, base.to_toml().as_bytes())?,
+    } else {
+        std::fs::create_dir_all(dir).map_err(|e| ScenarioError::io(dir, e))?;
+        write_atomic(&path, base.to_toml().as_bytes())?;
     }
+    let jobs = how.jobs;
     let arms = spec.arm_list();
     let units = units(&spec, dir);
     let todo: Vec<Unit> = units
@@ -109,7 +105,7 @@ pub fn run_compare(
             s.train.threads = threads_per_unit(jobs);
         }
         let start = if u.dir.join("scenario.toml").exists() {
-            Start::Resume { force: false }
+            Start::Resume { force: how.force() }
         } else {
             Start::Create(Box::new(s))
         };

@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use reachlab_agents::{Layer, PlantBpttConfig, PolicyConfig, TrainConfig};
-use reachlab_envs::effector::Arm26;
+use reachlab_envs::effector::Effector;
 use reachlab_envs::reach::{
-    EffectorConfig, FieldSpec, Phase, PrematureConfig, Reach, ReachConfig, ReachEnv, RewardConfig, TargetSet,
+    EffectorVisitor, FieldSpec, Phase, PrematureConfig, Reach, ReachConfig, RewardConfig, TargetSet,
 };
 use serde::{Deserialize, Serialize};
 
@@ -389,11 +389,17 @@ impl Scenario {
             }
             st.phase().validate(n).map_err(|e| bad(key.clone(), e.to_string()))?;
         }
-        let built = match self.env.effector {
-            EffectorConfig::Arm26(_) => Reach::<Arm26>::new(self.env.clone()).map(|_| ()),
-            _ => ReachEnv::new(self.env.clone()).map(|_| ()),
-        };
-        built.map_err(|e| bad("env".into(), e.to_string()))?;
+        struct Build<'a>(&'a ReachConfig);
+        impl EffectorVisitor for Build<'_> {
+            type Output = reachlab_envs::Result<()>;
+            fn visit<B: Effector>(self) -> Self::Output {
+                Reach::<B>::new(self.0.clone()).map(|_| ())
+            }
+        }
+        self.env
+            .effector
+            .visit(Build(&self.env))
+            .map_err(|e| bad("env".into(), e.to_string()))?;
         self.policy
             .validate()
             .map_err(|e| bad("policy".into(), e.to_string()))?;

@@ -4,14 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use reachlab_agents::{restore_trainer, save_trainer, Policy, PolicyAction, RolloutWorkers, Trainer, UpdateStats};
-use reachlab_envs::effector::{Arm26, Effector};
-use reachlab_envs::reach::{Body, EffectorConfig, Reach, TrialType};
+use reachlab_agents::{restore_trainer, save_trainer, Policy, RolloutWorkers, Trainer, UpdateStats};
+use reachlab_envs::effector::Effector;
+use reachlab_envs::reach::{Body, EffectorVisitor, Reach, TrialType};
 use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::Env;
 use serde::{Deserialize, Serialize};
 
-use crate::commit::{commit, committed, holds_files, read_json, refuse_edits, write_atomic, write_json};
+use crate::commit::{commit, committed, read_json, refuse_edits, write_atomic, write_json};
 use crate::error::{Result, ScenarioError};
 use crate::output::CsvLog;
 use crate::reaching::config::{Method, Until};
@@ -53,11 +53,6 @@ impl Progress {
     }
 }
 
-/// The effectors a run can move: any [`Effector`] whose actions a policy samples.
-pub trait RunEffector: Effector<Action: PolicyAction> {}
-
-impl<B: Effector<Action: PolicyAction>> RunEffector for B {}
-
 /// How a reaching run starts in its folder.
 pub enum Start {
     /// A new run of this scenario (the folder must be empty or absent).
@@ -80,15 +75,26 @@ pub fn run_reaching(
             .map(|s| s.env.effector)
             .unwrap_or_default(),
     };
-    match effector {
-        EffectorConfig::Arm26(_) => RunOf::<Arm26>::begin(start, dir, observer)?.run(),
-        _ => Run::begin(start, dir, observer)?.run(),
+    effector.visit(Begin { start, dir, observer })
+}
+
+/// [`run_reaching`]'s visit: the run of effector `B`.
+struct Begin<'a> {
+    start: Start,
+    dir: &'a Path,
+    observer: &'a mut dyn Observer,
+}
+
+impl EffectorVisitor for Begin<'_> {
+    type Output = Result<crate::reaching::summary::Summary>;
+    fn visit<B: Effector>(self) -> Self::Output {
+        RunOf::<B>::begin(self.start, self.dir, self.observer)?.run()
     }
 }
 
 /// A reaching scenario being run into an output folder, moving effector `B` ([`run_reaching`] picks `B`
 /// from the scenario's env).
-pub struct RunOf<'o, B: RunEffector> {
+pub struct RunOf<'o, B: Effector> {
     scenario: Scenario,
     dir: PathBuf,
     trainer: Trainer<Reach<B>>,
@@ -109,7 +115,7 @@ fn stages(s: &Scenario) -> Vec<StageSpec> {
         .collect()
 }
 
-fn build_trainer<B: RunEffector>(s: &Scenario) -> Result<Trainer<Reach<B>>> {
+fn build_trainer<B: Effector>(s: &Scenario) -> Result<Trainer<Reach<B>>> {
     let mut train = s.train.clone();
     train.seed = derive_seed(s.seed, 1);
     train.rollout.record_infos = true;
@@ -127,7 +133,7 @@ fn build_trainer<B: RunEffector>(s: &Scenario) -> Result<Trainer<Reach<B>>> {
 /// A run of the point mass or the two-link arm (2-D actions).
 pub type Run<'o> = RunOf<'o, Body>;
 
-impl<'o, B: RunEffector> RunOf<'o, B> {
+impl<'o, B: Effector> RunOf<'o, B> {
     /// A run as `start` says.
     pub fn begin(start: Start, dir: &Path, observer: &'o mut dyn Observer) -> Result<Self> {
         match start {
@@ -138,12 +144,7 @@ impl<'o, B: RunEffector> RunOf<'o, B> {
 
     /// Starts a new run of `scenario` in `dir` (created; must be empty or absent).
     pub fn create(scenario: Scenario, dir: &Path, observer: &'o mut dyn Observer) -> Result<Self> {
-        if holds_files(dir, &dir.join("scenario.toml"))? {
-            return Err(ScenarioError::output(
-                dir,
-                "the output folder is not empty (use --resume to continue a run there)",
-            ));
-        }
+        crate::commit::check_folder(dir, false)?;
         // scenario.toml first, whole or not at all: once it exists, `--resume` can continue the run.
         std::fs::create_dir_all(dir).map_err(|e| ScenarioError::io(dir, e))?;
         write_atomic(&dir.join("scenario.toml"), scenario.to_toml().as_bytes())?;

@@ -18,4 +18,4 @@ pub mod results;
 pub mod run;
 
 pub use config::{Arm, BatchMode, PolicyGradient, TaskAnalysis, TaskMethod, TaskScenario, TaskTraining, TasksSpec};
-pub use run::{run_tasks, run_tasks_with, TaskCurveRow, UnitResult};
+pub use run::{resume_tasks, run_tasks, run_tasks_with, TaskCurveRow, UnitResult};

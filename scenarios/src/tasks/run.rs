@@ -17,7 +17,7 @@ pub use super::results::{unit_dir, TaskCurveRow, UnitResult};
 use crate::error::{Result, ScenarioError};
 use crate::observer::{Observer, Silent};
 use crate::output::CsvLog;
-use crate::units::{run_units, Unit, UnitObservers};
+use crate::units::{run_units, RunOptions, Unit, UnitObservers};
 
 /// Where a unit (one arm, one seed) stands; written with every checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -295,46 +295,43 @@ pub fn reanalyse(dir: &Path) -> Result<Vec<UnitResult>> {
     Ok(results)
 }
 
-/// Runs every arm × seed of `s` into `dir` (skipping finished units, resuming a killed one), then
-/// writes `results.csv`, `results.md` and the figures. `dir` must be empty or a run of the same scenario;
-/// a unit whose checkpoint was reached with other settings is refused (see [`run_tasks_with`]).
+/// Runs every arm × seed of `s` into `dir`, a new folder (or an empty one), then writes `results.csv`,
+/// `results.md` and the figures.
 pub fn run_tasks(s: &TaskScenario, dir: &Path, observer: &mut dyn Observer) -> Result<Vec<UnitResult>> {
-    run_tasks_with(s, dir, observer, false, 1, &|_| Box::new(Silent))
+    run_tasks_with(s, dir, observer, RunOptions::default(), &|_| Box::new(Silent))
 }
 
-/// As [`run_tasks`], `jobs` units at a time (a lone job reports to `observer`, more each to an observer
-/// from `unit_observer`; the results do not depend on it); with `force`, units checkpointed under other
-/// settings continue with `s`'s.
+/// Continues the run of `s` in `dir` (skipping finished units, resuming a killed one); refused when the
+/// folder holds no run, or a run of another scenario, or a unit checkpointed under other settings.
+pub fn resume_tasks(s: &TaskScenario, dir: &Path, observer: &mut dyn Observer) -> Result<Vec<UnitResult>> {
+    run_tasks_with(s, dir, observer, RunOptions::resume(false), &|_| Box::new(Silent))
+}
+
+/// As [`run_tasks`] or [`resume_tasks`] (`how.mode`), `how.jobs` units at a time (a lone job reports to
+/// `observer`, more each to an observer from `unit_observer`; the results do not depend on it); a resume
+/// with `force` lets units checkpointed under other settings continue with `s`'s.
 pub fn run_tasks_with(
     s: &TaskScenario,
     dir: &Path,
     observer: &mut dyn Observer,
-    force: bool,
-    jobs: usize,
+    how: RunOptions,
     unit_observer: UnitObservers<'_>,
 ) -> Result<Vec<UnitResult>> {
+    crate::commit::check_folder(dir, how.is_resume())?;
+    let (force, jobs) = (how.force(), how.jobs);
     let spath = dir.join("scenario.toml");
-    if !spath.exists() && crate::commit::holds_files(dir, &spath)? {
-        return Err(ScenarioError::output(
-            dir,
-            "the output folder is not empty and holds no run of this scenario (choose another --out)",
-        ));
-    }
-    match std::fs::read_to_string(&spath) {
-        Ok(text) => {
-            let old = TaskScenario::from_toml(&text, &spath)?;
-            if &old != s {
-                return Err(ScenarioError::Resume {
-                    dir: dir.to_owned(),
-                    reason: "the folder holds a run of a different scenario".into(),
-                });
-            }
+    if how.is_resume() {
+        let text = std::fs::read_to_string(&spath).map_err(|e| ScenarioError::io(&spath, e))?;
+        if &TaskScenario::from_toml(&text, &spath)? != s {
+            return Err(ScenarioError::Resume {
+                dir: dir.to_owned(),
+                reason: "the folder holds a run of a different scenario".into(),
+            });
         }
-        Err(_) => {
-            // scenario.toml first, whole or not at all: once it exists, `--resume` can continue the run.
-            std::fs::create_dir_all(dir).map_err(|e| ScenarioError::io(dir, e))?;
-            crate::commit::write_atomic(&spath, s.to_toml().as_bytes())?;
-        }
+    } else {
+        // scenario.toml first, whole or not at all: once it exists, `--resume` can continue the run.
+        std::fs::create_dir_all(dir).map_err(|e| ScenarioError::io(dir, e))?;
+        crate::commit::write_atomic(&spath, s.to_toml().as_bytes())?;
     }
     std::fs::create_dir_all(dir.join("figures")).map_err(|e| ScenarioError::io(dir, e))?;
     let arms = s.arm_list();

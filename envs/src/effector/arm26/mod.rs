@@ -377,6 +377,10 @@ impl Effector for Arm26 {
         self.model.hand_inertia(&self.state.joint)
     }
 
+    fn describe_actions() -> Option<String> {
+        Some(format!("muscle excitations: {}", MUSCLE_NAMES.join(", ")))
+    }
+
     fn proprioception_dim(&self) -> usize {
         if self.proprioception {
             2 * N_MUSCLES

@@ -2,19 +2,19 @@
 //! behavioural stopping criteria they decide, and the baseline band.
 
 use reachlab_agents::PolicyAgent;
-use reachlab_envs::effector::arm26::MUSCLE_NAMES;
-use reachlab_envs::reach::{EffectorConfig, FieldSpec, Reach, ReachInfo, ReachOptions, TrialType};
+use reachlab_envs::effector::Effector;
+use reachlab_envs::reach::{FieldSpec, Reach, ReachInfo, ReachOptions, TrialType};
 use reachlab_envs::seeding::derive_seed;
 use reachlab_envs::Env;
 
-use super::{RunEffector, RunOf};
+use super::RunOf;
 use crate::error::Result;
 use crate::output::Recording;
 use crate::reaching::config::{StageSpec, Until};
 use crate::reaching::metrics::{adaptation_index, trial_metrics, TrialMetrics};
 use crate::rows::{baseline_band, mean, median, reference_b, EvalRow, TrialRow};
 
-impl<B: RunEffector> RunOf<'_, B> {
+impl<B: Effector> RunOf<'_, B> {
     /// Whether an evaluation block meets a stage's behavioural criterion.
     pub(super) fn criterion_met(&self, until: Until, block: &EvalRow) -> bool {
         match until {
@@ -133,8 +133,8 @@ impl<B: RunEffector> RunOf<'_, B> {
             rec.describe("block", block);
             rec.describe("seed", self.scenario.seed);
             rec.describe("dt_s", rc.dt);
-            if let EffectorConfig::Arm26(_) = rc.effector {
-                rec.describe("actions", format!("muscle excitations: {}", MUSCLE_NAMES.join(", ")));
+            if let Some(actions) = B::describe_actions() {
+                rec.describe("actions", actions);
             }
             rec.save(
                 &self
