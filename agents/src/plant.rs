@@ -274,16 +274,29 @@ pub fn closed_loop(
     let jerk_scale = cost.move_time.powi(3) / (env_cfg.dt * env_cfg.dt * r);
     let mut loss = Tensor::zeros((), dtype, &dev)?;
     let mut actions = Vec::with_capacity(t_max);
+    let (vision_delay, proprioception_delay) = env_cfg.observation.delay_steps(env_cfg.dt);
+    let (mut seen_hand, mut seen_self) = (Vec::with_capacity(t_max), Vec::with_capacity(t_max));
     for t in 0..t_max as u32 {
         let col = |f: &dyn Fn(&ReachInfo<()>) -> f64| tensor(trials.iter().map(f).collect(), (n, 1));
         let shown = col(&|i| f64::from(u8::from(t >= i.cue_step)))?;
         let go = col(&|i| f64::from(u8::from(t >= i.go_step)))?;
-        let mut parts = vec![(targets.broadcast_mul(&shown)? * ps)?, go, twin.observe_hand()?];
+        // The senses of this step, and what the delays let through (the env's `senses` delay line: the
+        // values of step t − d, the reset's before that).
+        seen_hand.push(twin.observe_hand()?);
+        if let Some(sense) = twin.proprioception()? {
+            seen_self.push(sense);
+        }
+        let late = |d: usize| (t as usize).saturating_sub(d);
+        let mut parts = vec![
+            (targets.broadcast_mul(&shown)? * ps)?,
+            go,
+            seen_hand[late(vision_delay)].clone(),
+        ];
         if extra > 0 {
             parts.push(k_column.clone());
         }
-        if let Some(sense) = twin.proprioception()? {
-            parts.push(sense);
+        if !seen_self.is_empty() {
+            parts.push(seen_self[late(proprioception_delay)].clone());
         }
         let obs = Tensor::cat(&parts, 1)?;
         let mean = controller(&obs, t)?;

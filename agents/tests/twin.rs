@@ -93,7 +93,10 @@ fn bounds(cfg: &ReachConfig) -> (usize, f64, f64) {
 }
 
 fn check_forward(effector: EffectorConfig) {
-    let cfg = config(effector);
+    check_forward_of(config(effector));
+}
+
+fn check_forward_of(cfg: ReachConfig) {
     let (width, low, high) = bounds(&cfg);
     let commands: Vec<Vec<f64>> = (0..cfg.trial_steps).map(|t| command(t, width, low, high)).collect();
     for phase in &phases() {
@@ -230,4 +233,19 @@ fn two_link(action: ArmAction) -> EffectorConfig {
         substeps: 2,
         ..ArmConfig::default()
     })
+}
+
+/// With the senses delayed (vision 3 steps, proprioception 2), the twin sees what the env shows: the
+/// hand and the muscles of steps before, the start posture's at first.
+#[test]
+fn the_twin_sees_the_delayed_senses_the_env_shows() {
+    for effector in [
+        EffectorConfig::Arm26(Arm26Config::default()),
+        two_link(ArmAction::Torque),
+    ] {
+        let mut cfg = config(effector);
+        cfg.observation.vision_delay = 3.0 * cfg.dt;
+        cfg.observation.proprioception_delay = 2.0 * cfg.dt;
+        check_forward_of(cfg);
+    }
 }

@@ -208,6 +208,21 @@ pub struct ObservationConfig {
     pub field_input: bool,
     /// k = b·field_input_scale.
     pub field_input_scale: f64,
+    /// Visual delay (s): the hand's position and velocity observed at step t are those of
+    /// `vision_delay` seconds before (the start posture's, at rest, before that). A whole multiple of
+    /// `dt`; 0, the default, is none. See [`crate::reach`]'s `senses` for MotorNet's convention.
+    pub vision_delay: f64,
+    /// Proprioceptive delay (s), likewise for what the effector senses of itself (arm26's muscle lengths
+    /// and velocities).
+    pub proprioception_delay: f64,
+}
+
+impl ObservationConfig {
+    /// The delays in whole steps of `dt`: (vision, proprioception). Checked by [`ReachConfig::validate`].
+    pub fn delay_steps(&self, dt: f64) -> (usize, usize) {
+        let steps = |d: f64| (d / dt).round() as usize;
+        (steps(self.vision_delay), steps(self.proprioception_delay))
+    }
 }
 
 impl Default for ObservationConfig {
@@ -217,6 +232,8 @@ impl Default for ObservationConfig {
             velocity_scale: 2.0,
             field_input: false,
             field_input_scale: 0.1,
+            vision_delay: 0.0,
+            proprioception_delay: 0.0,
         }
     }
 }
@@ -324,6 +341,30 @@ impl ReachConfig {
         self.premature.validate("premature")?;
         positive("observation.position_scale", self.observation.position_scale)?;
         positive("observation.velocity_scale", self.observation.velocity_scale)?;
+        for (key, d) in [
+            ("observation.vision_delay", self.observation.vision_delay),
+            (
+                "observation.proprioception_delay",
+                self.observation.proprioception_delay,
+            ),
+        ] {
+            let steps = d / self.dt;
+            if !(d.is_finite() && d >= 0.0) {
+                return Err(EnvError::config(key, format!("must be finite and ≥ 0 s, got {d}")));
+            }
+            if (steps - steps.round()).abs() > 1e-6 * steps.max(1.0) {
+                return Err(EnvError::config(
+                    key,
+                    format!("{d} s is not a whole number of steps of dt = {} s", self.dt),
+                ));
+            }
+            if steps.round() > f64::from(self.trial_steps) {
+                return Err(EnvError::config(
+                    key,
+                    format!("{d} s is longer than the trial ({} steps)", self.trial_steps),
+                ));
+            }
+        }
         self.cost.validate()?;
         self.cue_time.validate("cue_time")?;
         self.delay.validate("delay")?;

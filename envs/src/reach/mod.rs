@@ -44,6 +44,7 @@
 mod config;
 pub mod cost;
 mod schedule;
+mod senses;
 
 pub use config::{
     ChannelConfig, Duration, EffectorConfig, ObservationConfig, PrematureConfig, ReachConfig, RewardConfig, RewardKind,
@@ -294,6 +295,8 @@ pub struct Reach<B: Effector> {
     obs_space: Space,
     action_space: Space,
     body: B,
+    /// The senses' delay line (none when nothing is delayed).
+    senses: Option<senses::DelayLine>,
     trial: Trial,
     step: u32,
     in_zone: u32,
@@ -334,6 +337,10 @@ impl<B: Effector> Reach<B> {
             action_space: body.action_space(config.action_bound),
             phase: Phase::null("baseline"),
             rng: None,
+            senses: {
+                let (vision, proprioception) = config.observation.delay_steps(config.dt);
+                senses::DelayLine::new(vision, proprioception, body.proprioception_dim())
+            },
             body,
             trial: Trial::default(),
             step: 0,
@@ -388,6 +395,14 @@ impl<B: Effector> Reach<B> {
             Epoch::Cue
         } else {
             Epoch::Hold
+        }
+    }
+
+    /// The observation of this step, through the senses' delays (`fresh`: at a reset).
+    fn observe(&mut self, h: &HandState, obs: &mut [f32], fresh: bool) {
+        self.write_obs(h, obs);
+        if let Some(line) = &mut self.senses {
+            line.delay(obs, self.config.obs_dim(), fresh);
         }
     }
 
@@ -549,7 +564,7 @@ impl<B: Effector> Env for Reach<B> {
         self.previous_action = None;
         self.earlier_vel = [0.0; 2];
         let hand = self.body.hand();
-        self.write_obs(&hand, obs);
+        self.observe(&hand, obs, true);
         Ok(self.info(hand, [0.0; 2], B::Command::default()))
     }
 
@@ -630,7 +645,7 @@ impl<B: Effector> Env for Reach<B> {
         let terminated = terminated || (deadline && (cfg.deadline_terminates || cost_reward));
         let truncated = !terminated && deadline;
         self.needs_reset = terminated || truncated;
-        self.write_obs(&hand, obs);
+        self.observe(&hand, obs, false);
         Ok(Transition {
             reward,
             terminated,
