@@ -266,6 +266,13 @@ fn unused_tables_are_validated_too() {
             "[tasks.context_integration]\nresponse_ms = -1e308",
             "tasks.context_integration.response_ms",
         ),
+        // The policy-gradient settings of a scenario trained by supervised BPTT.
+        ("[training.policy_gradient]\nclip = -1.0", "train.clip"),
+        (
+            "[training.policy_gradient]\nlr_final_fraction = 2.0",
+            "train.lr_final_fraction",
+        ),
+        ("[training.policy_gradient.rewards]\ncorrect = nan", "rewards.correct"),
     ] {
         let text = flipflop.replace("[policy.core]", &format!("{table}\n\n[policy.core]"));
         let e = AnyScenario::from_toml(&text, file).unwrap_err().to_string();

@@ -69,6 +69,16 @@ impl Default for DecisionRewards {
 }
 
 impl DecisionRewards {
+    /// Every payment is finite; the error names the key (`rewards.<name>`).
+    pub fn validate(&self) -> Result<()> {
+        for (key, v) in [("correct", self.correct), ("fail", self.fail), ("abort", self.abort)] {
+            if !v.is_finite() {
+                return Err(EnvError::config(format!("rewards.{key}"), "must be finite"));
+            }
+        }
+        Ok(())
+    }
+
     /// The rule this env had before it followed the reference: any choice before the response period
     /// ends the trial with −0.1, a choice within 0.2π of the target is correct, and a held no-go trial
     /// earns `correct` (a denser signal for policy-gradient training).
@@ -125,15 +135,7 @@ impl DecisionEnv {
                 "DecisionEnv runs ring tasks only (use OutputEnv for flipflop, context_integration, sine_wave)",
             ));
         }
-        for (key, v) in [
-            ("correct", rewards.correct),
-            ("fail", rewards.fail),
-            ("abort", rewards.abort),
-        ] {
-            if !v.is_finite() {
-                return Err(EnvError::config(format!("rewards.{key}"), "must be finite"));
-            }
-        }
+        rewards.validate()?;
         let obs_space = Space::Box(BoxSpace::uniform(set.input_dim(), f32::NEG_INFINITY, f32::INFINITY));
         let action_space = Space::Discrete {
             n: 1 + set.conventions().n_ring,

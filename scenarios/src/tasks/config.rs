@@ -168,6 +168,9 @@ pub struct PolicyGradient {
     pub max_steps: usize,
     /// Rewards and rules of the decision env (default: Mod-Cog's).
     pub rewards: reachlab_envs::cognitive::DecisionRewards,
+    /// The learning rate falls linearly to this fraction of `training.learning_rate` over
+    /// `training.updates` (1: constant, the default).
+    pub lr_final_fraction: f64,
 }
 
 impl Default for PolicyGradient {
@@ -184,6 +187,7 @@ impl Default for PolicyGradient {
             envs_per_block: t.envs_per_block,
             max_steps: 500,
             rewards: Default::default(),
+            lr_final_fraction: 1.0,
         }
     }
 }
@@ -212,6 +216,8 @@ impl TaskTraining {
             entropy_coef: pg.entropy_coef,
             max_grad_norm: self.max_grad_norm,
             learning_rate: self.learning_rate,
+            lr_final_fraction: pg.lr_final_fraction,
+            anneal_updates: if pg.lr_final_fraction == 1.0 { 0 } else { self.updates },
             regularizers: RegularizerConfig {
                 activity_l2: self.activity_l2,
                 weight_l2: self.weight_l2,
@@ -412,17 +418,23 @@ impl TaskScenario {
                 return Err(bad(key, "must be finite and >= 0".into()));
             }
         }
+        // The policy-gradient settings are checked whatever the method (a table is valid or refused
+        // whether it is used or not); the trainer checks its own, its errors name the key.
+        t.train_config(0)
+            .validate()
+            .map_err(|e| bad("training.policy_gradient", e.to_string()))?;
+        if t.policy_gradient.max_steps == 0 {
+            return Err(bad("training.policy_gradient.max_steps", "must be at least 1".into()));
+        }
+        t.policy_gradient
+            .rewards
+            .validate()
+            .map_err(|e| bad("training.policy_gradient", e.to_string()))?;
         if t.method.algorithm().is_some() {
-            // The decision env and the trainer check their own settings; their errors name the key.
+            // Only ring tasks have a decision env; the error names the task.
             self.tasks
                 .decision_env(&t.policy_gradient)
                 .map_err(|e| bad("tasks.names", e.to_string()))?;
-            t.train_config(0)
-                .validate()
-                .map_err(|e| bad("training.policy_gradient", e.to_string()))?;
-            if t.policy_gradient.max_steps == 0 {
-                return Err(bad("training.policy_gradient.max_steps", "must be at least 1".into()));
-            }
         }
         self.policy.validate().map_err(|e| bad("policy", e.to_string()))?;
         let mut names = std::collections::HashSet::new();
