@@ -82,6 +82,41 @@ impl Default for FixedPointConfig {
     }
 }
 
+impl FixedPointConfig {
+    /// Every setting in its range, or the first that is not: its name and why.
+    pub fn check(&self) -> std::result::Result<(), (&'static str, String)> {
+        let positive = [
+            ("learning_rate", self.learning_rate),
+            ("q_tol", self.q_tol),
+            ("newton_threshold", self.newton_threshold),
+            ("slow_q_tol", self.slow_q_tol),
+            ("unique_tol", self.unique_tol),
+            ("outlier_factor", self.outlier_factor),
+        ];
+        for (key, v) in positive {
+            if !(v.is_finite() && v > 0.0) {
+                return Err((key, format!("must be finite and > 0, got {v}")));
+            }
+        }
+        if !(self.decay_factor > 0.0 && self.decay_factor <= 1.0) {
+            return Err(("decay_factor", format!("must be in (0, 1], got {}", self.decay_factor)));
+        }
+        if !(self.marginal_tol.is_finite() && self.marginal_tol >= 0.0) {
+            return Err((
+                "marginal_tol",
+                format!("must be finite and ≥ 0, got {}", self.marginal_tol),
+            ));
+        }
+        if self.slow_q_tol < self.q_tol {
+            return Err(("slow_q_tol", format!("must be ≥ q_tol ({})", self.q_tol)));
+        }
+        if self.max_iters == 0 {
+            return Err(("max_iters", "must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
 /// Stability of a point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -57,6 +57,7 @@
 
 pub mod arms;
 pub mod builtin;
+pub mod collection;
 mod commit;
 pub mod core_dynamics;
 mod error;

@@ -14,19 +14,19 @@ use plotters::prelude::*;
 use reachlab_analysis::faer::Mat;
 
 use crate::builtin::AnyScenario;
+use crate::collection::{summary_cell, Collected, Collection};
 use crate::error::{Result, ScenarioError};
 use crate::experiment::UnitStates;
 use crate::manifest::{finished_in, Manifest, ManifestUnit};
 use crate::plots::PALETTE;
+use crate::units::Unit;
 
-/// A finished unit of the sweep.
+/// What the population reads of a finished unit of the sweep.
 struct Finished<'a> {
     unit: &'a ManifestUnit,
     scenario: AnyScenario,
     /// Its measures, (name, value).
     measures: Vec<(String, f64)>,
-    /// Its group: every setting but the seed.
-    group: String,
 }
 
 /// Gathers the sweep in `out` (its units listed in `out/manifest.json`): `collected.csv` (each finished
@@ -39,32 +39,40 @@ pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
     let text = std::fs::read_to_string(&mpath).map_err(|e| ScenarioError::io(&mpath, e))?;
     let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ScenarioError::output(&mpath, e))?;
     let mut missing = Vec::new();
-    let mut done: Vec<Finished> = Vec::new();
+    let mut finished = Vec::new();
     for u in &manifest.units {
-        if !finished_in(&u.dir) {
+        if finished_in(&u.dir) {
+            finished.push(u);
+        } else {
             missing.push((u.index, out.join("logs").join(format!("unit-{}.log", u.index))));
-            continue;
         }
-        let scenario = AnyScenario::load(&u.dir.join("scenario.toml"))?;
-        done.push(Finished {
-            unit: u,
-            measures: scenario.experiment().measures(&u.dir)?,
-            scenario,
-            group: group(u),
-        });
     }
+    // The sweep's units as a collection grouped by every setting but the seed (the group is the arm).
+    let grouped: Vec<Unit> = finished
+        .iter()
+        .map(|u| Unit {
+            arm: group(u),
+            seed: seed_of(u),
+            dir: u.dir.clone(),
+        })
+        .collect();
+    let mut next = finished.iter();
+    let done = Collection::gather(&grouped, |g| {
+        let unit = next.next().expect("one manifest unit per grouped unit");
+        let scenario = AnyScenario::load(&g.dir.join("scenario.toml"))?;
+        Ok(Finished {
+            unit,
+            measures: scenario.experiment().measures(&g.dir)?,
+            scenario,
+        })
+    })?;
     let names: Vec<String> = done
+        .units()
         .first()
-        .map(|f| f.measures.iter().map(|(n, _)| n.clone()).collect())
+        .map(|f| f.record.measures.iter().map(|(n, _)| n.clone()).collect())
         .unwrap_or_default();
     write_csv(out, &manifest, &names, &done)?;
 
-    let mut order: Vec<String> = Vec::new();
-    for f in &done {
-        if !order.contains(&f.group) {
-            order.push(f.group.clone());
-        }
-    }
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", manifest.sweep);
     let _ = writeln!(
@@ -73,44 +81,26 @@ pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
     );
     let _ = writeln!(md, "| group | units | {} |", names.join(" | "));
     let _ = writeln!(md, "|---|---|{}", "---|".repeat(names.len()));
-    for g in &order {
-        let rows: Vec<&Vec<(String, f64)>> = done.iter().filter(|f| &f.group == g).map(|f| &f.measures).collect();
+    for g in done.arms() {
         let cells: Vec<String> = (0..names.len())
-            .map(|k| {
-                let v: Vec<f64> = rows
-                    .iter()
-                    .filter_map(|m| m.get(k).map(|x| x.1))
-                    .filter(|x| x.is_finite())
-                    .collect();
-                let ms = reachlab_analysis::stats::mean_sem(&v);
-                let cell = match v.len() {
-                    0 => "NaN".to_string(),
-                    1 => format!("{:.3}", ms.mean),
-                    _ => format!("{:.3} ± {:.3}", ms.mean, ms.sem),
-                };
-                if v.len() < rows.len() {
-                    format!("{cell} ({} of {})", v.len(), rows.len())
-                } else {
-                    cell
-                }
-            })
+            .map(|k| summary_cell(&done.values_by(g, |f| f.measures.get(k).map_or(f64::NAN, |x| x.1))))
             .collect();
-        let _ = writeln!(md, "| {g} | {} | {} |", rows.len(), cells.join(" | "));
+        let _ = writeln!(md, "| {g} | {} | {} |", done.of_arm(g).count(), cells.join(" | "));
     }
 
     // The networks, on the same conditions.
-    let mut nets: Vec<(&Finished, UnitStates)> = Vec::new();
-    for f in &done {
-        if let Some(st) = f.scenario.experiment().states(&f.unit.dir)? {
+    let mut nets: Vec<(&Collected<Finished>, UnitStates)> = Vec::new();
+    for f in done.units() {
+        if let Some(st) = f.record.scenario.experiment().states(&f.dir)? {
             nets.push((f, st));
         }
     }
     let states: Vec<&Mat<f64>> = nets.iter().map(|(_, st)| &st.states).collect();
     let operators: Vec<Option<Mat<f64>>> = nets.iter().map(|(_, st)| st.operator.clone()).collect();
     let pairs = crate::pairwise::pairwise(&states, &operators);
-    pairs.write(out, &nets.iter().map(|(f, _)| f.unit.index).collect::<Vec<_>>())?;
+    pairs.write(out, &nets.iter().map(|(f, _)| f.record.unit.index).collect::<Vec<_>>())?;
     let n = nets.len();
-    let labels: Vec<&str> = nets.iter().map(|(f, _)| f.group.as_str()).collect();
+    let labels: Vec<&str> = nets.iter().map(|(f, _)| f.arm.as_str()).collect();
     let _ = writeln!(
         md,
         "\n{}",
@@ -138,10 +128,14 @@ pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
         std::fs::create_dir_all(&figs).map_err(|e| ScenarioError::io(&figs, e))?;
         crate::plots::register();
         let png = figs.join("svcca_mds.png");
-        mds(BitMapBackend::new(&png, (700, 600)).into_drawing_area(), &pts, &order)
-            .map_err(|e| ScenarioError::output(&png, e))?;
+        mds(
+            BitMapBackend::new(&png, (700, 600)).into_drawing_area(),
+            &pts,
+            done.arms(),
+        )
+        .map_err(|e| ScenarioError::output(&png, e))?;
         let svg = figs.join("svcca_mds.svg");
-        mds(SVGBackend::new(&svg, (700, 600)).into_drawing_area(), &pts, &order)
+        mds(SVGBackend::new(&svg, (700, 600)).into_drawing_area(), &pts, done.arms())
             .map_err(|e| ScenarioError::output(&svg, e))?;
     }
     let mdp = out.join("collected.md");
@@ -150,7 +144,7 @@ pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
 }
 
 /// `collected.csv`: a row per finished unit, its settings then its measures (NaN written as `NaN`).
-fn write_csv(out: &Path, manifest: &Manifest, names: &[String], done: &[Finished]) -> Result<()> {
+fn write_csv(out: &Path, manifest: &Manifest, names: &[String], done: &Collection<Finished>) -> Result<()> {
     let path = out.join("collected.csv");
     let mut w = csv::Writer::from_path(&path).map_err(|e| ScenarioError::output(&path, e))?;
     let mut header = vec!["unit".to_string()];
@@ -159,13 +153,23 @@ fn write_csv(out: &Path, manifest: &Manifest, names: &[String], done: &[Finished
     }
     header.extend(names.iter().cloned());
     w.write_record(&header).map_err(|e| ScenarioError::output(&path, e))?;
-    for f in done {
+    for f in done.units().iter().map(|u| &u.record) {
         let mut rec = vec![f.unit.index.to_string()];
         rec.extend(f.unit.settings.iter().map(|(_, v)| v.clone()));
         rec.extend(f.measures.iter().map(|(_, v)| v.to_string()));
         w.write_record(&rec).map_err(|e| ScenarioError::output(&path, e))?;
     }
     w.flush().map_err(|e| ScenarioError::io(&path, e))
+}
+
+/// A unit's seed: its `seed` setting where the sweep has that axis, else its index in the sweep (the
+/// population reads it nowhere; it names the unit).
+fn seed_of(u: &ManifestUnit) -> u64 {
+    u.settings
+        .iter()
+        .find(|(k, _)| k == "seed")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(u.index as u64)
 }
 
 /// A unit's group: every setting but the seed (`key=value`, the key's last part), or `all`.

@@ -66,7 +66,10 @@ impl Experiment for TaskScenario {
 
     fn report(&self, dir: &Path, outcome: &Outcome) -> String {
         match outcome {
-            Outcome::Tasks(results) => tasks::report::markdown(self, dir, results),
+            Outcome::Tasks(results) => tasks::report::markdown(
+                self,
+                &crate::collection::Collection::of(&tasks::results::units(self, dir), results.clone()),
+            ),
             _ => String::new(),
         }
     }

@@ -11,6 +11,7 @@ use std::path::Path;
 use reachlab_analysis::stats::{mean_sem, paired_t_test};
 use serde::{Deserialize, Serialize};
 
+use crate::collection::Collection;
 use crate::commit::write_atomic;
 use crate::error::{Result, ScenarioError};
 use crate::observer::Observer;
@@ -123,35 +124,31 @@ pub fn run_compare(
         },
         &|u| run_unit(u, unit_observer(&u.label()).as_mut()),
     )?;
+    // Every unit read once; the table, the findings and the figures read the collection.
+    let collection = Collection::gather(&units, |u| SeedMeasures::read(&u.dir, u.seed))?;
     let mut table: Vec<Vec<Vec<f64>>> = Vec::new();
     let mut per_arm = Vec::new();
     let mut figure = Vec::new();
-    for arm in &arms {
-        let mut cols: Vec<Vec<f64>> = compared().map(|_| Vec::new()).collect();
-        let (mut seeds, mut evals) = (Vec::new(), Vec::new());
-        for &seed in &spec.seeds {
-            let sub = Unit::new(dir, &arm.name, seed).dir;
-            let m = SeedMeasures::read(&sub, seed)?;
-            for (c, measure) in cols.iter_mut().zip(compared()) {
-                c.push((measure.read)(&m));
-            }
-            seeds.push(m);
-            evals.push(crate::rows::read_csv(&sub.join("evaluations.csv"))?);
-        }
-        table.push(cols);
+    for arm in collection.arms() {
+        table.push(compared().map(|m| collection.values(arm, m)).collect());
+        let seeds: Vec<SeedMeasures> = collection.records_of(arm).into_iter().cloned().collect();
+        let evals = collection
+            .of_arm(arm)
+            .map(|u| crate::rows::read_csv(&u.dir.join("evaluations.csv")))
+            .collect::<Result<Vec<_>>>()?;
         let rows = crate::reaching::findings::findings(&seeds);
         figure.push(crate::reaching::seed_figures::ArmSeeds {
-            name: arm.name.clone(),
+            name: arm.clone(),
             evals,
             measures: seeds.clone(),
         });
-        per_arm.push((arm.name.clone(), seeds, rows));
+        per_arm.push((arm.clone(), seeds, rows));
     }
     write_findings(dir, base, &per_arm)?;
     let stages: Vec<String> = base.phases.iter().map(|p| p.name.clone()).collect();
     crate::reaching::seed_figures::draw(dir, &figure, &stages)?;
     let mut out = Vec::new();
-    for (arm, cols) in arms.iter().zip(&table) {
+    for (arm, cols) in collection.arms().iter().zip(&table) {
         let n_compared = compared().count();
         for (m, (measure, values)) in compared().zip(cols).enumerate() {
             let ms = mean_sem(values);
@@ -162,7 +159,7 @@ pub fn run_compare(
                 (f64::NAN, f64::NAN, f64::NAN)
             };
             out.push(ArmMeasure {
-                arm: arm.name.clone(),
+                arm: arm.clone(),
                 measure: measure.name.to_string(),
                 values: values.clone(),
                 mean: ms.mean,

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use reachlab_agents::ActOut;
 use reachlab_agents::Policy;
-use reachlab_analysis::{find_fixed_points, FixedPointConfig, Stability};
+use reachlab_analysis::{find_fixed_points, Stability};
 use reachlab_envs::cognitive::TaskSet;
 use reachlab_envs::cognitive::TrialBatch;
 use serde::{Deserialize, Serialize};
@@ -118,7 +118,7 @@ pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, policy: &Policy, dir: &Path
     let (mut fixed, mut stable, mut slow, mut n_starts) = (0, 0, 0, 0);
     let mut outcomes = StartOutcomes::default();
     let mut stable_readouts = Vec::new();
-    let cfg = FixedPointConfig::default();
+    let cfg = s.analysis.fixed_point_search;
     for (task, u) in &searches {
         // Starts: states of the evaluation trials (of the first task under zero input, as before; of
         // this task under its fixation input), evenly spaced over trials and steps.

@@ -251,6 +251,9 @@ pub struct TaskAnalysis {
     /// per task under the input of its fixation epoch: fixation and rule units on, no stimulus, as
     /// Yang et al. analyse their networks), started from that task's evaluation states.
     pub fixed_point_input: FixedPointInput,
+    /// The search's settings (Adam's rate and iterations, the tolerances of a fixed and a slow point, …;
+    /// `reachlab_analysis::FixedPointConfig`, its defaults unless set).
+    pub fixed_point_search: reachlab_analysis::FixedPointConfig,
 }
 
 /// The input held constant during a task network's fixed-point search.
@@ -268,6 +271,7 @@ impl Default for TaskAnalysis {
             fixed_points: false,
             fixed_point_starts: 256,
             fixed_point_input: FixedPointInput::Zero,
+            fixed_point_search: reachlab_analysis::FixedPointConfig::default(),
         }
     }
 }
@@ -437,6 +441,10 @@ impl TaskScenario {
                 .map_err(|e| bad("tasks.names", e.to_string()))?;
         }
         self.policy.validate().map_err(|e| bad("policy", e.to_string()))?;
+        self.analysis
+            .fixed_point_search
+            .check()
+            .map_err(|(key, why)| bad(&format!("analysis.fixed_point_search.{key}"), why))?;
         let mut names = std::collections::HashSet::new();
         for (i, arm) in self.arm_list().iter().enumerate() {
             if !is_folder_name(&arm.name) || !names.insert(arm.name.clone()) {

@@ -12,7 +12,8 @@ use crate::plots::PALETTE;
 use serde::Serialize;
 
 use super::config::TaskScenario;
-use super::results::{unit_dir, TaskCurveRow, UnitResult};
+use super::results::{TaskCurveRow, UnitResult};
+use crate::collection::Collection;
 use crate::error::{Result, ScenarioError};
 
 #[derive(Serialize)]
@@ -30,8 +31,8 @@ struct ResultRow<'a> {
 }
 
 /// The first evaluated step of a unit's learning curve at which the mean over tasks reached `level`.
-fn steps_to_mean(s: &TaskScenario, dir: &Path, r: &UnitResult, level: f64) -> Option<usize> {
-    let p = unit_dir(s, dir, &r.arm, r.seed).join("learning_curve.csv");
+fn steps_to_mean(unit: &Path, level: f64) -> Option<usize> {
+    let p = unit.join("learning_curve.csv");
     let mut rd = csv::Reader::from_path(p).ok()?;
     rd.deserialize::<TaskCurveRow>()
         .filter_map(|row| row.ok())
@@ -49,8 +50,8 @@ fn pm(v: &[f64], digits: usize) -> String {
     }
 }
 
-/// The markdown tables of a finished run in `dir`.
-pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String {
+/// The markdown tables of a finished run (its units collected).
+pub fn markdown(s: &TaskScenario, results: &Collection<UnitResult>) -> String {
     let mut md = String::new();
     let c = s.training.criterion;
     let _ = writeln!(md, "# {}\n\n{}\n", s.name, s.description);
@@ -76,8 +77,8 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
     );
     let _ = writeln!(md, "| arm | seeds | reached criterion | median steps to criterion | median steps to mean criterion | final mean perf | final min perf | median wall (s) |");
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
-    for arm in s.arm_list() {
-        let rs: Vec<&UnitResult> = results.iter().filter(|r| r.arm == arm.name).collect();
+    for arm in results.arms() {
+        let rs: Vec<&UnitResult> = results.records_of(arm);
         let reached: Vec<f64> = rs
             .iter()
             .filter_map(|r| r.steps_to_criterion.map(|u| u as f64))
@@ -91,14 +92,14 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
                 format!("{:.0}", median(v.iter().copied()))
             }
         };
-        let to_mean: Vec<f64> = rs
-            .iter()
-            .filter_map(|r| steps_to_mean(s, dir, r, s.training.mean_criterion).map(|u| u as f64))
+        let to_mean: Vec<f64> = results
+            .of_arm(arm)
+            .filter_map(|u| steps_to_mean(&u.dir, s.training.mean_criterion).map(|u| u as f64))
             .collect();
         let _ = writeln!(
             md,
             "| {} | {} | {}/{} | {} | {} ({}/{}) | {mean} | {min} | {:.0} |",
-            arm.name,
+            arm,
             rs.len(),
             reached.len(),
             rs.len(),
@@ -109,39 +110,33 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
             median(rs.iter().map(|r| r.wall_seconds))
         );
     }
-    if let Some(first) = results.first() {
+    if let Some(first) = results.units().first().map(|u| &u.record) {
         let _ = writeln!(
             md,
             "\n## Final performance per task (mean{} over seeds)\n",
-            if results.len() > s.arm_list().len() {
+            if results.units().len() > results.arms().len() {
                 " ± s.e.m."
             } else {
                 ""
             }
         );
-        let arms = s.arm_list();
-        let _ = writeln!(
-            md,
-            "| task | {} |",
-            arms.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(" | ")
-        );
+        let arms = results.arms();
+        let _ = writeln!(md, "| task | {} |", arms.join(" | "));
         let _ = writeln!(md, "|---|{}", "---|".repeat(arms.len()));
         for (k, (task, _)) in first.per_task.iter().enumerate() {
             let cells: Vec<String> = arms
                 .iter()
-                .map(|a| {
-                    let v: Vec<f64> = results
-                        .iter()
-                        .filter(|r| r.arm == a.name)
-                        .map(|r| r.per_task[k].1)
-                        .collect();
-                    pm(&v, 2)
-                })
+                .map(|a| pm(&results.values_by(a, |r| r.per_task[k].1), 2))
                 .collect();
             let _ = writeln!(md, "| {task} | {} |", cells.join(" | "));
         }
     }
-    let fps: Vec<&UnitResult> = results.iter().filter(|r| r.analysis.fixed_points.is_some()).collect();
+    let fps: Vec<&UnitResult> = results
+        .units()
+        .iter()
+        .map(|u| &u.record)
+        .filter(|r| r.analysis.fixed_points.is_some())
+        .collect();
     if !fps.is_empty() {
         let input = match s.analysis.fixed_point_input {
             super::config::FixedPointInput::Zero => "zero input",
@@ -176,12 +171,12 @@ pub fn markdown(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> String 
     md
 }
 
-/// Writes `results.csv`, `results.md` and the learning-curve figure.
-pub fn write_report(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> Result<()> {
+/// Writes `results.csv`, `results.md` and the learning-curve figure of the run in `dir`.
+pub fn write_report(s: &TaskScenario, dir: &Path, results: &Collection<UnitResult>) -> Result<()> {
     // results.csv last and whole: its presence marks a finished task run (`sweep::finished_in`).
     let path = dir.join("results.csv");
     let mut w = csv::Writer::from_writer(Vec::new());
-    for r in results {
+    for r in results.units().iter().map(|u| &u.record) {
         let f = r.analysis.fixed_points.as_ref();
         w.serialize(ResultRow {
             arm: &r.arm,
@@ -201,24 +196,22 @@ pub fn write_report(s: &TaskScenario, dir: &Path, results: &[UnitResult]) -> Res
         .into_inner()
         .map_err(|e| ScenarioError::output(&path, e.to_string()))?;
     let md = dir.join("results.md");
-    std::fs::write(&md, markdown(s, dir, results)).map_err(|e| ScenarioError::io(&md, e))?;
+    std::fs::write(&md, markdown(s, results)).map_err(|e| ScenarioError::io(&md, e))?;
     // Curves: the mean over tasks for every unit.
     let mut series = Vec::new();
-    for arm in s.arm_list() {
-        for seed in s.seed_list() {
-            let p = unit_dir(s, dir, &arm.name, seed).join("learning_curve.csv");
-            let mut r = csv::Reader::from_path(&p).map_err(|e| ScenarioError::output(&p, e))?;
-            let rows: Vec<TaskCurveRow> = r
-                .deserialize()
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|e| ScenarioError::output(&p, e))?;
-            let pts: Vec<(f64, f64)> = rows
-                .iter()
-                .filter(|r| r.task == "mean")
-                .map(|r| (r.trials as f64, r.perf))
-                .collect();
-            series.push((arm.name.clone(), pts));
-        }
+    for unit in results.units() {
+        let p = unit.dir.join("learning_curve.csv");
+        let mut r = csv::Reader::from_path(&p).map_err(|e| ScenarioError::output(&p, e))?;
+        let rows: Vec<TaskCurveRow> = r
+            .deserialize()
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| ScenarioError::output(&p, e))?;
+        let pts: Vec<(f64, f64)> = rows
+            .iter()
+            .filter(|r| r.task == "mean")
+            .map(|r| (r.trials as f64, r.perf))
+            .collect();
+        series.push((unit.arm.clone(), pts));
     }
     crate::plots::register();
     let figs = dir.join("figures");

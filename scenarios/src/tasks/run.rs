@@ -14,6 +14,7 @@ pub use super::config::eval_batch;
 use super::config::{Arm, TaskScenario};
 use super::method::TaskTrainer;
 pub use super::results::{unit_dir, TaskCurveRow, UnitResult};
+use crate::collection::Collection;
 use crate::error::{Result, ScenarioError};
 use crate::observer::{Observer, Silent};
 use crate::output::CsvLog;
@@ -275,24 +276,22 @@ pub fn reanalyse(dir: &Path) -> Result<Vec<UnitResult>> {
     let text = std::fs::read_to_string(&spath).map_err(|e| ScenarioError::io(&spath, e))?;
     let s = TaskScenario::from_toml(&text, &spath)?;
     let set = s.tasks.task_set()?;
-    let mut results = Vec::new();
-    for arm in s.arm_list() {
-        for seed in s.seed_list() {
-            let d = unit_dir(&s, dir, &arm.name, seed);
-            let rpath = d.join("result.json");
-            let text = std::fs::read_to_string(&rpath).map_err(|e| ScenarioError::Resume {
-                dir: d.clone(),
-                reason: format!("no result.json ({e}): the unit has not finished; `train_agent --resume` it first"),
-            })?;
-            let mut r: UnitResult = crate::json::from_str(&text).map_err(|e| ScenarioError::output(&rpath, e))?;
-            let (policy, _) = reachlab_agents::load_checkpoint(&d.join("checkpoints").join("latest"))?;
-            r.analysis = analyse_unit(&arm_scenario(&s, &arm)?, &set, &policy, &d)?;
-            write_json(&rpath, &r)?;
-            results.push(r);
-        }
-    }
-    super::report::write_report(&s, dir, &results)?;
-    Ok(results)
+    let arms = s.arm_list();
+    let collection = Collection::gather(&super::results::units(&s, dir), |u| {
+        let rpath = u.dir.join("result.json");
+        let text = std::fs::read_to_string(&rpath).map_err(|e| ScenarioError::Resume {
+            dir: u.dir.clone(),
+            reason: format!("no result.json ({e}): the unit has not finished; `train_agent --resume` it first"),
+        })?;
+        let mut r: UnitResult = crate::json::from_str(&text).map_err(|e| ScenarioError::output(&rpath, e))?;
+        let arm = arms.iter().find(|a| a.name == u.arm).expect("a unit of an arm");
+        let (policy, _) = reachlab_agents::load_checkpoint(&u.dir.join("checkpoints").join("latest"))?;
+        r.analysis = analyse_unit(&arm_scenario(&s, arm)?, &set, &policy, &u.dir)?;
+        write_json(&rpath, &r)?;
+        Ok(r)
+    })?;
+    super::report::write_report(&s, dir, &collection)?;
+    Ok(collection.units().iter().map(|u| u.record.clone()).collect())
 }
 
 /// Runs every arm × seed of `s` into `dir`, a new folder (or an empty one), then writes `results.csv`,
@@ -355,6 +354,7 @@ pub fn run_tasks_with(
             run_unit(s, arm_of(u), u.seed, &u.dir, dir, obs.as_mut(), settings)
         },
     )?;
-    super::report::write_report(s, dir, &results)?;
-    Ok(results)
+    let collection = Collection::of(&units, results);
+    super::report::write_report(s, dir, &collection)?;
+    Ok(collection.units().iter().map(|u| u.record.clone()).collect())
 }
