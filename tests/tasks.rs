@@ -267,10 +267,13 @@ fn unused_tables_are_validated_too() {
             "tasks.context_integration.response_ms",
         ),
         // The policy-gradient settings of a scenario trained by supervised BPTT.
-        ("[training.policy_gradient]\nclip = -1.0", "train.clip"),
+        (
+            "[training.policy_gradient]\nclip = -1.0",
+            "training.policy_gradient.clip",
+        ),
         (
             "[training.policy_gradient]\nlr_final_fraction = 2.0",
-            "train.lr_final_fraction",
+            "training.policy_gradient.lr_final_fraction",
         ),
         ("[training.policy_gradient.rewards]\ncorrect = nan", "rewards.correct"),
     ] {

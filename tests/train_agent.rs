@@ -242,7 +242,10 @@ fn a_resume_refuses_an_edited_scenario_unless_forced() {
         Ok(_) => panic!("an edited scenario was resumed"),
         Err(e) => e.to_string(),
     };
-    assert!(msg.contains("train.learning_rate") && msg.contains("--force"), "{msg}");
+    assert!(
+        msg.contains("training.learning_rate") && msg.contains("--force"),
+        "{msg}"
+    );
     Run::resume_with(&dir, &mut reachlab::scenarios::Silent, true)
         .unwrap()
         .run()
@@ -435,6 +438,31 @@ fn seeds_run_concurrently_give_the_same_runs_and_their_findings() {
     let _ = std::fs::remove_dir_all(&two);
 }
 
+/// A reaching scenario's training table is `[training]`, the name task scenarios use; files and `--set`
+/// keys written with its former name `[train]` read the same.
+#[test]
+fn the_training_table_keeps_its_former_name() {
+    let text = builtin::text("curl_field").unwrap();
+    assert!(text.contains("\n[training]\n"));
+    let now = reachlab::scenarios::Scenario::from_toml(text, Path::new("now.toml")).unwrap();
+    let before = text.replacen("\n[training]\n", "\n[train]\n", 1);
+    let before = reachlab::scenarios::Scenario::from_toml(&before, Path::new("before.toml")).unwrap();
+    assert_eq!(now, before);
+    assert!(now.to_toml().contains("\n[training]\n") && !now.to_toml().contains("\n[train]\n"));
+    let set = |key: &str| {
+        builtin::resolve_any_with("curl_field", &[format!("{key}=1e-5")])
+            .unwrap()
+            .to_toml()
+    };
+    assert_eq!(set("train.learning_rate"), set("training.learning_rate"));
+    let builtin::AnyScenario::Reaching(s) =
+        builtin::resolve_any_with("curl_field", &["train.learning_rate=1e-5".into()]).unwrap()
+    else {
+        panic!("a reaching scenario")
+    };
+    assert_eq!(s.train.learning_rate, 1e-5);
+}
+
 #[test]
 fn nonsense_settings_are_refused_with_the_key() {
     // (text to replace in the curl_field built-in, replacement, key the error must name)
@@ -444,18 +472,22 @@ fn nonsense_settings_are_refused_with_the_key() {
         (
             "learning_rate = 3e-4",
             "learning_rate = 3e-4\nadam_eps = -1.0",
-            "train.adam_eps",
+            "training.adam_eps",
         ),
-        ("learning_rate = 3e-4", "learning_rate = 3e-4\nclip = nan", "train.clip"),
+        (
+            "learning_rate = 3e-4",
+            "learning_rate = 3e-4\nclip = nan",
+            "training.clip",
+        ),
         (
             "learning_rate = 3e-4",
             "learning_rate = 3e-4\nmax_grad_norm = -1.0",
-            "train.max_grad_norm",
+            "training.max_grad_norm",
         ),
         (
             "episodes_per_update = 256",
             "episodes_per_update = 1000000000",
-            "train.episodes_per_update",
+            "training.episodes_per_update",
         ),
         ("b = 10.0", "b = 1e300", "phase[1]"),
         ("n_targets = 8", "n_targets = 100000", "n_targets"),
@@ -470,7 +502,7 @@ fn nonsense_settings_are_refused_with_the_key() {
         (
             "episodes_per_update = 256",
             "episodes_per_update = 65536",
-            "train.episodes_per_update × env.trial_steps × policy.core.hidden",
+            "training.episodes_per_update × env.trial_steps × policy.core.hidden",
         ),
     ];
     for (from, to, key) in cases {

@@ -15,7 +15,7 @@ pub enum AgentError {
     Env(#[from] EnvError),
     /// A configuration value is out of its domain.
     #[error("invalid configuration `{key}`: {reason}")]
-    InvalidConfig { key: &'static str, reason: String },
+    InvalidConfig { key: String, reason: String },
     /// The policy and the environment disagree (spaces, dimensions).
     #[error("policy and environment do not fit: {0}")]
     Mismatch(String),
@@ -31,9 +31,9 @@ pub enum AgentError {
 }
 
 impl AgentError {
-    pub(crate) fn config(key: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn config(key: impl Into<String>, reason: impl Into<String>) -> Self {
         AgentError::InvalidConfig {
-            key,
+            key: key.into(),
             reason: reason.into(),
         }
     }

@@ -100,7 +100,7 @@ mod tests {
                 65_536,
                 100_000,
                 8192,
-                "train.episodes_per_update × env.trial_steps × policy.core.hidden",
+                "training.episodes_per_update × env.trial_steps × policy.core.hidden",
             ),
             Need::weights(8192, "policy.core.hidden"),
         ];
@@ -110,7 +110,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("train.episodes_per_update × env.trial_steps") && e.contains("64.0 GiB"),
+            e.contains("training.episodes_per_update × env.trial_steps") && e.contains("64.0 GiB"),
             "{e}"
         );
         let small = [

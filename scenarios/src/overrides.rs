@@ -39,6 +39,10 @@ pub fn parse_value(text: &str) -> toml::Value {
         .unwrap_or_else(|| toml::Value::String(text.to_string()))
 }
 
+/// Former names of top-level tables, still taken as the first part of a key: a reaching scenario's
+/// `[train]` is `[training]`, the name task scenarios use (sweeps and commands written before keep working).
+const ALIASES: &[(&str, &str)] = &[("train", "training")];
+
 /// Sets the existing `key` (`a.b.c`; a number picks an array entry, `arm.1.core.hidden`) in `root` to
 /// `value`; the reason, naming the nearest key, when the key is not there.
 pub fn set_key(root: &mut toml::Value, key: &str, value: toml::Value) -> Result<(), String> {
@@ -58,6 +62,14 @@ pub fn set_key(root: &mut toml::Value, key: &str, value: toml::Value) -> Result<
                     String::new()
                 } else {
                     format!(" in `{here}`")
+                };
+                // A table's former name still works as the first part of a key.
+                let p = match ALIASES
+                    .iter()
+                    .find(|(old, _)| i == 0 && old == p && !t.contains_key(*old))
+                {
+                    Some((_, now)) if t.contains_key(*now) => now,
+                    _ => p,
                 };
                 t.get_mut(*p).ok_or_else(|| format!("no key `{p}`{within}{hint}"))?
             }
@@ -102,6 +114,9 @@ mod tests {
         assert_eq!(v["arm"][1]["core"]["hidden"].as_integer(), Some(128));
         assert_eq!(v["arm"][0]["name"].as_str(), Some("c"));
         assert_eq!(v["training"]["lr"].as_float(), Some(1e-3));
+        // The table's former name.
+        set_key(&mut v, "train.lr", parse_value("2e-3")).unwrap();
+        assert_eq!(v["training"]["lr"].as_float(), Some(2e-3));
     }
 
     #[test]

@@ -134,67 +134,78 @@ impl TrainConfig {
         }
     }
 
+    /// Every setting in its range; errors name the key as `train.<setting>` (see [`Self::validate_at`]).
     pub fn validate(&self) -> Result<()> {
-        let unit = |key: &'static str, v: f64| {
+        self.validate_at("train")
+    }
+
+    /// [`Self::validate`], naming keys under `table` (a scenario's `training`, or a task scenario's
+    /// `training.policy_gradient`).
+    pub fn validate_at(&self, table: &str) -> Result<()> {
+        let key = |name: &str| format!("{table}.{name}");
+        let unit = |name: &str, v: f64| {
             if (0.0..=1.0).contains(&v) {
                 Ok(())
             } else {
-                Err(AgentError::config(key, format!("{v} is not in [0, 1]")))
+                Err(AgentError::config(key(name), format!("{v} is not in [0, 1]")))
             }
         };
-        unit("train.gamma", self.gamma)?;
-        unit("train.gae_lambda", self.gae_lambda)?;
-        unit("train.lr_final_fraction", self.lr_final_fraction)?;
+        unit("gamma", self.gamma)?;
+        unit("gae_lambda", self.gae_lambda)?;
+        unit("lr_final_fraction", self.lr_final_fraction)?;
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(AgentError::config("train.learning_rate", "must be finite and > 0"));
+            return Err(AgentError::config(key("learning_rate"), "must be finite and > 0"));
         }
         if self.epochs == 0 {
-            return Err(AgentError::config("train.epochs", "must be at least 1"));
+            return Err(AgentError::config(key("epochs"), "must be at least 1"));
         }
         if self.minibatches == 0 || self.minibatches > self.episodes_per_update {
             return Err(AgentError::config(
-                "train.minibatches",
+                key("minibatches"),
                 format!("must be in 1..={} (episodes_per_update)", self.episodes_per_update),
             ));
         }
-        for (key, v) in [("train.clip", self.clip), ("train.adam_eps", self.adam_eps)] {
+        for (name, v) in [("clip", self.clip), ("adam_eps", self.adam_eps)] {
             if !(v.is_finite() && v > 0.0) {
-                return Err(AgentError::config(key, format!("{v} must be finite and > 0")));
+                return Err(AgentError::config(key(name), format!("{v} must be finite and > 0")));
             }
         }
-        for (key, v) in [
-            ("train.max_grad_norm", self.max_grad_norm),
-            ("train.value_clip", self.value_clip),
-            ("train.target_kl", self.target_kl),
-            ("train.value_coef", self.value_coef),
-            ("train.entropy_coef", self.entropy_coef),
+        for (name, v) in [
+            ("max_grad_norm", self.max_grad_norm),
+            ("value_clip", self.value_clip),
+            ("target_kl", self.target_kl),
+            ("value_coef", self.value_coef),
+            ("entropy_coef", self.entropy_coef),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(AgentError::config(key, format!("{v} must be finite and ≥ 0 (0 = off)")));
+                return Err(AgentError::config(
+                    key(name),
+                    format!("{v} must be finite and ≥ 0 (0 = off)"),
+                ));
             }
         }
         if self.episodes_per_update == 0 || self.episodes_per_update > 1 << 16 {
             return Err(AgentError::config(
-                "train.episodes_per_update",
+                key("episodes_per_update"),
                 format!("{} is not in 1..=65536", self.episodes_per_update),
             ));
         }
         let r = &self.regularizers;
-        for (key, v) in [
-            ("train.regularizers.activity_l2", r.activity_l2),
-            ("train.regularizers.weight_l2", r.weight_l2),
-            ("train.regularizers.weight_l1", r.weight_l1),
-            ("train.regularizers.zeroness", r.zeroness),
-            ("train.regularizers.smoothness", r.smoothness),
-            ("train.regularizers.effort", r.effort),
-            ("train.regularizers.jerk", r.jerk),
+        for (name, v) in [
+            ("regularizers.activity_l2", r.activity_l2),
+            ("regularizers.weight_l2", r.weight_l2),
+            ("regularizers.weight_l1", r.weight_l1),
+            ("regularizers.zeroness", r.zeroness),
+            ("regularizers.smoothness", r.smoothness),
+            ("regularizers.effort", r.effort),
+            ("regularizers.jerk", r.jerk),
         ] {
             if !(v >= 0.0 && v.is_finite()) {
-                return Err(AgentError::config(key, format!("{v} must be finite and ≥ 0")));
+                return Err(AgentError::config(key(name), format!("{v} must be finite and ≥ 0")));
             }
         }
         if r.zeroness_std.is_nan() || r.zeroness_std <= 0.0 {
-            return Err(AgentError::config("train.regularizers.zeroness_std", "must be > 0"));
+            return Err(AgentError::config(key("regularizers.zeroness_std"), "must be > 0"));
         }
         Ok(())
     }

@@ -27,7 +27,8 @@ pub struct Scenario {
     pub env: ReachConfig,
     #[serde(default)]
     pub policy: PolicyConfig,
-    #[serde(default)]
+    /// The policy-gradient training (`[training]`; `[train]`, its name before, is read too).
+    #[serde(default, rename = "training", alias = "train")]
     pub train: TrainConfig,
     /// Training through the plant, for stages with `method = "plant_bptt"`.
     #[serde(default)]
@@ -73,7 +74,8 @@ pub struct StageSpec {
     pub show_field_input: bool,
     /// Updates to run (the maximum, with a stopping criterion).
     pub updates: usize,
-    /// Learning rate of this stage's policy-gradient updates (default `train.learning_rate`).
+    /// Learning rate of this stage's updates (default: its method's, `training.learning_rate` for a
+    /// policy-gradient stage, `plant_bptt.learning_rate` for a stage trained through the plant).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learning_rate: Option<f64>,
     /// Stop once the training success rate reaches this for `consecutive` updates in a row (0 = never).
@@ -403,7 +405,9 @@ impl Scenario {
         self.policy
             .validate()
             .map_err(|e| bad("policy".into(), e.to_string()))?;
-        self.train.validate().map_err(|e| bad("train".into(), e.to_string()))?;
+        self.train
+            .validate_at("training")
+            .map_err(|e| bad("training".into(), e.to_string()))?;
         self.plant_bptt
             .validate()
             .map_err(|e| bad("plant_bptt".into(), e.to_string()))?;
@@ -458,7 +462,7 @@ impl Scenario {
                 self.train.episodes_per_update * critic,
                 steps,
                 hidden,
-                "train.episodes_per_update × env.trial_steps × policy.core.hidden",
+                "training.episodes_per_update × env.trial_steps × policy.core.hidden",
             ),
             Need::recording(
                 self.env.n_targets * per_target,

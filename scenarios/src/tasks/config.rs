@@ -425,7 +425,7 @@ impl TaskScenario {
         // The policy-gradient settings are checked whatever the method (a table is valid or refused
         // whether it is used or not); the trainer checks its own, its errors name the key.
         t.train_config(0)
-            .validate()
+            .validate_at("training.policy_gradient")
             .map_err(|e| bad("training.policy_gradient", e.to_string()))?;
         if t.policy_gradient.max_steps == 0 {
             return Err(bad("training.policy_gradient.max_steps", "must be at least 1".into()));

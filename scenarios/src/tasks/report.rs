@@ -66,11 +66,17 @@ pub fn markdown(s: &TaskScenario, results: &Collection<UnitResult>) -> String {
             format!("{name} in the decision env (greedy choices scored by its rules), episodes per update")
         }
     };
+    let fraction = s.training.policy_gradient.lr_final_fraction;
+    let lr = if s.training.method.algorithm().is_some() && fraction != 1.0 {
+        let lr = s.training.learning_rate;
+        format!("{lr} falling linearly to {}", lr * fraction)
+    } else {
+        s.training.learning_rate.to_string()
+    };
     let _ = writeln!(
         md,
-        "{method} {}, lr {}, at most {} steps; evaluation on {} fixed trials per task; criterion: every task ≥ {c}; mean criterion: the mean over tasks ≥ {}.\n",
+        "{method} {}, lr {lr}, at most {} steps; evaluation on {} fixed trials per task; criterion: every task ≥ {c}; mean criterion: the mean over tasks ≥ {}.\n",
         s.training.batch_size,
-        s.training.learning_rate,
         s.training.updates,
         s.training.eval_trials_per_task,
         s.training.mean_criterion
