@@ -1246,3 +1246,37 @@ fn arms_are_dotted_key_overrides_in_both_kinds() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A stage trained through the plant anneals its rate over its updates (`lr_final_fraction`): the
+/// learning curve's rates fall linearly from the stage's rate; a policy-gradient stage refuses the key.
+#[test]
+fn a_plant_stage_anneals_its_rate_linearly() {
+    let sets = ["pretraining.lr_final_fraction=0.5".to_string()];
+    let builtin::AnyScenario::Reaching(s) = builtin::resolve_any_with("curl_field_plant", &sets).unwrap() else {
+        panic!("a reaching scenario")
+    };
+    let mut s = s.quick();
+    s.pretraining.updates = 4;
+    s.phases.truncate(1);
+    let lr = s.pretraining.learning_rate.unwrap_or(s.plant_bptt.learning_rate);
+    let dir = tmp("plant-anneal");
+    Run::create(s, &dir, &mut reachlab::scenarios::Silent)
+        .unwrap()
+        .run()
+        .unwrap();
+    let mut rd = csv::Reader::from_path(dir.join("learning_curve.csv")).unwrap();
+    let rates: Vec<f64> = rd
+        .deserialize::<CurveRow>()
+        .map(|r| r.unwrap())
+        .filter(|r| r.stage == "pretraining")
+        .map(|r| r.learning_rate)
+        .collect();
+    let want: Vec<f64> = (0..4).map(|k| lr * (1.0 - k as f64 / 4.0 * 0.5)).collect();
+    assert_eq!(rates, want);
+    let _ = std::fs::remove_dir_all(&dir);
+    // curl_field's learning phase is trained by PPO.
+    let err = builtin::resolve_any_with("curl_field", &["phase.1.lr_final_fraction=0.5".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("lr_final_fraction") && err.contains("plant_bptt"), "{err}");
+}

@@ -78,6 +78,11 @@ pub struct StageSpec {
     /// policy-gradient stage, `plant_bptt.learning_rate` for a stage trained through the plant).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learning_rate: Option<f64>,
+    /// A stage trained through the plant: its rate falls linearly to this fraction of its start over
+    /// the stage's `updates` (1, the default: constant). Policy-gradient stages anneal through
+    /// `training.lr_final_fraction` instead.
+    #[serde(default = "one_f64")]
+    pub lr_final_fraction: f64,
     /// Stop once the training success rate reaches this for `consecutive` updates in a row (0 = never).
     #[serde(default)]
     pub stop_at_success: f64,
@@ -166,6 +171,10 @@ fn one() -> usize {
 
 fn yes() -> bool {
     true
+}
+
+fn one_f64() -> f64 {
+    1.0
 }
 
 impl StageSpec {
@@ -360,6 +369,18 @@ impl Scenario {
                         format!("{lr} must be finite and > 0"),
                     ));
                 }
+            }
+            if !(st.lr_final_fraction > 0.0 && st.lr_final_fraction <= 1.0) {
+                return Err(bad(
+                    format!("{key}.lr_final_fraction"),
+                    format!("{} is not in (0, 1]", st.lr_final_fraction),
+                ));
+            }
+            if st.lr_final_fraction != 1.0 && st.method != Method::PlantBptt {
+                return Err(bad(
+                    format!("{key}.lr_final_fraction"),
+                    "anneals a plant_bptt stage only (a policy-gradient run anneals through training.lr_final_fraction)".into(),
+                ));
             }
             if st.until != Until::Never && st.stop_at_success > 0.0 {
                 return Err(bad(

@@ -396,9 +396,11 @@ impl<'o, B: Effector> RunOf<'o, B> {
             derive_seed(self.scenario.seed, 5 + self.progress.stage as u64),
             self.progress.stage_update as u64,
         );
-        // The stage's own learning rate, when it has one, replaces `plant_bptt.learning_rate`.
+        // The stage's own learning rate, when it has one, replaces `plant_bptt.learning_rate`; it falls
+        // linearly over the stage's updates to `lr_final_fraction` of itself.
         let mut cfg = self.scenario.plant_bptt.clone();
-        cfg.learning_rate = st.learning_rate.unwrap_or(cfg.learning_rate);
+        let done = self.progress.stage_update as f64 / st.updates.max(1) as f64;
+        cfg.learning_rate = st.learning_rate.unwrap_or(cfg.learning_rate) * (1.0 - done * (1.0 - st.lr_final_fraction));
         let frozen = self.frozen(st);
         let (policy, opt) = self.trainer.policy_and_optimizer_mut();
         let phase = st.phase();
