@@ -78,9 +78,9 @@ impl AnyScenario {
         remove(&mut t, &["policy", "init_seed"]);
         if let AnyScenario::Reaching(_) = self {
             for path in [
-                &["train", "seed"][..],
-                &["train", "rollout", "max_steps"],
-                &["train", "rollout", "record_infos"],
+                &["training", "seed"][..],
+                &["training", "rollout", "max_steps"],
+                &["training", "rollout", "record_infos"],
             ] {
                 remove(&mut t, path);
             }
