@@ -69,7 +69,7 @@ pub fn markdown(s: &TaskScenario, results: &Collection<UnitResult>) -> String {
     let fraction = s.training.policy_gradient.lr_final_fraction;
     let lr = if s.training.method.algorithm().is_some() && fraction != 1.0 {
         let lr = s.training.learning_rate;
-        format!("{lr} falling linearly to {}", lr * fraction)
+        format!("{lr} falling linearly to {fraction}× that")
     } else {
         s.training.learning_rate.to_string()
     };
