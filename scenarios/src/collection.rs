@@ -66,6 +66,11 @@ impl<R> Collection<R> {
         &self.units
     }
 
+    /// The records of every unit, in order.
+    pub fn into_records(self) -> Vec<R> {
+        self.units.into_iter().map(|u| u.record).collect()
+    }
+
     /// The units of `arm`, in order.
     pub fn of_arm<'a>(&'a self, arm: &'a str) -> impl Iterator<Item = &'a Collected<R>> + 'a {
         self.units.iter().filter(move |u| u.arm == arm)

@@ -291,7 +291,7 @@ pub fn reanalyse(dir: &Path) -> Result<Vec<UnitResult>> {
         Ok(r)
     })?;
     super::report::write_report(&s, dir, &collection)?;
-    Ok(collection.units().iter().map(|u| u.record.clone()).collect())
+    Ok(collection.into_records())
 }
 
 /// Runs every arm × seed of `s` into `dir`, a new folder (or an empty one), then writes `results.csv`,
@@ -356,5 +356,5 @@ pub fn run_tasks_with(
     )?;
     let collection = Collection::of(&units, results);
     super::report::write_report(s, dir, &collection)?;
-    Ok(collection.units().iter().map(|u| u.record.clone()).collect())
+    Ok(collection.into_records())
 }
