@@ -39,6 +39,7 @@ def train(
     threads: int | None = None,
     jobs: int = 1,
     resume: bool = False,
+    force: bool = False,
     progress: bool = True,
 ) -> "Run":
     """Runs a scenario (a built-in name such as ``"curl_field"``, a TOML file, or TOML text) into ``out``
@@ -48,7 +49,9 @@ def train(
     writes the findings over them, as ``train_agent --seeds`` does (``jobs`` of them at once).
     ``threads`` sets the rollout workers; the matrix kernels use ``RAYON_NUM_THREADS`` as it was when
     ``reachlab`` was imported (default: one per core). Results do not depend on either.
-    ``resume=True`` continues a killed or interrupted run in ``out``. The GIL is released while training;
+    ``resume=True`` continues a killed or interrupted run in ``out``; a run whose ``scenario.toml`` was
+    edited since its last checkpoint is refused, naming the keys, unless ``force=True`` too (as
+    ``train_agent --resume --force``). The GIL is released while training;
     progress lines go to stderr (``progress=False`` silences them); Ctrl-C raises ``KeyboardInterrupt`` at
     the next update and leaves the run resumable.
     """
@@ -63,6 +66,7 @@ def train(
         threads=threads,
         jobs=jobs,
         resume=resume,
+        force=force,
         progress=progress,
     )
     return load_run(path)

@@ -66,10 +66,11 @@ impl Observer for Lines {
 /// those seeds and reports over them (a reaching scenario becomes a run over seeds), `quick` runs
 /// the few-update smoke-test version, `threads` sets the rollout workers (the matrix kernels use
 /// `RAYON_NUM_THREADS` as it was at import; see the module's init), `jobs` runs that many units of a
-/// comparison or a task run at once. The GIL is released while training; Ctrl-C stops at the next update with
-/// `KeyboardInterrupt` and the run resumes from its last checkpoint.
+/// comparison or a task run at once; `force` (with `resume`) continues a run whose scenario.toml was edited
+/// since its last checkpoint, as `train_agent --resume --force` does. The GIL is released while training;
+/// Ctrl-C stops at the next update with `KeyboardInterrupt` and the run resumes from its last checkpoint.
 #[pyfunction]
-#[pyo3(signature = (scenario = None, out = None, *, seed = None, seeds = None, quick = false, threads = None, jobs = 1, resume = false, progress = true))]
+#[pyo3(signature = (scenario = None, out = None, *, seed = None, seeds = None, quick = false, threads = None, jobs = 1, resume = false, force = false, progress = true))]
 #[allow(clippy::too_many_arguments)]
 pub fn train(
     py: Python<'_>,
@@ -81,6 +82,7 @@ pub fn train(
     threads: Option<usize>,
     jobs: usize,
     resume: bool,
+    force: bool,
     progress: bool,
 ) -> PyResult<String> {
     let Some(out) = out else {
@@ -95,6 +97,11 @@ pub fn train(
         seeds,
         threads,
     };
+    if force && !resume {
+        return Err(PyValueError::new_err(
+            "force=True accepts an edited scenario.toml when continuing a run: give resume=True too",
+        ));
+    }
     if resume && (settings.seed.is_some() || settings.seeds.is_some() || settings.quick) {
         return Err(PyValueError::new_err(
             "resume=True continues the run with its own scenario.toml; do not give seed, seeds or quick",
@@ -116,7 +123,11 @@ pub fn train(
         load_scenario(name)?
     };
     let mut lines = Lines::new("", progress);
-    let result = py.detach(|| run_any(any, &out, resume, &settings, jobs, &mut lines));
+    let mode = match (resume, force) {
+        (true, force) => launch::Mode::Resume { force },
+        (false, _) => launch::Mode::New,
+    };
+    let result = py.detach(|| run_any(any, &out, mode, &settings, jobs, &mut lines));
     if let Some(e) = lines.signal.take() {
         return Err(e);
     }
@@ -134,25 +145,19 @@ pub fn train(
 fn run_any(
     any: AnyScenario,
     out: &Path,
-    resume: bool,
+    mode: launch::Mode,
     settings: &launch::Settings,
     jobs: usize,
     lines: &mut Lines,
 ) -> Result<(), ScenarioError> {
-    let any = if resume {
+    let any = if matches!(mode, launch::Mode::Resume { .. }) {
         any
     } else {
         settings.apply(any, &out.join("scenario.toml").display().to_string())?
     };
     let show = lines.show;
     let units = move |label: &str| Box::new(Lines::new(label, show)) as Box<dyn UnitObserver>;
-    let how = launch::RunOptions {
-        mode: match resume {
-            true => launch::Mode::Resume { force: false },
-            false => launch::Mode::New,
-        },
-        jobs,
-    };
+    let how = launch::RunOptions { mode, jobs };
     launch::run(&any, out, how, lines, &units)?;
     Ok(())
 }

@@ -49,6 +49,24 @@ def test_resume_of_a_finished_run_changes_nothing(quick_run):
     assert (again.path / "learning_curve.csv").read_bytes() == before
 
 
+def test_an_edited_run_resumes_only_with_force(quick_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "edited"
+    shutil.copytree(quick_run.path, run)
+    toml = run / "scenario.toml"
+    text = toml.read_text()
+    assert "learning_rate = 0.0003" in text
+    toml.write_text(text.replace("learning_rate = 0.0003", "learning_rate = 0.0002", 1))
+    with pytest.raises(Exception, match="learning_rate"):
+        reachlab.train(out=run, resume=True, progress=False)
+    with pytest.raises(ValueError, match="resume=True"):
+        reachlab.train("curl_field", out=tmp_path / "new", force=True, progress=False)
+    before = (run / "learning_curve.csv").read_bytes()
+    again = reachlab.train(out=run, resume=True, force=True, progress=False)
+    assert (again.path / "learning_curve.csv").read_bytes() == before
+
+
 def test_a_task_run_from_python(tmp_path):
     run = reachlab.train("flipflop", out=tmp_path / "ff", quick=True, progress=False)
     assert "results" in run.tables and len(run.learning_curve["update"]) > 0
