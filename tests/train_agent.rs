@@ -365,8 +365,8 @@ fn the_comparison_scenario_runs_every_arm_and_seed() {
 /// finished seeds.
 #[test]
 fn seeds_run_concurrently_give_the_same_runs_and_their_findings() {
-    let run = |jobs: &str, out: &Path| {
-        let o = Command::new(env!("CARGO_BIN_EXE_train_agent"))
+    let start = |jobs: &str, out: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_train_agent"))
             .args([
                 "--scenario",
                 "curl_field",
@@ -380,7 +380,10 @@ fn seeds_run_concurrently_give_the_same_runs_and_their_findings() {
             ])
             .arg(out)
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    let run = |jobs: &str, out: &Path| {
+        let o = start(jobs, out);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).to_string()
     };
@@ -406,19 +409,7 @@ fn seeds_run_concurrently_give_the_same_runs_and_their_findings() {
     );
     assert!(two.join("figures/seeds.png").is_file() && two.join("figures/seeds.svg").is_file());
     // Started again in the same folder: refused (one rule for every kind: `--resume` continues a run).
-    let again = Command::new(env!("CARGO_BIN_EXE_train_agent"))
-        .args([
-            "--scenario",
-            "curl_field",
-            "--quick",
-            "--seeds",
-            "3",
-            "--quiet",
-            "--out",
-        ])
-        .arg(&two)
-        .output()
-        .unwrap();
+    let again = start("1", &two);
     let err = String::from_utf8_lossy(&again.stderr);
     assert!(!again.status.success() && err.contains("--resume"), "{err}");
     // Resumed: every seed has finished, nothing is rerun, the findings are the same.
