@@ -56,16 +56,18 @@ pub fn collect(out: &Path) -> Result<Vec<(usize, PathBuf)>> {
             dir: u.dir.clone(),
         })
         .collect();
-    let mut next = finished.iter();
-    let done = Collection::gather(&grouped, |g| {
-        let unit = next.next().expect("one manifest unit per grouped unit");
-        let scenario = AnyScenario::load(&g.dir.join("scenario.toml"))?;
-        Ok(Finished {
-            unit,
-            measures: scenario.experiment().measures(&g.dir)?,
-            scenario,
+    let records = finished
+        .iter()
+        .map(|&unit| {
+            let scenario = AnyScenario::load(&unit.dir.join("scenario.toml"))?;
+            Ok(Finished {
+                unit,
+                measures: scenario.experiment().measures(&unit.dir)?,
+                scenario,
+            })
         })
-    })?;
+        .collect::<Result<Vec<_>>>()?;
+    let done = Collection::of(&grouped, records);
     let names: Vec<String> = done
         .units()
         .first()
