@@ -3,8 +3,8 @@
 //! trials at once, with the force law's one definition (`LawCoefficients::force`).
 
 use candle_core::{DType, Tensor};
-use reachlab_envs::effector::{Effector, ForceLaw, LawCoefficients, Real, TwoLinkArm, TwoLinkModel};
-use reachlab_envs::reach::{Body, ReachConfig};
+use reachlab_envs::effector::{ForceLaw, LawCoefficients, Real, TwoLinkArm, TwoLinkModel};
+use reachlab_envs::reach::{EffectorConfig, ReachConfig};
 
 use super::{column, hand_tensors, law_columns, observed_hand, Twin, T};
 use crate::error::{AgentError, Result};
@@ -27,13 +27,13 @@ pub struct TwoLinkTwin {
 impl TwoLinkTwin {
     /// `laws.len()` arms at rest in the env's start posture.
     pub fn new(env: &ReachConfig, laws: &[ForceLaw], dtype: DType) -> Result<Self> {
-        let Body::Arm(arm) = Body::from_config(&env.effector, env.dt)? else {
+        let EffectorConfig::TwoLinkArm(config) = env.effector else {
             return Err(AgentError::config(
                 "env.effector",
                 "the two-link arm's twin needs a two-link arm",
             ));
         };
-        let arm: TwoLinkArm = arm;
+        let arm = TwoLinkArm::new(config, env.dt)?;
         let n = laws.len();
         let col = |v: f64| -> Result<T> { Ok(T(column(vec![v; n], dtype)?)) };
         let j = arm.joints();

@@ -55,9 +55,8 @@ impl DelayLine {
         row[..v].copy_from_slice(&obs[VISION]);
         row[v..].copy_from_slice(&obs[task..task + w - v]);
         if fresh {
-            let first: Vec<f32> = self.rows[..w].to_vec();
-            for r in self.rows.chunks_exact_mut(w).skip(1) {
-                r.copy_from_slice(&first);
+            for r in 1..self.depth {
+                self.rows.copy_within(..w, r * w);
             }
         }
         let at = |lag: usize| ((self.head + self.depth - lag) % self.depth) * w;
