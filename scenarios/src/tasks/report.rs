@@ -50,12 +50,10 @@ fn pm(v: &[f64], digits: usize) -> String {
     }
 }
 
-/// The markdown tables of a finished run (its units collected).
-pub fn markdown(s: &TaskScenario, results: &Collection<UnitResult>) -> String {
-    let mut md = String::new();
-    let c = s.training.criterion;
-    let _ = writeln!(md, "# {}\n\n{}\n", s.name, s.description);
-    let method = match s.training.method.algorithm() {
+/// One sentence of `s`'s training settings: the method, batch, rate, budget, evaluation and criteria.
+fn training_line(s: &TaskScenario) -> String {
+    let t = &s.training;
+    let method = match t.method.algorithm() {
         None => "Supervised BPTT, batch".to_string(),
         Some(a) => {
             let name = match a {
@@ -66,21 +64,46 @@ pub fn markdown(s: &TaskScenario, results: &Collection<UnitResult>) -> String {
             format!("{name} in the decision env (greedy choices scored by its rules), episodes per update")
         }
     };
-    let fraction = s.training.policy_gradient.lr_final_fraction;
-    let lr = if s.training.method.algorithm().is_some() && fraction != 1.0 {
-        let lr = s.training.learning_rate;
-        format!("{lr} falling linearly to {fraction}× that")
+    let fraction = t.policy_gradient.lr_final_fraction;
+    let lr = if t.method.algorithm().is_some() && fraction != 1.0 {
+        format!("{} falling linearly to {fraction}× that", t.learning_rate)
     } else {
-        s.training.learning_rate.to_string()
+        t.learning_rate.to_string()
     };
-    let _ = writeln!(
-        md,
-        "{method} {}, lr {lr}, at most {} steps; evaluation on {} fixed trials per task; criterion: every task ≥ {c}; mean criterion: the mean over tasks ≥ {}.\n",
-        s.training.batch_size,
-        s.training.updates,
-        s.training.eval_trials_per_task,
-        s.training.mean_criterion
-    );
+    format!(
+        "{method} {}, lr {lr}, at most {} steps; evaluation on {} fixed trials per task; criterion: every task ≥ {}; mean criterion: the mean over tasks ≥ {}.",
+        t.batch_size, t.updates, t.eval_trials_per_task, t.criterion, t.mean_criterion
+    )
+}
+
+/// The markdown tables of a finished run (its units collected).
+pub fn markdown(s: &TaskScenario, results: &Collection<UnitResult>) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# {}\n\n{}\n", s.name, s.description);
+    // The training settings as each arm runs them (an arm's `set` may change them): one line when the
+    // arms share them, else one line per arm.
+    let arms: Vec<(String, TaskScenario)> = s
+        .arm_list()
+        .into_iter()
+        .map(|a| {
+            let run = a.scenario(s).unwrap_or_else(|_| s.clone());
+            (a.name, run)
+        })
+        .collect();
+    let lines: Vec<String> = arms.iter().map(|(_, a)| training_line(a)).collect();
+    if lines.iter().all(|l| *l == lines[0]) {
+        let _ = writeln!(md, "{}\n", lines[0]);
+    } else {
+        for ((name, _), line) in arms.iter().zip(&lines) {
+            let _ = writeln!(md, "- arm `{name}`: {line}");
+        }
+        let _ = writeln!(md);
+    }
+    let mean_criterion = |arm: &str| {
+        arms.iter()
+            .find(|(name, _)| name == arm)
+            .map_or(s.training.mean_criterion, |(_, a)| a.training.mean_criterion)
+    };
     let _ = writeln!(md, "| arm | seeds | reached criterion | median steps to criterion | median steps to mean criterion | final mean perf | final min perf | median wall (s) |");
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
     for arm in results.arms() {
@@ -100,7 +123,7 @@ pub fn markdown(s: &TaskScenario, results: &Collection<UnitResult>) -> String {
         };
         let to_mean: Vec<f64> = results
             .of_arm(arm)
-            .filter_map(|u| steps_to_mean(&u.dir, s.training.mean_criterion).map(|u| u as f64))
+            .filter_map(|u| steps_to_mean(&u.dir, mean_criterion(arm)).map(|u| u as f64))
             .collect();
         let _ = writeln!(
             md,
@@ -282,4 +305,54 @@ fn curves<DB: DrawingBackend>(
         .draw()
         .map_err(e)?;
     root.present().map_err(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flipflop() -> TaskScenario {
+        match crate::builtin::resolve_any("flipflop").unwrap() {
+            crate::builtin::AnyScenario::Tasks(s) => *s,
+            crate::builtin::AnyScenario::Reaching(_) => unreachable!("flipflop is a task scenario"),
+        }
+    }
+
+    #[test]
+    fn the_header_gives_each_arm_its_own_training_settings() {
+        let empty = Collection::<UnitResult>::of(&[], Vec::new());
+        let mut s = flipflop();
+        // Arms that share the settings: one line, the scenario's.
+        let shared = markdown(&s, &empty);
+        assert!(shared.contains(&format!(
+            "lr {}, at most {} steps",
+            s.training.learning_rate, s.training.updates
+        )));
+        assert!(!shared.contains("- arm `"), "{shared}");
+        // An arm that sets its own rate and budget: one line per arm, each with its own values.
+        s.arms = vec![
+            super::super::config::Arm {
+                name: "slow".into(),
+                core: None,
+                set: vec!["training.learning_rate=1e-4".into(), "training.updates=77".into()],
+            },
+            super::super::config::Arm {
+                name: "base".into(),
+                core: None,
+                set: Vec::new(),
+            },
+        ];
+        let md = markdown(&s, &empty);
+        assert!(
+            md.contains("- arm `slow`: Supervised BPTT") && md.contains("lr 0.0001, at most 77 steps"),
+            "{md}"
+        );
+        assert!(
+            md.contains(&format!(
+                "- arm `base`: Supervised BPTT, batch {}, lr {}",
+                s.training.batch_size, s.training.learning_rate
+            )),
+            "{md}"
+        );
+    }
 }
