@@ -1,5 +1,6 @@
 //! One reaching env for Python: [`ReachCore`], built from a config dict or a scenario file, moving any
-//! effector: the 2-D point mass or arm ([`ReachEnv`]) or MotorNet's six-muscle arm (`Reach<Arm26>`).
+//! effector its config names: the 2-D point mass or arm ([`ReachEnv`](reachlab_envs::reach::ReachEnv)) or
+//! MotorNet's six-muscle arm (`Reach<Arm26>`).
 
 use std::path::Path;
 
@@ -7,36 +8,94 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use reachlab_envs::effector::Arm26;
-use reachlab_envs::reach::{
-    EffectorConfig, Epoch, Phase, Reach, ReachConfig, ReachEnv, ReachInfo, ReachOptions, TrialType,
-};
-use reachlab_envs::{Env, Space, SpaceValue};
+use reachlab_envs::effector::Effector;
+use reachlab_envs::reach::{EffectorVisitor, Epoch, Phase, Reach, ReachConfig, ReachInfo, ReachOptions, TrialType};
+use reachlab_envs::{Env, Result as EnvResult, Space, SpaceValue};
 use reachlab_scenarios::builtin::{self, AnyScenario};
 
 use crate::{env_err, from_json, scenario_err, ResetOut, StepOut};
 
-/// A reaching env of either effector family (their action and info types differ). Both boxed: they are
-/// kilobytes each and of different sizes, and a step from Python costs far more than the indirection.
-enum AnyReach {
-    Body(Box<ReachEnv>),
-    Arm26(Box<Reach<Arm26>>),
+/// What [`ReachCore`] does with a reaching env, whichever effector it moves (their action and info types
+/// differ). Built by the one visitor over effector kinds ([`EffectorConfig::visit`](reachlab_envs::reach::EffectorConfig::visit)), so a new effector
+/// needs nothing here. Boxed: a step from Python costs far more than the indirection.
+trait ReachAny: Send + Sync {
+    fn config(&self) -> &ReachConfig;
+    fn phase(&self) -> &Phase;
+    fn set_phase(&mut self, phase: Phase) -> EnvResult<()>;
+    fn obs_dim(&self) -> usize;
+    fn observation_space(&self) -> &Space;
+    fn action_space(&self) -> &Space;
+    /// Resets into `obs`; the info as a dict.
+    fn reset<'py>(
+        &mut self,
+        py: Python<'py>,
+        seed: Option<u64>,
+        options: &ReachOptions,
+        obs: &mut [f32],
+    ) -> PyResult<Bound<'py, PyDict>>;
+    /// Steps with the action's numbers into `obs`: `(reward, terminated, truncated, info)`.
+    fn step<'py>(
+        &mut self,
+        py: Python<'py>,
+        action: &[f32],
+        obs: &mut [f32],
+    ) -> PyResult<(f64, bool, bool, Bound<'py, PyDict>)>;
 }
 
-/// `$body` with `$e` bound to the env, whichever effector it moves.
-macro_rules! with_env {
-    ($env:expr, $e:ident => $body:expr) => {
-        match $env {
-            AnyReach::Body($e) => $body,
-            AnyReach::Arm26($e) => $body,
-        }
-    };
+impl<B: Effector> ReachAny for Reach<B> {
+    fn config(&self) -> &ReachConfig {
+        Reach::config(self)
+    }
+    fn phase(&self) -> &Phase {
+        Reach::phase(self)
+    }
+    fn set_phase(&mut self, phase: Phase) -> EnvResult<()> {
+        Reach::set_phase(self, phase)
+    }
+    fn obs_dim(&self) -> usize {
+        Env::obs_dim(self)
+    }
+    fn observation_space(&self) -> &Space {
+        Env::observation_space(self)
+    }
+    fn action_space(&self) -> &Space {
+        Env::action_space(self)
+    }
+    fn reset<'py>(
+        &mut self,
+        py: Python<'py>,
+        seed: Option<u64>,
+        options: &ReachOptions,
+        obs: &mut [f32],
+    ) -> PyResult<Bound<'py, PyDict>> {
+        info_dict(py, &self.reset_into(seed, options, obs).map_err(env_err)?)
+    }
+    fn step<'py>(
+        &mut self,
+        py: Python<'py>,
+        action: &[f32],
+        obs: &mut [f32],
+    ) -> PyResult<(f64, bool, bool, Bound<'py, PyDict>)> {
+        let a = B::Action::from_flat(action).map_err(env_err)?;
+        let t = self.step_into(&a, obs).map_err(env_err)?;
+        Ok((t.reward, t.terminated, t.truncated, info_dict(py, &t.info)?))
+    }
+}
+
+/// Builds the env of the effector its config names.
+struct Build(ReachConfig);
+
+impl EffectorVisitor for Build {
+    type Output = EnvResult<Box<dyn ReachAny>>;
+    fn visit<B: Effector>(self) -> Self::Output {
+        Ok(Box::new(Reach::<B>::new(self.0)?))
+    }
 }
 
 /// A reaching env and the phases it can be switched to by name.
 #[pyclass(module = "reachlab._reachlab")]
 pub struct ReachCore {
-    env: AnyReach,
+    env: Box<dyn ReachAny>,
     phases: Vec<Phase>,
     obs: Vec<f32>,
 }
@@ -78,7 +137,7 @@ impl ReachCore {
 
     /// The config as JSON (every key, defaults written out).
     fn config_json(&self) -> PyResult<String> {
-        serde_json::to_string(with_env!(&self.env, e => e.config())).map_err(|e| PyValueError::new_err(e.to_string()))
+        serde_json::to_string(self.env.config()).map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     /// Names of the phases known by name.
@@ -88,7 +147,7 @@ impl ReachCore {
 
     /// The active phase as JSON.
     fn phase_json(&self) -> PyResult<String> {
-        serde_json::to_string(with_env!(&self.env, e => e.phase())).map_err(|e| PyValueError::new_err(e.to_string()))
+        serde_json::to_string(self.env.phase()).map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     /// Switches to a phase by name (from the scenario) for the next episode.
@@ -101,23 +160,23 @@ impl ReachCore {
             )));
         };
         let p = p.clone();
-        with_env!(&mut self.env, e => e.set_phase(p)).map_err(env_err)
+        self.env.set_phase(p).map_err(env_err)
     }
 
     /// Switches to a phase given as JSON (keys of a `[[phase]]` table) for the next episode.
     fn set_phase_json(&mut self, json: &str) -> PyResult<()> {
         let phase: Phase = from_json("phase", json)?;
-        with_env!(&mut self.env, e => e.set_phase(phase)).map_err(env_err)
+        self.env.set_phase(phase).map_err(env_err)
     }
 
     /// `(low, high)` of the observation box, as lists.
     fn observation_bounds(&self) -> (Vec<f32>, Vec<f32>) {
-        bounds(with_env!(&self.env, e => e.observation_space()))
+        bounds(self.env.observation_space())
     }
 
     /// `(low, high)` of the action box, as lists.
     fn action_bounds(&self) -> (Vec<f32>, Vec<f32>) {
-        bounds(with_env!(&self.env, e => e.action_space()))
+        bounds(self.env.action_space())
     }
 
     /// Starts an episode: `(obs, info)`. `trial_type` is "normal", "catch" or "channel".
@@ -134,7 +193,7 @@ impl ReachCore {
             trial_type: trial_type.map(parse_trial_type).transpose()?,
         };
         let obs = &mut self.obs;
-        let info = with_env!(&mut self.env, e => info_dict(py, &e.reset_into(seed, &options, obs).map_err(env_err)?))?;
+        let info = self.env.reset(py, seed, &options, obs)?;
         Ok((PyArray1::from_slice(py, &self.obs), info))
     }
 
@@ -142,25 +201,18 @@ impl ReachCore {
     /// numbers as the effector has actuators (2, or 6 excitations for arm26).
     fn step<'py>(&mut self, py: Python<'py>, action: &Bound<'py, PyAny>) -> PyResult<StepOut<'py>> {
         let obs = &mut self.obs;
-        let (reward, terminated, truncated, info) = with_env!(&mut self.env, e => {
-            let a = SpaceValue::from_flat(&action_values(action)?).map_err(env_err)?;
-            let t = e.step_into(&a, obs).map_err(env_err)?;
-            (t.reward, t.terminated, t.truncated, info_dict(py, &t.info)?)
-        });
+        let (reward, terminated, truncated, info) = self.env.step(py, &action_values(action)?, obs)?;
         Ok((PyArray1::from_slice(py, &self.obs), reward, terminated, truncated, info))
     }
 }
 
 impl ReachCore {
     fn build(config: ReachConfig, phases: Vec<Phase>) -> PyResult<Self> {
-        let mut env = match config.effector {
-            EffectorConfig::Arm26(_) => AnyReach::Arm26(Box::new(Reach::new(config).map_err(env_err)?)),
-            _ => AnyReach::Body(Box::new(ReachEnv::new(config).map_err(env_err)?)),
-        };
+        let mut env = config.effector.clone().visit(Build(config)).map_err(env_err)?;
         if let Some(first) = phases.first() {
-            with_env!(&mut env, e => e.set_phase(first.clone())).map_err(env_err)?;
+            env.set_phase(first.clone()).map_err(env_err)?;
         }
-        let obs = vec![0.0; with_env!(&env, e => e.obs_dim())];
+        let obs = vec![0.0; env.obs_dim()];
         Ok(ReachCore { env, phases, obs })
     }
 }

@@ -8,11 +8,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use reachlab_envs::cognitive::{DecisionEnv, DecisionInfo, DecisionRewards};
-use reachlab_envs::effector::arm26::N_MUSCLES;
-use reachlab_envs::effector::{Arm26, Effector};
-use reachlab_envs::reach::{Body, EffectorConfig, Phase, Reach, ReachConfig, ReachInfo};
+use reachlab_envs::effector::Effector;
+use reachlab_envs::reach::{EffectorConfig, EffectorVisitor, Phase, Reach, ReachConfig, ReachInfo};
 use reachlab_envs::{
-    AutoresetMode, Env, EnvError, Result as EnvResult, SyncVecEnv, ThreadedVecEnv, VecBuffers, VectorEnv,
+    AutoresetMode, Env, EnvError, Result as EnvResult, SpaceValue, SyncVecEnv, ThreadedVecEnv, VecBuffers, VectorEnv,
 };
 
 use crate::reach::{epoch_name, trial_type_name};
@@ -174,8 +173,9 @@ impl ReachInfoArrays {
         }
     }
 
-    /// `W` (the actuators, = `self.width`) as a constant, so the row copies compile to fixed-size moves.
-    fn fill<const W: usize>(&mut self, infos: &[ReachInfo<[f64; W]>], finals: &[ReachInfo<[f64; W]>]) {
+    /// Copies the infos of a step (and the success of the episodes that ended) into the arrays.
+    fn fill<C: AsRef<[f64]>>(&mut self, infos: &[ReachInfo<C>], finals: &[ReachInfo<C>]) {
+        let w = self.width;
         for (i, f) in infos.iter().enumerate() {
             self.step[i] = i64::from(f.step);
             self.epoch[i] = f.epoch as u8;
@@ -188,19 +188,22 @@ impl ReachInfoArrays {
             self.hand_pos[2 * i..2 * i + 2].copy_from_slice(&f.hand.pos);
             self.hand_vel[2 * i..2 * i + 2].copy_from_slice(&f.hand.vel);
             self.field_force[2 * i..2 * i + 2].copy_from_slice(&f.field_force);
-            self.action[W * i..W * (i + 1)].copy_from_slice(&f.action);
+            self.action[w * i..w * (i + 1)].copy_from_slice(f.action.as_ref());
             self.final_success[i] = finals[i].success;
         }
     }
 }
 
-/// The vector env of one effector family (`A` actuators) and its buffers.
-struct ReachVecOf<B: Effector<Action = [f32; A], Command = [f64; A]>, const A: usize> {
+/// The vector env of one effector and its buffers.
+struct ReachVecOf<B: Effector> {
     env: Backend<Reach<B>>,
-    buf: VecBuffers<ReachInfo<[f64; A]>>,
+    buf: VecBuffers<ReachInfo<B::Command>>,
+    /// A step's actions, read from its rows (kept to reuse the allocation).
+    actions: Vec<B::Action>,
 }
 
-/// What `ReachVec` does with either effector family (their action and info types differ).
+/// What `ReachVec` does with the vector env of any effector (their action and info types differ); built
+/// by the one visitor over effector kinds ([`EffectorConfig::visit`]), so a new effector needs nothing here.
 trait AnyReachVec: Send + Sync {
     fn threads(&mut self) -> usize;
     fn reset(&mut self, seed: Option<u64>, info: &mut ReachInfoArrays) -> EnvResult<()>;
@@ -212,10 +215,7 @@ trait AnyReachVec: Send + Sync {
     unsafe fn views(&self, d: &Bound<'_, PyDict>, owner: &Bound<'_, PyAny>) -> PyResult<()>;
 }
 
-impl<B: Effector<Action = [f32; A], Command = [f64; A]>, const A: usize> AnyReachVec for ReachVecOf<B, A>
-where
-    Backend<Reach<B>>: Send + Sync,
-{
+impl<B: Effector> AnyReachVec for ReachVecOf<B> {
     fn threads(&mut self) -> usize {
         self.env.threads()
     }
@@ -227,9 +227,13 @@ where
     }
 
     fn step(&mut self, flat: &[f32], info: &mut ReachInfoArrays) -> EnvResult<()> {
-        // [n, A] contiguous (checked by the caller): exactly n rows, viewed in place.
-        let (rows, _) = flat.as_chunks::<A>();
-        self.env.v().step(rows, &mut self.buf)?;
+        // [n, width] contiguous (checked by the caller): exactly n rows.
+        let width = flat.len() / self.buf.len().max(1);
+        self.actions.clear();
+        for row in flat.chunks_exact(width) {
+            self.actions.push(B::Action::from_flat(row)?);
+        }
+        self.env.v().step(&self.actions, &mut self.buf)?;
         info.fill(&self.buf.infos, &self.buf.final_infos);
         Ok(())
     }
@@ -250,23 +254,31 @@ where
     }
 }
 
-/// Builds the vector env of effector `B` for `config` (each sub-env in `phase`, when given).
-fn reach_vec<B: Effector<Action = [f32; A], Command = [f64; A]>, const A: usize>(
+/// Builds the vector env of the effector `config` names (each sub-env in `phase`, when given), and its
+/// action width.
+struct BuildVec<'a> {
     num_envs: usize,
     threads: usize,
     mode: AutoresetMode,
-    config: &ReachConfig,
-    phase: &Option<Phase>,
-) -> EnvResult<ReachVecOf<B, A>> {
-    let mut env = Backend::new(num_envs, threads, mode, |_| {
-        let mut e = Reach::<B>::new(config.clone())?;
-        if let Some(p) = phase {
-            e.set_phase(p.clone())?;
-        }
-        Ok(e)
-    })?;
-    let buf = env.v().buffers();
-    Ok(ReachVecOf { env, buf })
+    config: &'a ReachConfig,
+    phase: &'a Option<Phase>,
+}
+
+impl EffectorVisitor for BuildVec<'_> {
+    type Output = EnvResult<(Box<dyn AnyReachVec>, usize)>;
+    fn visit<B: Effector>(self) -> Self::Output {
+        let mut env = Backend::new(self.num_envs, self.threads, self.mode, |_| {
+            let mut e = Reach::<B>::new(self.config.clone())?;
+            if let Some(p) = self.phase {
+                e.set_phase(p.clone())?;
+            }
+            Ok(e)
+        })?;
+        let width = env.v().single_action_space().flat_dim();
+        let buf = env.v().buffers();
+        let actions = Vec::with_capacity(self.num_envs);
+        Ok((Box::new(ReachVecOf { env, buf, actions }), width))
+    }
 }
 
 /// `num_envs` reaching envs of one config, stepped on threads: any effector (2 actions, or arm26's 6
@@ -295,16 +307,16 @@ impl ReachVec {
         let heavy = !matches!(config.effector, EffectorConfig::PointMass(_));
         let threads = threads_for(num_envs, threads, heavy)?;
         let mode = mode(autoreset_mode)?;
-        let (env, width): (Box<dyn AnyReachVec>, usize) = match config.effector {
-            EffectorConfig::Arm26(_) => (
-                Box::new(reach_vec::<Arm26, N_MUSCLES>(num_envs, threads, mode, &config, &phase).map_err(env_err)?),
-                N_MUSCLES,
-            ),
-            _ => (
-                Box::new(reach_vec::<Body, 2>(num_envs, threads, mode, &config, &phase).map_err(env_err)?),
-                2,
-            ),
-        };
+        let (env, width) = config
+            .effector
+            .visit(BuildVec {
+                num_envs,
+                threads,
+                mode,
+                config: &config,
+                phase: &phase,
+            })
+            .map_err(env_err)?;
         Ok(ReachVec {
             env,
             info: ReachInfoArrays::new(num_envs, width),
