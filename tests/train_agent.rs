@@ -1271,3 +1271,51 @@ fn a_plant_stage_anneals_its_rate_linearly() {
         .to_string();
     assert!(err.contains("lr_final_fraction") && err.contains("plant_bptt"), "{err}");
 }
+
+/// `--quick` reduces an arm's own overrides too: an arm that sets a larger network or more updates runs
+/// the quick sizes, in both kinds, and the mark survives the scenario's round trip through its file.
+#[test]
+fn quick_reduces_what_an_arm_sets() {
+    use reachlab::scenarios::tasks::Arm as TaskArm;
+    let big = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    // Reaching.
+    let mut s = builtin::resolve("curl_field_plant").unwrap();
+    let arm = reachlab::scenarios::compare::Arm {
+        name: "big".into(),
+        pretraining_field: None,
+        field_input: None,
+        set: big(&[
+            "policy.core.hidden=256",
+            "pretraining.updates=900",
+            "plant_bptt.batch=128",
+        ]),
+    };
+    let full = arm.scenario(&s, 0).unwrap();
+    assert_eq!(
+        (full.policy.core.hidden, full.pretraining.updates, full.plant_bptt.batch),
+        (256, 900, 128)
+    );
+    s = s.quick();
+    let reread = reachlab::scenarios::Scenario::from_toml(&s.to_toml(), Path::new("quick.toml")).unwrap();
+    for base in [&s, &reread] {
+        let q = arm.scenario(base, 0).unwrap();
+        assert_eq!(
+            (q.policy.core.hidden, q.pretraining.updates, q.plant_bptt.batch),
+            (32, 3, 16)
+        );
+    }
+    // Tasks.
+    let t = match builtin::resolve_any("flipflop").unwrap() {
+        builtin::AnyScenario::Tasks(t) => *t,
+        other => panic!("{other:?}"),
+    };
+    let arm = TaskArm {
+        name: "big".into(),
+        core: None,
+        set: big(&["policy.core.hidden=256", "training.updates=5000"]),
+    };
+    let full = arm.scenario(&t).unwrap();
+    assert_eq!((full.policy.core.hidden, full.training.updates), (256, 5000));
+    let q = arm.scenario(&t.quick()).unwrap();
+    assert_eq!((q.policy.core.hidden, q.training.updates), (32, 6));
+}

@@ -45,6 +45,10 @@ pub struct Scenario {
     /// Run these phases for several arms and seeds and compare them (see [`crate::reaching::compare`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compare: Option<CompareSpec>,
+    /// The reduced run (`--quick`, [`Scenario::quick`]): kept with the scenario so that an arm's overrides
+    /// are reduced as well (an arm that sets a larger network or more updates still runs quick).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quick: bool,
 }
 
 fn default_checkpoint_every() -> usize {
@@ -509,6 +513,7 @@ impl Scenario {
 
     /// The reduced version `--quick` runs: small network and batches, a few updates per stage.
     pub fn quick(mut self) -> Self {
+        self.quick = true;
         self.policy.core.hidden = self.policy.core.hidden.min(32);
         self.train.episodes_per_update = 16;
         self.train.minibatches = 2;
@@ -582,7 +587,7 @@ pub struct Arm {
 }
 
 /// What a reaching arm may not vary.
-const SHARED: &[&str] = &["name", "description", "seed", "compare"];
+const SHARED: &[&str] = &["name", "description", "seed", "compare", "quick"];
 
 impl Arm {
     /// The scenario this arm runs for one seed; `(key, reason)` when an override does not apply.
@@ -601,6 +606,7 @@ impl Arm {
                 p.show_field_input = false;
             }
         }
-        crate::arms::apply(&s, &self.set, SHARED)
+        let s = crate::arms::apply(&s, &self.set, SHARED)?;
+        Ok(if s.quick { s.quick() } else { s })
     }
 }

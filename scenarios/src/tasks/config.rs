@@ -35,6 +35,10 @@ pub struct TaskScenario {
     /// Seeds each arm runs with (default: the scenario's seed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seeds: Vec<u64>,
+    /// The reduced run (`--quick`, [`TaskScenario::quick`]): kept with the scenario so that an arm's
+    /// overrides are reduced as well (an arm that sets a larger network or more steps still runs quick).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quick: bool,
 }
 
 /// Which tasks, how they are weighted, and their conventions.
@@ -290,7 +294,7 @@ pub struct Arm {
 }
 
 /// What a task arm may not vary: what the arms are compared on.
-const SHARED: &[&str] = &["name", "description", "seed", "seeds", "arm", "tasks"];
+const SHARED: &[&str] = &["name", "description", "seed", "seeds", "arm", "tasks", "quick"];
 
 impl Arm {
     /// The scenario this arm's units run: `base` with its core and overrides (no arms, no seeds).
@@ -301,7 +305,8 @@ impl Arm {
         if let Some(core) = &self.core {
             s.policy.core = core.clone();
         }
-        crate::arms::apply(&s, &self.set, SHARED)
+        let s = crate::arms::apply(&s, &self.set, SHARED)?;
+        Ok(if s.quick { s.quick() } else { s })
     }
 }
 
@@ -506,6 +511,7 @@ impl TaskScenario {
 
     /// The reduced version `--quick` runs: a small network, a few steps.
     pub fn quick(mut self) -> Self {
+        self.quick = true;
         let shrink = |c: &mut CoreConfig| c.hidden = c.hidden.min(32);
         shrink(&mut self.policy.core);
         self.arms.iter_mut().filter_map(|a| a.core.as_mut()).for_each(shrink);
