@@ -693,3 +693,42 @@ fn fixed_points_of_a_multistable_gru_are_checked_by_iterating_the_map() {
         }
     }
 }
+
+/// A GRU whose first `k` units are held by their update gates (bias 9: z = σ(9), a leak of 1.2e-4 per
+/// step) and whose other units forget at z = ½: its one fixed point, the origin, has exactly `k`
+/// eigenvalues within `marginal_tol` of the unit circle, each σ(9) (the Jacobian there is diagonal,
+/// diag(z), since every weight into the candidate and the gates is 0 and the candidate is tanh(0) = 0).
+#[test]
+fn units_held_by_their_gates_are_marginal_modes_of_value_sigma_of_the_bias() {
+    let (n, m, k) = (8, 1, 3);
+    let mut b_ih = vec![0.0; 3 * n];
+    for b in &mut b_ih[n..n + k] {
+        *b = 9.0;
+    }
+    let gru = Gru::new(n, m, vec![0.0; 3 * n * m], vec![0.0; 3 * n * n], b_ih, vec![0.0; 3 * n]).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let starts: Vec<Vec<f64>> = (0..16)
+        .map(|_| (0..n).map(|_| rng.random_range(-1.0..1.0)).collect())
+        .collect();
+    let r = find_fixed_points(&gru, &[0.0], &starts, &FixedPointConfig::default()).unwrap();
+    assert_eq!(
+        r.points.len(),
+        1,
+        "{:?}",
+        r.points.iter().map(|p| (p.q, p.converged)).collect::<Vec<_>>()
+    );
+    let p = &r.points[0];
+    assert!(p.converged && p.x.iter().all(|x| x.abs() < 1e-6), "{p:?}");
+    assert_eq!(p.marginal_modes, k);
+    let held = 1.0 / (1.0 + (-9.0f64).exp());
+    assert!(
+        p.eigen_moduli[..k].iter().all(|m| (m - held).abs() < 1e-9),
+        "{:?}",
+        p.eigen_moduli
+    );
+    assert!(
+        p.eigen_moduli[k..].iter().all(|m| (m - 0.5).abs() < 1e-9),
+        "{:?}",
+        p.eigen_moduli
+    );
+}

@@ -35,6 +35,12 @@ pub struct FixedPointSummary {
     pub saddles: Vec<usize>,
     /// Distinct slow points (q below the slow tolerance only).
     pub slow: usize,
+    /// At each point found (fixed, then slow), its Jacobian's eigenvalues within `marginal_tol` of the
+    /// unit circle: a few mark a line or ring attractor; dozens at slow points mark a slow manifold (a
+    /// continuum of nearly fixed states, e.g. units whose update gates hold them) rather than isolated
+    /// points that the search failed to reach.
+    #[serde(default)]
+    pub marginal_modes: Vec<usize>,
     /// What each start ended as: a fixed point (q below its tolerance), a slow point, or nothing
     /// (neither tolerance reached, or an outlier far from the states), as FixedPointFinder users count them.
     #[serde(default)]
@@ -118,6 +124,7 @@ pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, policy: &Policy, dir: &Path
     let (mut fixed, mut stable, mut slow, mut n_starts) = (0, 0, 0, 0);
     let mut outcomes = StartOutcomes::default();
     let mut stable_readouts = Vec::new();
+    let mut marginal_modes = Vec::new();
     let cfg = s.analysis.fixed_point_search;
     for (task, u) in &searches {
         // Starts: states of the evaluation trials (of the first task under zero input, as before; of
@@ -143,6 +150,7 @@ pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, policy: &Policy, dir: &Path
         outcomes.slow += res.n_slow;
         outcomes.nothing += res.n_failed + res.n_outliers;
         for p in &res.points {
+            marginal_modes.push(p.marginal_modes);
             if !p.converged {
                 slow += 1;
                 continue;
@@ -172,6 +180,7 @@ pub fn analyse_unit(s: &TaskScenario, set: &TaskSet, policy: &Policy, dir: &Path
         stable,
         saddles,
         slow,
+        marginal_modes,
         start_outcomes: outcomes,
         distinct_readout_signs: signs.len(),
         stable_readouts,

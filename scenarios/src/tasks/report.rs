@@ -172,15 +172,15 @@ pub fn markdown(s: &TaskScenario, results: &Collection<UnitResult>) -> String {
             super::config::FixedPointInput::Fixation => "each task's fixation input (counts summed over tasks)",
         };
         let _ = writeln!(md, "\n## Fixed points under {input}\n");
-        let _ = writeln!(md, "| arm | seed | starts (ended at a fixed point / slow point / nothing) | fixed | stable | saddles (1, 2, 3+ unstable modes) | slow | distinct readout signs at stable points |");
-        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(md, "| arm | seed | starts (ended at a fixed point / slow point / nothing) | fixed | stable | saddles (1, 2, 3+ unstable modes) | slow | marginal modes (median over points) | distinct readout signs at stable points |");
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
         for r in fps {
             let f = r.analysis.fixed_points.as_ref().expect("filtered");
             let s3: usize = f.saddles.iter().skip(2).sum();
             let g = |k: usize| f.saddles.get(k).copied().unwrap_or(0);
             let _ = writeln!(
                 md,
-                "| {} | {} | {} ({} / {} / {}) | {} | {} | {}, {}, {} | {} | {} |",
+                "| {} | {} | {} ({} / {} / {}) | {} | {} | {}, {}, {} | {} | {} | {} |",
                 r.arm,
                 r.seed,
                 f.starts,
@@ -193,6 +193,11 @@ pub fn markdown(s: &TaskScenario, results: &Collection<UnitResult>) -> String {
                 g(1),
                 s3,
                 f.slow,
+                if f.marginal_modes.is_empty() {
+                    "—".to_string()
+                } else {
+                    format!("{:.0}", median(f.marginal_modes.iter().map(|&m| m as f64)))
+                },
                 f.distinct_readout_signs
             );
         }
