@@ -1319,3 +1319,60 @@ fn quick_reduces_what_an_arm_sets() {
     let q = arm.scenario(&t.quick()).unwrap();
     assert_eq!((q.policy.core.hidden, q.training.updates), (32, 6));
 }
+
+/// With `plant_bptt.keep_optimizer` the optimiser continues from one plant stage to the next (its step
+/// count is the sum of the stages' updates), and is replaced by a fresh one before a policy-gradient
+/// stage; without it (the default) every stage after a plant stage starts fresh.
+#[test]
+fn the_optimiser_continues_across_plant_stages_and_restarts_for_policy_gradient() {
+    let steps_at = |dir: &Path, stage: &str| -> u64 {
+        let t = candle_core::safetensors::load(
+            dir.join("checkpoints").join(stage).join("optimizer.safetensors"),
+            &candle_core::Device::Cpu,
+        )
+        .unwrap();
+        let s = t["adam.step"].to_vec1::<u32>().unwrap();
+        u64::from(s[0]) | (u64::from(s[1]) << 32)
+    };
+    let updates_through = |dir: &Path, last: &str| -> u64 {
+        let mut rd = csv::Reader::from_path(dir.join("learning_curve.csv")).unwrap();
+        let rows: Vec<CurveRow> = rd.deserialize().map(Result::unwrap).collect();
+        let end = rows.iter().rposition(|r| r.stage == last).unwrap();
+        end as u64 + 1
+    };
+    let mut s = builtin::resolve("curl_field_plant").unwrap().quick();
+    // The default: a fresh optimiser after every plant stage (the checkpoint at a stage's end holds it).
+    let fresh = tmp("optimiser-fresh");
+    Run::create(s.clone(), &fresh, &mut reachlab::scenarios::Silent)
+        .unwrap()
+        .run()
+        .unwrap();
+    for stage in ["pretraining", "baseline", "learning"] {
+        assert_eq!(steps_at(&fresh, stage), 0, "{stage}");
+    }
+    s.plant_bptt.keep_optimizer = true;
+    assert!(std::iter::once(&s.pretraining)
+        .chain(&s.phases)
+        .all(|st| st.method == reachlab::scenarios::Method::PlantBptt));
+    let dir = tmp("optimiser-continues");
+    Run::create(s.clone(), &dir, &mut reachlab::scenarios::Silent)
+        .unwrap()
+        .run()
+        .unwrap();
+    for stage in ["pretraining", "baseline", "learning"] {
+        assert_eq!(steps_at(&dir, stage), updates_through(&dir, stage), "{stage}");
+    }
+    // The learning stage by policy gradient: the optimiser the baseline stage leaves is a fresh one.
+    let mut mixed = s;
+    mixed.phases[1].method = reachlab::scenarios::Method::Rl;
+    let dir2 = tmp("optimiser-restarts");
+    Run::create(mixed, &dir2, &mut reachlab::scenarios::Silent)
+        .unwrap()
+        .run()
+        .unwrap();
+    assert_eq!(steps_at(&dir2, "pretraining"), updates_through(&dir2, "pretraining"));
+    assert_eq!(steps_at(&dir2, "baseline"), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&dir2);
+    let _ = std::fs::remove_dir_all(&fresh);
+}

@@ -45,6 +45,12 @@ pub struct PlantBpttConfig {
     pub max_grad_norm: f64,
     /// Standard deviation (in action units, N for a force) of the motor noise added to each command.
     pub action_noise: f64,
+    /// Keep the optimiser (Adam's moments and step counts) from one plant stage to the next, as one learner
+    /// continues across the phases of an experiment. Off (the default, what every result in
+    /// docs/results.md ran): each stage after a plant stage starts with a fresh Adam, whose first steps
+    /// move every weight by about the learning rate whatever the gradient's noise. A policy-gradient stage
+    /// after a plant stage always starts fresh (the plant's moments belong to another loss).
+    pub keep_optimizer: bool,
     /// Keys that moved to `env.cost` (read from files written before, then moved there; see
     /// [`PlantBpttConfig::take_legacy_cost`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -70,6 +76,7 @@ impl Default for PlantBpttConfig {
             learning_rate: 2e-3,
             max_grad_norm: 1.0,
             action_noise: 0.5,
+            keep_optimizer: false,
             move_time: None,
             w_start: None,
             w_target: None,

@@ -85,7 +85,7 @@ pub use reaching::{analysis, compare, findings, summary};
 
 pub use error::{nearest, Result, ScenarioError};
 pub use observer::{Observer, Silent};
-pub use reaching::config::{EvaluationConfig, Scenario, StageSpec};
+pub use reaching::config::{EvaluationConfig, Method, Scenario, StageSpec};
 pub use reaching::run::{run_reaching, CurveRow, Progress, Run, RunOf, Start, TrialRow};
 pub use rows::TaskCurveRow;
 pub use summary::Summary;

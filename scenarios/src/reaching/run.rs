@@ -357,8 +357,13 @@ impl<'o, B: Effector> RunOf<'o, B> {
                 return Err(ScenarioError::Interrupted { dir: self.dir.clone() });
             }
         }
-        if st.method == Method::PlantBptt {
-            // The policy-gradient stages that follow start with a fresh optimiser.
+        // A policy-gradient stage after training through the plant starts with a fresh optimiser (the
+        // plant's moments belong to another loss); a plant stage after a plant stage too, unless
+        // `plant_bptt.keep_optimizer` keeps it (a fresh Adam's first steps move every weight by about the
+        // learning rate whatever the gradient's noise, |m̂/√v̂| = 1).
+        let next = stages(&self.scenario).get(self.progress.stage + 1).map(|n| n.method);
+        let keep = self.scenario.plant_bptt.keep_optimizer && next == Some(Method::PlantBptt);
+        if st.method == Method::PlantBptt && !keep {
             let t = &self.scenario.train;
             let mut fresh = reachlab_agents::Adam::new(self.trainer.policy().params(), t.learning_rate, t.adam_eps)?;
             fresh.warmup = t.warmup_steps;
