@@ -266,6 +266,14 @@ pub fn closed_loop(
             .collect(),
         (n, 2),
     )?;
+    // Each trial's reach distance |p*|, `[N, 1]`.
+    let reach = tensor(
+        trials
+            .iter()
+            .map(|i| i.target_pos[0].hypot(i.target_pos[1]).max(f64::MIN_POSITIVE))
+            .collect(),
+        (n, 1),
+    )?;
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(seed, u64::MAX));
     let extra = env_cfg.obs_dim() - 7;
     // The eighth observation, k = b·scale when the phase shows it (the env's rule).
@@ -332,6 +340,13 @@ pub fn closed_loop(
         let target_cost = target_cost.broadcast_mul(&after)?;
         let perp = (p.narrow(1, 0, 1)?.mul(&dir.narrow(1, 1, 1)?)? - p.narrow(1, 1, 1)?.mul(&dir.narrow(1, 0, 1)?)?)?;
         let path_cost = (perp.sqr()? * (cost.w_path / (r * r)))?.broadcast_mul(&moving)?;
+        let path_cost = if cost.w_overshoot > 0.0 {
+            // The distance past the target along the reach direction, from the go cue on.
+            let along = (p.mul(&dir)?.sum_keepdim(1)? - &reach)?.relu()?;
+            (path_cost + (along.sqr()? * (cost.w_overshoot / (r * r)))?.broadcast_mul(&moving)?)?
+        } else {
+            path_cost
+        };
         let scale2 = effort_scale * effort_scale;
         let effort = (u.sqr()?.sum_keepdim(1)? * (cost.w_effort / scale2))?;
         let mut step_cost = (((start_cost + target_cost)? + effort)? + path_cost)?;

@@ -22,6 +22,7 @@ fn config(effector: EffectorConfig) -> ReachConfig {
             w_path: 10.0,
             w_jerk: 0.5,
             w_hand_jerk: 1e-4,
+            w_overshoot: 30.0,
             ..CostConfig::default()
         },
         ..ReachConfig::default()
