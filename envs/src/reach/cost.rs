@@ -69,16 +69,10 @@ pub struct CostConfig {
     pub w_effort: f64,
     /// Squared change of the command between steps.
     pub w_jerk: f64,
-    /// Squared jerk of the hand (normalised by `radius / move_time³`); not written when 0.
-    #[serde(skip_serializing_if = "is_zero")]
+    /// Squared jerk of the hand (normalised by `radius / move_time³`).
     pub w_hand_jerk: f64,
-    /// Squared distance past the target along the reach direction after the go cue; not written when 0.
-    #[serde(skip_serializing_if = "is_zero")]
+    /// Squared distance past the target along the reach direction after the go cue.
     pub w_overshoot: f64,
-}
-
-fn is_zero(v: &f64) -> bool {
-    *v == 0.0
 }
 
 impl Default for CostConfig {
