@@ -394,7 +394,8 @@ impl ReachConfig {
         [self.radius * angle.cos(), self.radius * angle.sin()]
     }
 
-    /// Observation length: 7, or 8 with the k input.
+    /// Length of the task's part of the observation: 7, or 8 with the k input. The env's whole observation
+    /// adds the effector's proprioception after it (`Env::obs_dim`, e.g. 12 more for arm26).
     pub fn obs_dim(&self) -> usize {
         7 + usize::from(self.observation.field_input)
     }
