@@ -266,14 +266,6 @@ pub fn closed_loop(
             .collect(),
         (n, 2),
     )?;
-    // Each trial's reach distance |p*|, `[N, 1]`.
-    let reach = tensor(
-        trials
-            .iter()
-            .map(|i| i.target_pos[0].hypot(i.target_pos[1]).max(f64::MIN_POSITIVE))
-            .collect(),
-        (n, 1),
-    )?;
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(seed, u64::MAX));
     let extra = env_cfg.obs_dim() - 7;
     // The eighth observation, k = b·scale when the phase shows it (the env's rule).
@@ -342,7 +334,7 @@ pub fn closed_loop(
         let path_cost = (perp.sqr()? * (cost.w_path / (r * r)))?.broadcast_mul(&moving)?;
         let path_cost = if cost.w_overshoot > 0.0 {
             // The distance past the target along the reach direction, from the go cue on.
-            let along = (p.mul(&dir)?.sum_keepdim(1)? - &reach)?.relu()?;
+            let along = (&p - &targets)?.mul(&dir)?.sum_keepdim(1)?.relu()?;
             (path_cost + (along.sqr()? * (cost.w_overshoot / (r * r)))?.broadcast_mul(&moving)?)?
         } else {
             path_cost

@@ -171,7 +171,8 @@ impl CostConfig {
         let perp = c.pos[0] * (c.target[1] / d) - c.pos[1] * (c.target[0] / d);
         cost += self.w_path * perp * perp / r2;
         if self.w_overshoot > 0.0 {
-            let past = (c.pos[0] * (c.target[0] / d) + c.pos[1] * (c.target[1] / d) - d).max(0.0);
+            let past =
+                ((c.pos[0] - c.target[0]) * (c.target[0] / d) + (c.pos[1] - c.target[1]) * (c.target[1] / d)).max(0.0);
             cost += self.w_overshoot * past * past / r2;
         }
         if c.step >= c.go_step + self.move_steps(dt) {

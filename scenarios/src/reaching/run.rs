@@ -272,7 +272,8 @@ impl<'o, B: Effector> RunOf<'o, B> {
         }
         while self.progress.stage < all.len() {
             let st = all[self.progress.stage].clone();
-            self.run_stage(&st)?;
+            let next = all.get(self.progress.stage + 1).map(|n| n.method);
+            self.run_stage(&st, next)?;
             self.progress.stage += 1;
             self.progress.stage_update = 0;
             self.progress.consecutive = 0;
@@ -291,7 +292,8 @@ impl<'o, B: Effector> RunOf<'o, B> {
         Ok(())
     }
 
-    fn run_stage(&mut self, st: &StageSpec) -> Result<()> {
+    /// Runs stage `st`; `next` is how the stage after it trains (none after the last).
+    fn run_stage(&mut self, st: &StageSpec, next: Option<Method>) -> Result<()> {
         self.set_phase(st)?;
         self.trainer
             .set_learning_rate(st.learning_rate.unwrap_or(self.scenario.train.learning_rate));
@@ -361,7 +363,6 @@ impl<'o, B: Effector> RunOf<'o, B> {
         // plant's moments belong to another loss); a plant stage after a plant stage too, unless
         // `plant_bptt.keep_optimizer` keeps it (a fresh Adam's first steps move every weight by about the
         // learning rate whatever the gradient's noise, |m̂/√v̂| = 1).
-        let next = stages(&self.scenario).get(self.progress.stage + 1).map(|n| n.method);
         let keep = self.scenario.plant_bptt.keep_optimizer && next == Some(Method::PlantBptt);
         if st.method == Method::PlantBptt && !keep {
             let t = &self.scenario.train;
