@@ -250,3 +250,86 @@ fn the_twin_sees_the_delayed_senses_the_env_shows() {
         check_forward_of(cfg);
     }
 }
+
+/// The loss `Σ_t w_t · (hand, observed hand, proprioception)` of arm26 driven by `commands` `[T, N, 6]`
+/// through `twin`, with weights that differ per column and step (so no gradient hides in a sum).
+fn arm26_probe(twin: &mut dyn reachlab_agents::twin::Twin, commands: &Tensor, on: &Tensor) -> Tensor {
+    let t_max = commands.dim(0).unwrap();
+    let mut loss = Tensor::zeros((), DType::F64, &Device::Cpu).unwrap();
+    for t in 0..t_max {
+        twin.step(&commands.get(t).unwrap(), on).unwrap();
+        let (p, v) = twin.hand().unwrap();
+        let sense = twin.proprioception().unwrap().expect("arm26 senses itself");
+        let seen = twin.observe_hand().unwrap();
+        let all = Tensor::cat(&[&p, &v, &seen, &sense], 1).unwrap();
+        let width = all.dim(1).unwrap();
+        let w: Vec<f64> = (0..width)
+            .map(|k| ((t * 31 + k * 7) % 13) as f64 / 13.0 - 0.4)
+            .collect();
+        let w = Tensor::from_vec(w, (1, width), &Device::Cpu).unwrap();
+        let term = all.sqr().unwrap().broadcast_mul(&w).unwrap().sum_all().unwrap();
+        loss = (loss + term).unwrap();
+    }
+    loss
+}
+
+#[test]
+fn the_fused_arm26_twin_steps_and_differentiates_as_its_tensor_graph_does() {
+    use reachlab_agents::twin::{Arm26GraphTwin, Arm26Twin};
+    use reachlab_envs::effector::ForceLaw;
+    let cfg = config(EffectorConfig::Arm26(Arm26Config::default()));
+    // Four trials: no field, a curl field, a channel, a stiff curl field; the laws act from step 10 on.
+    let mut channel = ForceLaw::NULL;
+    channel.channel = Some(reachlab_envs::effector::ChannelLaw {
+        stiffness: 2000.0,
+        damping: 20.0,
+        normal: [0.6, 0.8],
+    });
+    let laws = [ForceLaw::NULL, ForceLaw::curl(10.0), channel, ForceLaw::curl(-25.0)];
+    let n = laws.len();
+    let t_max = 60;
+    let flat: Vec<f64> = (0..t_max)
+        .flat_map(|t| (0..n).flat_map(move |i| command(t as u32 + 5 * i as u32, 6, 0.0, 1.0)))
+        .collect();
+    let mut grads = Vec::new();
+    let mut losses = Vec::new();
+    for fused in [true, false] {
+        let var = Var::from_vec(flat.clone(), (t_max, n, 6), &Device::Cpu).unwrap();
+        let mut twin: Box<dyn reachlab_agents::twin::Twin> = if fused {
+            Box::new(Arm26Twin::new(&cfg, &laws, DType::F64).unwrap())
+        } else {
+            Box::new(Arm26GraphTwin::new(&cfg, &laws, DType::F64).unwrap())
+        };
+        let on = Tensor::ones((n, 1), DType::F64, &Device::Cpu).unwrap();
+        let loss = arm26_probe(twin.as_mut(), var.as_tensor(), &on);
+        let g = loss.backward().unwrap();
+        let g: Vec<f64> = g
+            .get(var.as_tensor())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        losses.push(loss.to_scalar::<f64>().unwrap());
+        grads.push(g);
+    }
+    // Forward: the same f64 step; the graph computes a few quantities in another order (its hand once per
+    // step from the state, the same formula), so round-off apart.
+    assert!(
+        (losses[0] - losses[1]).abs() <= 1e-12 * losses[1].abs().max(1.0),
+        "loss: fused {} vs graph {}",
+        losses[0],
+        losses[1]
+    );
+    let g_max = grads[1].iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    assert!(g_max > 0.0);
+    for (i, (a, b)) in grads[0].iter().zip(&grads[1]).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-9 * g_max,
+            "d loss / d u[{}][{}][{}]: fused {a} vs graph {b} (largest {g_max})",
+            i / (6 * n),
+            (i / 6) % n,
+            i % 6
+        );
+    }
+}

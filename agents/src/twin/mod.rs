@@ -5,18 +5,22 @@
 //! - the point mass's step is affine in its state and command under every force law the env has, so its
 //!   twin ([`PlantModel`]) reads the map off the env's own point mass by stepping it from basis states;
 //! - arm26's step is written once in `reachlab_envs::effector::arm26` over the `Real`/`Lanes` numeric
-//!   traits, and its twin runs that code on [`T`], a tensor wrapper that implements them (one `[N, 1]`
-//!   column per quantity, `[N, 6]` for the muscles), with the force law's one definition
-//!   (`LawCoefficients::force`) on tensors too.
+//!   traits, and its twin runs that code per trial in `f64` forward and in [`Dual`] numbers backward, as
+//!   one graph node per step ([`Arm26Twin`]); [`Arm26GraphTwin`] runs it on [`T`], a tensor wrapper that
+//!   implements the traits (one `[N, 1]` column per quantity, `[N, 6]` for the muscles), with the force
+//!   law's one definition (`LawCoefficients::force`) on tensors too.
 //!
 //! - the torque- or force-driven two-link arm's step is written once in
 //!   `reachlab_envs::effector::TwoLinkModel` over `Real`, and its twin runs it on [`T`] likewise.
 
 mod arm26;
+mod arm26_fused;
+mod dual;
 mod point_mass;
 mod two_link_arm;
 
-pub use arm26::Arm26Twin;
+pub use arm26::{Arm26GraphTwin, Arm26Twin};
+pub use dual::{Dual, DualLanes, LaneCoupling, LaneDual};
 pub use point_mass::{curl_maps, law_maps, PlantModel, PointMassTwin};
 pub use two_link_arm::TwoLinkTwin;
 

@@ -132,6 +132,23 @@ impl Arm26Model {
         u: &L,
         load: &[R; 2],
     ) -> Result<Arm26State<R, L>, R::Error> {
+        let (joint, muscles) = self.advance(s, u, load)?;
+        let geometry = self.geometry::<R, L>(&joint)?;
+        Ok(Arm26State {
+            joint,
+            muscles,
+            geometry,
+        })
+    }
+
+    /// [`step`](Self::step) without the new joints' geometry: the new joints and muscles. (The geometry is
+    /// a function of the joints that the next step reads; a caller that recomputes it there skips it.)
+    pub fn advance<R: Real, L: Lanes<R>>(
+        &self,
+        s: &Arm26State<R, L>,
+        u: &L,
+        load: &[R; 2],
+    ) -> Result<([R; 4], Muscles<L>), R::Error> {
         let dt = self.dt;
         // Derivatives at the start of the step (MotorNet `Effector.ode`).
         let torque = [0, 1].map(|j| {
@@ -162,12 +179,7 @@ impl Arm26Model {
             joint[j] = pos.max_c(lo)?.min_c(hi)?;
             joint[2 + j] = vel;
         }
-        let geometry = self.geometry::<R, L>(&joint)?;
-        Ok(Arm26State {
-            joint,
-            muscles,
-            geometry,
-        })
+        Ok((joint, muscles))
     }
 
     /// Hand (fingertip) position and velocity in the shoulder's frame (m, m/s) at joint state `joint`.
