@@ -1,5 +1,7 @@
 //! Recurrent cores: parameters in candle, the sequence on the fused kernels.
 
+use std::sync::Arc;
+
 use candle_core::{DType, Device, Tensor, Var};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -9,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AgentError, Result};
 use crate::kernels::cell::{CellWeights, InputWeights};
 use crate::kernels::fused::unpack;
-use crate::kernels::{Activation, CellKind, FusedRnn};
+use crate::kernels::{Activation, CellKind, FusedRnn, UnpackCache};
 use crate::params::Params;
 
 /// Which recurrent network a policy uses.
@@ -311,10 +313,23 @@ impl RecurrentCore {
     /// LSTM, whose state `[h, c]` is wider than the op's output, is written in candle ops (gates i, f, g, o
     /// as in PyTorch and the fused kernel).
     pub fn step_graph(&self, x: &Tensor, state: &Tensor) -> Result<(Tensor, Tensor)> {
-        if self.config.cell() != CellKind::Lstm {
-            let h = self.forward(&x.unsqueeze(0)?, state, None)?.squeeze(0)?;
-            return Ok((h.clone(), h));
-        }
+        self.stepper()?.step(x, state)
+    }
+
+    /// A [`step_graph`](Self::step_graph) for many steps on the weights as they are now: the fused op's
+    /// weights are gathered and unpacked once, not at every step (a closed-loop rollout; make a new one
+    /// after the weights change).
+    pub fn stepper(&self) -> Result<CoreStepper<'_>> {
+        let fused = if self.config.cell() != CellKind::Lstm {
+            Some((self.packed_weights()?, Arc::new(UnpackCache::default())))
+        } else {
+            None
+        };
+        Ok(CoreStepper { core: self, fused })
+    }
+
+    /// The LSTM's step in candle ops (see [`step_graph`](Self::step_graph)).
+    fn lstm_step(&self, x: &Tensor, state: &Tensor) -> Result<(Tensor, Tensor)> {
         let n = self.config.hidden;
         let (hp, cp) = (state.narrow(1, 0, n)?, state.narrow(1, n, n)?);
         let gates = x
@@ -407,4 +422,36 @@ impl CoreWeights {
 /// A deterministic generator for initialisation from a seed.
 pub(crate) fn init_rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// A core's steps on weights gathered and unpacked once ([`RecurrentCore::stepper`]).
+pub struct CoreStepper<'a> {
+    core: &'a RecurrentCore,
+    /// The fused op's weights `[G·H, I + H + 2]` (one graph node for every step) and their unpacked
+    /// kernels; `None` for the LSTM, stepped in candle ops.
+    fused: Option<(Tensor, Arc<UnpackCache>)>,
+}
+
+impl CoreStepper<'_> {
+    /// One differentiable step: `x [B, I]`, `state [B, S]` → (`state' [B, S]`, output `h' [B, H]`).
+    pub fn step(&self, x: &Tensor, state: &Tensor) -> Result<(Tensor, Tensor)> {
+        let i = x.dim(1)?;
+        if i != self.core.input {
+            return Err(AgentError::Mismatch(format!(
+                "the core expects {} inputs per step, got {i}",
+                self.core.input
+            )));
+        }
+        let Some((w, cache)) = &self.fused else {
+            return self.core.lstm_step(x, state);
+        };
+        let c = &self.core.config;
+        let op = FusedRnn::new(c.cell(), c.hidden, c.rows_per_chunk).with_unpack_cache(cache.clone());
+        let h = x
+            .unsqueeze(0)?
+            .contiguous()?
+            .apply_op3(&state.contiguous()?, w, op)?
+            .squeeze(0)?;
+        Ok((h.clone(), h))
+    }
 }

@@ -42,7 +42,7 @@ pub mod twin;
 pub use agent::{evaluate, Agent, Episode, PolicyAgent};
 pub use alloc::tune_allocator;
 pub use checkpoint::{load_checkpoint, restore_trainer, save_checkpoint, save_trainer, CheckpointMeta};
-pub use core::{locality_mask, CoreConfig, CoreKind, RecurrentCore};
+pub use core::{locality_mask, CoreConfig, CoreKind, CoreStepper, RecurrentCore};
 pub use distributions::{categorical_entropy, categorical_log_prob, gaussian_entropy, gaussian_kl, gaussian_log_prob};
 pub use error::{AgentError, Result};
 pub use gae::{gae, RunningMeanStd};
@@ -52,7 +52,9 @@ pub use params::Params;
 pub use plant::{
     closed_loop, drop_frozen, plant_bptt_step, plant_rollout, PlantBpttConfig, PlantBpttStats, PlantRollout,
 };
-pub use policy::{ActOut, ActState, ActionMap, HeadKind, Layer, Policy, PolicyConfig, PolicyOutput, PolicySnapshot};
+pub use policy::{
+    ActOut, ActState, ActionMap, HeadKind, Layer, Policy, PolicyConfig, PolicyOutput, PolicySnapshot, PolicyStepper,
+};
 pub use rollout::{EpisodeOutcome, Rollout, RolloutConfig, RolloutWorkers};
 pub use supervised::{OutputActivation, Prediction, SupervisedBatch, SupervisedConfig, SupervisedTrainer};
 pub use threads::{default_kernel_threads, fix_kernel_threads};

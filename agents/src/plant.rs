@@ -161,8 +161,9 @@ pub fn plant_rollout(
 ) -> Result<PlantRollout> {
     let dtype = policy.params().dtype();
     let mut h = Tensor::zeros((batch, policy.actor().config().state_width()), dtype, &Device::Cpu)?;
+    let stepper = policy.stepper()?;
     let mut controller = |obs: &Tensor, _t: u32| -> Result<Tensor> {
-        let (next, mean) = policy.step_mean(obs, &h)?;
+        let (next, mean) = stepper.step_mean(obs, &h)?;
         h = next;
         Ok(mean)
     };
@@ -429,6 +430,58 @@ mod tests {
                 let d = (h - whole.get(s).unwrap()).unwrap().abs().unwrap().max_all().unwrap();
                 assert!(d.to_scalar::<f64>().unwrap() < 1e-12, "{kind:?} step {s}");
             }
+        }
+    }
+
+    /// A stepper's weights, unpacked once for all steps, give the outputs and the weight gradients that
+    /// unpacking them at every step gives, to the bit.
+    #[test]
+    fn a_stepper_steps_and_differentiates_as_separate_steps_do() {
+        for kind in [CoreKind::Gru, CoreKind::Vanilla, CoreKind::Lstm] {
+            let cfg = PolicyConfig {
+                core: CoreConfig {
+                    kind,
+                    hidden: 5,
+                    ..CoreConfig::default()
+                },
+                ..PolicyConfig::default()
+            };
+            let policy = Policy::with_dtype(&cfg, 3, HeadKind::Gaussian { dim: 2 }, DType::F64).unwrap();
+            let (t, b) = (6, 3);
+            let xs: Vec<f64> = (0..t * b * 3).map(|k| ((k * 5 % 13) as f64 - 6.0) / 6.0).collect();
+            let x = Tensor::from_vec(xs, (t, b, 3), &Device::Cpu).unwrap();
+            let run = |shared: bool| {
+                let stepper = policy.stepper().unwrap();
+                let mut h = policy.actor().zero_state(b, DType::F64, &Device::Cpu).unwrap();
+                let mut loss = Tensor::zeros((), DType::F64, &Device::Cpu).unwrap();
+                for s in 0..t {
+                    let obs = x.get(s).unwrap();
+                    let (next, mean) = if shared {
+                        stepper.step_mean(&obs, &h).unwrap()
+                    } else {
+                        policy.step_mean(&obs, &h).unwrap()
+                    };
+                    // The state's terms reach the core's weights (the head may start at 0).
+                    let term =
+                        (next.sqr().unwrap().sum_all().unwrap() * (s + 1) as f64 + mean.sum_all().unwrap()).unwrap();
+                    h = next;
+                    loss = (loss + term).unwrap();
+                }
+                let grads = loss.backward().unwrap();
+                let g: Vec<Vec<f64>> = policy
+                    .params()
+                    .vars()
+                    .map(|(_, v)| match grads.get(v.as_tensor()) {
+                        Some(g) => g.flatten_all().unwrap().to_vec1().unwrap(),
+                        None => vec![],
+                    })
+                    .collect();
+                (loss.to_scalar::<f64>().unwrap(), g)
+            };
+            let (a, b) = (run(true), run(false));
+            assert_eq!(a.0, b.0, "{kind:?}: loss");
+            assert_eq!(a.1, b.1, "{kind:?}: gradients");
+            assert!(a.1.iter().any(|g| g.iter().any(|x| *x != 0.0)), "{kind:?}: a gradient");
         }
     }
 }

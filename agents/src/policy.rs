@@ -6,7 +6,7 @@ use rand_distr::{Distribution, StandardNormal};
 use reachlab_envs::Space;
 use serde::{Deserialize, Serialize};
 
-use crate::core::{init_rng, CoreConfig, CoreWeights, RecurrentCore};
+use crate::core::{init_rng, CoreConfig, CoreStepper, CoreWeights, RecurrentCore};
 use crate::error::{AgentError, Result};
 use crate::params::Params;
 
@@ -405,16 +405,22 @@ impl Policy {
     /// One differentiable step of the actor and the action mean in the env's units: `obs [B, I]`,
     /// `state [B, S]` → (`state' [B, S]`, `mean [B, A]`), for closed-loop training through a plant.
     pub fn step_mean(&self, obs: &Tensor, state: &Tensor) -> Result<(Tensor, Tensor)> {
-        let (state, next) = self.actor.step_graph(obs, state)?;
+        self.stepper()?.step_mean(obs, state)
+    }
+
+    /// [`step_mean`](Self::step_mean) for the many steps of one closed-loop rollout, on the weights as they
+    /// are now: the core's weights are gathered and unpacked once, the head's tensors made once.
+    pub fn stepper(&self) -> Result<PolicyStepper<'_>> {
         let dev = self.params.device();
         let dtype = self.params.dtype();
         let vec = |v: &[f32]| -> Result<Tensor> { Ok(Tensor::new(v, dev)?.to_dtype(dtype)?) };
-        let mean = next
-            .matmul(&self.w_pi.as_tensor().t()?)?
-            .broadcast_add(self.b_pi.as_tensor())?
-            .broadcast_mul(&vec(&self.action_map.scale)?)?
-            .broadcast_add(&vec(&self.action_map.offset)?)?;
-        Ok((state, mean))
+        Ok(PolicyStepper {
+            core: self.actor.stepper()?,
+            w_pi_t: self.w_pi.as_tensor().t()?,
+            b_pi: self.b_pi.as_tensor().clone(),
+            scale: vec(&self.action_map.scale)?,
+            offset: vec(&self.action_map.offset)?,
+        })
     }
 
     /// A plain-f32 copy of the weights for acting without a graph.
@@ -643,5 +649,28 @@ impl PolicySnapshot {
                 (f64::from(head[idx] - m) - z.ln()) as f32
             }
         }
+    }
+}
+
+/// A policy's closed-loop steps on its weights as they were when made ([`Policy::stepper`]).
+pub struct PolicyStepper<'a> {
+    core: CoreStepper<'a>,
+    w_pi_t: Tensor,
+    b_pi: Tensor,
+    scale: Tensor,
+    offset: Tensor,
+}
+
+impl PolicyStepper<'_> {
+    /// One differentiable step of the actor and the action mean in the env's units: `obs [B, I]`,
+    /// `state [B, S]` → (`state' [B, S]`, `mean [B, A]`).
+    pub fn step_mean(&self, obs: &Tensor, state: &Tensor) -> Result<(Tensor, Tensor)> {
+        let (state, next) = self.core.step(obs, state)?;
+        let mean = next
+            .matmul(&self.w_pi_t)?
+            .broadcast_add(&self.b_pi)?
+            .broadcast_mul(&self.scale)?
+            .broadcast_add(&self.offset)?;
+        Ok((state, mean))
     }
 }

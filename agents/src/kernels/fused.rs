@@ -4,7 +4,8 @@
 //! reduction over blocks runs in block order. The blocks do not depend on the thread count, so the results
 //! are bit-identical whatever the number of threads.
 
-use std::sync::Mutex;
+use std::any::Any;
+use std::sync::{Arc, Mutex};
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Storage, Tensor};
 use rayon::prelude::*;
@@ -86,6 +87,29 @@ pub(crate) fn unpack<T: Real>(
     )
 }
 
+/// A cell's weights unpacked for the kernels: the input projection and the recurrent weights (packed for
+/// the backward pass too).
+pub(crate) type Unpacked<T> = (InputWeights<T>, CellWeights<T>);
+
+/// The fused op's weights unpacked once and shared by every call that passes the same weights: the steps
+/// of one closed-loop rollout, each a call of the op over one step (`Core::stepper`). Valid for the
+/// weights it was first filled from; whoever holds it holds those weights too.
+#[derive(Default)]
+pub struct UnpackCache(Mutex<Option<Arc<dyn Any + Send + Sync>>>);
+
+impl UnpackCache {
+    /// The weights `w` unpacked, from the cache if it holds them in `T`, else unpacked and kept.
+    fn get<T: Real>(&self, kind: CellKind, d: Dims, w: &[T]) -> Arc<Unpacked<T>> {
+        let mut slot = self.0.lock().expect("fused_rnn unpack cache lock");
+        if let Some(hit) = slot.as_ref().and_then(|a| a.clone().downcast::<Unpacked<T>>().ok()) {
+            return hit;
+        }
+        let fresh = Arc::new(unpack(kind, d.input, d.hidden, w, true));
+        *slot = Some(fresh.clone());
+        fresh
+    }
+}
+
 /// Forward over the whole sequence. `x`: `[T, B, I]`, `h0`: `[B, S]`, `w`: `[G·H, I + H + 2]`, `noise`:
 /// `[T, B, G·H]` added to the input projection. Returns the outputs `[T, B, H]` and the traces.
 fn seq_forward<T: Real>(
@@ -94,8 +118,8 @@ fn seq_forward<T: Real>(
     rows_per_chunk: usize,
     x: &[T],
     h0: &[T],
-    w: &[T],
     noise: Option<&[T]>,
+    unpacked: &Unpacked<T>,
 ) -> (Vec<T>, Vec<BlockTrace<T>>) {
     let (i, h, g, s, k) = (
         d.input,
@@ -104,7 +128,7 @@ fn seq_forward<T: Real>(
         kind.state_width(d.hidden),
         kind.trace_width(d.hidden),
     );
-    let (projection, cell) = unpack(kind, d.input, d.hidden, w, false);
+    let (projection, cell) = (&unpacked.0, &unpacked.1);
     let traces: Vec<BlockTrace<T>> = blocks(d.batch, rows_per_chunk)
         .into_par_iter()
         .map(|(start, rows)| {
@@ -175,6 +199,7 @@ fn seq_backward<T: Real>(
     w: &[T],
     dout: &[T],
     want: (bool, bool),
+    unpacked: &Unpacked<T>,
 ) -> Grads<T> {
     let (i, h, g, s, k, ld) = (
         d.input,
@@ -184,7 +209,7 @@ fn seq_backward<T: Real>(
         kind.trace_width(d.hidden),
         d.ld(),
     );
-    let (_, cell) = unpack(kind, d.input, d.hidden, w, true);
+    let cell = &unpacked.1;
     let per_block: Vec<BlockGrads<T>> = traces
         .par_iter()
         .map(|b| {
@@ -328,6 +353,7 @@ pub struct FusedRnn {
     rows_per_chunk: usize,
     noise: Option<Tensor>,
     saved: Mutex<Option<Saved>>,
+    unpacked: Option<Arc<UnpackCache>>,
 }
 
 impl FusedRnn {
@@ -339,6 +365,22 @@ impl FusedRnn {
             rows_per_chunk,
             noise: None,
             saved: Mutex::new(None),
+            unpacked: None,
+        }
+    }
+
+    /// Takes the unpacked weights from `cache` (filled by the first call that uses it) instead of unpacking
+    /// them at every call: for many calls on the same weights.
+    pub fn with_unpack_cache(mut self, cache: Arc<UnpackCache>) -> Self {
+        self.unpacked = Some(cache);
+        self
+    }
+
+    /// The weights `w` unpacked (from the cache when there is one; else for the `backward` pass or not).
+    fn unpacked<T: Real>(&self, d: Dims, w: &[T], backward: bool) -> Arc<Unpacked<T>> {
+        match &self.unpacked {
+            Some(cache) => cache.get(self.kind, d, w),
+            None => Arc::new(unpack(self.kind, d.input, d.hidden, w, backward)),
         }
     }
 
@@ -403,14 +445,15 @@ impl FusedRnn {
             Some(n) => Some(n.to_dtype(T::DTYPE)?.flatten_all()?.to_vec1::<T>()?),
             None => None,
         };
+        let unpacked = self.unpacked(d, contiguous(w.0, w.1)?, false);
         Ok(seq_forward(
             self.kind,
             d,
             self.rows_per_chunk,
             contiguous(x.0, x.1)?,
             contiguous(h0.0, h0.1)?,
-            contiguous(w.0, w.1)?,
             noise.as_deref(),
+            &unpacked,
         ))
     }
 
@@ -430,13 +473,16 @@ impl FusedRnn {
         let (Storage::Cpu(ws), Storage::Cpu(gs)) = (&*ws, &*gs) else {
             return Err(candle_core::Error::Msg("fused_rnn: CPU tensors only".into()));
         };
+        let w = contiguous(T::cpu_storage_as_slice(ws)?, wl)?;
+        let unpacked = self.unpacked(d, w, true);
         let gr = seq_backward(
             self.kind,
             d,
             traces,
-            contiguous(T::cpu_storage_as_slice(ws)?, wl)?,
+            w,
             contiguous(T::cpu_storage_as_slice(gs)?, gl)?,
             (x.track_op(), h0.track_op()),
+            &unpacked,
         );
         Ok((
             gr.dx

@@ -23,7 +23,7 @@ pub(crate) mod fused;
 pub(crate) mod packed;
 
 pub use cell::{Activation, CellKind};
-pub use fused::FusedRnn;
+pub use fused::{FusedRnn, UnpackCache};
 
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Div, Mul, Neg, Sub};
