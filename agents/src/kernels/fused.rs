@@ -150,7 +150,7 @@ fn seq_forward<T: Real>(
                 let prev = &done[t * rows * s..];
                 let next = &mut rest[..rows * s];
                 let trace = &mut cells[t * rows * k..(t + 1) * rows * k];
-                kind.forward(h, rows, &xp, prev, &cell, &mut gh, next, Some(trace));
+                kind.forward(h, rows, &xp, prev, cell, &mut gh, next, Some(trace));
             }
             BlockTrace {
                 start,
@@ -237,7 +237,7 @@ fn seq_backward<T: Real>(
                 let prev = &b.states[t * rows * s..(t + 1) * rows * s];
                 let trace = &b.cells[t * rows * k..(t + 1) * rows * k];
                 let (dxp_t, dgh_t) = (&mut dxp[slot.clone()], &mut dgh[slot.clone()]);
-                kind.backward(h, rows, prev, &cell, trace, &dnext, dxp_t, dgh_t, &mut dprev);
+                kind.backward(h, rows, prev, cell, trace, &dnext, dxp_t, dgh_t, &mut dprev);
                 std::mem::swap(&mut dnext, &mut dprev);
                 if let Some(dx) = dx.as_mut() {
                     // dx_t = dxp·W_ih.
