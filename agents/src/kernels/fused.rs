@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::cell::{CellWeights, InputWeights};
 use super::packed::{matmul_packed, Packed};
-use super::{matmul, CellKind, Real, View};
+use super::{contiguous, matmul, CellKind, Real, View};
 
 /// What the forward pass of one block keeps for its backward pass.
 struct BlockTrace<T> {
@@ -445,13 +445,13 @@ impl FusedRnn {
             Some(n) => Some(n.to_dtype(T::DTYPE)?.flatten_all()?.to_vec1::<T>()?),
             None => None,
         };
-        let unpacked = self.unpacked(d, contiguous(w.0, w.1)?, false);
+        let unpacked = self.unpacked(d, contiguous(w.0, w.1, "fused_rnn", "weights")?, false);
         Ok(seq_forward(
             self.kind,
             d,
             self.rows_per_chunk,
-            contiguous(x.0, x.1)?,
-            contiguous(h0.0, h0.1)?,
+            contiguous(x.0, x.1, "fused_rnn", "inputs")?,
+            contiguous(h0.0, h0.1, "fused_rnn", "initial state")?,
             noise.as_deref(),
             &unpacked,
         ))
@@ -473,14 +473,14 @@ impl FusedRnn {
         let (Storage::Cpu(ws), Storage::Cpu(gs)) = (&*ws, &*gs) else {
             return Err(candle_core::Error::Msg("fused_rnn: CPU tensors only".into()));
         };
-        let w = contiguous(T::cpu_storage_as_slice(ws)?, wl)?;
+        let w = contiguous(T::cpu_storage_as_slice(ws)?, wl, "fused_rnn", "weights")?;
         let unpacked = self.unpacked(d, w, true);
         let gr = seq_backward(
             self.kind,
             d,
             traces,
             w,
-            contiguous(T::cpu_storage_as_slice(gs)?, gl)?,
+            contiguous(T::cpu_storage_as_slice(gs)?, gl, "fused_rnn", "output gradient")?,
             (x.track_op(), h0.track_op()),
             &unpacked,
         );
@@ -491,13 +491,6 @@ impl FusedRnn {
             gr.dh0.map(|v| Tensor::from_vec(v, (d.batch, s), dev)).transpose()?,
             Some(Tensor::from_vec(gr.dw, (g, d.ld()), dev)?),
         ))
-    }
-}
-
-fn contiguous<'a, T>(data: &'a [T], layout: &Layout) -> candle_core::Result<&'a [T]> {
-    match layout.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => Err(candle_core::Error::Msg("fused_rnn: inputs must be contiguous".into())),
     }
 }
 

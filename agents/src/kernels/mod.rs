@@ -28,6 +28,8 @@ pub use fused::{FusedRnn, UnpackCache};
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Div, Mul, Neg, Sub};
 
+use candle_core::Layout;
+
 /// The two float types the kernels run in: `f32` for training, `f64` for gradient checks.
 pub trait Real:
     Copy
@@ -119,6 +121,16 @@ impl Real for f64 {
 #[inline]
 pub(crate) fn sigmoid<T: Real>(x: T) -> T {
     T::ONE / (T::ONE + (-x).exp())
+}
+
+/// The elements a custom op's input holds, refused unless they are contiguous: the op's name and the
+/// input's name say which one was not. Shared by every `CustomOp` of this crate (the fused recurrent
+/// kernels, the fused arm26 step).
+pub(crate) fn contiguous<'a, T>(data: &'a [T], layout: &Layout, op: &str, input: &str) -> candle_core::Result<&'a [T]> {
+    match layout.contiguous_offsets() {
+        Some((a, b)) => Ok(&data[a..b]),
+        None => Err(candle_core::Error::Msg(format!("{op}: {input} must be contiguous"))),
+    }
 }
 
 /// A strided matrix view: element (i, j) is at `data[i·rs + j·cs]`.

@@ -19,6 +19,7 @@ use reachlab_envs::effector::real::infallible;
 use reachlab_envs::effector::{Lanes, LawCoefficients, Real};
 
 use super::dual::{Dual, DualLanes, LaneCoupling};
+use crate::kernels::contiguous;
 
 /// Columns of the packed state the step reads: joints, activations, forces.
 pub const STATE: usize = 4 + 2 * N_MUSCLES;
@@ -143,20 +144,14 @@ pub struct FusedArm26Step {
     pub laws: Vec<LawCoefficients<f64>>,
 }
 
-fn slice<'a, X>(data: &'a [X], layout: &Layout, name: &str) -> candle_core::Result<&'a [X]> {
-    match layout.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => Err(candle_core::Error::Msg(format!(
-            "arm26 step: {name} must be contiguous"
-        ))),
-    }
-}
-
 /// The inputs of a step as `f64`, whatever the graph's dtype.
 fn to_f64(s: &CpuStorage, l: &Layout, name: &str) -> candle_core::Result<Vec<f64>> {
     match s {
-        CpuStorage::F32(v) => Ok(slice(v, l, name)?.iter().map(|&x| f64::from(x)).collect()),
-        CpuStorage::F64(v) => Ok(slice(v, l, name)?.to_vec()),
+        CpuStorage::F32(v) => Ok(contiguous(v, l, "arm26 step", name)?
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect()),
+        CpuStorage::F64(v) => Ok(contiguous(v, l, "arm26 step", name)?.to_vec()),
         _ => Err(candle_core::Error::Msg(format!(
             "arm26 step: {name} must be f32 or f64"
         ))),
