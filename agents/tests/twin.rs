@@ -147,6 +147,18 @@ fn loss_of(cfg: &ReachConfig, phase: &Phase, commands: &Tensor) -> Tensor {
         .loss
 }
 
+/// The gradient of `loss` with respect to `var`, flattened.
+fn gradient(loss: &Tensor, var: &Var) -> Vec<f64> {
+    let grads = loss.backward().unwrap();
+    grads
+        .get(var.as_tensor())
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap()
+}
+
 fn check_gradient(effector: EffectorConfig) {
     let cfg = config(effector);
     let (width, low, high) = bounds(&cfg);
@@ -157,14 +169,7 @@ fn check_gradient(effector: EffectorConfig) {
     for phase in &phases()[1..] {
         let var = Var::from_vec(flat.clone(), (t_max, 1, width), &Device::Cpu).unwrap();
         let loss = loss_of(&cfg, phase, var.as_tensor());
-        let grads = loss.backward().unwrap();
-        let g: Vec<f64> = grads
-            .get(var.as_tensor())
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
+        let g = gradient(&loss, &var);
         let g_max = g.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         assert!(g_max > 0.0, "{}: a gradient", phase.name);
         let mut checked = 0;
@@ -302,14 +307,7 @@ fn the_fused_arm26_twin_steps_and_differentiates_as_its_tensor_graph_does() {
         };
         let on = Tensor::ones((n, 1), DType::F64, &Device::Cpu).unwrap();
         let loss = arm26_probe(twin.as_mut(), var.as_tensor(), &on);
-        let g = loss.backward().unwrap();
-        let g: Vec<f64> = g
-            .get(var.as_tensor())
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
+        let g = gradient(&loss, &var);
         losses.push(loss.to_scalar::<f64>().unwrap());
         grads.push(g);
     }
