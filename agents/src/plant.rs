@@ -405,18 +405,23 @@ mod tests {
     use crate::core::{CoreConfig, CoreKind};
     use crate::policy::{HeadKind, PolicyConfig};
 
+    /// An f64 policy of 3 inputs and 2 Gaussian actions on a core of `kind` with `hidden` units.
+    fn small_policy(kind: CoreKind, hidden: usize) -> Policy {
+        let cfg = PolicyConfig {
+            core: CoreConfig {
+                kind,
+                hidden,
+                ..CoreConfig::default()
+            },
+            ..PolicyConfig::default()
+        };
+        Policy::with_dtype(&cfg, 3, HeadKind::Gaussian { dim: 2 }, DType::F64).unwrap()
+    }
+
     #[test]
     fn stepping_a_core_in_the_graph_gives_the_fused_sequence() {
         for kind in [CoreKind::Gru, CoreKind::Lstm, CoreKind::Vanilla] {
-            let cfg = PolicyConfig {
-                core: CoreConfig {
-                    kind,
-                    hidden: 6,
-                    ..CoreConfig::default()
-                },
-                ..PolicyConfig::default()
-            };
-            let policy = Policy::with_dtype(&cfg, 3, HeadKind::Gaussian { dim: 2 }, DType::F64).unwrap();
+            let policy = small_policy(kind, 6);
             let core = policy.actor();
             let (t, b) = (4, 2);
             let xs: Vec<f64> = (0..t * b * 3).map(|k| ((k * 7 % 11) as f64 - 5.0) / 5.0).collect();
@@ -438,15 +443,7 @@ mod tests {
     #[test]
     fn a_stepper_steps_and_differentiates_as_separate_steps_do() {
         for kind in [CoreKind::Gru, CoreKind::Vanilla, CoreKind::Lstm] {
-            let cfg = PolicyConfig {
-                core: CoreConfig {
-                    kind,
-                    hidden: 5,
-                    ..CoreConfig::default()
-                },
-                ..PolicyConfig::default()
-            };
-            let policy = Policy::with_dtype(&cfg, 3, HeadKind::Gaussian { dim: 2 }, DType::F64).unwrap();
+            let policy = small_policy(kind, 5);
             let (t, b) = (6, 3);
             let xs: Vec<f64> = (0..t * b * 3).map(|k| ((k * 5 % 13) as f64 - 6.0) / 6.0).collect();
             let x = Tensor::from_vec(xs, (t, b, 3), &Device::Cpu).unwrap();
